@@ -1,0 +1,1050 @@
+// Package rewriter finds printf-style log calls in C and rewrites each
+// one it fully understands into a binary record of its arguments, keeping
+// the original call for when binary logging is off.
+//
+// Two inputs: RewritePreprocessed takes gcc -E output (what logpack cc
+// compiles: macros are expanded, line markers give the original
+// positions); RewriteSource takes raw source (logpack rewrite) and
+// understands the preset's macros itself. Both return the rewritten C,
+// the site descriptors to record in the format database, and one Diag per
+// log call left as text.
+package rewriter
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/runtime"
+)
+
+// Diag reports a log call left as text.
+type Diag struct {
+	File   string
+	Line   int
+	Reason string
+}
+
+func (d Diag) String() string {
+	return fmt.Sprintf("%s:%d: logpack: left as text: %s", d.File, d.Line, d.Reason)
+}
+
+// Result is one rewritten translation unit.
+type Result struct {
+	Output []byte       // the rewritten C
+	Sites  []fmtdb.Site // one per rewritten call, in source order
+	Diags  []Diag       // calls left as text, in source order
+}
+
+type mode uint8
+
+const (
+	modePreprocessed mode = iota
+	modeSource
+)
+
+// SiteVar is the C name of the static site variable of the i-th site.
+func SiteVar(i int) string { return "logpack_site_" + strconv.Itoa(i) }
+
+// RewritePreprocessed rewrites a preprocessed unit (gcc -E output).
+// filename names the input when it carries no line markers. The runtime
+// prelude and the site definitions are pasted at the top under a
+// "# 1 "<logpack>"" marker; every original line keeps its line number.
+func RewritePreprocessed(src []byte, filename string, cfg *Config) (*Result, error) {
+	return rewrite(src, filename, cfg, modePreprocessed)
+}
+
+// RewriteSource rewrites raw C source. filename is the name the compiler
+// will see (it is what __FILE__ expands to). The output includes
+// "logpack_site.h", defines the sites, and restores line numbering with
+// #line so diagnostics and __LINE__ are unchanged.
+func RewriteSource(src []byte, filename string, cfg *Config) (*Result, error) {
+	return rewrite(src, filename, cfg, modeSource)
+}
+
+type edit struct {
+	off, end int // replaced byte range of src (off == end: insertion)
+	text string
+}
+
+type opener struct {
+	tok      int  // index in toks
+	ctrl     bool // '(' of if/for/while/switch
+	fn       bool // '{' of a function body
+	stmtExpr bool // '{' right after '(': a GNU statement expression
+	q        int  // unmatched '?' inside
+}
+
+// condState saves the bracket state at #if so each branch of a
+// conditional group starts from it (source mode).
+type condState struct {
+	stack   []opener
+	curFunc string
+	after   []opener // state at the end of the first branch
+	afterFn string
+	taken   bool
+}
+
+type rewriter struct {
+	src   []byte
+	file  string
+	cfg   *Config
+	mode  mode
+	toks  []Token
+	funcs map[string]*LogFunc
+
+	res   Result
+	edits []edit
+	// per token: a ')' that closes an if/for/while/switch condition, a
+	// ':' that ends a label
+	ctrlClose  []bool
+	labelColon []bool
+
+	stack    []opener
+	fileQ    int
+	curFunc  string
+	declName string
+	noEdit   int // byte offset up to which a rewritten call's arguments run
+	conds    []condState
+	macros   map[string]fileMacro
+	nsites   int
+	defs     strings.Builder
+}
+
+// fileMacro is an object-like macro defined in the file being rewritten.
+type fileMacro struct {
+	str         string
+	isStr       bool
+	conditional bool // defined inside #if: its value depends on the build
+}
+
+func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err error) {
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	r := &rewriter{src: src, file: filename, cfg: cfg, mode: m, funcs: map[string]*LogFunc{},
+		macros: map[string]fileMacro{}}
+	for i := range cfg.Funcs {
+		f := &cfg.Funcs[i]
+		if f.SourceOnly && m != modeSource {
+			continue
+		}
+		r.funcs[f.Name] = f
+	}
+	var sc Scanner
+	sc.Init(src, filename, func(file string, line int, msg string) {
+		r.res.Diags = append(r.res.Diags, Diag{File: file, Line: line, Reason: "C syntax: " + msg})
+	})
+	for {
+		t := sc.Scan()
+		if t.Kind == EOF {
+			break
+		}
+		if t.Kind != Comment {
+			r.toks = append(r.toks, t)
+		}
+	}
+	r.ctrlClose = make([]bool, len(r.toks))
+	r.labelColon = make([]bool, len(r.toks))
+	r.walk()
+	out, err := r.output()
+	if err != nil {
+		return nil, err
+	}
+	r.res.Output = out
+	sort.SliceStable(r.res.Diags, func(i, j int) bool {
+		a, b := r.res.Diags[i], r.res.Diags[j]
+		if a.File != b.File {
+			return false
+		}
+		return a.Line < b.Line
+	})
+	return &r.res, nil
+}
+
+func (r *rewriter) text(t Token) string { return string(r.src[t.Off:t.End]) }
+
+func (r *rewriter) punct(i int) string {
+	if i < 0 || i >= len(r.toks) || r.toks[i].Kind != Punct {
+		return ""
+	}
+	return normPunct(r.text(r.toks[i]))
+}
+
+func (r *rewriter) isMarker(i int) bool {
+	return r.toks[i].Kind == Directive && directiveName(r.src[r.toks[i].Off:r.toks[i].End]) == ""
+}
+
+// prev and next step over line markers, which may fall anywhere in
+// preprocessed output.
+func (r *rewriter) prev(i int) int {
+	for i--; i >= 0 && r.isMarker(i); i-- {
+	}
+	return i
+}
+
+func (r *rewriter) next(i int) int {
+	for i++; i < len(r.toks) && r.isMarker(i); i++ {
+	}
+	return i
+}
+
+func (r *rewriter) diag(t Token, format string, a ...any) {
+	r.res.Diags = append(r.res.Diags, Diag{File: t.File, Line: t.Line, Reason: fmt.Sprintf(format, a...)})
+}
+
+// declarator names that are not the function being defined
+var notDeclName = map[string]bool{
+	"__attribute__": true, "__attribute": true, "__declspec": true, "asm": true, "__asm__": true,
+	"__asm": true, "_Alignas": true, "alignas": true, "typeof": true, "__typeof__": true, "__typeof": true,
+	"_Static_assert": true, "static_assert": true, "__extension__": true, "_Pragma": true,
+	"__typeof_unqual__": true, "typeof_unqual": true, "_Atomic": true,
+}
+
+func (r *rewriter) top() *opener {
+	if len(r.stack) == 0 {
+		return nil
+	}
+	return &r.stack[len(r.stack)-1]
+}
+
+func (r *rewriter) walk() {
+	for i := 0; i < len(r.toks); i++ {
+		t := r.toks[i]
+		switch t.Kind {
+		case Directive:
+			if r.mode == modeSource {
+				r.directive(i)
+			}
+		case Ident:
+			name := r.text(t)
+			if len(r.stack) == 0 && r.punct(r.next(i)) == "(" && !notDeclName[name] {
+				r.declName = name
+			}
+			if f, ok := r.funcs[name]; ok {
+				r.candidate(i, f)
+			}
+		case Punct:
+			switch p := r.punct(i); p {
+			case "(", "[", "{":
+				o := opener{tok: i}
+				pi := r.prev(i)
+				if p == "(" && pi >= 0 && r.toks[pi].Kind == Ident {
+					switch r.text(r.toks[pi]) {
+					case "if", "for", "while", "switch":
+						o.ctrl = true
+					}
+				}
+				if p == "{" {
+					if len(r.stack) == 0 && r.punct(pi) == ")" && r.declName != "" {
+						o.fn = true
+						r.curFunc = r.declName
+					}
+					o.stmtExpr = r.punct(pi) == "("
+				}
+				r.stack = append(r.stack, o)
+			case ")", "]", "}":
+				if len(r.stack) > 0 {
+					o := r.stack[len(r.stack)-1]
+					r.stack = r.stack[:len(r.stack)-1]
+					r.ctrlClose[i] = p == ")" && o.ctrl
+					if o.fn {
+						r.curFunc = ""
+					}
+				}
+				if p == "}" && len(r.stack) == 0 {
+					r.declName = ""
+				}
+			case ";":
+				if len(r.stack) == 0 {
+					r.declName = ""
+				}
+				if o := r.top(); o != nil {
+					o.q = 0
+				} else {
+					r.fileQ = 0
+				}
+			case "?":
+				if o := r.top(); o != nil {
+					o.q++
+				} else {
+					r.fileQ++
+				}
+			case ":":
+				q := &r.fileQ
+				if o := r.top(); o != nil {
+					q = &o.q
+				}
+				if *q > 0 {
+					*q--
+				} else {
+					r.labelColon[i] = true
+				}
+			}
+		}
+	}
+}
+
+// directive tracks, in source mode, string macros defined in the file
+// (LOG_PREFIX) and conditional groups (each branch starts from the
+// bracket state at its #if, so unbalanced braces in #if/#else branches do
+// not derail function tracking).
+func (r *rewriter) directive(i int) {
+	t := r.toks[i]
+	d := r.src[t.Off:t.End]
+	name := directiveName(d)
+	switch name {
+	case "if", "ifdef", "ifndef":
+		r.conds = append(r.conds, condState{stack: append([]opener(nil), r.stack...), curFunc: r.curFunc})
+	case "elif", "else", "elifdef", "elifndef":
+		if n := len(r.conds); n > 0 {
+			c := &r.conds[n-1]
+			if !c.taken {
+				c.after, c.afterFn, c.taken = append([]opener(nil), r.stack...), r.curFunc, true
+			}
+			r.stack, r.curFunc = append([]opener(nil), c.stack...), c.curFunc
+		}
+	case "endif":
+		if n := len(r.conds); n > 0 {
+			c := r.conds[n-1]
+			r.conds = r.conds[:n-1]
+			if c.taken {
+				r.stack, r.curFunc = c.after, c.afterFn
+			}
+		}
+	case "define", "undef":
+		r.defineDirective(t, name)
+	}
+}
+
+// defineDirective records #define NAME "literal"... and #undef NAME, and
+// reports log calls inside #define bodies (only preprocessed input shows
+// what they expand to).
+func (r *rewriter) defineDirective(t Token, name string) {
+	var sc Scanner
+	body := r.src[t.Off:t.End]
+	sc.Init(body, t.File, nil)
+	sc.line = t.Line
+	var toks []Token
+	for {
+		x := sc.Scan()
+		if x.Kind == EOF {
+			break
+		}
+		if x.Kind != Comment {
+			toks = append(toks, x)
+		}
+	}
+	// toks[0] is the whole directive (the scanner sees '#' at line start);
+	// rescan its inside
+	sc.Init(body[1:], t.File, nil)
+	sc.line = t.Line
+	sc.bol = false
+	toks = toks[:0]
+	for {
+		x := sc.Scan()
+		if x.Kind == EOF {
+			break
+		}
+		if x.Kind != Comment {
+			x.Off++
+			x.End++
+			toks = append(toks, x)
+		}
+	}
+	txt := func(x Token) string { return string(body[x.Off:x.End]) }
+	if len(toks) < 2 || toks[1].Kind != Ident {
+		return
+	}
+	mname := txt(toks[1])
+	if name == "undef" {
+		delete(r.macros, mname)
+		return
+	}
+	rest := toks[2:]
+	funcLike := len(rest) > 0 && txt(rest[0]) == "(" && rest[0].Off == toks[1].End
+	if !funcLike {
+		m := fileMacro{conditional: len(r.conds) > 0}
+		m.isStr = true
+		var sb strings.Builder
+		for _, x := range rest {
+			if x.Kind != String {
+				m.isStr = false
+				break
+			}
+			lit, err := decodeLiteral(body[x.Off:x.End])
+			if err != nil || lit.Prefix != "" && lit.Prefix != "u8" {
+				m.isStr = false
+				break
+			}
+			sb.Write(lit.Bytes)
+		}
+		m.str = sb.String()
+		if old, ok := r.macros[mname]; ok && old.conditional {
+			m.conditional = true
+		}
+		r.macros[mname] = m
+	}
+	for k := 2; k+1 < len(rest)+2; k++ {
+		x := toks[k]
+		if x.Kind == Ident && k+1 < len(toks) && txt(toks[k+1]) == "(" {
+			if _, ok := r.funcs[txt(x)]; ok && txt(x) != mname {
+				r.diag(x, "call to %s in the body of macro %s: rewritten only in preprocessed input (logpack cc)", txt(x), mname)
+			}
+		}
+	}
+}
+
+// arg is one argument of a call: token indices lo..hi (inclusive) into
+// r.toks, or a synthesized argument of a macro (synth != "").
+type arg struct {
+	lo, hi int
+	synth  string
+}
+
+func (a arg) empty() bool { return a.synth == "" && a.hi < a.lo }
+
+// candidate examines an occurrence of a log function's name.
+func (r *rewriter) candidate(i int, f *LogFunc) {
+	name := r.toks[i]
+	open := r.next(i)
+	if r.punct(open) != "(" {
+		return // a use as a function pointer, or the name of something else
+	}
+	pi := r.prev(i)
+	pp := r.punct(pi)
+	if pp == "." || pp == "->" {
+		return // a struct member that happens to share the name
+	}
+	if len(r.stack) == 0 {
+		return // file scope: a prototype or a definition
+	}
+	if pi >= 0 && r.toks[pi].Kind == Ident && !exprKeyword(r.text(r.toks[pi])) {
+		return // a local declaration: "void print_on_level(...);"
+	}
+	args, closeIdx, why := r.splitArgs(open)
+	if closeIdx < 0 {
+		r.diag(name, "%s", why)
+		return
+	}
+	if why != "" {
+		r.diag(name, "%s", why)
+		return
+	}
+	stmt := false
+	switch {
+	case pi < 0:
+	case pp == ";" || pp == "{" || pp == "}":
+		stmt = true
+	case pp == ")":
+		stmt = r.ctrlClose[pi]
+	case pp == ":":
+		stmt = r.labelColon[pi]
+	case r.toks[pi].Kind == Ident:
+		stmt = r.text(r.toks[pi]) == "else" || r.text(r.toks[pi]) == "do"
+	}
+	after := r.next(closeIdx)
+	if !stmt || r.punct(after) != ";" {
+		r.diag(name, "the value of the call is used (not a statement of its own)")
+		return
+	}
+	if o := r.top(); o != nil && o.stmtExpr && r.punct(r.next(after)) == "}" {
+		r.diag(name, "the call is the value of a statement expression")
+		return
+	}
+	if name.Off < r.noEdit {
+		r.diag(name, "the call is inside the arguments of another log call")
+		return
+	}
+	if r.site(i, f, args, closeIdx, after) {
+		r.noEdit = r.toks[closeIdx].End
+	}
+}
+
+func exprKeyword(s string) bool {
+	switch s {
+	case "return", "else", "do", "case", "sizeof", "_Alignof", "alignof", "__alignof__", "goto", "default":
+		return true
+	}
+	return false
+}
+
+// splitArgs finds the ')' matching the '(' at open and splits the
+// arguments on top-level commas. closeIdx < 0 when there is none.
+func (r *rewriter) splitArgs(open int) (args []arg, closeIdx int, why string) {
+	depth := 0
+	start := open + 1
+	for k := open + 1; k < len(r.toks); k++ {
+		t := r.toks[k]
+		if t.Kind == Directive {
+			if r.isMarker(k) {
+				continue
+			}
+			d := directiveName(r.src[t.Off:t.End])
+			switch d {
+			case "if", "ifdef", "ifndef", "elif", "else", "endif", "elifdef", "elifndef":
+				why = "#" + d + " inside the argument list"
+			default:
+				if why == "" {
+					why = "#" + d + " inside the argument list"
+				}
+			}
+			continue
+		}
+		switch r.punct(k) {
+		case "(", "[", "{":
+			depth++
+		case ")", "]", "}":
+			if depth == 0 {
+				if r.punct(k) != ")" {
+					return nil, -1, "unbalanced brackets in the argument list"
+				}
+				args = append(args, r.trimArg(start, k-1))
+				if len(args) == 1 && args[0].empty() {
+					args = nil
+				}
+				return args, k, why
+			}
+			depth--
+		case ",":
+			if depth == 0 {
+				args = append(args, r.trimArg(start, k-1))
+				start = k + 1
+			}
+		}
+	}
+	return nil, -1, "no closing parenthesis"
+}
+
+// trimArg drops line markers at the ends of an argument's token range.
+func (r *rewriter) trimArg(lo, hi int) arg {
+	for lo <= hi && r.isMarker(lo) {
+		lo++
+	}
+	for hi >= lo && r.isMarker(hi) {
+		hi--
+	}
+	return arg{lo: lo, hi: hi}
+}
+
+// argText is the argument's C text on one line: the original spacing
+// where it has no newline or comment, else one space.
+func (r *rewriter) argText(a arg) string {
+	if a.synth != "" {
+		return a.synth
+	}
+	var b strings.Builder
+	last := -1
+	for k := a.lo; k <= a.hi; k++ {
+		t := r.toks[k]
+		if t.Kind == Directive {
+			continue
+		}
+		if last >= 0 {
+			gap := r.src[r.toks[last].End:t.Off]
+			if len(gap) > 0 && bytes.IndexAny(gap, "\n/\\") < 0 {
+				b.Write(gap)
+			} else if len(gap) > 0 {
+				b.WriteByte(' ')
+			}
+		}
+		b.Write(r.src[t.Off:t.End])
+		last = k
+	}
+	return b.String()
+}
+
+// argToks lists the argument's tokens as text (markers skipped).
+func (r *rewriter) argToks(a arg) []string {
+	var s []string
+	for k := a.lo; k <= a.hi; k++ {
+		if r.toks[k].Kind != Directive {
+			s = append(s, r.text(r.toks[k]))
+		}
+	}
+	return s
+}
+
+// isErrnoText reports whether the argument is exactly strerror(errno),
+// before or after preprocessing (glibc's errno is (*__errno_location ())).
+func (r *rewriter) isErrnoText(a arg) bool {
+	if a.synth != "" {
+		return a.synth == "strerror(errno)"
+	}
+	s := strings.Join(r.argToks(a), " ")
+	return s == "strerror ( errno )" || s == "strerror ( ( * __errno_location ( ) ) )"
+}
+
+// constValue returns the argument's value when it is known now: string
+// literals (adjacent ones joined), an integer literal, __func__, and in
+// source mode __FILE__ and __LINE__.
+func (r *rewriter) constValue(a arg, call Token) (constant, bool) {
+	toks := r.argToks(a)
+	if a.synth != "" {
+		toks = []string{a.synth}
+	}
+	if len(toks) == 0 {
+		return constant{}, false
+	}
+	if len(toks) == 1 {
+		switch toks[0] {
+		case "__func__", "__FUNCTION__", "__PRETTY_FUNCTION__":
+			if r.curFunc != "" {
+				return constant{isStr: true, str: r.curFunc}, true
+			}
+			return constant{}, false
+		}
+		if r.mode == modeSource {
+			switch toks[0] {
+			case "__FILE__":
+				return constant{isStr: true, str: r.file}, true
+			case "__LINE__":
+				return constant{ival: IntLiteral{Value: uint64(call.Line)}}, true
+			}
+		}
+		if a.synth == "" && r.toks[a.lo].Kind == Number {
+			if v, ok := parseIntLiteral(toks[0]); ok {
+				return constant{ival: v}, true
+			}
+			return constant{}, false
+		}
+	}
+	if a.synth != "" {
+		return constant{}, false
+	}
+	var sb strings.Builder
+	for k := a.lo; k <= a.hi; k++ {
+		t := r.toks[k]
+		if t.Kind == Directive {
+			continue
+		}
+		if t.Kind != String {
+			return constant{}, false
+		}
+		lit, err := decodeLiteral(r.src[t.Off:t.End])
+		if err != nil || lit.Prefix != "" && lit.Prefix != "u8" {
+			return constant{}, false
+		}
+		sb.Write(lit.Bytes)
+	}
+	return constant{isStr: true, str: sb.String()}, true
+}
+
+// formatText resolves the format argument to its bytes: string literals
+// only, and in source mode also macros expanding to string literals.
+func (r *rewriter) formatText(a arg) (string, string) {
+	var sb strings.Builder
+	if a.empty() {
+		return "", "empty format argument"
+	}
+	for k := a.lo; k <= a.hi; k++ {
+		t := r.toks[k]
+		switch t.Kind {
+		case Directive:
+			continue
+		case String:
+			lit, err := decodeLiteral(r.src[t.Off:t.End])
+			if err != nil {
+				return "", "bad string literal in the format: " + err.Error()
+			}
+			if lit.Prefix != "" && lit.Prefix != "u8" {
+				return "", "wide string format (" + lit.Prefix + " prefix)"
+			}
+			sb.Write(lit.Bytes)
+			continue
+		case Ident:
+			if r.mode == modeSource {
+				s, why := r.stringMacro(r.text(t))
+				if why != "" {
+					return "", why
+				}
+				sb.WriteString(s)
+				continue
+			}
+		}
+		return "", "the format is not a string literal"
+	}
+	return sb.String(), ""
+}
+
+func (r *rewriter) stringMacro(name string) (string, string) {
+	if m, ok := r.macros[name]; ok {
+		switch {
+		case m.conditional:
+			return "", "the format uses macro " + name + ", defined differently under #if"
+		case !m.isStr:
+			return "", "the format uses macro " + name + ", which is not a string literal"
+		}
+		return m.str, ""
+	}
+	if s, ok := r.cfg.StringMacros[name]; ok {
+		return s, ""
+	}
+	if name == r.cfg.LogPrefixMacro && name != "" {
+		return "", "" // undefined in this file: the header's empty default
+	}
+	return "", "the format uses macro " + name + ", whose value logpack does not know"
+}
+
+// level resolves a level argument: a constant, or ok=false for a level
+// decided at run time.
+func (r *rewriter) level(a arg) (int, bool) {
+	lo, hi := a.lo, a.hi
+	for lo < hi && r.punct(lo) == "(" && r.punct(hi) == ")" {
+		lo, hi = lo+1, hi-1
+	}
+	if lo != hi {
+		return 0, false
+	}
+	t := r.toks[lo]
+	switch t.Kind {
+	case Number:
+		if v, ok := parseIntLiteral(r.text(t)); ok && v.Value < 1<<31 {
+			return int(v.Value), true
+		}
+	case Ident:
+		if r.mode == modeSource {
+			if v, ok := r.cfg.IntMacros[r.text(t)]; ok {
+				return v, true
+			}
+		}
+	}
+	return 0, false
+}
+
+func (r *rewriter) isTextLevel(l int) bool {
+	for _, t := range r.cfg.TextLevels {
+		if t == l {
+			return true
+		}
+	}
+	return false
+}
+
+// site decides whether the call at i is encodable and, if so, records its
+// site and the edits. It reports whether the call was rewritten.
+func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool {
+	name := r.toks[i]
+	nvar := -1
+	if f.hasParam(ParamVarargs) >= 0 {
+		nvar = len(f.Params) - 1
+	}
+	if nvar >= 0 && len(args) < nvar || nvar < 0 && len(args) != len(f.Params) {
+		r.diag(name, "%d arguments for %s", len(args), f.String())
+		return false
+	}
+	var (
+		fmtArg   arg
+		levelArg = -1
+		passArgs []arg
+	)
+	for k, p := range f.Params {
+		switch p.Kind {
+		case ParamFmt:
+			fmtArg = args[k]
+		case ParamLevel:
+			levelArg = k
+		case ParamOther:
+			passArgs = append(passArgs, args[k])
+		}
+	}
+	var callArgs []arg
+	for _, s := range f.PrefixArgs {
+		callArgs = append(callArgs, arg{synth: s})
+	}
+	if nvar >= 0 {
+		callArgs = append(callArgs, args[nvar:]...)
+	}
+	for _, s := range f.SuffixArgs {
+		callArgs = append(callArgs, arg{synth: s})
+	}
+	for _, a := range callArgs {
+		if a.empty() {
+			r.diag(name, "empty argument")
+			return false
+		}
+	}
+
+	// level
+	lvl, constLevel := f.Level, true
+	if levelArg >= 0 {
+		lvl, constLevel = r.level(args[levelArg])
+	}
+	if constLevel {
+		if r.isTextLevel(lvl) {
+			return false // stays text by configuration (CRIU's user messages)
+		}
+		if lvl < 0 || lvl > MaxLevel {
+			r.diag(name, "level %d is outside 0..%d", lvl, MaxLevel)
+			return false
+		}
+	}
+
+	// format
+	body, why := r.formatText(fmtArg)
+	if why != "" {
+		r.diag(name, "%s", why)
+		return false
+	}
+	format := f.Prefix
+	if f.LogPrefix && r.cfg.LogPrefixMacro != "" {
+		p, why := r.stringMacro(r.cfg.LogPrefixMacro)
+		if why != "" {
+			r.diag(name, "%s", why)
+			return false
+		}
+		format += p
+	}
+	format += body + f.Suffix
+	pf, err := fmtdb.Parse(format)
+	if err != nil {
+		r.diag(name, "%s", fmtReason(err))
+		return false
+	}
+	if err := pf.Recordable(); err != nil {
+		r.diag(name, "%s", fmtReason(err))
+		return false
+	}
+	want := 0
+	for _, a := range pf.Args {
+		if a.Class.TakesArgument() {
+			want++
+		}
+	}
+	if want != len(callArgs) {
+		r.diag(name, "the format takes %d arguments, the call passes %d", want, len(callArgs))
+		return false
+	}
+
+	// Map C arguments to format arguments, then fold constants and turn
+	// strerror(errno) into %m by editing the stored format.
+	cIndex := make([]int, len(pf.Args)) // format arg → call arg, -1 for %m
+	for k, c := 0, 0; k < len(pf.Args); k++ {
+		if pf.Args[k].Class.TakesArgument() {
+			cIndex[k] = c
+			c++
+		} else {
+			cIndex[k] = -1
+		}
+	}
+	var stored strings.Builder
+	dropped := make([]bool, len(callArgs))
+	last := 0
+	for si := range pf.Specs {
+		sp := &pf.Specs[si]
+		if sp.Arg < 0 || pf.Positional {
+			continue
+		}
+		ca := cIndex[sp.Arg]
+		if ca < 0 {
+			continue
+		}
+		a := callArgs[ca]
+		if c, ok := r.constValue(a, name); ok {
+			if text, ok := foldSpec(pf, sp, c); ok {
+				stored.WriteString(format[last:sp.Offset])
+				stored.WriteString(text)
+				last = sp.End
+				dropped[ca] = true
+				continue
+			}
+		}
+		if r.isErrnoText(a) && sp.Conv == 's' && sp.PrecArg < 0 && sp.WidthArg < 0 && pf.Args[sp.Arg].Class == fmtdb.ClassStr {
+			stored.WriteString(format[last : sp.End-1])
+			stored.WriteByte('m')
+			last = sp.End
+			dropped[ca] = true
+		}
+	}
+	stored.WriteString(format[last:])
+	final := stored.String()
+	ff, err := fmtdb.Parse(final)
+	if err == nil {
+		err = ff.Recordable()
+	}
+	if err != nil {
+		r.diag(name, "internal: the stored format does not parse: %v", err)
+		return false
+	}
+	// the C arguments that remain, in order: those not folded or turned into %m
+	var slots []arg
+	for k, a := range callArgs {
+		if !dropped[k] {
+			slots = append(slots, a)
+		}
+	}
+	if len(slots) != countTaking(ff.Args) {
+		r.diag(name, "internal: %d arguments for %d stored slots", len(slots), countTaking(ff.Args))
+		return false
+	}
+
+	site := fmtdb.Site{Level: uint8(lvl), File: name.File, Line: name.Line, Func: r.curFunc, Format: final, Args: ff.Args}
+	if !constLevel {
+		site.Level = fmtdb.LevelRuntime
+	}
+	site.ID = fmtdb.SiteID(&site)
+	vname := SiteVar(r.nsites)
+	def, err := runtime.SiteDefinition(vname, &site)
+	if err != nil {
+		r.diag(name, "internal: %v", err)
+		return false
+	}
+	r.nsites++
+	r.defs.WriteString(def)
+	r.res.Sites = append(r.res.Sites, site)
+
+	// the record branch's argument array
+	var ab strings.Builder
+	slotIdx := 0
+	for _, a := range ff.Args {
+		if !a.Class.TakesArgument() {
+			continue
+		}
+		x := "(" + r.argText(slots[slotIdx]) + ")"
+		slotIdx++
+		if ab.Len() > 0 {
+			ab.WriteString(", ")
+		}
+		switch a.Class {
+		case fmtdb.ClassI32:
+			ab.WriteString("{.i = (int)" + x + "}")
+		case fmtdb.ClassU32:
+			ab.WriteString("{.u = (unsigned int)" + x + "}")
+		case fmtdb.ClassI64:
+			ab.WriteString("{.i = (long long)" + x + "}")
+		case fmtdb.ClassU64:
+			ab.WriteString("{.u = (unsigned long long)" + x + "}")
+		case fmtdb.ClassF64:
+			ab.WriteString("{.d = (double)" + x + "}")
+		case fmtdb.ClassF80:
+			ab.WriteString("{.p = &(long double){" + x + "}}")
+		default: // str, strmax, ptr
+			ab.WriteString("{.p = (const void *)" + x + "}")
+		}
+	}
+	argv := "0"
+	if ab.Len() > 0 {
+		argv = "(const union logpack_arg[]){" + ab.String() + "}"
+	}
+	// pass-through arguments are still evaluated once when recording
+	var pass strings.Builder
+	for _, a := range passArgs {
+		if !r.simpleArg(a) {
+			pass.WriteString("(void)(" + r.argText(a) + "), ")
+		}
+	}
+	closeEnd := r.toks[closeIdx].End
+	switch {
+	case f.Once:
+		// a do/while statement, since a once-macro is one too
+		guard := "logpack_once_" + strconv.Itoa(r.nsites-1)
+		emit := "logpack_emit(&" + vname + ", " + argv + ")"
+		if !constLevel {
+			r.diag(name, "a run-time level in a once-macro")
+			return false
+		}
+		r.edits = append(r.edits,
+			edit{name.Off, name.Off, "do { if (logpack_recording) { static int " + guard + "; if (!" + guard + ") { " +
+				guard + " = 1; " + pass.String() + emit + "; } } else "},
+			edit{closeEnd, closeEnd, "; } while (0)"})
+	case constLevel:
+		r.edits = append(r.edits,
+			edit{name.Off, name.Off, "(logpack_recording ? " + pass.String() + "logpack_emit(&" + vname + ", " + argv + ") : (void)"},
+			edit{closeEnd, closeEnd, ")"})
+	default:
+		la := args[levelArg]
+		cond := "logpack_recording"
+		for _, tl := range r.cfg.TextLevels {
+			cond += " && logpack_level_ != " + strconv.Itoa(tl)
+		}
+		lo, hi := r.toks[la.lo].Off, r.toks[la.hi].End
+		nl := strings.Repeat("\n", bytes.Count(r.src[lo:hi], []byte{'\n'}))
+		r.edits = append(r.edits,
+			edit{name.Off, name.Off, "({ int logpack_level_ = (" + r.argText(la) + "); (" + cond + ") ? " + pass.String() +
+				"logpack_emit_level(&" + vname + ", logpack_level_, " + argv + ") : (void)"},
+			edit{lo, hi, "logpack_level_" + nl},
+			edit{closeEnd, closeEnd, "; })"})
+		_ = semi
+	}
+	return true
+}
+
+func countTaking(args []fmtdb.ArgSpec) int {
+	n := 0
+	for _, a := range args {
+		if a.Class.TakesArgument() {
+			n++
+		}
+	}
+	return n
+}
+
+// simpleArg: an identifier or a literal, evaluated without effects.
+func (r *rewriter) simpleArg(a arg) bool {
+	if a.synth != "" {
+		return true
+	}
+	n := 0
+	for k := a.lo; k <= a.hi; k++ {
+		if r.toks[k].Kind == Directive {
+			continue
+		}
+		n++
+		switch r.toks[k].Kind {
+		case Ident, Number, String, Char:
+		default:
+			return false
+		}
+	}
+	return n == 1
+}
+
+func fmtReason(err error) string {
+	s := err.Error()
+	s = strings.TrimPrefix(s, "fmtdb: ")
+	return s
+}
+
+// output applies the edits and pastes the definitions at the top.
+func (r *rewriter) output() ([]byte, error) {
+	if len(r.edits) == 0 {
+		return r.src, nil
+	}
+	sort.SliceStable(r.edits, func(i, j int) bool { return r.edits[i].off < r.edits[j].off })
+	var b bytes.Buffer
+	b.Grow(len(r.src) + r.defs.Len() + 8192)
+	switch r.mode {
+	case modePreprocessed:
+		b.WriteString("# 1 \"<logpack>\"\n")
+		b.Write(runtime.Prelude())
+		b.WriteString(r.defs.String())
+		if !startsWithMarker(r.src) {
+			b.WriteString("# 1 " + runtime.CString([]byte(r.file)) + "\n")
+		}
+	case modeSource:
+		b.WriteString("#include \"logpack_site.h\"\n")
+		b.WriteString(r.defs.String())
+		b.WriteString("#line 1 " + runtime.CString([]byte(r.file)) + "\n")
+	}
+	pos := 0
+	for _, e := range r.edits {
+		if e.off < pos {
+			return nil, fmt.Errorf("rewriter: overlapping edits at byte %d", e.off)
+		}
+		b.Write(r.src[pos:e.off])
+		b.WriteString(e.text)
+		pos = e.end
+	}
+	b.Write(r.src[pos:])
+	return b.Bytes(), nil
+}
+
+func startsWithMarker(src []byte) bool {
+	var s Scanner
+	s.Init(src, "", nil)
+	t := s.Scan()
+	return t.Kind == Directive && t.Off == 0 && directiveName(src[t.Off:t.End]) == "" && s.marked
+}
