@@ -67,7 +67,7 @@ func RewriteSource(src []byte, filename string, cfg *Config) (*Result, error) {
 
 type edit struct {
 	off, end int // replaced byte range of src (off == end: insertion)
-	text string
+	text     string
 }
 
 type opener struct {
