@@ -264,3 +264,35 @@ var priMacros = func() map[string]string {
 	}
 	return m
 }()
+
+// BuildConfig combines a preset ("" for none) with --log-func specs, as
+// the cc and rewrite commands take them. A spec naming a function the
+// preset already declares replaces the preset's declaration.
+func BuildConfig(preset string, specs []string) (Config, error) {
+	var cfg Config
+	if preset != "" {
+		var err error
+		if cfg, err = Preset(preset); err != nil {
+			return Config{}, err
+		}
+	}
+	for _, s := range specs {
+		f, err := ParseLogFunc(s)
+		if err != nil {
+			return Config{}, err
+		}
+		replaced := false
+		for i := range cfg.Funcs {
+			if cfg.Funcs[i].Name == f.Name {
+				cfg.Funcs[i], replaced = f, true
+			}
+		}
+		if !replaced {
+			cfg.Funcs = append(cfg.Funcs, f)
+		}
+	}
+	if len(cfg.Funcs) == 0 {
+		return Config{}, fmt.Errorf("no log functions: give --preset or --log-func")
+	}
+	return cfg, nil
+}
