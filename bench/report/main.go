@@ -1,0 +1,281 @@
+// Command report turns the samples of bench/logbench (raw.tsv) into the
+// benchmark table and chart: it takes medians, times `logpack decode` on the
+// logs the benchmark wrote, and writes a Markdown table and an SVG bar chart.
+//
+//	go run ./bench/report -raw bench/out/raw.tsv -logpack bin/logpack \
+//		-md bench/out/results.md -svg docs/bench.svg
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Methods in the order they appear in tables and charts.
+var methodOrder = []string{"criu-text", "fprintf", "logpack", "ram-floor"}
+
+var methodTitle = map[string]string{
+	"criu-text": "CRIU-style text (timestamp + vsnprintf + write)",
+	"fprintf":   "fprintf to a buffered FILE",
+	"logpack":   "logpack (crash-safe, rewritten calls)",
+	"ram-floor": "hand-written encoder into RAM (floor)",
+}
+
+var workloadTitle = map[string]string{
+	"a": `(a) "Some message %s %s %c %li %d %lu\n"`,
+	"b": "(b) CRIU-like mix",
+}
+
+// Results is everything raw.tsv holds, keyed by workload then method.
+type Results struct {
+	CallsPerRound int
+	Reps          int
+	Samples       map[string]map[string][]float64
+	Bytes         map[string]map[string]float64
+	Records       map[string]int64  // logpack records per workload
+	LogPath       map[string]string // logpack log per workload
+	DecodeRate    map[string]float64
+}
+
+// ParseRaw reads the tab-separated output of logbench.
+func ParseRaw(r io.Reader) (*Results, error) {
+	res := &Results{
+		Samples:    map[string]map[string][]float64{},
+		Bytes:      map[string]map[string]float64{},
+		Records:    map[string]int64{},
+		LogPath:    map[string]string{},
+		DecodeRate: map[string]float64{},
+	}
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		f := strings.Split(sc.Text(), "\t")
+		bad := func(err error) error { return fmt.Errorf("raw.tsv:%d: %q: %v", line, sc.Text(), err) }
+		switch {
+		case len(f) == 0 || f[0] == "":
+			continue
+		case f[0] == "# calls_per_round" && len(f) == 2:
+			n, err := strconv.Atoi(f[1])
+			if err != nil {
+				return nil, bad(err)
+			}
+			res.CallsPerRound = n
+		case f[0] == "# reps" && len(f) == 2:
+			n, err := strconv.Atoi(f[1])
+			if err != nil {
+				return nil, bad(err)
+			}
+			res.Reps = n
+		case strings.HasPrefix(f[0], "#"):
+			continue
+		case f[0] == "sample" && len(f) == 5:
+			v, err := strconv.ParseFloat(f[4], 64)
+			if err != nil {
+				return nil, bad(err)
+			}
+			if res.Samples[f[1]] == nil {
+				res.Samples[f[1]] = map[string][]float64{}
+			}
+			res.Samples[f[1]][f[2]] = append(res.Samples[f[1]][f[2]], v)
+		case f[0] == "bytes" && len(f) == 4:
+			v, err := strconv.ParseFloat(f[3], 64)
+			if err != nil {
+				return nil, bad(err)
+			}
+			if res.Bytes[f[1]] == nil {
+				res.Bytes[f[1]] = map[string]float64{}
+			}
+			res.Bytes[f[1]][f[2]] = v
+		case f[0] == "records" && len(f) == 5:
+			n, err := strconv.ParseInt(f[3], 10, 64)
+			if err != nil {
+				return nil, bad(err)
+			}
+			res.Records[f[1]] = n
+			res.LogPath[f[1]] = f[4]
+		default:
+			return nil, bad(fmt.Errorf("unknown line"))
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(res.Samples) == 0 {
+		return nil, fmt.Errorf("raw.tsv: no samples")
+	}
+	return res, nil
+}
+
+// Median of xs (the mean of the middle two for an even count); 0 if empty.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// Workloads present in the results, sorted.
+func (r *Results) Workloads() []string {
+	var ws []string
+	for w := range r.Samples {
+		ws = append(ws, w)
+	}
+	slices.Sort(ws)
+	return ws
+}
+
+// Methods of workload w present in the results, in methodOrder.
+func (r *Results) Methods(w string) []string {
+	var ms []string
+	for _, m := range methodOrder {
+		if len(r.Samples[w][m]) > 0 {
+			ms = append(ms, m)
+		}
+	}
+	return ms
+}
+
+// timeDecode runs `logpack decode --format plain` on path a few times and
+// returns records per second of the fastest run (wall clock, process
+// start-up included).
+func timeDecode(logpack, path string, records int64) (float64, error) {
+	best := time.Duration(0)
+	for i := 0; i < 3; i++ {
+		cmd := exec.Command(logpack, "decode", "--format", "plain", "-o", os.DevNull, path)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			return 0, fmt.Errorf("%s decode %s: %v: %s", logpack, path, err, strings.TrimSpace(stderr.String()))
+		}
+		if d := time.Since(start); best == 0 || d < best {
+			best = d
+		}
+	}
+	return float64(records) / best.Seconds(), nil
+}
+
+// Machine describes where the numbers came from.
+func Machine() string {
+	cpu := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				cpu = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	kernel := "Linux"
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		kernel = "Linux " + strings.TrimSpace(string(b))
+	}
+	gcc := "gcc"
+	if out, err := exec.Command("gcc", "-dumpfullversion").Output(); err == nil {
+		gcc = "gcc " + strings.TrimSpace(string(out))
+	}
+	return fmt.Sprintf("%s, %d cores, %s, %s, %s", cpu, runtime.NumCPU(), kernel, gcc, runtime.Version())
+}
+
+func fmtNs(v float64) string {
+	switch {
+	case v >= 100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
+}
+
+// Markdown renders the results table.
+func Markdown(r *Results, machine, date string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured by `make bench` on %s, %s.\n", date, machine)
+	fmt.Fprintf(&b, "Median of %d rounds of %d calls per method, rounds interleaved in one process.\n\n", r.Reps, r.CallsPerRound)
+	b.WriteString("| workload | method | ns/call (median) | × cheaper than text | bytes/record |\n")
+	b.WriteString("|---|---|---:|---:|---:|\n")
+	for _, w := range r.Workloads() {
+		text := Median(r.Samples[w]["criu-text"])
+		for _, m := range r.Methods(w) {
+			med := Median(r.Samples[w][m])
+			ratio := "—"
+			if text > 0 && m != "criu-text" && med > 0 {
+				ratio = strconv.FormatFloat(text/med, 'f', 1, 64) + "×"
+			}
+			bytesRec := "—"
+			if v, ok := r.Bytes[w][m]; ok {
+				bytesRec = strconv.FormatFloat(v, 'f', 1, 64)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", workloadTitle[w], methodTitle[m], fmtNs(med), ratio, bytesRec)
+		}
+	}
+	if len(r.DecodeRate) > 0 {
+		b.WriteString("\n| decoder (`logpack decode --format plain`, one process) | records | records/s |\n|---|---:|---:|\n")
+		for _, w := range r.Workloads() {
+			if rate, ok := r.DecodeRate[w]; ok {
+				fmt.Fprintf(&b, "| %s | %d | %.2f M |\n", workloadTitle[w], r.Records[w], rate/1e6)
+			}
+		}
+	}
+	b.WriteString("\nbytes/record: text bytes written per call; for logpack, bytes the log file uses (chunk headers and call-site descriptors included) per record.\n")
+	return b.String()
+}
+
+func main() {
+	rawPath := flag.String("raw", "bench/out/raw.tsv", "samples written by logbench")
+	logpack := flag.String("logpack", "bin/logpack", "logpack binary, for timing the decoder")
+	mdPath := flag.String("md", "bench/out/results.md", "Markdown table to write")
+	svgPath := flag.String("svg", "docs/bench.svg", "SVG chart to write")
+	flag.Parse()
+
+	f, err := os.Open(*rawPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	res, err := ParseRaw(f)
+	f.Close()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	for _, w := range res.Workloads() {
+		if path, ok := res.LogPath[w]; ok {
+			rate, err := timeDecode(*logpack, path, res.Records[w])
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "report: decoder not timed:", err)
+				continue
+			}
+			res.DecodeRate[w] = rate
+		}
+	}
+	date := time.Now().UTC().Format("2006-01-02 15:04 UTC")
+	md := Markdown(res, Machine(), date)
+	if err := os.WriteFile(*mdPath, []byte(md), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(*svgPath, Chart(res, date), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+	fmt.Print(md)
+	fmt.Printf("\nwrote %s and %s\n", *mdPath, *svgPath)
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"encoding/xml"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const rawSample = `# calls_per_round	1000
+# reps	3
+sample	a	criu-text	0	2000
+sample	a	criu-text	1	2600
+sample	a	criu-text	2	2100
+sample	a	logpack	0	20
+sample	a	logpack	1	18
+sample	a	logpack	2	40
+sample	b	criu-text	0	1500
+sample	b	ram-floor	0	9.5
+bytes	a	criu-text	66.50
+bytes	a	logpack	17.25
+records	a	logpack	3250	out/a.lpk
+`
+
+func TestParseRawAndMedians(t *testing.T) {
+	r, err := ParseRaw(strings.NewReader(rawSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.CallsPerRound != 1000 || r.Reps != 3 {
+		t.Errorf("header: got %d calls, %d reps", r.CallsPerRound, r.Reps)
+	}
+	if got := Median(r.Samples["a"]["criu-text"]); got != 2100 {
+		t.Errorf("median text = %v, want 2100", got)
+	}
+	if got := Median(r.Samples["a"]["logpack"]); got != 20 {
+		t.Errorf("median logpack = %v, want 20", got)
+	}
+	if got := Median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("even median = %v, want 2.5", got)
+	}
+	if r.Records["a"] != 3250 || r.LogPath["a"] != "out/a.lpk" {
+		t.Errorf("records: %v %v", r.Records, r.LogPath)
+	}
+	if got := r.Methods("a"); strings.Join(got, ",") != "criu-text,logpack" {
+		t.Errorf("methods of a = %v", got)
+	}
+}
+
+func TestParseRawRejectsGarbage(t *testing.T) {
+	for _, in := range []string{"", "sample\ta\tx\t0\tfast\n", "what\n", "# reps\tmany\n"} {
+		if _, err := ParseRaw(strings.NewReader(in)); err == nil {
+			t.Errorf("ParseRaw(%q) accepted it", in)
+		}
+	}
+}
+
+func TestMarkdownRatios(t *testing.T) {
+	r, err := ParseRaw(strings.NewReader(rawSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := Markdown(r, "test machine", "2026-01-01")
+	for _, want := range []string{"| 2100 | — | 66.5 |", "| 20.0 | 105.0× | 17.2 |", "test machine"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("table lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+// The chart must be well-formed SVG with one bar per (workload, method),
+// and on its log axis a slower method must get a longer bar.
+func TestChartBars(t *testing.T) {
+	r, err := ParseRaw(strings.NewReader(rawSample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := Chart(r, "2026-01-01")
+	dec := xml.NewDecoder(strings.NewReader(string(svg)))
+	widths := map[string]float64{}
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			if err.Error() == "EOF" {
+				break
+			}
+			t.Fatalf("SVG does not parse: %v\n%s", err, svg)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok || se.Name.Local != "rect" {
+			continue
+		}
+		var class, key string
+		var w float64
+		for _, a := range se.Attr {
+			switch a.Name.Local {
+			case "class":
+				class = a.Value
+			case "data-workload":
+				key = a.Value + "/" + key
+			case "data-method":
+				key += a.Value
+			case "width":
+				w, _ = strconv.ParseFloat(a.Value, 64)
+			}
+		}
+		if class == "bar" {
+			widths[key] = w
+		}
+	}
+	if len(widths) != 4 {
+		t.Fatalf("got %d bars, want 4: %v", len(widths), widths)
+	}
+	if !(widths["a/criu-text"] > widths["a/logpack"] && widths["a/logpack"] > 0) {
+		t.Errorf("bar widths not ordered by value: %v", widths)
+	}
+}
