@@ -1,0 +1,348 @@
+package cc
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/logpack/logpack/fmtdb"
+)
+
+// Rewriter rewrites the log calls of one preprocessed translation unit.
+// name is the source file as given to the compiler (for messages). The
+// result is the complete unit to compile, the sites it defines and the
+// diagnostics for calls left as text.
+type Rewriter interface {
+	RewriteUnit(src []byte, name string) (out []byte, sites []fmtdb.Site, diags []string, err error)
+}
+
+// Options configure the wrapper.
+type Options struct {
+	Rewriter Rewriter
+	// NoGlibcDefines: -DNAME of one of these marks an object built
+	// without glibc (CRIU's CR_NOGLIBC); it is passed through.
+	NoGlibcDefines []string
+	DB             string // format database to append to ("" for none)
+	Build          string // build identity recorded with each DB entry
+	Verbose        bool   // report left-as-text calls and pass-through reasons
+	CacheDir       string // where the compiled runtime is kept ("" for the default)
+	// ExecPassThrough replaces the wrapper process by the compiler for an
+	// invocation passed through (exactly the compiler's behaviour, signals
+	// and all). Only for the command line tool.
+	ExecPassThrough bool
+
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+}
+
+var lookPath = exec.LookPath
+
+// Run runs one compiler invocation: argv is the compiler and its
+// arguments. It returns the exit status to exit with.
+func Run(opts *Options, argv []string) int {
+	w := &wrapper{opts: opts}
+	if w.opts.Stdin == nil {
+		w.opts.Stdin = os.Stdin
+	}
+	if w.opts.Stdout == nil {
+		w.opts.Stdout = os.Stdout
+	}
+	if w.opts.Stderr == nil {
+		w.opts.Stderr = os.Stderr
+	}
+	if len(argv) == 0 {
+		fmt.Fprintln(w.opts.Stderr, "logpack cc: no compiler given (usage: logpack cc [options] -- COMPILER ARGS...)")
+		return 2
+	}
+	w.compiler = argv[0]
+	inv, err := Classify(argv[1:], opts.NoGlibcDefines)
+	if err != nil {
+		w.warnf("%v; running the compiler unchanged", err)
+		return w.passThrough(argv)
+	}
+	switch inv.Kind {
+	case Compile:
+		return w.compile(argv, inv)
+	case Link:
+		return w.link(argv, inv)
+	}
+	w.verbosef("passing through: %s", inv.Reason)
+	return w.passThrough(argv)
+}
+
+type wrapper struct {
+	opts     *Options
+	compiler string
+}
+
+func (w *wrapper) warnf(format string, a ...any) {
+	fmt.Fprintf(w.opts.Stderr, "logpack cc: warning: "+format+"\n", a...)
+}
+
+func (w *wrapper) verbosef(format string, a ...any) {
+	if w.opts.Verbose {
+		fmt.Fprintf(w.opts.Stderr, "logpack cc: "+format+"\n", a...)
+	}
+}
+
+// passThrough runs the compiler with the original arguments and streams.
+func (w *wrapper) passThrough(argv []string) int {
+	if w.opts.ExecPassThrough {
+		if path, err := exec.LookPath(argv[0]); err == nil {
+			err = execve(path, argv, os.Environ())
+			w.warnf("exec %s: %v", path, err)
+		}
+	}
+	return w.run(argv, w.opts.Stdout, w.opts.Stderr)
+}
+
+// run runs a command with the wrapper's stdin and the given outputs and
+// returns its exit status (1 if it could not run or died by a signal).
+func (w *wrapper) run(argv []string, stdout, stderr io.Writer) int {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = w.opts.Stdin, stdout, stderr
+	err := cmd.Run()
+	if err == nil {
+		return 0
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ee.ExitCode() > 0 {
+		return ee.ExitCode()
+	}
+	fmt.Fprintf(stderr, "logpack cc: %s: %v\n", argv[0], err)
+	return 1
+}
+
+// runQuiet runs a command with its output captured.
+func (w *wrapper) runQuiet(argv []string) (status int, stdout, stderr []byte) {
+	var o, e bytes.Buffer
+	status = w.run(argv, &o, &e)
+	return status, o.Bytes(), e.Bytes()
+}
+
+// baseArgs is the invocation without what the wrapper sets itself:
+// inputs, -o, -c, -x and the dependency options.
+func (inv *Invocation) baseArgs() []string {
+	var out []string
+	for i, a := range inv.Args {
+		if inv.skip[i] || inv.isInput(i) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func (inv *Invocation) isInput(i int) bool {
+	for _, in := range inv.Inputs {
+		if in.Index == i {
+			return true
+		}
+		// "-l NAME": the option word goes with its input.
+		if in.Lang == LangLib && in.Index == i+1 && inv.Args[i] == "-l" {
+			return true
+		}
+	}
+	return false
+}
+
+// depArgsFor returns the dependency options for the preprocessing run of
+// src, with the dependency file and target that the real compile would
+// have used made explicit (under -E gcc would derive them from the .i).
+func (inv *Invocation) depArgsFor(src, obj string) []string {
+	var out []string
+	for _, i := range inv.depArgs {
+		out = append(out, inv.Args[i])
+	}
+	if !inv.DepGen {
+		return out
+	}
+	if !inv.HasDepFile {
+		out = append(out, "-MF", depFileFor(src, inv.Output))
+	}
+	if !inv.HasDepTgt && inv.Output != "" {
+		out = append(out, "-MQ", obj)
+	}
+	return out
+}
+
+// compile handles -c of C sources: each source in turn, as gcc would.
+func (w *wrapper) compile(argv []string, inv *Invocation) int {
+	for _, src := range inv.Sources() {
+		obj := inv.Output
+		if obj == "" {
+			obj = objectFor(src.Path)
+		}
+		if st := w.compileOne(inv, src, obj); st != 0 {
+			return st
+		}
+	}
+	return 0
+}
+
+// compileOne compiles one C source to obj with its log calls rewritten.
+// Whatever goes wrong inside the wrapper, the original source is compiled
+// unchanged instead: the build never fails because of logpack. It returns
+// the exit status and whether the object holds rewritten sites.
+func (w *wrapper) compileOne(inv *Invocation, src Input, obj string) int {
+	st, _ := w.compileOneSites(inv, src, obj)
+	return st
+}
+
+func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (status int, nsites int) {
+	base := inv.baseArgs()
+	original := func(why string) (int, int) {
+		if why != "" {
+			w.warnf("%s: %s; compiling it unchanged", src.Path, why)
+		}
+		args := append([]string{w.compiler}, base...)
+		args = append(args, inv.depArgsFor(src.Path, obj)...)
+		args = append(args, "-c", "-o", obj)
+		if src.ExplicitLang {
+			args = append(args, "-x", "c")
+		}
+		args = append(args, src.Path)
+		return w.run(args, w.opts.Stdout, w.opts.Stderr), 0
+	}
+	if w.opts.Rewriter == nil {
+		return original("")
+	}
+
+	tmp, err := os.CreateTemp("", "logpack-*.i")
+	if err != nil {
+		return original(fmt.Sprintf("temporary file: %v", err))
+	}
+	tmpName := tmp.Name()
+	tmp.Close()
+	defer os.Remove(tmpName)
+
+	// Preprocess with the same flags, keeping comments (-C) so that
+	// fall-through comments still silence -Wimplicit-fallthrough, and
+	// line markers so that diagnostics and __FILE__ name the source.
+	pp := append([]string{w.compiler}, base...)
+	pp = append(pp, inv.depArgsFor(src.Path, obj)...)
+	pp = append(pp, "-E", "-C", "-o", tmpName)
+	if src.ExplicitLang {
+		pp = append(pp, "-x", "c")
+	}
+	pp = append(pp, src.Path)
+	st, _, ppErr := w.runQuiet(pp)
+	if st != 0 {
+		// The compiler reports the problem itself on the original.
+		return original("")
+	}
+	text, err := os.ReadFile(tmpName)
+	if err != nil {
+		return original(fmt.Sprintf("reading the preprocessed unit: %v", err))
+	}
+	out, sites, diags, err := w.opts.Rewriter.RewriteUnit(text, src.Path)
+	if err != nil {
+		return original(fmt.Sprintf("rewrite failed: %v", err))
+	}
+	if w.opts.Verbose {
+		for _, d := range diags {
+			fmt.Fprintln(w.opts.Stderr, d)
+		}
+	}
+	if len(sites) == 0 {
+		// Nothing to record: the original compile is the safest.
+		w.verbosef("%s: no log calls rewritten", src.Path)
+		return original("")
+	}
+	if err := os.WriteFile(tmpName, out, 0o600); err != nil {
+		return original(fmt.Sprintf("writing the rewritten unit: %v", err))
+	}
+	cc := append([]string{w.compiler}, base...)
+	cc = append(cc, "-c", "-o", obj, "-x", "cpp-output", tmpName)
+	st, ccOut, ccErr := w.runQuiet(cc)
+	if st != 0 {
+		msg := firstLine(ccErr)
+		return original(fmt.Sprintf("the rewritten unit did not compile (%s)", msg))
+	}
+	// Success: show what the compiler said, as it would have.
+	w.opts.Stderr.Write(ppErr)
+	w.opts.Stdout.Write(ccOut)
+	w.opts.Stderr.Write(ccErr)
+	if w.opts.DB != "" {
+		entries := make([]fmtdb.Entry, len(sites))
+		for i, s := range sites {
+			entries[i] = fmtdb.Entry{Site: s, Unit: src.Path, Build: w.opts.Build}
+		}
+		if err := fmtdb.Append(w.opts.DB, entries); err != nil {
+			w.warnf("%v", err)
+		}
+	}
+	w.verbosef("%s: %d log calls rewritten", src.Path, len(sites))
+	return 0, len(sites)
+}
+
+func firstLine(b []byte) string {
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.Contains(l, "error") {
+			return strings.TrimSpace(l)
+		}
+	}
+	if l, _, _ := strings.Cut(string(b), "\n"); l != "" {
+		return strings.TrimSpace(l)
+	}
+	return "no message"
+}
+
+// link handles a link, compiling C inputs of the same step first.
+func (w *wrapper) link(argv []string, inv *Invocation) int {
+	sources := inv.Sources()
+	replace := map[int]string{}
+	var ownObjs []string
+	if len(sources) > 0 {
+		dir, err := os.MkdirTemp("", "logpack-link-")
+		if err != nil {
+			w.warnf("temporary directory: %v; running the compiler unchanged", err)
+			return w.passThrough(argv)
+		}
+		defer os.RemoveAll(dir)
+		for i, src := range sources {
+			obj := filepath.Join(dir, fmt.Sprintf("%d-%s", i, objectFor(src.Path)))
+			st, n := w.compileOneSites(inv, src, obj)
+			if st != 0 {
+				return st
+			}
+			replace[src.Index] = obj
+			if n > 0 {
+				ownObjs = append(ownObjs, obj)
+			}
+		}
+	}
+	args := []string{w.compiler}
+	for i, a := range inv.Args {
+		if obj, ok := replace[i]; ok {
+			a = obj
+		}
+		args = append(args, a)
+	}
+	need, err := w.needsRuntime(inv, ownObjs)
+	if err != nil {
+		w.verbosef("%v", err)
+	}
+	if need {
+		rt, err := w.runtimeObject(inv)
+		if err != nil {
+			w.warnf("cannot build the logpack runtime: %v", err)
+		} else {
+			args = append(args, rt.path)
+			if rt.pthread {
+				args = append(args, "-lpthread")
+			}
+		}
+	} else {
+		w.verbosef("link: no input uses logpack; runtime not added")
+	}
+	if len(replace) == 0 && !need {
+		return w.passThrough(argv)
+	}
+	return w.run(args, w.opts.Stdout, w.opts.Stderr)
+}

@@ -1,0 +1,330 @@
+package cc
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"debug/elf"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	lpruntime "github.com/logpack/logpack/runtime"
+)
+
+func execve(path string, argv, env []string) error { return syscall.Exec(path, argv, env) }
+
+// Symbols that rewritten code references; a link needs the runtime when
+// an input leaves one of them undefined and none defines logpack_emit (a
+// project that vendors the runtime links its own copy).
+var runtimeRefs = map[string]bool{"logpack_emit": true, "logpack_emit_level": true, "logpack_recording": true}
+
+type symUse struct{ uses, defines bool }
+
+func (u *symUse) add(v symUse) { u.uses = u.uses || v.uses; u.defines = u.defines || v.defines }
+
+// needsRuntime reports whether the link's inputs use the runtime: the
+// objects compiled in this step (own), object files, archives and -l
+// libraries found as archives in the -L directories.
+func (w *wrapper) needsRuntime(inv *Invocation, own []string) (bool, error) {
+	var u symUse
+	if len(own) > 0 {
+		u.uses = true
+	}
+	var firstErr error
+	for _, in := range inv.Inputs {
+		var path string
+		switch in.Lang {
+		case LangLinker:
+			path = in.Path
+		case LangLib:
+			path = findArchive(in.Path, inv.LibDirs)
+		}
+		if path == "" {
+			continue
+		}
+		v, err := scanLinkInput(path)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		u.add(v)
+	}
+	return u.uses && !u.defines, firstErr
+}
+
+// findArchive finds libNAME.a the way the linker would, if a shared
+// libNAME.so does not come first in the same directory (a shared library
+// carries its own runtime).
+func findArchive(name string, dirs []string) string {
+	if strings.HasPrefix(name, ":") {
+		for _, d := range dirs {
+			p := filepath.Join(d, name[1:])
+			if strings.HasSuffix(p, ".a") && fileExists(p) {
+				return p
+			}
+		}
+		return ""
+	}
+	for _, d := range dirs {
+		if fileExists(filepath.Join(d, "lib"+name+".so")) {
+			return ""
+		}
+		if p := filepath.Join(d, "lib"+name+".a"); fileExists(p) {
+			return p
+		}
+	}
+	return ""
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// scanLinkInput looks at the symbols of an ELF object or every object of
+// an ar archive. Other files (scripts, shared libraries) use nothing.
+func scanLinkInput(path string) (symUse, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return symUse{}, nil // the linker reports missing inputs
+	}
+	defer f.Close()
+	var magic [8]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		return symUse{}, nil
+	}
+	if string(magic[:]) == "!<arch>\n" {
+		return scanArchive(f, path)
+	}
+	if string(magic[:4]) == "\x7fELF" {
+		return scanObject(io.NewSectionReader(f, 0, 1<<62), path)
+	}
+	return symUse{}, nil
+}
+
+func scanObject(r io.ReaderAt, name string) (symUse, error) {
+	ef, err := elf.NewFile(r)
+	if err != nil {
+		return symUse{}, fmt.Errorf("%s: %v", name, err)
+	}
+	defer ef.Close()
+	if ef.Type != elf.ET_REL {
+		return symUse{}, nil
+	}
+	syms, err := ef.Symbols()
+	if err != nil {
+		if err == elf.ErrNoSymbols {
+			return symUse{}, nil
+		}
+		return symUse{}, fmt.Errorf("%s: %v", name, err)
+	}
+	var u symUse
+	for _, s := range syms {
+		if !runtimeRefs[s.Name] {
+			continue
+		}
+		if s.Section == elf.SHN_UNDEF {
+			u.uses = true
+		} else if s.Name == "logpack_emit" {
+			u.defines = true
+		}
+	}
+	return u, nil
+}
+
+// scanArchive walks a System V / GNU ar archive member by member.
+func scanArchive(f *os.File, name string) (symUse, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return symUse{}, err
+	}
+	var u symUse
+	off := int64(8)
+	hdr := make([]byte, 60)
+	for off+60 <= st.Size() {
+		if _, err := f.ReadAt(hdr, off); err != nil {
+			return u, fmt.Errorf("%s: byte %d: %v", name, off, err)
+		}
+		size, err := strconv.ParseInt(strings.TrimSpace(string(hdr[48:58])), 10, 64)
+		if err != nil || size < 0 || off+60+size > st.Size() || string(hdr[58:60]) != "`\n" {
+			return u, fmt.Errorf("%s: byte %d: bad archive member header", name, off)
+		}
+		mname := strings.TrimSpace(string(hdr[:16]))
+		if mname != "/" && mname != "//" && mname != "/SYM64/" {
+			sr := io.NewSectionReader(f, off+60, size)
+			var m [4]byte
+			if _, err := sr.ReadAt(m[:], 0); err == nil && string(m[:]) == "\x7fELF" {
+				v, err := scanObject(sr, name+"("+mname+")")
+				if err != nil {
+					return u, err
+				}
+				u.add(v)
+			}
+		}
+		off += 60 + size + size&1
+	}
+	return u, nil
+}
+
+// runtimeObj is a compiled runtime in the cache.
+type runtimeObj struct {
+	path    string
+	pthread bool // it calls into libpthread (link -lpthread)
+}
+
+// runtimeFlags are the compiler options that change which runtime object
+// a link can take: code model, ABI, position independence.
+func runtimeFlags(inv *Invocation) []string {
+	var out []string
+	pic := inv.Shared
+	for _, a := range inv.Args {
+		switch {
+		case a == "-m32" || a == "-m64" || a == "-mx32" || a == "-m16":
+			out = append(out, a)
+		case a == "-fPIC" || a == "-fpic":
+			pic = true
+		case strings.HasPrefix(a, "-march=") || strings.HasPrefix(a, "-mabi=") || strings.HasPrefix(a, "--sysroot") || strings.HasPrefix(a, "-mcmodel="):
+			out = append(out, a)
+		}
+	}
+	if pic {
+		out = append(out, "-fPIC")
+	}
+	return out
+}
+
+// runtimeObject compiles the embedded runtime for this compiler and these
+// flags once into the cache (keyed by the runtime's content, the compiler
+// and the flags) and returns it. Parallel wrappers race harmlessly: each
+// writes a temporary file and renames it into place.
+func (w *wrapper) runtimeObject(inv *Invocation) (runtimeObj, error) {
+	flags := runtimeFlags(inv)
+	h := sha256.New()
+	files := lpruntime.Files()
+	var names []string
+	fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			names = append(names, p)
+		}
+		return nil
+	})
+	sort.Strings(names)
+	for _, n := range names {
+		b, _ := fs.ReadFile(files, n)
+		fmt.Fprintf(h, "%s %d\n", n, len(b))
+		h.Write(b)
+	}
+	fmt.Fprintf(h, "compiler %s\n", compilerIdentity(w.compiler))
+	fmt.Fprintf(h, "flags %q\n", flags)
+	key := hex.EncodeToString(h.Sum(nil))[:24]
+
+	dir, err := w.cacheDir()
+	if err != nil {
+		return runtimeObj{}, err
+	}
+	obj := filepath.Join(dir, "rt-"+key+".o")
+	if fileExists(obj) {
+		return describeRuntime(obj)
+	}
+	src, err := os.MkdirTemp(dir, "src-")
+	if err != nil {
+		return runtimeObj{}, err
+	}
+	defer os.RemoveAll(src)
+	var unity bytes.Buffer
+	for _, n := range names {
+		b, _ := fs.ReadFile(files, n)
+		if err := os.WriteFile(filepath.Join(src, n), b, 0o644); err != nil {
+			return runtimeObj{}, err
+		}
+		if strings.HasSuffix(n, ".c") {
+			fmt.Fprintf(&unity, "#include \"%s\"\n", n)
+		}
+	}
+	// One unit for all runtime sources: one object to add to links.
+	if err := os.WriteFile(filepath.Join(src, "logpack-runtime.c"), unity.Bytes(), 0o644); err != nil {
+		return runtimeObj{}, err
+	}
+	tmpObj := filepath.Join(src, "rt.o")
+	args := append([]string{w.compiler}, flags...)
+	args = append(args, "-std=gnu11", "-O2", "-g", "-c", "-o", tmpObj, filepath.Join(src, "logpack-runtime.c"))
+	st, _, errOut := w.runQuiet(args)
+	if st != 0 {
+		return runtimeObj{}, fmt.Errorf("%s failed:\n%s", strings.Join(args, " "), errOut)
+	}
+	if err := os.Rename(tmpObj, obj); err != nil {
+		return runtimeObj{}, err
+	}
+	return describeRuntime(obj)
+}
+
+func describeRuntime(path string) (runtimeObj, error) {
+	rt := runtimeObj{path: path}
+	f, err := elf.Open(path)
+	if err != nil {
+		return rt, err
+	}
+	defer f.Close()
+	syms, _ := f.Symbols()
+	for _, s := range syms {
+		if s.Section == elf.SHN_UNDEF && strings.HasPrefix(s.Name, "pthread_") {
+			rt.pthread = true
+		}
+	}
+	return rt, nil
+}
+
+// compilerIdentity names the compiler binary by path, size and time, so a
+// compiler upgrade gets a fresh runtime object without running it.
+func compilerIdentity(name string) string {
+	p, err := lookPath(name)
+	if err != nil {
+		return name
+	}
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	st, err := os.Stat(p)
+	if err != nil {
+		return p
+	}
+	return fmt.Sprintf("%s %d %d", p, st.Size(), st.ModTime().UnixNano())
+}
+
+// cacheDir is LOGPACK_CACHE_DIR, else the user cache directory's logpack,
+// else one in the temporary directory.
+func (w *wrapper) cacheDir() (string, error) {
+	var cands []string
+	if w.opts.CacheDir != "" {
+		cands = append(cands, w.opts.CacheDir)
+	}
+	if d := os.Getenv("LOGPACK_CACHE_DIR"); d != "" {
+		cands = append(cands, d)
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		cands = append(cands, filepath.Join(d, "logpack"))
+	}
+	cands = append(cands, filepath.Join(os.TempDir(), fmt.Sprintf("logpack-%d", os.Getuid())))
+	var lastErr error
+	for _, d := range cands {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			lastErr = err
+			continue
+		}
+		probe, err := os.CreateTemp(d, "probe-")
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		probe.Close()
+		os.Remove(probe.Name())
+		return d, nil
+	}
+	return "", fmt.Errorf("no writable cache directory: %v", lastErr)
+}
