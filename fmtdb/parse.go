@@ -1,0 +1,540 @@
+package fmtdb
+
+import (
+	"fmt"
+	"strconv"
+)
+
+// Flags is the set of flag characters of one conversion specification.
+type Flags uint8
+
+const (
+	FlagMinus Flags = 1 << iota // '-': left-justify
+	FlagPlus                    // '+': always a sign
+	FlagSpace                   // ' ': space where a sign would be
+	FlagHash                    // '#': alternate form
+	FlagZero                    // '0': pad with zeros
+	FlagQuote                   // '\'': group thousands (LC_NUMERIC)
+	FlagI18n                    // 'I': locale digits (glibc)
+)
+
+// Length is a length modifier.
+type Length uint8
+
+const (
+	LenNone Length = iota
+	LenHH          // hh
+	LenH           // h
+	LenL           // l
+	LenLL          // ll
+	LenQ           // q (glibc: ll)
+	LenJ           // j
+	LenZ           // z
+	LenBigZ        // Z (glibc: z)
+	LenT           // t
+	LenBigL        // L
+)
+
+var lengthNames = [...]string{"", "hh", "h", "l", "ll", "q", "j", "z", "Z", "t", "L"}
+
+func (l Length) String() string {
+	if int(l) < len(lengthNames) {
+		return lengthNames[l]
+	}
+	return "len(" + strconv.Itoa(int(l)) + ")"
+}
+
+// wide reports whether glibc treats the integer as 64-bit (and %c/%s as
+// wide characters).
+func (l Length) wide() bool { return l >= LenL }
+
+// MaxAmount bounds widths and precisions. glibc accepts up to about
+// INT_MAX, but a decoder must not let one record of a hostile log allocate
+// gigabytes: Parse rejects larger constants and rendering clamps larger
+// '*' arguments to it (Check reports them).
+const MaxAmount = 1 << 20
+
+// Spec is one conversion specification: everything from '%' to the
+// conversion character.
+type Spec struct {
+	Offset int // byte offset of the '%' in the format
+	End    int // byte offset just past the conversion character
+
+	Flags Flags
+	// Width is the constant field width, 0 for none. WidthArg is the index
+	// into Format.Args of a '*' width argument, or -1.
+	Width    int
+	WidthArg int
+	// Prec is the constant precision, -1 for none ("%.d" is 0). PrecArg is
+	// the index into Format.Args of a '.*' precision argument, or -1.
+	Prec    int
+	PrecArg int
+	Length  Length
+	// Conv is the conversion character. Unknown conversions are kept: glibc
+	// prints them back (see Known).
+	Conv byte
+	// Arg is the index into Format.Args of the converted value, or -1 when
+	// the conversion takes none (%%, unknown conversions). For %m it is the
+	// ClassErrno entry.
+	Arg int
+	// Pos is the N of "%N$", 0 when the format is not positional.
+	Pos int
+}
+
+// Text returns the directive as written in format.
+func (s *Spec) Text(format string) string { return format[s.Offset:s.End] }
+
+// Known reports whether glibc 2.36 knows the conversion. glibc prints an
+// unknown one back as '%', its flags, width and precision, and the
+// character, consuming only its '*' arguments.
+func (s *Spec) Known() bool { return convKind(s.Conv) != kUnknown }
+
+// Piece is a run of literal text (Spec == nil) or one directive.
+type Piece struct {
+	Lit  string
+	Spec *Spec
+}
+
+// Format is a parsed printf format.
+type Format struct {
+	Text   string
+	Pieces []Piece
+	Specs  []Spec
+	// Args lists the arguments the call passes, in C argument order,
+	// including '*' widths and precisions, plus one ClassErrno entry per
+	// %m (which takes no C argument) where it is consumed; in positional
+	// formats the errno entries follow the positional arguments.
+	Args       []ArgSpec
+	Positional bool
+}
+
+// ParseError is returned by Parse.
+type ParseError struct {
+	Format string
+	Offset int // byte offset in Format of the offending directive
+	Msg    string
+}
+
+func (e *ParseError) Error() string {
+	return fmt.Sprintf("fmtdb: format offset %d: %s", e.Offset, e.Msg)
+}
+
+// conversion kinds
+const (
+	kUnknown = iota
+	kSigned
+	kUnsigned
+	kChar
+	kString
+	kPointer
+	kFloat
+	kErrno
+	kPercent
+	kWriteback // %n
+	kWideChar  // %C
+	kWideStr   // %S
+)
+
+var convTable = func() (t [256]uint8) {
+	for _, c := range "di" {
+		t[c] = kSigned
+	}
+	for _, c := range "uoxXbB" {
+		t[c] = kUnsigned
+	}
+	for _, c := range "eEfFgGaA" {
+		t[c] = kFloat
+	}
+	t['c'], t['s'], t['p'], t['m'], t['%'], t['n'], t['C'], t['S'] =
+		kChar, kString, kPointer, kErrno, kPercent, kWriteback, kWideChar, kWideStr
+	return
+}()
+
+func convKind(c byte) uint8 { return convTable[c] }
+
+// argClass is the class of the value a known conversion consumes.
+func argClass(conv byte, l Length) Class {
+	switch convKind(conv) {
+	case kSigned:
+		if l.wide() {
+			return ClassI64
+		}
+		return ClassI32
+	case kUnsigned:
+		if l.wide() {
+			return ClassU64
+		}
+		return ClassU32
+	case kChar, kWideChar:
+		return ClassI32
+	case kString, kWideStr:
+		return ClassStr
+	case kPointer:
+		return ClassPtr
+	case kFloat:
+		if l == LenLL || l == LenQ || l == LenBigL {
+			return ClassF80
+		}
+		return ClassF64
+	case kErrno:
+		return ClassErrno
+	}
+	return ClassInvalid
+}
+
+// Parse parses a printf format the way glibc 2.36's vfprintf reads it.
+// It rejects %n, a format ending inside a directive, mixing positional
+// and sequential arguments, unused or inconsistently typed positional
+// arguments, and widths or precisions above MaxAmount.
+func Parse(format string) (*Format, error) {
+	p := parser{f: &Format{Text: format}, s: format}
+	if err := p.parse(); err != nil {
+		return nil, err
+	}
+	return p.f, nil
+}
+
+type parser struct {
+	f *Format
+	s string
+	// positional bookkeeping: class per position, and the first spec that
+	// used sequential arguments
+	posClass  []ArgSpec
+	posSet    []bool
+	seqOffset int // offset of first sequential argument use, -1 none
+	posOffset int // offset of first positional use, -1 none
+	errnos    []int
+}
+
+func (p *parser) errf(off int, format string, a ...any) error {
+	return &ParseError{Format: p.s, Offset: off, Msg: fmt.Sprintf(format, a...)}
+}
+
+// readInt reads decimal digits at i; ok is false on overflow past
+// MaxAmount (glibc's read_int fails only past INT_MAX; larger values are
+// refused here).
+func readInt(s string, i int) (n, j int, over bool) {
+	for j = i; j < len(s) && s[j] >= '0' && s[j] <= '9'; j++ {
+		if n <= MaxAmount {
+			n = n*10 + int(s[j]-'0')
+		}
+	}
+	return n, j, n > MaxAmount
+}
+
+func (p *parser) parse() error {
+	s := p.s
+	p.seqOffset, p.posOffset = -1, -1
+	// count directives to size the slices once
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			n++
+		}
+	}
+	p.f.Specs = make([]Spec, 0, n)
+	lit := 0
+	for i := 0; i < len(s); {
+		if s[i] != '%' {
+			i++
+			continue
+		}
+		if lit < i {
+			p.f.Pieces = append(p.f.Pieces, Piece{Lit: s[lit:i]})
+		}
+		sp, err := p.directive(i)
+		if err != nil {
+			return err
+		}
+		p.f.Specs = append(p.f.Specs, sp)
+		i = sp.End
+		lit = i
+		p.f.Pieces = append(p.f.Pieces, Piece{})
+	}
+	if lit < len(s) {
+		p.f.Pieces = append(p.f.Pieces, Piece{Lit: s[lit:]})
+	}
+	// wire pieces to specs now that the slice no longer grows
+	k := 0
+	for i := range p.f.Pieces {
+		if p.f.Pieces[i].Lit == "" {
+			p.f.Pieces[i].Spec = &p.f.Specs[k]
+			k++
+		}
+	}
+	if p.posOffset >= 0 {
+		p.f.Positional = true
+		for i, ok := range p.posSet {
+			if !ok {
+				return p.errf(p.posOffset, "positional argument %d is never used", i+1)
+			}
+		}
+		p.f.Args = append(p.posClass, p.f.Args...) // errno entries after
+		for _, si := range p.errnos {
+			p.f.Specs[si].Arg += len(p.posClass)
+		}
+	}
+	return nil
+}
+
+// use records one argument use: sequential (pos == 0) or positional.
+func (p *parser) use(off, pos int, a ArgSpec) (int, error) {
+	if pos == 0 {
+		if p.posOffset >= 0 {
+			return 0, p.errf(off, "mixes sequential arguments with positional ones")
+		}
+		if p.seqOffset < 0 {
+			p.seqOffset = off
+		}
+		p.f.Args = append(p.f.Args, a)
+		return len(p.f.Args) - 1, nil
+	}
+	if p.seqOffset >= 0 {
+		return 0, p.errf(off, "mixes positional arguments with sequential ones")
+	}
+	if p.posOffset < 0 {
+		p.posOffset = off
+	}
+	if pos > MaxDescriptorArgs {
+		return 0, p.errf(off, "positional argument %d is over the limit of %d", pos, MaxDescriptorArgs)
+	}
+	for len(p.posClass) < pos {
+		p.posClass = append(p.posClass, ArgSpec{BoundArg: -1})
+		p.posSet = append(p.posSet, false)
+	}
+	i := pos - 1
+	if !p.posSet[i] {
+		p.posClass[i], p.posSet[i] = a, true
+		return i, nil
+	}
+	old := &p.posClass[i]
+	merged, ok := mergeClass(old.Class, a.Class)
+	if !ok {
+		return 0, p.errf(off, "positional argument %d used as %s and as %s", pos, old.Class, a.Class)
+	}
+	if merged == ClassStrMax {
+		switch {
+		case old.BoundArg < 0 && a.BoundArg < 0:
+			old.Bound = max(old.Bound, a.Bound)
+		case old.BoundArg != a.BoundArg || old.Bound != a.Bound:
+			merged = ClassStr // differing bounds: copy it all
+		}
+	}
+	if merged != ClassStrMax {
+		old.Bound, old.BoundArg = 0, -1
+	}
+	old.Class = merged
+	return i, nil
+}
+
+// mergeClass decides whether two uses of one positional argument read the
+// same C type (glibc reads each argument once, by its type).
+func mergeClass(a, b Class) (Class, bool) {
+	if a == b {
+		return a, true
+	}
+	str := func(c Class) bool { return c == ClassStr || c == ClassStrMax }
+	switch {
+	case str(a) && str(b):
+		return ClassStr, true
+	case (a == ClassI32 || a == ClassU32) && (b == ClassI32 || b == ClassU32):
+		return a, true
+	case (a == ClassI64 || a == ClassU64) && (b == ClassI64 || b == ClassU64):
+		return a, true
+	}
+	return ClassInvalid, false
+}
+
+// directive parses one directive starting at the '%' at off, following
+// glibc's __parse_one_specmb.
+func (p *parser) directive(off int) (Spec, error) {
+	s := p.s
+	sp := Spec{Offset: off, WidthArg: -1, Prec: -1, PrecArg: -1, Arg: -1}
+	i := off + 1
+	// %N$
+	if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		n, j, over := readInt(s, i)
+		if j < len(s) && s[j] == '$' && n != 0 {
+			if over {
+				return sp, p.errf(off, "argument position %s is too large", s[i:j])
+			}
+			sp.Pos = n
+			i = j + 1
+		}
+	}
+	// flags
+flags:
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case ' ':
+			sp.Flags |= FlagSpace
+		case '+':
+			sp.Flags |= FlagPlus
+		case '-':
+			sp.Flags |= FlagMinus
+		case '#':
+			sp.Flags |= FlagHash
+		case '0':
+			sp.Flags |= FlagZero
+		case '\'':
+			sp.Flags |= FlagQuote
+		case 'I':
+			sp.Flags |= FlagI18n
+		default:
+			break flags
+		}
+	}
+	// width
+	widthPos := -1
+	if i < len(s) && s[i] == '*' {
+		i++
+		widthPos = 0
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			n, j, over := readInt(s, i)
+			if j < len(s) && s[j] == '$' && n != 0 {
+				if over {
+					return sp, p.errf(off, "argument position %s is too large", s[i:j])
+				}
+				widthPos = n
+				i = j + 1
+			}
+		}
+	} else if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		n, j, over := readInt(s, i)
+		if over {
+			return sp, p.errf(off, "width %s is over the limit of %d", s[i:j], MaxAmount)
+		}
+		sp.Width, i = n, j
+	}
+	// precision
+	precPos := -1
+	if i < len(s) && s[i] == '.' {
+		i++
+		if i < len(s) && s[i] == '*' {
+			i++
+			precPos = 0
+			if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+				n, j, over := readInt(s, i)
+				if j < len(s) && s[j] == '$' && n != 0 {
+					if over {
+						return sp, p.errf(off, "argument position %s is too large", s[i:j])
+					}
+					precPos = n
+					i = j + 1
+				}
+			}
+		} else if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			n, j, over := readInt(s, i)
+			if over {
+				return sp, p.errf(off, "precision %s is over the limit of %d", s[i:j], MaxAmount)
+			}
+			sp.Prec, i = n, j
+		} else {
+			sp.Prec = 0 // "%.d" is "%.0d"
+		}
+	}
+	// length
+	if i < len(s) {
+		switch s[i] {
+		case 'h':
+			i++
+			sp.Length = LenH
+			if i < len(s) && s[i] == 'h' {
+				i++
+				sp.Length = LenHH
+			}
+		case 'l':
+			i++
+			sp.Length = LenL
+			if i < len(s) && s[i] == 'l' {
+				i++
+				sp.Length = LenLL
+			}
+		case 'L':
+			i, sp.Length = i+1, LenBigL
+		case 'q':
+			i, sp.Length = i+1, LenQ
+		case 'j':
+			i, sp.Length = i+1, LenJ
+		case 'z':
+			i, sp.Length = i+1, LenZ
+		case 'Z':
+			i, sp.Length = i+1, LenBigZ
+		case 't':
+			i, sp.Length = i+1, LenT
+		}
+	}
+	if i >= len(s) {
+		return sp, p.errf(off, "format ends inside a conversion specification")
+	}
+	if s[i] == 0 {
+		return sp, p.errf(off, "NUL byte inside a conversion specification")
+	}
+	sp.Conv = s[i]
+	sp.End = i + 1
+	kind := convKind(sp.Conv)
+	if kind == kWriteback {
+		return sp, p.errf(off, "%%n is not allowed")
+	}
+	// Arguments in C order: width, precision, value.
+	var err error
+	if widthPos >= 0 {
+		if sp.WidthArg, err = p.use(off, widthPos, ArgSpec{Class: ClassI32, BoundArg: -1}); err != nil {
+			return sp, err
+		}
+	}
+	if precPos >= 0 {
+		if sp.PrecArg, err = p.use(off, precPos, ArgSpec{Class: ClassI32, BoundArg: -1}); err != nil {
+			return sp, err
+		}
+	}
+	switch kind {
+	case kUnknown, kPercent:
+		// no value; a "%1$" here names nothing glibc reads
+	case kErrno:
+		p.f.Args = append(p.f.Args, ArgSpec{Class: ClassErrno, BoundArg: -1})
+		sp.Arg = len(p.f.Args) - 1
+		p.errnos = append(p.errnos, len(p.f.Specs))
+	default:
+		a := ArgSpec{Class: argClass(sp.Conv, sp.Length), BoundArg: -1}
+		if kind == kString && !sp.Length.wide() {
+			switch {
+			case precPos >= 0:
+				a.Class, a.BoundArg = ClassStrMax, sp.PrecArg
+			case sp.Prec >= 0:
+				a.Class, a.Bound = ClassStrMax, sp.Prec
+			}
+		}
+		if sp.Arg, err = p.use(off, sp.Pos, a); err != nil {
+			return sp, err
+		}
+	}
+	return sp, nil
+}
+
+// Recordable reports why a valid format cannot be recorded as a binary
+// record and rendered later, or nil if it can: wide characters and
+// strings depend on LC_CTYPE, the ' and I flags on LC_NUMERIC/LC_CTYPE,
+// and the descriptor holds at most MaxDescriptorArgs arguments.
+func (f *Format) Recordable() error {
+	if len(f.Args) > MaxDescriptorArgs {
+		return fmt.Errorf("fmtdb: format has %d arguments, over the limit of %d", len(f.Args), MaxDescriptorArgs)
+	}
+	for i := range f.Specs {
+		s := &f.Specs[i]
+		kind := convKind(s.Conv)
+		bad := func(what string) error {
+			return &ParseError{Format: f.Text, Offset: s.Offset, Msg: fmt.Sprintf("%s %s", s.Text(f.Text), what)}
+		}
+		switch {
+		case kind == kWideChar || kind == kWideStr ||
+			(kind == kChar || kind == kString) && s.Length.wide():
+			return bad("converts wide characters (depends on the locale)")
+		case s.Flags&FlagQuote != 0 && kind != kUnknown:
+			return bad("groups digits by the locale")
+		case s.Flags&FlagI18n != 0 && kind != kUnknown:
+			return bad("uses the locale's digits")
+		}
+	}
+	return nil
+}

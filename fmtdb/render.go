@@ -1,0 +1,418 @@
+package fmtdb
+
+import (
+	"bytes"
+	"strconv"
+)
+
+//go:generate go run ./internal/mkerrno -o errno_table.go
+
+// Append appends to dst exactly what glibc 2.36's snprintf prints for the
+// format and args (C locale, x86-64 LP64), with one Value per entry of
+// f.Args. It never panics: a missing value renders as KindNone, and a
+// value of the wrong kind renders as defined in doc.go; Check reports
+// both. With enough capacity in dst it does not allocate (long double
+// decimal conversions and huge float precisions do).
+func (f *Format) Append(dst []byte, args []Value) []byte {
+	for i := range f.Pieces {
+		pc := &f.Pieces[i]
+		if pc.Spec == nil {
+			dst = append(dst, pc.Lit...)
+			continue
+		}
+		dst = appendSpec(dst, pc.Spec, args)
+	}
+	return dst
+}
+
+var none Value
+
+func argAt(args []Value, i int) *Value {
+	if uint(i) < uint(len(args)) {
+		return &args[i]
+	}
+	return &none
+}
+
+func appendSpec(dst []byte, s *Spec, args []Value) []byte {
+	flags, width, prec := s.Flags, s.Width, s.Prec
+	// glibc: '-' forces space padding; a negative '*' width only makes
+	// the field left-justified (it still prints '0' for unknowns).
+	zero := flags&FlagZero != 0 && flags&FlagMinus == 0
+	if s.WidthArg >= 0 {
+		w := int64(int32(argAt(args, s.WidthArg).Bits))
+		if w < 0 {
+			flags |= FlagMinus
+			w = -w
+		}
+		width = int(min(w, MaxAmount))
+	}
+	if s.PrecArg >= 0 {
+		p := int64(int32(argAt(args, s.PrecArg).Bits))
+		if p < 0 {
+			prec = -1
+		} else {
+			prec = int(min(p, MaxAmount))
+		}
+	}
+	if flags&FlagMinus != 0 {
+		flags &^= FlagZero
+	}
+	v := argAt(args, s.Arg)
+	switch convKind(s.Conv) {
+	case kSigned:
+		x := int64(v.Bits)
+		switch s.Length {
+		case LenHH:
+			x = int64(int8(x))
+		case LenH:
+			x = int64(int16(x))
+		case LenNone:
+			x = int64(int32(x))
+		}
+		if v.Kind == KindStr || v.Kind == KindNull {
+			x = 0
+		}
+		neg, mag := x < 0, uint64(x)
+		if neg {
+			mag = -mag
+		}
+		return appendNumber(dst, flags, width, prec, neg, mag, 10, 0, signOf(flags))
+	case kUnsigned:
+		x := v.Bits
+		switch s.Length {
+		case LenHH:
+			x = uint64(uint8(x))
+		case LenH:
+			x = uint64(uint16(x))
+		case LenNone:
+			x = uint64(uint32(x))
+		}
+		if v.Kind == KindStr || v.Kind == KindNull {
+			x = 0
+		}
+		switch s.Conv {
+		case 'u':
+			return appendNumber(dst, flags, width, prec, false, x, 10, 0, 0)
+		case 'o':
+			return appendNumber(dst, flags, width, prec, false, x, 8, 0, 0)
+		default: // x X b B
+			base := 16
+			if s.Conv == 'b' || s.Conv == 'B' {
+				base = 2
+			}
+			return appendNumber(dst, flags, width, prec, false, x, base, s.Conv, 0)
+		}
+	case kPointer:
+		x := v.Bits
+		if v.Kind == KindStr || v.Kind == KindNull {
+			x = 0
+		}
+		if x == 0 {
+			// glibc prints "(nil)" through its string path, raising the
+			// precision so it is never cut.
+			return appendPadded(dst, flags, width, "(nil)")
+		}
+		return appendNumber(dst, flags|FlagHash, width, prec, false, x, 16, 'x', signOf(flags))
+	case kChar, kWideChar:
+		var c [1]byte
+		c[0] = byte(v.Bits)
+		if v.Kind == KindStr || v.Kind == KindNull {
+			c[0] = 0
+		}
+		return appendPaddedBytes(dst, flags, width, c[:])
+	case kString, kWideStr:
+		switch v.Kind {
+		case KindStr:
+			b := v.Str
+			if prec >= 0 && prec < len(b) {
+				b = b[:prec]
+			}
+			if i := bytes.IndexByte(b, 0); i >= 0 {
+				b = b[:i] // C strings end at NUL
+			}
+			return appendPaddedBytes(dst, flags, width, b)
+		case KindNull:
+			if prec >= 0 && prec < len("(null)") {
+				return appendPadded(dst, flags, width, "")
+			}
+			return appendPadded(dst, flags, width, "(null)")
+		case KindErrno:
+			return appendPadded(dst, flags, width, cut(errnoString(int64(v.Bits)), prec))
+		}
+		return appendPadded(dst, flags, width, cut(badArg, prec))
+	case kErrno:
+		e := int64(int32(v.Bits))
+		if flags&FlagHash != 0 {
+			if uint64(e) < uint64(len(errnoName)) && errnoName[e] != "" {
+				return appendPadded(dst, flags, width, cut(errnoName[e], prec))
+			}
+			// no name: glibc prints the number as %d would
+			neg, mag := e < 0, uint64(e)
+			if neg {
+				mag = -mag
+			}
+			return appendNumber(dst, flags, width, prec, neg, mag, 10, 0, signOf(flags))
+		}
+		return appendPadded(dst, flags, width, cut(errnoString(e), prec))
+	case kPercent:
+		return append(dst, '%')
+	case kFloat:
+		return appendFloat(dst, s.Conv, s.Length, flags, width, prec, v)
+	}
+	return appendUnknown(dst, s.Conv, flags, zero, width, prec)
+}
+
+// badArg is what %s prints for a value that is not a string (see doc.go).
+const badArg = "(?)"
+
+func cut(s string, prec int) string {
+	if prec >= 0 && prec < len(s) {
+		return s[:prec]
+	}
+	return s
+}
+
+// errnoString is glibc's strerror(e).
+func errnoString(e int64) string {
+	if e == int64(int32(e)) {
+		if uint64(e) < uint64(len(errnoText)) && errnoText[e] != "" {
+			return errnoText[e]
+		}
+	}
+	return "Unknown error " + strconv.FormatInt(int64(int32(e)), 10)
+}
+
+// ErrnoText returns glibc's strerror text for e ("Unknown error e" for
+// errnos it does not know).
+func ErrnoText(e int) string { return errnoString(int64(e)) }
+
+// ErrnoName returns glibc's name for e (strerrorname_np), "" if none.
+func ErrnoName(e int) string {
+	if uint(e) < uint(len(errnoName)) {
+		return errnoName[e]
+	}
+	return ""
+}
+
+func signOf(flags Flags) byte {
+	switch {
+	case flags&FlagPlus != 0:
+		return '+'
+	case flags&FlagSpace != 0:
+		return ' '
+	}
+	return 0
+}
+
+// pad appends n copies of c.
+func pad(dst []byte, c byte, n int) []byte {
+	if n <= 0 {
+		return dst
+	}
+	l := len(dst)
+	if cap(dst)-l < n {
+		dst = append(dst[:cap(dst)], make([]byte, l+n-cap(dst))...)
+	}
+	dst = dst[:l+n]
+	b := dst[l:]
+	for i := range b {
+		b[i] = c
+	}
+	return dst
+}
+
+func appendPadded(dst []byte, flags Flags, width int, s string) []byte {
+	if width <= len(s) {
+		return append(dst, s...)
+	}
+	if flags&FlagMinus != 0 {
+		return pad(append(dst, s...), ' ', width-len(s))
+	}
+	return append(pad(dst, ' ', width-len(s)), s...)
+}
+
+func appendPaddedBytes(dst []byte, flags Flags, width int, s []byte) []byte {
+	if width <= len(s) {
+		return append(dst, s...)
+	}
+	if flags&FlagMinus != 0 {
+		return pad(append(dst, s...), ' ', width-len(s))
+	}
+	return append(pad(dst, ' ', width-len(s)), s...)
+}
+
+const (
+	lowerDigits = "0123456789abcdef"
+	upperDigits = "0123456789ABCDEF"
+)
+
+// appendNumber prints an integer as glibc's vfprintf does: precision is
+// the minimum digit count (and disables '0'), "%.0d" of 0 prints no digit,
+// '#' makes octal start with 0 and prefixes nonzero hex/binary with
+// 0x/0X/0b/0B (prefix is the conversion letter, 0 for none).
+func appendNumber(dst []byte, flags Flags, width, prec int, neg bool, mag uint64, base int, prefix byte, sign byte) []byte {
+	upper := prefix == 'X'
+	var buf [64]byte
+	i := len(buf)
+	zeroPad := flags&FlagZero != 0 && flags&FlagMinus == 0
+	if prec < 0 {
+		prec = 1
+	} else {
+		zeroPad = false
+	}
+	if flags&FlagHash == 0 || mag == 0 || (base != 16 && base != 2) {
+		prefix = 0
+	}
+	if prec == 0 && mag == 0 {
+		if base == 8 && flags&FlagHash != 0 {
+			i--
+			buf[i] = '0'
+		}
+	} else {
+		switch base {
+		case 10:
+			for mag >= 10 {
+				q := mag / 10
+				i--
+				buf[i] = byte('0' + mag - q*10)
+				mag = q
+			}
+			i--
+			buf[i] = byte('0' + mag)
+		case 16:
+			digits := lowerDigits
+			if upper {
+				digits = upperDigits
+			}
+			for {
+				i--
+				buf[i] = digits[mag&15]
+				mag >>= 4
+				if mag == 0 {
+					break
+				}
+			}
+		case 8:
+			for {
+				i--
+				buf[i] = byte('0' + mag&7)
+				mag >>= 3
+				if mag == 0 {
+					break
+				}
+			}
+			if flags&FlagHash != 0 && prec <= len(buf)-i && buf[i] != '0' {
+				i--
+				buf[i] = '0'
+			}
+		case 2:
+			for {
+				i--
+				buf[i] = byte('0' + mag&1)
+				mag >>= 1
+				if mag == 0 {
+					break
+				}
+			}
+		}
+	}
+	ndig := len(buf) - i
+	zeros := max(prec-ndig, 0)
+	if neg {
+		sign = '-'
+	}
+	total := ndig + zeros
+	if sign != 0 {
+		total++
+	}
+	if prefix != 0 {
+		total += 2
+	}
+	if flags&FlagMinus == 0 && width > total {
+		if zeroPad {
+			zeros += width - total
+		} else {
+			dst = pad(dst, ' ', width-total)
+		}
+	}
+	if sign != 0 {
+		dst = append(dst, sign)
+	}
+	if prefix != 0 {
+		dst = append(dst, '0', prefix)
+	}
+	dst = pad(dst, '0', zeros)
+	dst = append(dst, buf[i:]...)
+	if flags&FlagMinus != 0 && width > total {
+		dst = pad(dst, ' ', width-total)
+	}
+	return dst
+}
+
+// appendUnknown prints an unknown conversion as glibc's printf_unknown:
+// '%', the flags in a fixed order, the width and precision after '*'
+// arguments were applied, and the character (length modifiers dropped).
+func appendUnknown(dst []byte, conv byte, flags Flags, zero bool, width, prec int) []byte {
+	dst = append(dst, '%')
+	if flags&FlagHash != 0 {
+		dst = append(dst, '#')
+	}
+	if flags&FlagQuote != 0 {
+		dst = append(dst, '\'')
+	}
+	if flags&FlagPlus != 0 {
+		dst = append(dst, '+')
+	} else if flags&FlagSpace != 0 {
+		dst = append(dst, ' ')
+	}
+	if flags&FlagMinus != 0 {
+		dst = append(dst, '-')
+	}
+	if zero {
+		dst = append(dst, '0')
+	}
+	if flags&FlagI18n != 0 {
+		dst = append(dst, 'I')
+	}
+	if width != 0 {
+		dst = strconv.AppendInt(dst, int64(width), 10)
+	}
+	if prec >= 0 {
+		dst = append(dst, '.')
+		dst = strconv.AppendInt(dst, int64(prec), 10)
+	}
+	return append(dst, conv)
+}
+
+// EscapeLiteral appends s to dst as format text that prints s: every '%'
+// doubled. The rewriter uses it to fold constant arguments into formats.
+func EscapeLiteral(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			dst = append(dst, '%')
+		}
+		dst = append(dst, s[i])
+	}
+	return dst
+}
+
+// AppendConst renders one directive with a constant value, as it would
+// print inside its format (for folding __FILE__/__LINE__ and other
+// literal arguments into the format text). It refuses directives that
+// take '*' arguments or are positional, and %m (errno is not constant).
+func (s *Spec) AppendConst(dst []byte, v Value) ([]byte, error) {
+	switch {
+	case s.WidthArg >= 0 || s.PrecArg >= 0:
+		return dst, &ParseError{Offset: s.Offset, Msg: "cannot fold a directive with '*' arguments"}
+	case s.Pos != 0:
+		return dst, &ParseError{Offset: s.Offset, Msg: "cannot fold a positional directive"}
+	case s.Arg < 0:
+		return dst, &ParseError{Offset: s.Offset, Msg: "directive takes no argument"}
+	case convKind(s.Conv) == kErrno:
+		return dst, &ParseError{Offset: s.Offset, Msg: "cannot fold %m"}
+	}
+	one := *s
+	one.Arg = 0
+	return appendSpec(dst, &one, []Value{v}), nil
+}
