@@ -1,0 +1,514 @@
+// Package decoder reads logpack binary logs (docs/FORMAT.md) and renders
+// their records as the text printf would have produced.
+//
+// A Decoder indexes a log once (chunk headers, site descriptors, clock
+// calibration), then yields its records merged across all writing
+// processes and threads in timestamp order:
+//
+//	d, err := decoder.Open("dump.lpk", nil)
+//	...
+//	defer d.Close()
+//	out := decoder.NewWriter(os.Stdout, decoder.FormatPlain, nil)
+//	for rec, err := range d.Records() {
+//		if err != nil { ... }
+//		out.Write(rec)
+//	}
+//	out.Flush()
+//
+// Damage never stops decoding: a bad chunk header, a record cut off by a
+// crash, an unknown site index or impossible arguments are reported as
+// Skips (see Decoder.Skipped), everything else decodes. Memory use is
+// bounded by the number of writers and descriptors, not by the log's size:
+// records are read through small windows and handed out one at a time.
+package decoder
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
+)
+
+// Header is the log's file header.
+type Header = logfile.Header
+
+// Arg is one decoded argument of a record. A string's bytes reference the
+// decoder's buffers: they are valid until the iteration moves on.
+type Arg = fmtdb.Value
+
+// Site is a call site as described in the log.
+type Site struct {
+	fmtdb.Site
+	msg message // how to render it
+}
+
+// Record is one log call. A Record handed out by an iterator and its Args
+// are valid until the iteration continues; copy what you keep.
+type Record struct {
+	Site   *Site
+	Index  uint32 // the site index the log uses for Site
+	TS     int64  // nanoseconds since the log started
+	PID    uint32
+	TID    uint32
+	Level  uint8 // CRIU numbering: 1 error, 2 warning, 3 info, 4 debug
+	Args   []Arg
+	Offset int64 // file offset of the record
+	Size   int   // bytes the record takes in the log
+
+	raw uint64 // timestamp in the log's units, the merge key
+}
+
+// AppendMessage appends the message as printf would have rendered it.
+func (r *Record) AppendMessage(dst []byte) []byte {
+	return r.Site.msg.append(dst, r.Args)
+}
+
+// Process describes a writing process, from its process record.
+type Process struct {
+	PID     uint32
+	PPID    uint32
+	BuildID uint64
+	Exe     string
+	Dropped uint64 // records it reported as dropped
+}
+
+// Skip is a stretch of the log that could not be decoded.
+type Skip struct {
+	Kind    string // what went wrong, the same text for the same kind
+	Detail  string // specifics of this occurrence
+	Offset  int64  // where it starts in the file
+	Bytes   int64  // how many bytes were skipped
+	Records int    // log records lost, where known
+}
+
+func (s Skip) String() string {
+	msg := fmt.Sprintf("offset %d: %s", s.Offset, s.Kind)
+	if s.Detail != "" {
+		msg += ": " + s.Detail
+	}
+	msg += fmt.Sprintf(" (%d bytes", s.Bytes)
+	if s.Records > 0 {
+		msg += fmt.Sprintf(", %d records", s.Records)
+	}
+	return msg + ")"
+}
+
+// Kinds of Skip.
+const (
+	SkipBadChunk       = "bad chunk header"
+	SkipCutShort       = "record cut off by the end of the data"
+	SkipBadLength      = "bad record length"
+	SkipBadRecord      = "bad record"
+	SkipUnknownSite    = "unknown site index"
+	SkipBadArgs        = "arguments do not match the site"
+	SkipBadDescriptor  = "bad site descriptor"
+	SkipDescriptorID   = "site descriptor content does not match its ID"
+	SkipConflict       = "conflicting descriptors for one site index"
+	SkipLogCutShort    = "log cut short"
+	SkipUnreadableTail = "tail field out of range"
+)
+
+// Options adjust a Decoder. The zero value decodes a log on its own.
+type Options struct {
+	// DB, if set, is the format database of the build that wrote the log:
+	// every site the log describes must be in it with the same content, or
+	// New fails with a *MismatchError. DBName names it in messages.
+	DB     *fmtdb.DB
+	DBName string
+	// Force decodes despite a database mismatch and renders descriptors
+	// whose content does not match their ID.
+	Force bool
+	// OnSkip, if set, is called for every Skip as it is found.
+	OnSkip func(Skip)
+}
+
+// Decoder reads one log.
+type Decoder struct {
+	r      io.ReaderAt
+	closer io.Closer
+	size   int64
+	end    int64 // records are read up to here
+	hdr    *Header
+	opts   Options
+
+	sites    []*Site // by index-FirstSiteIndex, for small indexes
+	siteMap  map[uint32]*Site
+	bad      map[uint32]string // indexes with unusable descriptors: why
+	ordered  []*Site           // distinct descriptors in file order
+	writers  []*writer
+	byKey    map[uint64]*writer
+	procs    map[uint32]*Process
+	pairs    []logfile.Pair
+	clock    logfile.Clock
+	skips    []Skip
+	nrecords int // log records seen by the index pass
+	mismatch *MismatchError
+}
+
+// chunk is one chunk of a writer, as found by the index pass.
+type chunk struct {
+	off   int64 // of the chunk header
+	limit int64 // records end here (chunk end, data end, or the first damage)
+	hdr   logfile.ChunkHeader
+}
+
+// writer is the record stream of one thread.
+type writer struct {
+	pid, tid uint32
+	order    int // position of its first chunk among all writers: ties in ts
+	chunks   []chunk
+	ci       int
+	win      window
+	ts       uint64
+	rec      Record
+	live     bool // a chunk is open in win
+}
+
+// Open opens a log file.
+func Open(name string, opts *Options) (*Decoder, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	d, err := New(f, st.Size(), opts)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	d.closer = f
+	return d, nil
+}
+
+// Close closes the file Open opened.
+func (d *Decoder) Close() error {
+	if d.closer != nil {
+		return d.closer.Close()
+	}
+	return nil
+}
+
+// New reads the log's header and indexes it: every chunk header, every
+// site descriptor and every calibration pair. size is the number of bytes
+// r holds.
+func New(r io.ReaderAt, size int64, opts *Options) (*Decoder, error) {
+	d := &Decoder{r: r, size: size, byKey: map[uint64]*writer{}, procs: map[uint32]*Process{}, bad: map[uint32]string{}}
+	if opts != nil {
+		d.opts = *opts
+	}
+	hb := make([]byte, min(size, logfile.HeaderSize))
+	if n, err := r.ReadAt(hb, 0); n < len(hb) {
+		return nil, fmt.Errorf("reading header: %w", err)
+	}
+	h, err := logfile.ParseHeader(hb)
+	if err != nil {
+		return nil, err
+	}
+	d.hdr = h
+	d.end = d.dataEnd(size)
+	if err := d.scan(); err != nil {
+		return nil, err
+	}
+	d.clock = logfile.NewClock(h, d.pairs)
+	if err := d.checkSites(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// dataEnd returns where records end: the header's tail, or the end of the
+// file if the tail lies beyond it (a log cut short) or is impossible.
+func (d *Decoder) dataEnd(size int64) int64 {
+	tail := d.hdr.Tail
+	switch {
+	case tail < logfile.HeaderSize:
+		d.skip(Skip{Kind: SkipUnreadableTail, Detail: fmt.Sprintf("tail %d is inside the header; reading to the end of the file", tail), Offset: 72})
+		return size
+	case tail > uint64(size):
+		d.skip(Skip{Kind: SkipLogCutShort, Detail: fmt.Sprintf("the file ends at %d, the log's tail is %d", size, tail), Offset: size, Bytes: int64(min(tail-uint64(size), 1<<62))})
+		return size
+	}
+	return int64(tail)
+}
+
+// Header returns the log's header.
+func (d *Decoder) Header() *Header { return d.hdr }
+
+// Skipped returns what was skipped so far: by New's index pass, and by
+// iterations of Records.
+func (d *Decoder) Skipped() []Skip { return d.skips }
+
+// Sites returns the distinct site descriptors of the log in file order.
+func (d *Decoder) Sites() []*Site { return d.ordered }
+
+// Processes returns the processes that wrote process records.
+func (d *Decoder) Processes() map[uint32]*Process { return d.procs }
+
+func (d *Decoder) skip(s Skip) {
+	d.skips = append(d.skips, s)
+	if d.opts.OnSkip != nil {
+		d.opts.OnSkip(s)
+	}
+}
+
+// site returns the descriptor for a site index, or nil.
+func (d *Decoder) site(idx uint64) *Site {
+	i := idx - logfile.FirstSiteIndex
+	if i < uint64(len(d.sites)) {
+		return d.sites[i]
+	}
+	if idx > 1<<32-1 {
+		return nil
+	}
+	return d.siteMap[uint32(idx)]
+}
+
+// maxDense bounds the direct-indexed site table by the number of
+// descriptors, so that a hostile index cannot make it large.
+func maxDense(ndesc int) int { return 1024 + 64*ndesc }
+
+func (d *Decoder) writerFor(pid, tid uint32) *writer {
+	key := uint64(pid)<<32 | uint64(tid)
+	w := d.byKey[key]
+	if w == nil {
+		w = &writer{pid: pid, tid: tid, order: len(d.writers)}
+		d.byKey[key] = w
+		d.writers = append(d.writers, w)
+	}
+	return w
+}
+
+// scan is the index pass over the whole log.
+func (d *Decoder) scan() error {
+	var win window
+	var hb [logfile.ChunkHeaderSize]byte
+	descs := map[uint32]descAt{}
+	badStart, badWhy := int64(-1), ""
+	flushBad := func(to int64) {
+		if badStart >= 0 {
+			d.skip(Skip{Kind: SkipBadChunk, Detail: badWhy, Offset: badStart, Bytes: to - badStart})
+			badStart = -1
+		}
+	}
+	off := int64(logfile.HeaderSize)
+	for off < d.end {
+		n := int(min(logfile.ChunkHeaderSize, d.end-off))
+		if k, err := d.r.ReadAt(hb[:n], off); k < n {
+			if errors.Is(err, io.EOF) { // the file shrank under us
+				break
+			}
+			return err
+		}
+		ch, err := logfile.ParseChunkHeader(hb[:n])
+		if errors.Is(err, logfile.ErrUnused) {
+			flushBad(off)
+			off += logfile.Align
+			continue
+		}
+		if err != nil {
+			if badStart < 0 {
+				badStart, badWhy = off, err.Error()
+			}
+			off += logfile.Align
+			continue
+		}
+		flushBad(off)
+		c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
+		clipped := false
+		if c.limit > d.end {
+			c.limit, clipped = d.end, true
+		}
+		limit, err := d.indexChunk(&win, &c, clipped, descs)
+		if err != nil {
+			return err
+		}
+		c.limit = limit
+		w := d.writerFor(ch.PID, ch.TID)
+		w.chunks = append(w.chunks, c)
+		off += int64(ch.Size)
+	}
+	flushBad(min(off, d.end))
+	d.buildSites(descs)
+	return nil
+}
+
+// descAt is a descriptor record found by the index pass.
+type descAt struct {
+	site *Site
+	off  int64
+	why  string // non-empty: the index is unusable
+}
+
+// indexChunk walks the records of one chunk: descriptors, clocks and
+// process records are collected, framing damage is reported. It returns
+// where the chunk's good records end.
+func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint32]descAt) (int64, error) {
+	win.reset(d.r, c.off+logfile.ChunkHeaderSize)
+	ts := c.hdr.BaseTS
+	d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: c.hdr.MonoNS})
+	for {
+		at := win.offset()
+		body, size, st, err := win.next(c.limit)
+		if err != nil {
+			return at, err
+		}
+		switch st {
+		case frameEnd:
+			return c.limit, nil
+		case frameShort:
+			if clipped || win.eof {
+				d.skip(Skip{Kind: SkipCutShort, Offset: at, Bytes: c.limit - at, Records: 1})
+			} else {
+				d.skip(Skip{Kind: SkipBadLength, Detail: "the record crosses its chunk's end", Offset: at, Bytes: c.limit - at})
+			}
+			return at, nil
+		case frameBad:
+			d.skip(Skip{Kind: SkipBadLength, Detail: "escaped length of zero", Offset: at, Bytes: c.limit - at})
+			return at, nil
+		}
+		tag, k := logfile.Uvarint(body)
+		if k <= 0 {
+			d.skip(Skip{Kind: SkipBadRecord, Detail: "bad tag", Offset: at, Bytes: int64(size)})
+			continue
+		}
+		p := body[k:]
+		switch {
+		case tag == logfile.TagDescriptor:
+			d.indexDescriptor(p, at, size, descs)
+		case tag == logfile.TagDropped:
+			n, k := logfile.Uvarint(p)
+			if k <= 0 {
+				d.skip(Skip{Kind: SkipBadRecord, Detail: "bad dropped record", Offset: at, Bytes: int64(size)})
+				continue
+			}
+			d.proc(c.hdr.PID).Dropped += n
+		case tag == logfile.TagClock:
+			delta, mono, err := logfile.ParseClock(p)
+			if err != nil {
+				d.skip(Skip{Kind: SkipBadRecord, Detail: err.Error(), Offset: at, Bytes: int64(size)})
+				continue
+			}
+			ts += delta
+			d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: mono})
+		case tag == logfile.TagProcess:
+			pr, err := logfile.ParseProcess(p)
+			if err != nil {
+				d.skip(Skip{Kind: SkipBadRecord, Detail: err.Error(), Offset: at, Bytes: int64(size)})
+				continue
+			}
+			ts += pr.TSDelta
+			P := d.proc(c.hdr.PID)
+			P.PPID, P.BuildID, P.Exe = pr.PPID, pr.BuildID, string(pr.Exe)
+		case tag < logfile.FirstSiteIndex:
+			// reserved kinds: skipped by their length
+		default:
+			d.nrecords++
+			if delta, k := logfile.Uvarint(p); k > 0 {
+				ts += delta
+			}
+		}
+	}
+}
+
+func (d *Decoder) proc(pid uint32) *Process {
+	p := d.procs[pid]
+	if p == nil {
+		p = &Process{PID: pid}
+		d.procs[pid] = p
+	}
+	return p
+}
+
+func (d *Decoder) indexDescriptor(p []byte, at int64, size int, descs map[uint32]descAt) {
+	idx, k := logfile.Uvarint(p)
+	if k <= 0 || idx < logfile.FirstSiteIndex || idx > 1<<32-1 {
+		d.skip(Skip{Kind: SkipBadDescriptor, Detail: "bad site index", Offset: at, Bytes: int64(size)})
+		return
+	}
+	i := uint32(idx)
+	raw := p[k:]
+	s, err := fmtdb.DecodeDescriptor(raw)
+	var why string
+	if err != nil {
+		why = err.Error()
+		d.skip(Skip{Kind: SkipBadDescriptor, Detail: fmt.Sprintf("index %d: %v", i, err), Offset: at, Bytes: int64(size)})
+	} else if id := fmtdb.SiteID(&s); id != s.ID && !d.opts.Force {
+		why = fmt.Sprintf("content hashes to %s, the descriptor says %s", fmtdb.FormatID(id), fmtdb.FormatID(s.ID))
+		d.skip(Skip{Kind: SkipDescriptorID, Detail: fmt.Sprintf("index %d (%s:%d): %s", i, s.File, s.Line, why), Offset: at, Bytes: int64(size)})
+	}
+	prev, seen := descs[i]
+	switch {
+	case !seen:
+		if why != "" {
+			descs[i] = descAt{off: at, why: why}
+			return
+		}
+		site := &Site{Site: s}
+		site.msg = compile(&site.Site)
+		descs[i] = descAt{site: site, off: at}
+	case why != "":
+		// A damaged copy of a descriptor already seen is harmless.
+	case prev.site != nil && !fmtdb.SameSite(&prev.site.Site, &s):
+		why = fmt.Sprintf("offset %d describes %s:%d, offset %d %s:%d", prev.off, prev.site.File, prev.site.Line, at, s.File, s.Line)
+		d.skip(Skip{Kind: SkipConflict, Detail: fmt.Sprintf("index %d: %s", i, why), Offset: at, Bytes: int64(size)})
+		descs[i] = descAt{off: prev.off, why: "conflicting descriptors: " + why}
+	case prev.site == nil && prev.why != "" && !isConflict(prev.why):
+		// The first copy was damaged; this one is good.
+		site := &Site{Site: s}
+		site.msg = compile(&site.Site)
+		descs[i] = descAt{site: site, off: at}
+	}
+}
+
+func isConflict(why string) bool { return len(why) > 11 && why[:11] == "conflicting" }
+
+// buildSites fills the index tables from the descriptors found.
+func (d *Decoder) buildSites(descs map[uint32]descAt) {
+	dense := maxDense(len(descs))
+	maxIdx := -1
+	for i, da := range descs {
+		if da.site != nil && int64(i)-logfile.FirstSiteIndex < int64(dense) {
+			maxIdx = max(maxIdx, int(i-logfile.FirstSiteIndex))
+		}
+	}
+	d.sites = make([]*Site, maxIdx+1)
+	byID := map[uint64]*Site{}
+	type ordered struct {
+		off  int64
+		site *Site
+	}
+	var list []ordered
+	for i, da := range descs {
+		if da.site == nil {
+			d.bad[i] = da.why
+			continue
+		}
+		// Several indexes may describe one site: share one *Site so that
+		// per-site statistics and filters see one site.
+		if s, ok := byID[da.site.ID]; ok && fmtdb.SameSite(&s.Site, &da.site.Site) {
+			da.site = s
+		} else {
+			byID[da.site.ID] = da.site
+			list = append(list, ordered{da.off, da.site})
+		}
+		if j := int64(i) - logfile.FirstSiteIndex; j < int64(len(d.sites)) {
+			d.sites[j] = da.site
+		} else {
+			if d.siteMap == nil {
+				d.siteMap = map[uint32]*Site{}
+			}
+			d.siteMap[i] = da.site
+		}
+	}
+	sortBy(list, func(a, b ordered) bool { return a.off < b.off })
+	for _, o := range list {
+		d.ordered = append(d.ordered, o.site)
+	}
+}

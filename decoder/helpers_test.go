@@ -1,0 +1,52 @@
+package decoder
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
+)
+
+// site returns a site with its ID computed, as the rewriter makes them.
+func site(level uint8, file string, line int, format string, classes ...fmtdb.Class) *fmtdb.Site {
+	s := &fmtdb.Site{Level: level, File: file, Line: line, Func: "fn", Format: format}
+	for _, c := range classes {
+		s.Args = append(s.Args, fmtdb.ArgSpec{Class: c, BoundArg: -1})
+	}
+	s.ID = fmtdb.SiteID(s)
+	return s
+}
+
+var (
+	siteHello = site(3, "hello.c", 10, "hello %d\n", fmtdb.ClassI32)
+	siteMount = site(4, "criu/mount.c", 200, "mnt: Found %s at %#lx\n", fmtdb.ClassStr, fmtdb.ClassU64)
+	siteErr   = site(1, "criu/cr-dump.c", 77, "Error (%s:%d): Can't dump %d: %s\n", fmtdb.ClassStr, fmtdb.ClassI32, fmtdb.ClassI32, fmtdb.ClassErrno)
+	siteDyn   = site(fmtdb.LevelRuntime, "criu/log.c", 5, "level %u\n", fmtdb.ClassU32)
+	siteNone  = site(3, "criu/crtools.c", 1, "Version: 4.2\n")
+)
+
+func newLog(firstPID uint32) *logfile.Writer {
+	return logfile.NewWriter(logfile.Header{FirstPID: firstPID, StartTS: 1000, StartMonoNS: 1000, Exe: "/usr/sbin/criu", BuildID: 0xb1d}, 4096)
+}
+
+// decodeAll decodes a log in memory and renders it.
+func decodeAll(t testing.TB, log []byte, f Format, opts *Options) (string, []Skip) {
+	t.Helper()
+	d, err := New(bytes.NewReader(log), int64(len(log)), opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	var out bytes.Buffer
+	w := NewWriter(&out, f, &WriterOptions{FirstPID: d.Header().FirstPID})
+	for r, err := range d.Records() {
+		if err != nil {
+			t.Fatalf("Records: %v", err)
+		}
+		if _, err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Flush()
+	return out.String(), d.Skipped()
+}

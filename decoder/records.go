@@ -1,0 +1,212 @@
+package decoder
+
+import (
+	"fmt"
+	"iter"
+	"slices"
+
+	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
+)
+
+func sortBy[T any](s []T, less func(a, b T) bool) {
+	slices.SortStableFunc(s, func(a, b T) int {
+		switch {
+		case less(a, b):
+			return -1
+		case less(b, a):
+			return 1
+		}
+		return 0
+	})
+}
+
+// Records returns the log records of all writers merged in timestamp
+// order; records with equal timestamps keep the order of their writers'
+// first chunks in the file, and one writer's records keep file order.
+// The *Record is reused: it is valid until the loop continues. An I/O
+// error ends the sequence with (nil, err); damage does not end it but is
+// reported through Skipped and Options.OnSkip.
+func (d *Decoder) Records() iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		h := make(mergeHeap, 0, len(d.writers))
+		for _, w := range d.writers {
+			w.ci, w.live = 0, false
+			ok, err := d.advance(w)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if ok {
+				h.push(w)
+			}
+		}
+		for len(h) > 0 {
+			w := h[0]
+			if !yield(&w.rec, nil) {
+				return
+			}
+			ok, err := d.advance(w)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if ok {
+				h.down(0)
+			} else {
+				h.pop()
+			}
+		}
+	}
+}
+
+// advance loads the writer's next log record into w.rec. It returns false
+// when the writer has no more records.
+func (d *Decoder) advance(w *writer) (bool, error) {
+	for {
+		if !w.live {
+			if w.ci >= len(w.chunks) {
+				return false, nil
+			}
+			c := &w.chunks[w.ci]
+			w.win.reset(d.r, c.off+logfile.ChunkHeaderSize)
+			w.ts = c.hdr.BaseTS
+			w.live = true
+		}
+		c := &w.chunks[w.ci]
+		at := w.win.offset()
+		body, size, st, err := w.win.next(c.limit)
+		if err != nil {
+			return false, err
+		}
+		if st != frameOK {
+			// The index pass reported any framing damage and cut the
+			// chunk's limit before it.
+			w.live = false
+			w.ci++
+			continue
+		}
+		if d.decode(w, body, at, size) {
+			return true, nil
+		}
+	}
+}
+
+// decode parses one record body of writer w. It returns true for a log
+// record ready in w.rec.
+func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
+	tag, k := logfile.Uvarint(body)
+	if k <= 0 {
+		return false // reported by the index pass
+	}
+	p := body[k:]
+	if tag < logfile.FirstSiteIndex {
+		switch tag {
+		case logfile.TagClock, logfile.TagProcess:
+			if delta, k := logfile.Uvarint(p); k > 0 {
+				w.ts += delta
+			}
+		}
+		return false
+	}
+	delta, k := logfile.Uvarint(p)
+	if k <= 0 {
+		d.skip(Skip{Kind: SkipBadRecord, Detail: "bad timestamp delta", Offset: at, Bytes: int64(size), Records: 1})
+		return false
+	}
+	w.ts += delta
+	p = p[k:]
+	s := d.site(tag)
+	if s == nil {
+		why := "no descriptor for it in the log"
+		if tag <= 1<<32-1 {
+			if b, ok := d.bad[uint32(tag)]; ok {
+				why = b
+			}
+		}
+		d.skip(Skip{Kind: SkipUnknownSite, Detail: fmt.Sprintf("index %d: %s", tag, why), Offset: at, Bytes: int64(size), Records: 1})
+		return false
+	}
+	r := &w.rec
+	r.Level = s.Level
+	if s.Level == fmtdb.LevelRuntime {
+		if len(p) == 0 {
+			d.skip(Skip{Kind: SkipBadArgs, Detail: fmt.Sprintf("%s:%d: no level byte", s.File, s.Line), Offset: at, Bytes: int64(size), Records: 1})
+			return false
+		}
+		r.Level = p[0]
+		p = p[1:]
+	}
+	args, n, err := logfile.DecodeArgs(p, s.Args, r.Args[:0])
+	r.Args = args
+	if err == nil && n != len(p) {
+		err = fmt.Errorf("%d bytes left after the arguments", len(p)-n)
+	}
+	if err == nil {
+		err = s.msg.check(args)
+	}
+	if err != nil {
+		d.skip(Skip{Kind: SkipBadArgs, Detail: fmt.Sprintf("%s:%d: %v", s.File, s.Line, err), Offset: at, Bytes: int64(size), Records: 1})
+		return false
+	}
+	r.Site = s
+	r.Index = uint32(tag)
+	r.raw = w.ts
+	r.TS = d.clock.NS(w.ts)
+	r.PID, r.TID = w.pid, w.tid
+	r.Offset, r.Size = at, size
+	return true
+}
+
+// mergeHeap is a binary min-heap of writers by (next timestamp, order).
+type mergeHeap []*writer
+
+func (h mergeHeap) less(i, j int) bool {
+	a, b := h[i], h[j]
+	if a.rec.raw != b.rec.raw {
+		return a.rec.raw < b.rec.raw
+	}
+	return a.order < b.order
+}
+
+func (h *mergeHeap) push(w *writer) {
+	*h = append(*h, w)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *mergeHeap) pop() {
+	s := *h
+	n := len(s) - 1
+	s[0] = s[n]
+	*h = s[:n]
+	if n > 0 {
+		h.down(0)
+	}
+}
+
+func (h mergeHeap) down(i int) {
+	n := len(h)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}

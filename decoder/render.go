@@ -1,0 +1,254 @@
+package decoder
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/logpack/logpack/fmtdb"
+)
+
+// Format is an output format of Writer.
+type Format int
+
+const (
+	// FormatPlain prints each message exactly as printf would have
+	// rendered it, nothing added.
+	FormatPlain Format = iota
+	// FormatCRIU prints CRIU's line layout: "(SS.uuuuuu) " when the
+	// verbosity is 3 or more, then "%6d: " with the pid for processes
+	// other than the log's first writer, then the message. Level 0
+	// records (user messages) get no prefix.
+	FormatCRIU
+	// FormatJSON prints one JSON object per record: ts (ns since the log
+	// started), pid, tid, level, site (the 16-hex-digit site ID), index,
+	// file, line, func and msg.
+	FormatJSON
+)
+
+var formatNames = []string{"plain", "criu", "json"}
+
+func (f Format) String() string {
+	if int(f) < len(formatNames) {
+		return formatNames[f]
+	}
+	return fmt.Sprintf("Format(%d)", int(f))
+}
+
+// ParseFormat returns the Format named s.
+func ParseFormat(s string) (Format, error) {
+	for i, n := range formatNames {
+		if n == s {
+			return Format(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown format %q (want plain, criu or json)", s)
+}
+
+// WriterOptions adjust a Writer.
+type WriterOptions struct {
+	// FirstPID is the log's first writer (Header.FirstPID): in CRIU format
+	// its records get no pid prefix.
+	FirstPID uint32
+	// Verbosity is CRIU's log level: timestamps appear in CRIU format
+	// when it is 3 or more. Zero means 4.
+	Verbosity int
+	// Grep, if not nil, keeps only records whose message contains it.
+	Grep []byte
+	// Redact, if set, replaces strings and IP addresses by pseudonyms.
+	Redact *Redactor
+}
+
+// Writer renders records to an io.Writer, buffered: call Flush at the
+// end. It does not allocate per record once its buffers have grown.
+type Writer struct {
+	bw   *bufio.Writer
+	f    Format
+	opts WriterOptions
+	msg  []byte
+	line []byte
+}
+
+// NewWriter returns a Writer of format f on w. opts may be nil.
+func NewWriter(w io.Writer, f Format, opts *WriterOptions) *Writer {
+	wr := &Writer{bw: bufio.NewWriterSize(w, 64<<10), f: f}
+	if opts != nil {
+		wr.opts = *opts
+	}
+	if wr.opts.Verbosity == 0 {
+		wr.opts.Verbosity = 4
+	}
+	return wr
+}
+
+// Message renders r's message into the Writer's scratch buffer (redacted
+// if the Writer redacts) and returns it; valid until the next call.
+func (w *Writer) Message(r *Record) []byte {
+	args := r.Args
+	if w.opts.Redact != nil {
+		args = w.opts.Redact.Args(args)
+	}
+	w.msg = r.Site.msg.append(w.msg[:0], args)
+	if w.opts.Redact != nil {
+		w.msg = w.opts.Redact.Text(w.msg)
+	}
+	return w.msg
+}
+
+// Write renders one record. It reports whether the record was written
+// (false when Grep rejected it).
+func (w *Writer) Write(r *Record) (bool, error) {
+	msg := w.Message(r)
+	if w.opts.Grep != nil && !bytes.Contains(msg, w.opts.Grep) {
+		return false, nil
+	}
+	var err error
+	switch w.f {
+	case FormatPlain:
+		_, err = w.bw.Write(msg)
+	case FormatCRIU:
+		b := w.line[:0]
+		if r.Level != 0 {
+			if w.opts.Verbosity >= 3 {
+				b = AppendCRIUTime(b, r.TS)
+			}
+			if r.PID != w.opts.FirstPID {
+				b = appendPID(b, r.PID)
+			}
+		}
+		w.line = b
+		if _, err = w.bw.Write(b); err == nil {
+			_, err = w.bw.Write(msg)
+		}
+	case FormatJSON:
+		w.line = appendJSON(w.line[:0], r, msg)
+		_, err = w.bw.Write(w.line)
+	}
+	return err == nil, err
+}
+
+// Flush writes out buffered output.
+func (w *Writer) Flush() error { return w.bw.Flush() }
+
+// AppendCRIUTime appends CRIU's timestamp prefix for ns since the start:
+// "(SS.uuuuuu) ", seconds at least two digits, microseconds truncated.
+func AppendCRIUTime(b []byte, ns int64) []byte {
+	if ns < 0 {
+		ns = 0
+	}
+	sec, us := ns/1e9, ns%1e9/1e3
+	b = append(b, '(')
+	if sec < 10 {
+		b = append(b, '0')
+	}
+	b = strconv.AppendInt(b, sec, 10)
+	b = append(b, '.')
+	var d [6]byte
+	for i := 5; i >= 0; i-- {
+		d[i] = byte('0' + us%10)
+		us /= 10
+	}
+	b = append(b, d[:]...)
+	return append(b, ')', ' ')
+}
+
+// appendPID appends printf("%6d: ", pid).
+func appendPID(b []byte, pid uint32) []byte {
+	var d [10]byte
+	n := strconv.AppendUint(d[:0], uint64(pid), 10)
+	for i := len(n); i < 6; i++ {
+		b = append(b, ' ')
+	}
+	b = append(b, n...)
+	return append(b, ':', ' ')
+}
+
+func appendJSON(b []byte, r *Record, msg []byte) []byte {
+	b = append(b, `{"ts":`...)
+	b = strconv.AppendInt(b, r.TS, 10)
+	b = append(b, `,"pid":`...)
+	b = strconv.AppendUint(b, uint64(r.PID), 10)
+	b = append(b, `,"tid":`...)
+	b = strconv.AppendUint(b, uint64(r.TID), 10)
+	b = append(b, `,"level":`...)
+	b = strconv.AppendUint(b, uint64(r.Level), 10)
+	b = append(b, `,"site":"`...)
+	b = appendHex16(b, r.Site.ID)
+	b = append(b, `","index":`...)
+	b = strconv.AppendUint(b, uint64(r.Index), 10)
+	b = append(b, `,"file":`...)
+	b = AppendJSONString(b, r.Site.File)
+	b = append(b, `,"line":`...)
+	b = strconv.AppendInt(b, int64(r.Site.Line), 10)
+	b = append(b, `,"func":`...)
+	b = AppendJSONString(b, r.Site.Func)
+	b = append(b, `,"msg":`...)
+	b = AppendJSONString(b, msg)
+	return append(b, '}', '\n')
+}
+
+func appendHex16(b []byte, v uint64) []byte {
+	const hex = "0123456789abcdef"
+	for i := 60; i >= 0; i -= 4 {
+		b = append(b, hex[v>>uint(i)&15])
+	}
+	return b
+}
+
+// AppendJSONString appends s as a JSON string. Bytes that are not UTF-8
+// become U+FFFD, as JSON text cannot carry them.
+func AppendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&15])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(string(s[i:min(i+utf8.UTFMax, len(s))]))
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
+}
+
+// LevelName is CRIU's name of a level.
+func LevelName(l uint8) string {
+	switch l {
+	case 0:
+		return "msg"
+	case 1:
+		return "error"
+	case 2:
+		return "warn"
+	case 3:
+		return "info"
+	case 4:
+		return "debug"
+	case fmtdb.LevelRuntime:
+		return "runtime"
+	}
+	return "level" + strconv.Itoa(int(l))
+}

@@ -1,0 +1,118 @@
+package decoder
+
+import (
+	"errors"
+	"io"
+
+	"github.com/logpack/logpack/internal/logfile"
+)
+
+// window is a read-ahead buffer over one region of the file. Records are
+// handed out as slices of it, valid until the next call that reads more.
+// Its size is bounded by the largest record (64 KiB + framing), however
+// large the chunks are, so memory stays flat in the log's size.
+type window struct {
+	r    io.ReaderAt
+	buf  []byte
+	base int64 // file offset of buf[0]
+	pos  int
+	end  int
+	eof  bool // the file ended before the limit
+}
+
+const windowSize = 32 << 10
+
+func (w *window) reset(r io.ReaderAt, off int64) {
+	w.r = r
+	w.base = off
+	w.pos, w.end = 0, 0
+	w.eof = false
+	if w.buf == nil {
+		w.buf = make([]byte, windowSize)
+	}
+}
+
+// offset returns the file offset of the next unread byte.
+func (w *window) offset() int64 { return w.base + int64(w.pos) }
+
+// ensure makes at least n bytes available (fewer only if the limit or the
+// end of the file comes first) and returns them.
+func (w *window) ensure(n int, limit int64) ([]byte, error) {
+	if w.end-w.pos >= n {
+		return w.buf[w.pos:w.end], nil
+	}
+	cur := w.offset()
+	if rest := limit - cur; int64(n) > rest {
+		n = int(max(rest, 0))
+	}
+	if w.end-w.pos >= n || w.eof {
+		return w.buf[w.pos:w.end], nil
+	}
+	copy(w.buf, w.buf[w.pos:w.end])
+	w.end -= w.pos
+	w.base, w.pos = cur, 0
+	if n > len(w.buf) {
+		nb := make([]byte, max(n, 2*len(w.buf)))
+		copy(nb, w.buf[:w.end])
+		w.buf = nb
+	}
+	want := len(w.buf)
+	if rest := limit - w.base; int64(want) > rest {
+		want = int(rest)
+	}
+	for w.end < n {
+		k, err := w.r.ReadAt(w.buf[w.end:want], w.base+int64(w.end))
+		w.end += k
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				if w.end < n {
+					w.eof = true
+				}
+				break
+			}
+			return w.buf[w.pos:w.end], err
+		}
+		if k == 0 {
+			break
+		}
+	}
+	return w.buf[w.pos:w.end], nil
+}
+
+// Frame results of window.next.
+const (
+	frameOK    = iota
+	frameEnd   // a zero length byte or the limit: no more records
+	frameShort // the data ends inside the record (cut-off file or torn chunk)
+	frameBad   // an impossible length
+)
+
+// next returns the next record of the region ending at limit. On frameOK
+// the body is valid until the next call and size is its size with framing.
+func (w *window) next(limit int64) (body []byte, size int, status int, err error) {
+	b, err := w.ensure(3, limit)
+	if err != nil {
+		return nil, 0, frameEnd, err
+	}
+	body, n, ferr := logfile.Frame(b)
+	if ferr == logfile.ErrShort {
+		need := 1 + int(b[0])
+		if b[0] == 255 && len(b) >= 3 {
+			need = 3 + (int(b[1]) | int(b[2])<<8)
+		}
+		if b, err = w.ensure(need, limit); err != nil {
+			return nil, 0, frameEnd, err
+		}
+		body, n, ferr = logfile.Frame(b)
+	}
+	switch {
+	case ferr == logfile.ErrShort:
+		return nil, 0, frameShort, nil
+	case ferr != nil:
+		return nil, 0, frameBad, nil
+	case n == 0:
+		return nil, 0, frameEnd, nil
+	}
+	w.pos += n
+	return body, n, frameOK, nil
+}

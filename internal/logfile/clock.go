@@ -1,0 +1,66 @@
+package logfile
+
+import (
+	"math"
+	"math/bits"
+)
+
+// Pair is a calibration pair: a timestamp in the log's units and the
+// CLOCK_MONOTONIC nanoseconds read at the same moment.
+type Pair struct{ TS, Mono uint64 }
+
+// Clock converts record timestamps to nanoseconds since the log started.
+type Clock struct {
+	kind    uint32
+	startTS uint64
+	hz      uint64
+	slope   float64 // ns per tick, from calibration pairs
+}
+
+// NewClock returns the conversion for a log with header h. For TSC logs
+// without a known frequency, the rate is a least-squares fit through the
+// header's start pair of the calibration pairs (chunk headers and clock
+// records); ticks are assumed to be nanoseconds if there are none.
+func NewClock(h *Header, pairs []Pair) Clock {
+	c := Clock{kind: h.TSKind, startTS: h.StartTS, hz: h.TSCHz}
+	if c.kind != TSTSC || c.hz != 0 {
+		return c
+	}
+	var sxy, sxx float64
+	for _, p := range pairs {
+		dx := float64(int64(p.TS - h.StartTS))
+		dy := float64(int64(p.Mono - h.StartMonoNS))
+		sxy += dx * dy
+		sxx += dx * dx
+	}
+	c.slope = 1
+	if sxx > 0 && sxy > 0 {
+		c.slope = sxy / sxx
+	}
+	return c
+}
+
+// NS returns ts in nanoseconds since the log's start.
+func (c *Clock) NS(ts uint64) int64 {
+	d := int64(ts - c.startTS)
+	if c.kind != TSTSC {
+		return d
+	}
+	if c.hz != 0 {
+		neg := d < 0
+		u := uint64(d)
+		if neg {
+			u = uint64(-d)
+		}
+		hi, lo := bits.Mul64(u, 1e9)
+		if hi >= c.hz {
+			return math.MaxInt64
+		}
+		q, _ := bits.Div64(hi, lo, c.hz)
+		if neg {
+			return -int64(q)
+		}
+		return int64(q)
+	}
+	return int64(float64(d) * c.slope)
+}

@@ -1,0 +1,215 @@
+package logfile
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/logpack/logpack/fmtdb"
+)
+
+// Framing results of Frame besides a record.
+var (
+	// ErrShort: the bytes end inside the record (the caller may read more,
+	// or, at the end of the data, the record was cut off).
+	ErrShort = errors.New("record cut short")
+	// ErrFraming: the length field is impossible (an escaped length below
+	// 255 or zero).
+	ErrFraming = errors.New("bad record length")
+)
+
+// Frame splits the record at the start of b, which holds the rest of a
+// chunk's record area (or as much of it as has been read). It returns the
+// record body and the number of bytes the record occupies. n == 0 with a nil
+// error is the end of the chunk's records: a zero length byte, or no bytes.
+func Frame(b []byte) (body []byte, n int, err error) {
+	if len(b) == 0 || b[0] == 0 {
+		return nil, 0, nil
+	}
+	l, h := int(b[0]), 1
+	if l == 255 {
+		if len(b) < 3 {
+			return nil, 0, ErrShort
+		}
+		l, h = int(binary.LittleEndian.Uint16(b[1:])), 3
+		if l == 0 {
+			return nil, 0, ErrFraming
+		}
+	}
+	if len(b) < h+l {
+		return nil, 0, ErrShort
+	}
+	return b[h : h+l], h + l, nil
+}
+
+// FrameSize returns the length of the framing for a body of n bytes.
+func FrameSize(n int) int {
+	if n < 255 {
+		return 1
+	}
+	return 3
+}
+
+// Uvarint is binary.Uvarint with the one-byte case inlined; it returns
+// n <= 0 on a bad or cut varint.
+func Uvarint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1
+	}
+	return binary.Uvarint(b)
+}
+
+// Zigzag decodes a zigzag-encoded signed value.
+func Zigzag(u uint64) int64 { return int64(u>>1) ^ -int64(u&1) }
+
+// ZigzagEncode is the inverse of Zigzag.
+func ZigzagEncode(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
+
+// DecodeArgs decodes the arguments of a log record from p by the site's
+// argument list, appending to dst. It returns the extended slice and the
+// number of bytes used. dst's backing array is reused, so a caller that
+// keeps it around decodes without allocating; string values reference p.
+func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Value, int, error) {
+	off := 0
+	for i := range specs {
+		c := specs[i].Class
+		var a fmtdb.Value
+		switch c {
+		case fmtdb.ClassI32, fmtdb.ClassI64, fmtdb.ClassErrno:
+			v, k := Uvarint(p[off:])
+			if k <= 0 {
+				return dst, off, argErr(i, c, off)
+			}
+			s := Zigzag(v)
+			if c != fmtdb.ClassI64 && (s < math.MinInt32 || s > math.MaxInt32) {
+				// The runtime stores an int: anything wider is damage.
+				return dst, off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, s)
+			}
+			a.Kind, a.Bits = fmtdb.KindInt, uint64(s)
+			if c == fmtdb.ClassErrno {
+				a.Kind = fmtdb.KindErrno
+			}
+			off += k
+		case fmtdb.ClassU32, fmtdb.ClassU64, fmtdb.ClassPtr:
+			v, k := Uvarint(p[off:])
+			if k <= 0 {
+				return dst, off, argErr(i, c, off)
+			}
+			if c == fmtdb.ClassU32 && v > math.MaxUint32 {
+				return dst, off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, v)
+			}
+			a.Kind, a.Bits = fmtdb.KindUint, v
+			if c == fmtdb.ClassPtr {
+				a.Kind = fmtdb.KindPtr
+			}
+			off += k
+		case fmtdb.ClassF64:
+			if len(p)-off < 8 {
+				return dst, off, argErr(i, c, off)
+			}
+			a.Kind, a.Bits = fmtdb.KindF64, binary.LittleEndian.Uint64(p[off:])
+			off += 8
+		case fmtdb.ClassF80:
+			if len(p)-off < 10 {
+				return dst, off, argErr(i, c, off)
+			}
+			a.Kind, a.Bits = fmtdb.KindF80, binary.LittleEndian.Uint64(p[off:])
+			a.SE = binary.LittleEndian.Uint16(p[off+8:])
+			off += 10
+		case fmtdb.ClassStr, fmtdb.ClassStrMax:
+			v, k := Uvarint(p[off:])
+			if k <= 0 {
+				return dst, off, argErr(i, c, off)
+			}
+			off += k
+			if v == 0 {
+				a.Kind = fmtdb.KindNull
+				break
+			}
+			if v-1 > uint64(len(p)-off) {
+				return dst, off, fmt.Errorf("argument %d (%v): string of %d bytes, only %d in the record", i, c, v-1, len(p)-off)
+			}
+			a.Kind, a.Str = fmtdb.KindStr, p[off:off+int(v-1):off+int(v-1)]
+			off += int(v - 1)
+		default:
+			return dst, off, fmt.Errorf("argument %d: unknown class %v", i, c)
+		}
+		dst = append(dst, a)
+	}
+	return dst, off, nil
+}
+
+func argErr(i int, c fmtdb.Class, off int) error {
+	return fmt.Errorf("argument %d (%v) cut short at body byte %d", i, c, off)
+}
+
+// AppendArg appends the encoding of a to b. The encoding depends on the
+// value's kind only: signed and errno values zigzag varints, unsigned and
+// pointer values varints, strings a varint length plus one (0 for NULL).
+func AppendArg(b []byte, a fmtdb.Value) []byte {
+	switch a.Kind {
+	case fmtdb.KindInt, fmtdb.KindErrno:
+		return binary.AppendUvarint(b, ZigzagEncode(int64(a.Bits)))
+	case fmtdb.KindUint, fmtdb.KindPtr:
+		return binary.AppendUvarint(b, a.Bits)
+	case fmtdb.KindF64:
+		return binary.LittleEndian.AppendUint64(b, a.Bits)
+	case fmtdb.KindF80:
+		b = binary.LittleEndian.AppendUint64(b, a.Bits)
+		return binary.LittleEndian.AppendUint16(b, a.SE)
+	case fmtdb.KindNull:
+		return append(b, 0)
+	case fmtdb.KindStr:
+		b = binary.AppendUvarint(b, uint64(len(a.Str))+1)
+		return append(b, a.Str...)
+	}
+	return b
+}
+
+// Control record bodies.
+
+// Process is the body of a process record.
+type Process struct {
+	TSDelta uint64
+	PPID    uint32
+	BuildID uint64
+	Exe     []byte // references the record
+}
+
+// ParseProcess decodes a process record body after its tag.
+func ParseProcess(p []byte) (Process, error) {
+	var r Process
+	d, k := Uvarint(p)
+	if k <= 0 {
+		return r, errors.New("process record: bad ts delta")
+	}
+	r.TSDelta = d
+	p = p[k:]
+	pp, k := Uvarint(p)
+	if k <= 0 || pp > math.MaxUint32 {
+		return r, errors.New("process record: bad ppid")
+	}
+	r.PPID = uint32(pp)
+	p = p[k:]
+	if len(p) < 8 {
+		return r, errors.New("process record: cut short in build_id")
+	}
+	r.BuildID = binary.LittleEndian.Uint64(p)
+	p = p[8:]
+	n, k := Uvarint(p)
+	if k <= 0 || n > uint64(len(p)-k) {
+		return r, errors.New("process record: bad executable path length")
+	}
+	r.Exe = p[k : k+int(n)]
+	return r, nil
+}
+
+// ParseClock decodes a clock record body after its tag.
+func ParseClock(p []byte) (tsDelta, monoNS uint64, err error) {
+	d, k := Uvarint(p)
+	if k <= 0 || len(p)-k < 8 {
+		return 0, 0, errors.New("clock record cut short")
+	}
+	return d, binary.LittleEndian.Uint64(p[k:]), nil
+}
