@@ -20,30 +20,38 @@ func foldSpec(f *fmtdb.Format, sp *fmtdb.Spec, c constant) (string, bool) {
 		return "", false
 	}
 	class := f.Args[sp.Arg].Class
-	var v any
+	var v fmtdb.Value
 	switch {
 	case c.isStr && (class == fmtdb.ClassStr || class == fmtdb.ClassStrMax) && sp.Conv == 's':
-		v = c.str
+		v = fmtdb.String(c.str)
 	case !c.isStr && (class == fmtdb.ClassI32 || class == fmtdb.ClassU32) && isIntConv(sp.Conv):
 		// an int-typed literal: C gives it type int when it fits in int
 		if c.ival.Unsigned || c.ival.Long > 0 || c.ival.Value > 1<<31-1 {
 			return "", false
 		}
-		v = int64(c.ival.Value)
+		if class == fmtdb.ClassI32 {
+			v = fmtdb.Int(int64(c.ival.Value))
+		} else {
+			v = fmtdb.Uint(c.ival.Value)
+		}
 	case !c.isStr && (class == fmtdb.ClassI64 || class == fmtdb.ClassU64) && isIntConv(sp.Conv):
 		// only literals whose C type is already 64-bit (l/ll suffix)
 		if c.ival.Long == 0 || c.ival.Value > 1<<63-1 && !c.ival.Unsigned {
 			return "", false
 		}
-		v = c.ival.Value
+		if class == fmtdb.ClassI64 {
+			v = fmtdb.Int(int64(c.ival.Value))
+		} else {
+			v = fmtdb.Uint(c.ival.Value)
+		}
 	default:
 		return "", false
 	}
-	text, ok := renderConst(f, sp, v)
-	if !ok {
+	text, err := sp.AppendConst(nil, v)
+	if err != nil {
 		return "", false
 	}
-	return escapeFormatText(text), true
+	return string(fmtdb.EscapeLiteral(nil, string(text))), true
 }
 
 func isIntConv(c byte) bool {
@@ -52,23 +60,4 @@ func isIntConv(c byte) bool {
 		return true
 	}
 	return false
-}
-
-// renderConst renders one directive with a constant through fmtdb's
-// renderer (the decoder's: glibc-exact).
-func renderConst(f *fmtdb.Format, sp *fmtdb.Spec, v any) (string, bool) {
-	_, _, _ = f, sp, v
-	return "", false
-}
-
-// escapeFormatText makes rendered text literal format text.
-func escapeFormatText(s string) string {
-	var b []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] == '%' {
-			b = append(b, '%')
-		}
-		b = append(b, s[i])
-	}
-	return string(b)
 }

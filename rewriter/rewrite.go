@@ -630,7 +630,11 @@ func (r *rewriter) constValue(a arg, call Token) (constant, bool) {
 		}
 		sb.Write(lit.Bytes)
 	}
-	return constant{isStr: true, str: sb.String()}, true
+	str := sb.String()
+	if i := strings.IndexByte(str, 0); i >= 0 {
+		str = str[:i] // %s stops at the first NUL
+	}
+	return constant{isStr: true, str: str}, true
 }
 
 // formatText resolves the format argument to its bytes: string literals
@@ -799,6 +803,10 @@ func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool 
 		format += p
 	}
 	format += body + f.Suffix
+	if strings.IndexByte(format, 0) >= 0 {
+		r.diag(name, "the format contains a NUL byte (printf stops there)")
+		return false
+	}
 	pf, err := fmtdb.Parse(format)
 	if err != nil {
 		r.diag(name, "%s", fmtReason(err))
