@@ -1,10 +1,17 @@
 # logpack - binary logging for C programs.
+#
+#   make         build bin/logpack
+#   make demo    the CRIU-like example built both ways, run, decoded, compared
+#   make test    gofmt check, go vet, every Go test (including the example builds)
+#   make bench   the log-call benchmark: bench/out/results.md and docs/bench.svg
+#   make clean
 GO      ?= go
+CC      := gcc
 BIN     := bin/logpack
 GOFILES := $(shell find . -name '*.go' -not -path './examples/*/build/*')
 RTFILES := $(wildcard runtime/c/*.c runtime/c/*.h)
 
-.PHONY: all build test vet demo bench clean
+.PHONY: all build test vet demo bench examples clean
 
 all: build
 
@@ -13,13 +20,45 @@ build: $(BIN)
 $(BIN): $(GOFILES) $(RTFILES) go.mod go.sum
 	$(GO) build -o $@ ./cmd/logpack
 
+bin/logcmp: $(GOFILES) go.mod
+	$(GO) build -o $@ ./examples/logcmp
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# go test ./... includes examples/, which builds the example programs both
+# ways and checks decoded logs against text logs.
 test: build vet
 	$(GO) test ./...
 
+demo: $(BIN) bin/logcmp
+	@examples/demo.sh
+
+# Both examples, both ways, into their build/ directories.
+examples: $(BIN)
+	$(MAKE) -C examples/criu-like O=build/plain
+	$(MAKE) -C examples/criu-like O=build/logpack CC="$(CURDIR)/$(BIN) cc --preset criu -- $(CC)"
+	$(MAKE) -C examples/minimal all logpack LOGPACK=$(CURDIR)/$(BIN)
+
+# The benchmark: lp.c goes through logpack cc, the baselines are plain gcc.
+BENCH_CFLAGS := -O2 -g -Wall -Wextra -Werror
+BENCH_SRCS   := bench/logbench.c bench/text.c bench/floor.c bench/lp.c bench/mix.h bench/bench.h
+
+bench/out/logbench: $(BENCH_SRCS) $(BIN)
+	@mkdir -p bench/out
+	$(CC) $(BENCH_CFLAGS) -DWITH_LOGPACK -Iruntime/c -c -o bench/out/logbench.o bench/logbench.c
+	$(CC) $(BENCH_CFLAGS) -c -o bench/out/text.o bench/text.c
+	$(CC) $(BENCH_CFLAGS) -c -o bench/out/floor.o bench/floor.c
+	$(BIN) cc --log-func 'lp_log(level, fmt, ...)' -- $(CC) $(BENCH_CFLAGS) -c -o bench/out/lp.o bench/lp.c
+	$(BIN) cc -- $(CC) -o $@ bench/out/logbench.o bench/out/text.o bench/out/floor.o bench/out/lp.o
+
+BENCH_CALLS ?= 20000
+BENCH_REPS  ?= 15
+bench: bench/out/logbench
+	bench/out/logbench -n $(BENCH_CALLS) -r $(BENCH_REPS) -o bench/out
+	$(GO) run ./bench/report -raw bench/out/raw.tsv -logpack $(BIN) -md bench/out/results.md -svg docs/bench.svg
+
 clean:
-	rm -rf bin
+	rm -rf bin bench/out examples/criu-like/build examples/minimal/build
