@@ -47,3 +47,51 @@ func TestPrintfCornerCases(t *testing.T) {
 		}
 	}
 }
+
+// f80 returns the x87 long double equal to x (every double is one).
+func f80(x float64) Value {
+	b := math.Float64bits(x)
+	sign := uint16(b>>63) << 15
+	e := int(b>>52) & 0x7ff
+	frac := b & (1<<52 - 1)
+	switch {
+	case e == 0x7ff:
+		return Float80(1<<63|frac<<11, sign|0x7fff)
+	case e == 0 && frac == 0:
+		return Float80(0, sign)
+	case e == 0:
+		e = 1
+		for frac&(1<<52) == 0 {
+			frac <<= 1
+			e--
+		}
+	}
+	return Float80(1<<63|(frac&(1<<52-1))<<11, sign|uint16(e-1023+16383))
+}
+
+func TestFloatCornerCases(t *testing.T) {
+	nan := math.NaN()
+	negNaN := math.Float64frombits(math.Float64bits(nan) | 1<<63)
+	cases := []struct {
+		format string
+		vals   []Value
+	}{
+		{"%.0f %.0f %.0f %.0f %.2f", []Value{Float64(0.5), Float64(1.5), Float64(2.5), Float64(-0.5), Float64(2.675)}},
+		{"%#.0e %#.0f %e %E %f %F", []Value{Float64(1e4), Float64(3), Float64(1e-300), Float64(1e300), Float64(-0.0), Float64(1.0 / 3)}},
+		{"%g %g %g %g %#g %.0g %#.0g %G", []Value{Float64(100000), Float64(1e6), Float64(1e-4), Float64(1e-5), Float64(1.5), Float64(0.5), Float64(3), Float64(1e-10)}},
+		{"%a %a %a %A %.1a %.0a %#a %a", []Value{Float64(1), Float64(0), Float64(5e-324), Float64(255.5), Float64(1.96875), Float64(1.5), Float64(1), Float64(math.SmallestNonzeroFloat64 * 1000)}},
+		{"%f %F %e %g %a %+f % f %08f %-8f|", []Value{Float64(math.Inf(1)), Float64(math.Inf(-1)), Float64(nan), Float64(negNaN), Float64(math.Inf(1)), Float64(nan), Float64(math.Inf(1)), Float64(math.Inf(-1)), Float64(nan)}},
+		{"%010.3f|%-10.3e|%+010g|% 010a|%#010.0f", []Value{Float64(-3.14159), Float64(2.5), Float64(123.456), Float64(1), Float64(9.5)}},
+		{"%.30f %.20e %.17g %.40g", []Value{Float64(0.1), Float64(1.0 / 3), Float64(0.1), Float64(math.MaxFloat64)}},
+		{"%La %Lf %Le %Lg %LA", []Value{f80(1), f80(2.5), f80(-1e100), f80(1e-5), f80(0.1)}},
+		{"%.0La %.1La %La %La %La", []Value{f80(1.96875), f80(15.99), f80(0), f80(5e-324), f80(math.Inf(-1))}},
+		{"%Lf %Lg %Le", []Value{Float80(0xffffffffffffffff, 0x7ffe), Float80(1, 0), Float80(0xc000000000000000, 0xffff)}},
+		{"%Lf %Lf %Lf %Lf", []Value{Float80(0, 0x7fff), Float80(0x4000000000000000, 0x7fff), Float80(0x4000000000000000, 0x3fff), Float80(0x8000000000000000, 0)}},
+		{"%.3La %.0La %LA", []Value{Float80(0xfff8000000000000, 0x3fff), Float80(0xf800000000000000, 0x3fff), Float80(1, 0)}},
+	}
+	for _, c := range cases {
+		if d := diff(c.format, c.vals...); d != "" {
+			t.Error(d)
+		}
+	}
+}
