@@ -196,10 +196,10 @@ func (w *wrapper) compileOne(inv *Invocation, src Input, obj string) int {
 
 func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (status int, nsites int) {
 	base := inv.baseArgs()
+	// original compiles the source as it is. The warning only matters
+	// when the original compiles: otherwise the compiler's own errors
+	// say everything.
 	original := func(why string) (int, int) {
-		if why != "" {
-			w.warnf("%s: %s; compiling it unchanged", src.Path, why)
-		}
 		args := append([]string{w.compiler}, base...)
 		args = append(args, inv.depArgsFor(src.Path, obj)...)
 		args = append(args, "-c", "-o", obj)
@@ -207,7 +207,11 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 			args = append(args, "-x", "c")
 		}
 		args = append(args, src.Path)
-		return w.run(args, w.opts.Stdout, w.opts.Stderr), 0
+		st := w.run(args, w.opts.Stdout, w.opts.Stderr)
+		if st == 0 && why != "" {
+			w.warnf("%s: %s; compiled it unchanged (its log calls stay text)", src.Path, why)
+		}
+		return st, 0
 	}
 	if w.opts.Rewriter == nil {
 		return original("")
