@@ -1,0 +1,156 @@
+package examples
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// The end-to-end story of DESIGN.md on the CRIU-like example: the tree
+// builds with plain gcc and, changing only CC, through `logpack cc`; the
+// logpack build behaves exactly like the plain one until LOGPACK_FILE is
+// set; its binary log decodes to the plain build's text log; and a run at
+// default verbosity still yields the full debug log at decode time.
+
+type toolchain struct {
+	logpack string // bin/logpack built for this test
+	dir     string
+}
+
+func needTools(t *testing.T) {
+	t.Helper()
+	for _, tool := range []string{"gcc", "make", "ld"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed: %v", tool, err)
+		}
+	}
+}
+
+func buildLogpack(t *testing.T) toolchain {
+	t.Helper()
+	needTools(t)
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "logpack")
+	run(t, nil, "go", "build", "-o", bin, "github.com/logpack/logpack/cmd/logpack")
+	return toolchain{logpack: bin, dir: dir}
+}
+
+// run runs a command and returns its standard output; a failure ends the test.
+func run(t *testing.T, env []string, name string, args ...string) []byte {
+	t.Helper()
+	out, _ := runArgv0(t, env, "", name, args...)
+	return out
+}
+
+func runArgv0(t *testing.T, env []string, argv0, name string, args ...string) (stdout, stderr []byte) {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	if argv0 != "" {
+		cmd.Args[0] = argv0
+	}
+	cmd.Env = append(os.Environ(), env...)
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), err, o.Bytes(), e.Bytes())
+	}
+	return o.Bytes(), e.Bytes()
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := ReadLines(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+func sameLog(t *testing.T, what, wantPath, gotPath string, minLines int) {
+	t.Helper()
+	want, got := readLines(t, wantPath), readLines(t, gotPath)
+	n, diffs := Compare(want, got, 5)
+	for _, d := range diffs {
+		t.Errorf("%s: line %d differs:\n text:    %q\n decoded: %q", what, d.Line, d.Want, d.Got)
+	}
+	if n < minLines {
+		t.Errorf("%s: only %d lines, want at least %d", what, n, minLines)
+	}
+}
+
+func TestCRIULikeBuiltBothWays(t *testing.T) {
+	tc := buildLogpack(t)
+	plain := filepath.Join(tc.dir, "plain")
+	lp := filepath.Join(tc.dir, "lp")
+	run(t, nil, "make", "-s", "-j2", "-C", "criu-like", "O="+plain)
+	run(t, nil, "make", "-s", "-j2", "-C", "criu-like", "O="+lp, "CC="+tc.logpack+" cc --preset criu -- gcc")
+	out := t.TempDir()
+	p := func(name string) string { return filepath.Join(out, name) }
+
+	// Text logging, plain build, at -v4 and at the default verbosity.
+	userPlain := run(t, nil, filepath.Join(plain, "criu-like"), "-v4", "-o", p("text.log"))
+	run(t, nil, filepath.Join(plain, "criu-like"), "-o", p("text-default.log"))
+
+	t.Run("logpack build without LOGPACK_FILE prints the same text", func(t *testing.T) {
+		user := run(t, nil, filepath.Join(lp, "criu-like"), "-v4", "-o", p("lp-text.log"))
+		sameLog(t, "text log", p("text.log"), p("lp-text.log"), 1000)
+		if !bytes.Equal(user, userPlain) {
+			t.Errorf("stdout differs: plain %q, logpack %q", userPlain, user)
+		}
+	})
+
+	for _, mode := range []struct{ name, flag string }{{"raw clone", ""}, {"fork", "--fork"}} {
+		t.Run("binary log decodes to the text log, children by "+mode.name, func(t *testing.T) {
+			lpk := p("v4" + mode.flag + ".lpk")
+			args := []string{"-v4", "-o", p("alongside.log")}
+			if mode.flag != "" {
+				args = append(args, mode.flag)
+			}
+			user := run(t, []string{"LOGPACK_FILE=" + lpk}, filepath.Join(lp, "criu-like"), args...)
+			if !bytes.Equal(user, userPlain) {
+				t.Errorf("pr_msg output on stdout changed: plain %q, logpack %q", userPlain, user)
+			}
+			if b, _ := os.ReadFile(p("alongside.log")); len(b) != 0 {
+				t.Errorf("with binary logging on, the text log still got %d bytes:\n%.300s", len(b), b)
+			}
+			run(t, nil, tc.logpack, "decode", "--format", "criu", "--level", "4", "-o", p("decoded.log"), lpk)
+			sameLog(t, "decoded -v4 log", p("text.log"), p("decoded.log"), 1000)
+		})
+	}
+
+	t.Run("default verbosity still records the debug log", func(t *testing.T) {
+		lpk := p("default.lpk")
+		run(t, []string{"LOGPACK_FILE=" + lpk}, filepath.Join(lp, "criu-like"), "-o", p("alongside-default.log"))
+		run(t, nil, tc.logpack, "decode", "--format", "criu", "--level", "2", "-o", p("decoded-2.log"), lpk)
+		sameLog(t, "decoded --level 2", p("text-default.log"), p("decoded-2.log"), 3)
+		run(t, nil, tc.logpack, "decode", "--format", "criu", "--level", "4", "-o", p("decoded-4.log"), lpk)
+		sameLog(t, "decoded --level 4", p("text.log"), p("decoded-4.log"), 1000)
+	})
+}
+
+func TestMinimalCustomLogFunction(t *testing.T) {
+	tc := buildLogpack(t)
+	build := t.TempDir()
+	plain, lp := filepath.Join(build, "hello"), filepath.Join(build, "hello-logpack")
+	run(t, nil, "gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", plain, "minimal/mylog.c")
+	run(t, nil, tc.logpack, "cc", "--log-func", "mylog(level, fmt, ...)", "--",
+		"gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", lp, "minimal/mylog.c")
+
+	_, text := runArgv0(t, nil, "hello", plain, "x", "y")
+	lpk := filepath.Join(build, "hello.lpk")
+	_, stderr := runArgv0(t, []string{"LOGPACK_FILE=" + lpk}, "hello", lp, "x", "y")
+	if len(stderr) != 0 {
+		t.Errorf("with binary logging on, stderr still got: %q", stderr)
+	}
+	decoded := run(t, nil, tc.logpack, "decode", lpk)
+	if string(decoded) != string(text) || len(text) == 0 {
+		t.Errorf("decoded log differs from the text log:\ntext:\n%s\ndecoded:\n%s", text, decoded)
+	}
+}
