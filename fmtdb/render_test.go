@@ -40,6 +40,7 @@ func TestPrintfCornerCases(t *testing.T) {
 		{"%1$s %2$d %1$s", []Value{String("a"), Int(3)}},
 		{"%2$*1$d|%2$-*1$d|%3$.*1$s", []Value{Int(6), Int(42), String("abcdefgh")}},
 		{"%C %S", []Value{Int('a'), Null()}},
+		{"%0$d|%*5d|%1$|%1$5.2y|%hhhd|%lll|%.-5d", []Value{Int(-3)}},
 	}
 	for _, c := range cases {
 		if d := diff(c.format, c.vals...); d != "" {

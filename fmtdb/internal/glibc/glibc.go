@@ -15,6 +15,7 @@ package glibc
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gnu/libc-version.h>
 
 struct va_tag {
 	unsigned int gp_offset;
@@ -134,3 +135,6 @@ func Sprintf(format string, errnum int, args []Arg) ([]byte, int) {
 		size = n + 1
 	}
 }
+
+// Version is the running glibc's version.
+func Version() string { return C.GoString(C.gnu_get_libc_version()) }
