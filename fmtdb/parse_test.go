@@ -47,7 +47,7 @@ func TestArgs(t *testing.T) {
 		{"%1$s %1$.5s", "str"},
 		{"%1$.5s %1$.7s", "strmax(7)"},
 		{"%lc %ls %C %S", "i32 str i32 str"},
-		{"%0$d", ""},  // glibc: flag 0, unknown conversion '$'
+		{"%0$d", ""},    // glibc: flag 0, unknown conversion '$'
 		{"%*5d", "i32"}, // glibc: '*' then unknown conversion '5'
 	}
 	for _, c := range cases {
