@@ -227,6 +227,8 @@ func TestGoldenCompiles(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
+			os.MkdirAll(filepath.Join(dir, "out", filepath.Dir(c.file)), 0o755)
+			os.MkdirAll(filepath.Join(dir, filepath.Dir(c.file)), 0o755)
 			if err := os.WriteFile(filepath.Join(dir, c.file), section(c.ar, "in.c"), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -264,7 +266,6 @@ func TestGoldenCompiles(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				os.Mkdir(filepath.Join(dir, "out"), 0o755)
 				if err := os.WriteFile(filepath.Join(dir, "out", c.file), res.Output, 0o644); err != nil {
 					t.Fatal(err)
 				}

@@ -178,16 +178,17 @@ func (r *rewriter) isMarker(i int) bool {
 	return r.toks[i].Kind == Directive && directiveName(r.src[r.toks[i].Off:r.toks[i].End]) == ""
 }
 
-// prev and next step over line markers, which may fall anywhere in
-// preprocessed output.
+// prev and next step over directives: line markers fall anywhere in
+// preprocessed output, and in source "#ifdef X" before a statement does
+// not change what the statement is.
 func (r *rewriter) prev(i int) int {
-	for i--; i >= 0 && r.isMarker(i); i-- {
+	for i--; i >= 0 && r.toks[i].Kind == Directive; i-- {
 	}
 	return i
 }
 
 func (r *rewriter) next(i int) int {
-	for i++; i < len(r.toks) && r.isMarker(i); i++ {
+	for i++; i < len(r.toks) && r.toks[i].Kind == Directive; i++ {
 	}
 	return i
 }
@@ -484,13 +485,8 @@ func (r *rewriter) splitArgs(open int) (args []arg, closeIdx int, why string) {
 				continue
 			}
 			d := directiveName(r.src[t.Off:t.End])
-			switch d {
-			case "if", "ifdef", "ifndef", "elif", "else", "endif", "elifdef", "elifndef":
+			if why == "" {
 				why = "#" + d + " inside the argument list"
-			default:
-				if why == "" {
-					why = "#" + d + " inside the argument list"
-				}
 			}
 			continue
 		}
