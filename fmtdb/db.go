@@ -3,7 +3,9 @@ package fmtdb
 import (
 	"bufio"
 	"bytes"
+	"debug/elf"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -476,4 +478,120 @@ func siteDiff(a, b *Site) string {
 		return fmt.Sprintf("format %q vs %q", a.Format, b.Format)
 	}
 	return "argument classes differ"
+}
+
+// SiteSection is the ELF section that holds a program's struct
+// logpack_site instances (runtime/c/logpack_site.h).
+const SiteSection = "logpack_sites"
+
+// siteStructSize is sizeof(struct logpack_site) on LP64: state, desc,
+// classes, desc_len, level, pad.
+const (
+	siteStructSize = 32
+	siteDescOff    = 8
+	siteLenOff     = 24
+)
+
+// ExtractELF reads the site descriptors linked into an executable or
+// shared library (x86-64 ELF), in section order, and the build identity
+// the runtime writes into logs it starts: FNV-1a 64 over the sites' IDs
+// (0 if there are none). Entries get unit "" and build set to that
+// identity. Descriptors that do not decode are errors naming the site's
+// address.
+func ExtractELF(path string) ([]Entry, uint64, error) {
+	f, err := elf.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB {
+		return nil, 0, fmt.Errorf("%s: only 64-bit little-endian ELF files are supported", path)
+	}
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
+		return nil, 0, fmt.Errorf("%s: not a linked program or shared library (relocatable objects keep descriptor addresses in relocations)", path)
+	}
+	sec := f.Section(SiteSection)
+	if sec == nil {
+		return nil, 0, nil
+	}
+	if sec.Type == elf.SHT_NOBITS {
+		return nil, 0, fmt.Errorf("%s: section %s has no data", path, SiteSection)
+	}
+	data, err := sec.Data()
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %s: %w", path, SiteSection, err)
+	}
+	if len(data)%siteStructSize != 0 {
+		return nil, 0, fmt.Errorf("%s: section %s is %d bytes, not a multiple of %d", path, SiteSection, len(data), siteStructSize)
+	}
+	// In a position-independent file the pointers are zero in the file
+	// and set by R_X86_64_RELATIVE relocations at load time.
+	relative := map[uint64]uint64{}
+	for _, rs := range f.Sections {
+		if rs.Type != elf.SHT_RELA {
+			continue
+		}
+		rd, err := rs.Data()
+		if err != nil {
+			continue
+		}
+		for i := 0; i+24 <= len(rd); i += 24 {
+			off := binary.LittleEndian.Uint64(rd[i:])
+			info := binary.LittleEndian.Uint64(rd[i+8:])
+			add := binary.LittleEndian.Uint64(rd[i+16:])
+			if elf.R_X86_64(info&0xffffffff) == elf.R_X86_64_RELATIVE && off >= sec.Addr && off < sec.Addr+uint64(len(data)) {
+				relative[off] = add
+			}
+		}
+	}
+	var (
+		out []Entry
+		h   uint64 = 14695981039346656037
+	)
+	for i := 0; i < len(data); i += siteStructSize {
+		addr := sec.Addr + uint64(i)
+		desc := binary.LittleEndian.Uint64(data[i+siteDescOff:])
+		if desc == 0 {
+			desc = relative[addr+siteDescOff]
+		}
+		n := binary.LittleEndian.Uint32(data[i+siteLenOff:])
+		if desc == 0 || n > MaxDescriptorLen {
+			return nil, 0, fmt.Errorf("%s: site at %#x: no descriptor", path, addr)
+		}
+		b, err := readVaddr(f, desc, int(n))
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: site at %#x: %w", path, addr, err)
+		}
+		site, err := DecodeDescriptor(b)
+		if err != nil {
+			return nil, 0, fmt.Errorf("%s: site at %#x: %w", path, addr, err)
+		}
+		for _, c := range b[1:9] {
+			h = (h ^ uint64(c)) * 1099511628211
+		}
+		out = append(out, Entry{Site: site})
+	}
+	if len(out) == 0 {
+		return nil, 0, nil
+	}
+	for i := range out {
+		out[i].Build = FormatID(h)
+	}
+	return out, h, nil
+}
+
+// readVaddr reads n bytes at a virtual address from the loadable segment
+// holding them.
+func readVaddr(f *elf.File, addr uint64, n int) ([]byte, error) {
+	for _, p := range f.Progs {
+		if p.Type != elf.PT_LOAD || addr < p.Vaddr || addr-p.Vaddr+uint64(n) > p.Filesz {
+			continue
+		}
+		b := make([]byte, n)
+		if _, err := p.ReadAt(b, int64(addr-p.Vaddr)); err != nil {
+			return nil, err
+		}
+		return b, nil
+	}
+	return nil, fmt.Errorf("address %#x (+%d) is in no loaded segment", addr, n)
 }
