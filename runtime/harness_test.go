@@ -41,6 +41,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "runtime tests: no decoder CLI (%v): %s", err, out)
 	}
 	code := m.Run()
+	if keep := os.Getenv("LOGPACK_TEST_KEEP"); keep != "" && srcDir != "" {
+		// For debugging by hand: the runtime and sites.h the programs used.
+		os.Rename(srcDir, keep)
+	}
 	os.RemoveAll(tmpRoot)
 	os.Exit(code)
 }

@@ -1,0 +1,179 @@
+package runtime
+
+import (
+	"encoding/binary"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/logpack/logpack/fmtdb"
+)
+
+// f80 returns the x87 extended encoding of a float64 value.
+func f80(f float64) [10]byte {
+	var b [10]byte
+	bits := math.Float64bits(f)
+	sign := bits >> 63
+	exp := (bits >> 52) & 0x7ff
+	mant := bits & (1<<52 - 1)
+	var e uint64
+	var m uint64
+	if exp != 0 {
+		e = exp - 1023 + 16383
+		m = 1<<63 | mant<<11
+	}
+	binary.LittleEndian.PutUint64(b[:], m)
+	binary.LittleEndian.PutUint16(b[8:], uint16(sign<<15|e))
+	return b
+}
+
+// Every class is stored as FORMAT.md says, the run-time level travels in
+// the record, level 0 stays text, strings longer than a record are cut,
+// and errno is what the program had when it called.
+func TestRecordsEncodeEveryClass(t *testing.T) {
+	prog := buildProg(t, "basic")
+	log := filepath.Join(t.TempDir(), "log")
+	out := run(t, prog, log, "100")
+	if out != "lvl 8\ndone 1\n" {
+		t.Errorf("program output %q, want only the level-0 text line and done", out)
+	}
+	l := mustScan(t, log)
+	seq := l.logRecords("seq %d %d %d %d\n")
+	if len(seq) != 100 {
+		t.Fatalf("%d seq records, want 100", len(seq))
+	}
+	for i, r := range seq {
+		if r.Args[1] != int64(i) || r.Args[2] != int64(r.Pid) || r.Args[3] != int64(r.Tid) {
+			t.Fatalf("seq record %d: args %v in chunk of %d/%d", i, r.Args, r.Pid, r.Tid)
+		}
+	}
+	all := l.logRecords("all %d %u %ld %lu %f %Lf %s %p %m %.*s %.3s\n")
+	want := [][]any{
+		{int64(-5), uint64(4000000000), int64(-1234567890123), uint64(math.MaxUint64), 2.5, f80(1.25), "hello", uint64(0x1234), errnoVal(13), int64(2), "xy", "abc"},
+		{int64(math.MaxInt32), uint64(0), int64(0), uint64(0), math.Copysign(0, -1), f80(-3), nil, uint64(0), errnoVal(0), int64(-1), "whole", "abc"},
+	}
+	if len(all) != len(want) {
+		t.Fatalf("%d all records, want %d", len(all), len(want))
+	}
+	for i := range want {
+		for j := range want[i] {
+			if all[i].Args[j] != want[i][j] {
+				t.Errorf("all record %d arg %d (%v): got %#v want %#v", i, j, all[i].Site.Args[j].Class, all[i].Args[j], want[i][j])
+			}
+		}
+	}
+	var lv []int
+	for _, r := range l.logRecords("lvl %d\n") {
+		lv = append(lv, r.Level)
+	}
+	if len(lv) != 2 || lv[0] != 3 || lv[1] != 4 {
+		t.Errorf("run-time levels %v, want [3 4]", lv)
+	}
+	strs := l.logRecords("str %s\n")
+	if len(strs) != 4 {
+		t.Fatalf("%d str records, want 4", len(strs))
+	}
+	if s := strs[0].Args[0].(string); s != strings.Repeat("m", 300) {
+		t.Errorf("300-byte string came back as %d bytes", len(s))
+	}
+	if s := strs[1].Args[0].(string); len(s) < 60000 || len(s) > 65000 || strings.Trim(s, "b") != "" {
+		t.Errorf("70000-byte string came back as %d bytes, want cut to one record", len(s))
+	}
+	if strs[2].Args[0] != nil || strs[3].Args[0] != "" {
+		t.Errorf("NULL and empty strings came back as %#v, %#v", strs[2].Args[0], strs[3].Args[0])
+	}
+	if n := len(l.logRecords("zero\n")); n != 2 {
+		t.Errorf("%d zero-argument records, want 2", n)
+	}
+	if n, _ := l.count(3); n != 1 {
+		t.Errorf("%d process records, want 1", n)
+	}
+	h := l.Hdr
+	if h.TSKind > 1 || h.FirstPid == 0 || h.NextSite != 16+6-1 || h.Exe != prog || h.BuildID == 0 {
+		t.Errorf("header %+v", h)
+	}
+	if h.Flags&1 != 0 {
+		t.Errorf("flags %#x: the log was not closed by the program", h.Flags)
+	}
+	var last uint64
+	for _, r := range l.Records {
+		if r.Tag >= 16 {
+			if r.TS < last || r.TS < h.StartTS {
+				t.Errorf("offset %d: timestamp %d before %d", r.Off, r.TS, last)
+			}
+			last = r.TS
+		}
+	}
+
+	// Logging off: the same calls print.
+	out = run(t, prog, "", "3")
+	if !strings.HasPrefix(out, "seq 0 ") || !strings.Contains(out, "all -5 4000000000 -1234567890123 18446744073709551615 2.500000 1.250000 hello 0x1234 Permission denied xy abc\n") || !strings.HasSuffix(out, "done 0\n") {
+		t.Errorf("text output without LOGPACK_FILE:\n%.400s", out)
+	}
+
+	// The decoder renders the same log.
+	recs, ok := decodeJSON(t, log)
+	if !ok {
+		return
+	}
+	var msgs []string
+	for _, r := range recs {
+		msgs = append(msgs, r.Msg)
+	}
+	joined := strings.Join(msgs, "")
+	for _, w := range []string{
+		"seq 0 0 ", "seq 0 99 ",
+		"all -5 4000000000 -1234567890123 18446744073709551615 2.500000 1.250000 hello 0x1234 Permission denied xy abc\n",
+		"all 2147483647 0 0 0 -0.000000 -3.000000 (null) (nil) Success whole abc\n",
+		"lvl 7\n", "lvl 9\n", "zero\n", "str " + strings.Repeat("m", 300) + "\n", "str (null)\n", "str \n",
+	} {
+		if !strings.Contains(joined, w) {
+			t.Errorf("decoded log lacks %.80q", w)
+		}
+	}
+	if len(recs) != 100+2+2+2+4 {
+		t.Errorf("decoder gave %d records, want 110", len(recs))
+	}
+	for _, r := range recs {
+		if r.File != "testdata/prog.c" || r.Pid != h.FirstPid {
+			t.Errorf("decoded record %+v", r)
+			break
+		}
+	}
+}
+
+// The C enum mirrors fmtdb's class numbers.
+func TestClassEnumMatchesFmtdb(t *testing.T) {
+	b, err := os.ReadFile("c/logpack_site.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		name, val, ok := strings.Cut(line, " = ")
+		if !ok || !strings.HasPrefix(name, "LOGPACK_") {
+			continue
+		}
+		c, ok := fmtdb.ParseClass(strings.ToLower(strings.TrimPrefix(name, "LOGPACK_")))
+		if !ok {
+			t.Errorf("%s has no fmtdb class", name)
+			continue
+		}
+		if got := strings.TrimSuffix(val, ","); got != strconv.Itoa(int(c)) {
+			t.Errorf("%s = %s, fmtdb says %d", name, got, c)
+		}
+		n++
+	}
+	for c := fmtdb.Class(1); c.String() != "class(11)" && c < 64; c++ {
+		if _, ok := fmtdb.ParseClass(c.String()); ok {
+			n--
+		}
+	}
+	if n != 0 {
+		t.Errorf("the C enum and fmtdb list different numbers of classes (difference %d)", n)
+	}
+}
