@@ -42,19 +42,23 @@ type Results struct {
 	Reps          int
 	Samples       map[string]map[string][]float64
 	Bytes         map[string]map[string]float64
-	Records       map[string]int64  // logpack records per workload
-	LogPath       map[string]string // logpack log per workload
-	DecodeRate    map[string]float64
+	Records       map[string]int64   // logpack records per workload
+	LogPath       map[string]string  // logpack log per workload
+	DecodeRate    map[string]float64 // records/s, wall clock
+	DecodeCPURate map[string]float64 // records/s of CPU time
+	// Whole build of the CRIU-like example, median seconds (0: not measured).
+	BuildPlain, BuildWrapped float64
 }
 
 // ParseRaw reads the tab-separated output of logbench.
 func ParseRaw(r io.Reader) (*Results, error) {
 	res := &Results{
-		Samples:    map[string]map[string][]float64{},
-		Bytes:      map[string]map[string]float64{},
-		Records:    map[string]int64{},
-		LogPath:    map[string]string{},
-		DecodeRate: map[string]float64{},
+		Samples:       map[string]map[string][]float64{},
+		Bytes:         map[string]map[string]float64{},
+		Records:       map[string]int64{},
+		LogPath:       map[string]string{},
+		DecodeRate:    map[string]float64{},
+		DecodeCPURate: map[string]float64{},
 	}
 	sc := bufio.NewScanner(r)
 	line := 0
@@ -152,23 +156,59 @@ func (r *Results) Methods(w string) []string {
 }
 
 // timeDecode runs `logpack decode --format plain` on path a few times and
-// returns records per second of the fastest run (wall clock, process
-// start-up included).
-func timeDecode(logpack, path string, records int64) (float64, error) {
-	best := time.Duration(0)
+// returns records per second of the fastest run, by wall clock (process
+// start-up included) and by CPU time (user + system, all threads).
+func timeDecode(logpack, path string, records int64) (wall, cpu float64, err error) {
+	best, bestCPU := time.Duration(0), time.Duration(0)
 	for i := 0; i < 3; i++ {
 		cmd := exec.Command(logpack, "decode", "--format", "plain", "-o", os.DevNull, path)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		start := time.Now()
 		if err := cmd.Run(); err != nil {
-			return 0, fmt.Errorf("%s decode %s: %v: %s", logpack, path, err, strings.TrimSpace(stderr.String()))
+			return 0, 0, fmt.Errorf("%s decode %s: %v: %s", logpack, path, err, strings.TrimSpace(stderr.String()))
 		}
 		if d := time.Since(start); best == 0 || d < best {
 			best = d
 		}
+		if c := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(); bestCPU == 0 || c < bestCPU {
+			bestCPU = c
+		}
 	}
-	return float64(records) / best.Seconds(), nil
+	return float64(records) / best.Seconds(), float64(records) / bestCPU.Seconds(), nil
+}
+
+// timeBuilds builds the example in dir from scratch, alternately with the
+// plain compiler and through cc (a CC value such as "logpack cc --preset
+// criu -- gcc"), reps times each, and returns the median seconds of each.
+func timeBuilds(dir, cc string, reps int) (plain, wrapped float64, err error) {
+	tmp, err := os.MkdirTemp("", "logpack-build-")
+	if err != nil {
+		return 0, 0, err
+	}
+	defer os.RemoveAll(tmp)
+	var ps, ws []float64
+	for i := 0; i < reps; i++ {
+		for _, withCC := range []bool{false, true} {
+			args := []string{"-s", "-C", dir, "O=" + fmt.Sprintf("%s/%d-%v", tmp, i, withCC)}
+			if withCC {
+				args = append(args, "CC="+cc)
+			}
+			cmd := exec.Command("make", args...)
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			start := time.Now()
+			if err := cmd.Run(); err != nil {
+				return 0, 0, fmt.Errorf("make %s: %v\n%s", strings.Join(args, " "), err, out.String())
+			}
+			if withCC {
+				ws = append(ws, time.Since(start).Seconds())
+			} else {
+				ps = append(ps, time.Since(start).Seconds())
+			}
+		}
+	}
+	return Median(ps), Median(ws), nil
 }
 
 // Machine describes where the numbers came from.
@@ -227,12 +267,17 @@ func Markdown(r *Results, machine, date string) string {
 		}
 	}
 	if len(r.DecodeRate) > 0 {
-		b.WriteString("\n| decoder (`logpack decode --format plain`, one process) | records | records/s |\n|---|---:|---:|\n")
+		b.WriteString("\n| decoder: `logpack decode --format plain` of the log above | records | records/s (wall, start-up included) | records per CPU-second |\n|---|---:|---:|---:|\n")
 		for _, w := range r.Workloads() {
 			if rate, ok := r.DecodeRate[w]; ok {
-				fmt.Fprintf(&b, "| %s | %d | %.2f M |\n", workloadTitle[w], r.Records[w], rate/1e6)
+				fmt.Fprintf(&b, "| %s | %d | %.2f M | %.2f M |\n", workloadTitle[w], r.Records[w], rate/1e6, r.DecodeCPURate[w]/1e6)
 			}
 		}
+	}
+	if r.BuildPlain > 0 && r.BuildWrapped > 0 {
+		fmt.Fprintf(&b, "\n| whole build of examples/criu-like from scratch (median of 3) | seconds |\n|---|---:|\n")
+		fmt.Fprintf(&b, "| `make` (gcc) | %.2f |\n| `make CC=\"logpack cc --preset criu -- gcc\"` | %.2f (%.2f×) |\n",
+			r.BuildPlain, r.BuildWrapped, r.BuildWrapped/r.BuildPlain)
 	}
 	b.WriteString("\nbytes/record: text bytes written per call; for logpack, bytes the log file uses (chunk headers and call-site descriptors included) per record.\n")
 	return b.String()
@@ -243,6 +288,8 @@ func main() {
 	logpack := flag.String("logpack", "bin/logpack", "logpack binary, for timing the decoder")
 	mdPath := flag.String("md", "bench/out/results.md", "Markdown table to write")
 	svgPath := flag.String("svg", "docs/bench.svg", "SVG chart to write")
+	example := flag.String("build-example", "", "time clean builds of this example directory, plain and through -cc")
+	cc := flag.String("cc", "", "CC value for the wrapped build of -build-example")
 	flag.Parse()
 
 	f, err := os.Open(*rawPath)
@@ -258,12 +305,21 @@ func main() {
 	}
 	for _, w := range res.Workloads() {
 		if path, ok := res.LogPath[w]; ok {
-			rate, err := timeDecode(*logpack, path, res.Records[w])
+			rate, cpuRate, err := timeDecode(*logpack, path, res.Records[w])
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "report: decoder not timed:", err)
 				continue
 			}
 			res.DecodeRate[w] = rate
+			res.DecodeCPURate[w] = cpuRate
+		}
+	}
+	if *example != "" && *cc != "" {
+		p, w, err := timeBuilds(*example, *cc, 3)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "report: builds not timed:", err)
+		} else {
+			res.BuildPlain, res.BuildWrapped = p, w
 		}
 	}
 	date := time.Now().UTC().Format("2006-01-02 15:04 UTC")
