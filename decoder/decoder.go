@@ -471,6 +471,7 @@ func isConflict(why string) bool { return len(why) > 11 && why[:11] == "conflict
 
 // buildSites fills the index tables from the descriptors found.
 func (d *Decoder) buildSites(descs map[uint32]descAt) {
+	d.bad, d.siteMap, d.ordered = map[uint32]string{}, nil, nil
 	dense := maxDense(len(descs))
 	maxIdx := -1
 	for i, da := range descs {

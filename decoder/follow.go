@@ -1,14 +1,353 @@
 package decoder
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"os"
+	"slices"
 	"time"
+
+	"github.com/logpack/logpack/internal/logfile"
 )
 
-// Follow is defined in follow_live.go.
-var errNoFollow = errors.New("follow: not available")
+// How long Follow waits for something that may still be in flight: a
+// chunk header being written after its space was claimed, a descriptor
+// that another thread has not stored yet.
+const (
+	followHeaderGrace = 2 * time.Second
+	followSiteGrace   = 5 * time.Second
+)
 
+// Follow decodes the log at path while it is being written, like tail -f:
+// it calls start once the header is readable, then fn for every new
+// record and flush after each batch, polling every poll, until ctx is done
+// (it then returns ctx.Err()). Records of one poll are merged by
+// timestamp; a record whose site descriptor has not appeared yet waits
+// for it (up to a few seconds) and is reported as an unknown site after
+// that. If the file is started anew (another session), decoding restarts.
 func Follow(ctx context.Context, path string, opts *Options, poll time.Duration, start func(*Header), fn func(*Record) error, flush func() error) error {
-	return errNoFollow
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if poll <= 0 {
+		poll = 200 * time.Millisecond
+	}
+	var fl *follower
+	tick := time.NewTicker(poll)
+	defer tick.Stop()
+	for {
+		h, err := readHeader(f)
+		switch {
+		case err == nil:
+			if fl == nil || fl.d.hdr.Session != h.Session {
+				fl = newFollower(f, h, opts)
+				start(h)
+			}
+			fl.d.hdr = h
+			if err := fl.poll(fn); err != nil {
+				return err
+			}
+			if err := flush(); err != nil {
+				return err
+			}
+		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, logfile.ErrNotLog) && fl == nil:
+			// Not written yet: wait for the header.
+		default:
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
+
+func readHeader(f *os.File) (*Header, error) {
+	b := make([]byte, logfile.HeaderSize)
+	n, err := f.ReadAt(b, 0)
+	if n == 0 {
+		return nil, io.ErrUnexpectedEOF
+	}
+	if n < len(b) && bytes.Equal(b[:min(n, len(logfile.Magic))], []byte(logfile.Magic)[:min(n, len(logfile.Magic))]) {
+		return nil, io.ErrUnexpectedEOF
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	return logfile.ParseHeader(b[:n])
+}
+
+// follower is the state of Follow for one log session.
+type follower struct {
+	d        *Decoder
+	f        *os.File
+	descs    map[uint32]descAt
+	next     int64               // next chunk boundary to look at
+	pending  map[int64]time.Time // boundaries without a valid header yet
+	open     []*liveChunk
+	last     map[*writer]*liveChunk
+	win      window
+	batch    []liveRec
+	arena    []byte
+	deferred []liveRec
+	rec      Record
+}
+
+type liveChunk struct {
+	c     chunk
+	w     *writer
+	pos   int64  // next record
+	ts    uint64 // timestamp of the last record read
+	final bool   // its writer has moved on to a later chunk
+}
+
+// liveRec is a log record read but not yet emitted.
+type liveRec struct {
+	w     *writer
+	tag   uint64
+	ts    uint64
+	at    int64
+	size  int
+	body  []byte // after the ts delta; a copy
+	since time.Time
+}
+
+func newFollower(f *os.File, h *Header, opts *Options) *follower {
+	d := &Decoder{r: f, hdr: h, byKey: map[uint64]*writer{}, procs: map[uint32]*Process{}, bad: map[uint32]string{}}
+	if opts != nil {
+		d.opts = *opts
+	}
+	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*liveChunk{}}
+}
+
+func (fl *follower) poll(fn func(*Record) error) error {
+	d := fl.d
+	st, err := fl.f.Stat()
+	if err != nil {
+		return err
+	}
+	end := st.Size()
+	if t := int64(d.hdr.Tail); t >= logfile.HeaderSize && t < end {
+		end = t
+	}
+	d.end = end
+	now := time.Now()
+	// Boundaries that had no valid chunk header last time.
+	offs := make([]int64, 0, len(fl.pending))
+	for off := range fl.pending {
+		offs = append(offs, off)
+	}
+	slices.Sort(offs) // a chunk found first makes the boundaries inside it moot
+	for _, off := range offs {
+		since := fl.pending[off]
+		if off >= end {
+			continue
+		}
+		if fl.inChunk(off) {
+			delete(fl.pending, off)
+			continue
+		}
+		ok, err := fl.tryChunk(off, end)
+		if err != nil {
+			return err
+		}
+		if ok {
+			delete(fl.pending, off)
+		} else if hdrErr := fl.badHeader(off, end); hdrErr != "" && now.Sub(since) > followHeaderGrace {
+			d.skip(Skip{Kind: SkipBadChunk, Detail: hdrErr, Offset: off, Bytes: logfile.Align})
+			delete(fl.pending, off)
+		}
+	}
+	for fl.next < end {
+		off := fl.next
+		ok, err := fl.tryChunk(off, end)
+		if err != nil {
+			return err
+		}
+		if ok {
+			fl.next = off + int64(fl.open[len(fl.open)-1].c.hdr.Size)
+			continue
+		}
+		if off+logfile.ChunkHeaderSize > end {
+			break // the header is not all there yet
+		}
+		fl.pending[off] = now
+		fl.next = off + logfile.Align
+	}
+	// New records of every open chunk.
+	fl.batch, fl.arena = fl.batch[:0], fl.arena[:0]
+	dirty := false
+	keep := fl.open[:0]
+	for _, lc := range fl.open {
+		more, err := fl.read(lc, now, &dirty)
+		if err != nil {
+			return err
+		}
+		if more {
+			keep = append(keep, lc)
+		}
+	}
+	clear(fl.open[len(keep):])
+	fl.open = keep
+	if dirty {
+		d.buildSites(fl.descs)
+	}
+	d.clock = logfile.NewClock(d.hdr, d.pairs)
+	// Records whose descriptor was missing before.
+	waiting := fl.deferred[:0]
+	for _, lr := range fl.deferred {
+		if d.site(lr.tag) != nil || now.Sub(lr.since) > followSiteGrace {
+			fl.batch = append(fl.batch, lr)
+		} else {
+			waiting = append(waiting, lr)
+		}
+	}
+	fl.deferred = waiting
+	sortBy(fl.batch, func(a, b liveRec) bool {
+		if a.ts != b.ts {
+			return a.ts < b.ts
+		}
+		return a.w.order < b.w.order
+	})
+	for _, lr := range fl.batch {
+		if d.site(lr.tag) == nil && now.Sub(lr.since) <= followSiteGrace {
+			lr.body = bytes.Clone(lr.body) // the arena is reused
+			fl.deferred = append(fl.deferred, lr)
+			continue
+		}
+		if !d.fill(&fl.rec, lr.tag, lr.body, lr.at, lr.size, lr.ts, lr.w.pid, lr.w.tid) {
+			continue
+		}
+		if err := fn(&fl.rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inChunk reports whether off lies inside a chunk already found.
+func (fl *follower) inChunk(off int64) bool {
+	for _, w := range fl.d.writers {
+		for _, c := range w.chunks {
+			if off > c.off && off < c.off+int64(c.hdr.Size) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// badHeader returns why the header at off is bad, or "" if it is unused.
+func (fl *follower) badHeader(off, end int64) string {
+	var hb [logfile.ChunkHeaderSize]byte
+	n := int(min(logfile.ChunkHeaderSize, end-off))
+	fl.f.ReadAt(hb[:n], off)
+	_, err := logfile.ParseChunkHeader(hb[:n])
+	if err == nil || errors.Is(err, logfile.ErrUnused) {
+		return ""
+	}
+	return err.Error()
+}
+
+// tryChunk opens the chunk at off if its header is valid.
+func (fl *follower) tryChunk(off, end int64) (bool, error) {
+	var hb [logfile.ChunkHeaderSize]byte
+	if end-off < logfile.ChunkHeaderSize {
+		return false, nil
+	}
+	if _, err := fl.f.ReadAt(hb[:], off); err != nil && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	ch, err := logfile.ParseChunkHeader(hb[:])
+	if err != nil {
+		return false, nil
+	}
+	d := fl.d
+	w := d.writerFor(ch.PID, ch.TID)
+	c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
+	w.chunks = append(w.chunks[:0], c) // only the latest matters here
+	lc := &liveChunk{c: c, w: w, pos: off + logfile.ChunkHeaderSize, ts: ch.BaseTS}
+	if prev := fl.last[w]; prev != nil {
+		prev.final = true
+	}
+	fl.last[w] = lc
+	fl.open = append(fl.open, lc)
+	d.pairs = append(d.pairs, logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS})
+	return true, nil
+}
+
+// read collects the chunk's new records. It returns false when the chunk
+// is finished.
+func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error) {
+	d := fl.d
+	limit := min(lc.c.limit, d.end)
+	fl.win.reset(d.r, lc.pos)
+	for {
+		at := fl.win.offset()
+		body, size, st, err := fl.win.next(limit)
+		if err != nil {
+			return true, err
+		}
+		switch st {
+		case frameEnd:
+			if lc.pos >= lc.c.limit {
+				return false, nil
+			}
+			return !lc.final, nil
+		case frameShort:
+			if !lc.final && limit < lc.c.limit {
+				return true, nil // the rest is not in the file yet
+			}
+			d.skip(Skip{Kind: SkipBadLength, Detail: "the record crosses its chunk's end", Offset: at, Bytes: lc.c.limit - at})
+			return false, nil
+		case frameBad:
+			d.skip(Skip{Kind: SkipBadLength, Detail: "escaped length of zero", Offset: at, Bytes: lc.c.limit - at})
+			return false, nil
+		}
+		lc.pos = at + int64(size)
+		tag, k := logfile.Uvarint(body)
+		if k <= 0 {
+			d.skip(Skip{Kind: SkipBadRecord, Detail: "bad tag", Offset: at, Bytes: int64(size)})
+			continue
+		}
+		p := body[k:]
+		switch {
+		case tag == logfile.TagDescriptor:
+			d.indexDescriptor(p, at, size, fl.descs)
+			*dirty = true
+		case tag == logfile.TagDropped:
+			if n, k := logfile.Uvarint(p); k > 0 {
+				d.proc(lc.w.pid).Dropped += n
+			}
+		case tag == logfile.TagClock:
+			if delta, mono, err := logfile.ParseClock(p); err == nil {
+				lc.ts += delta
+				d.pairs = append(d.pairs, logfile.Pair{TS: lc.ts, Mono: mono})
+			}
+		case tag == logfile.TagProcess:
+			if pr, err := logfile.ParseProcess(p); err == nil {
+				lc.ts += pr.TSDelta
+				P := d.proc(lc.w.pid)
+				P.PPID, P.BuildID, P.Exe = pr.PPID, pr.BuildID, string(pr.Exe)
+			}
+		case tag < logfile.FirstSiteIndex:
+		default:
+			delta, k := logfile.Uvarint(p)
+			if k <= 0 {
+				d.skip(Skip{Kind: SkipBadRecord, Detail: "bad timestamp delta", Offset: at, Bytes: int64(size), Records: 1})
+				continue
+			}
+			lc.ts += delta
+			start := len(fl.arena)
+			fl.arena = append(fl.arena, p[k:]...)
+			fl.batch = append(fl.batch, liveRec{w: lc.w, tag: tag, ts: lc.ts, at: at, size: size, since: now})
+			fl.batch[len(fl.batch)-1].body = fl.arena[start:len(fl.arena):len(fl.arena)]
+		}
+	}
+}
+

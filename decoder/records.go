@@ -115,7 +115,13 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 		return false
 	}
 	w.ts += delta
-	p = p[k:]
+	return d.fill(&w.rec, tag, p[k:], at, size, w.ts, w.pid, w.tid)
+}
+
+// fill decodes a log record's level and arguments (p follows the ts
+// delta) into r. It reports damage and returns false if the record cannot
+// be rendered.
+func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int, ts uint64, pid, tid uint32) bool {
 	s := d.site(tag)
 	if s == nil {
 		why := "no descriptor for it in the log"
@@ -127,7 +133,6 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 		d.skip(Skip{Kind: SkipUnknownSite, Detail: fmt.Sprintf("index %d: %s", tag, why), Offset: at, Bytes: int64(size), Records: 1})
 		return false
 	}
-	r := &w.rec
 	r.Level = s.Level
 	if s.Level == fmtdb.LevelRuntime {
 		if len(p) == 0 {
@@ -151,9 +156,9 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 	}
 	r.Site = s
 	r.Index = uint32(tag)
-	r.raw = w.ts
-	r.TS = d.clock.NS(w.ts)
-	r.PID, r.TID = w.pid, w.tid
+	r.raw = ts
+	r.TS = d.clock.NS(ts)
+	r.PID, r.TID = pid, tid
 	r.Offset, r.Size = at, size
 	return true
 }

@@ -71,71 +71,88 @@ func ZigzagEncode(v int64) uint64 { return uint64(v<<1) ^ uint64(v>>63) }
 // number of bytes used. dst's backing array is reused, so a caller that
 // keeps it around decodes without allocating; string values reference p.
 func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Value, int, error) {
+	base := len(dst)
+	if n := base + len(specs); n <= cap(dst) {
+		dst = dst[:n]
+	} else {
+		dst = append(dst, make([]fmtdb.Value, len(specs))...)
+	}
 	off := 0
 	for i := range specs {
 		c := specs[i].Class
-		var a fmtdb.Value
+		a := &dst[base+i]
+		// Most arguments are small integers: one varint byte.
+		var v uint64
+		var k int
+		switch c {
+		case fmtdb.ClassI32, fmtdb.ClassI64, fmtdb.ClassErrno, fmtdb.ClassU32, fmtdb.ClassU64, fmtdb.ClassPtr, fmtdb.ClassStr, fmtdb.ClassStrMax:
+			if off < len(p) && p[off] < 0x80 {
+				v, k = uint64(p[off]), 1
+			} else {
+				v, k = binary.Uvarint(p[off:])
+				if k <= 0 {
+					return dst[:base+i], off, argErr(i, c, off)
+				}
+			}
+			off += k
+		}
 		switch c {
 		case fmtdb.ClassI32, fmtdb.ClassI64, fmtdb.ClassErrno:
-			v, k := Uvarint(p[off:])
-			if k <= 0 {
-				return dst, off, argErr(i, c, off)
-			}
 			s := Zigzag(v)
 			if c != fmtdb.ClassI64 && (s < math.MinInt32 || s > math.MaxInt32) {
 				// The runtime stores an int: anything wider is damage.
-				return dst, off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, s)
+				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, s)
+			}
+			if a.Str != nil {
+				a.Str = nil
 			}
 			a.Kind, a.Bits = fmtdb.KindInt, uint64(s)
 			if c == fmtdb.ClassErrno {
 				a.Kind = fmtdb.KindErrno
 			}
-			off += k
 		case fmtdb.ClassU32, fmtdb.ClassU64, fmtdb.ClassPtr:
-			v, k := Uvarint(p[off:])
-			if k <= 0 {
-				return dst, off, argErr(i, c, off)
-			}
 			if c == fmtdb.ClassU32 && v > math.MaxUint32 {
-				return dst, off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, v)
+				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, v)
+			}
+			if a.Str != nil {
+				a.Str = nil
 			}
 			a.Kind, a.Bits = fmtdb.KindUint, v
 			if c == fmtdb.ClassPtr {
 				a.Kind = fmtdb.KindPtr
 			}
-			off += k
 		case fmtdb.ClassF64:
 			if len(p)-off < 8 {
-				return dst, off, argErr(i, c, off)
+				return dst[:base+i], off, argErr(i, c, off)
+			}
+			if a.Str != nil {
+				a.Str = nil
 			}
 			a.Kind, a.Bits = fmtdb.KindF64, binary.LittleEndian.Uint64(p[off:])
 			off += 8
 		case fmtdb.ClassF80:
 			if len(p)-off < 10 {
-				return dst, off, argErr(i, c, off)
+				return dst[:base+i], off, argErr(i, c, off)
+			}
+			if a.Str != nil {
+				a.Str = nil
 			}
 			a.Kind, a.Bits = fmtdb.KindF80, binary.LittleEndian.Uint64(p[off:])
 			a.SE = binary.LittleEndian.Uint16(p[off+8:])
 			off += 10
 		case fmtdb.ClassStr, fmtdb.ClassStrMax:
-			v, k := Uvarint(p[off:])
-			if k <= 0 {
-				return dst, off, argErr(i, c, off)
-			}
-			off += k
 			if v == 0 {
-				a.Kind = fmtdb.KindNull
+				a.Kind, a.Str = fmtdb.KindNull, nil
 				break
 			}
 			if v-1 > uint64(len(p)-off) {
-				return dst, off, fmt.Errorf("argument %d (%v): string of %d bytes, only %d in the record", i, c, v-1, len(p)-off)
+				return dst[:base+i], off, fmt.Errorf("argument %d (%v): string of %d bytes, only %d in the record", i, c, v-1, len(p)-off)
 			}
 			a.Kind, a.Str = fmtdb.KindStr, p[off:off+int(v-1):off+int(v-1)]
 			off += int(v - 1)
 		default:
-			return dst, off, fmt.Errorf("argument %d: unknown class %v", i, c)
+			return dst[:base+i], off, fmt.Errorf("argument %d: unknown class %v", i, c)
 		}
-		dst = append(dst, a)
 	}
 	return dst, off, nil
 }

@@ -1,0 +1,45 @@
+package decoder
+
+import (
+	"bytes"
+	"io"
+	"testing"
+)
+
+// BenchmarkDecodePlain decodes a CRIU-like log to io.Discard in plain
+// format; records/s is the figure the design targets (>= 10 M/s).
+func BenchmarkDecodePlain(b *testing.B) {
+	const n = 200_000
+	log := writeMix(n, 64<<10)
+	b.SetBytes(int64(len(log)))
+	b.ReportAllocs()
+	d, err := New(bytes.NewReader(log), int64(len(log)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := NewWriter(io.Discard, FormatPlain, nil)
+	b.ResetTimer()
+	for b.Loop() {
+		for r, err := range d.Records() {
+			if err != nil {
+				b.Fatal(err)
+			}
+			w.Write(r)
+		}
+		w.Flush()
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkOpen measures the index pass (chunk headers, descriptors).
+func BenchmarkOpen(b *testing.B) {
+	log := writeMix(200_000, 64<<10)
+	b.SetBytes(int64(len(log)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := New(bytes.NewReader(log), int64(len(log)), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
