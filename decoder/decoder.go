@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
@@ -144,7 +145,8 @@ type Decoder struct {
 	pairs    []logfile.Pair
 	clock    logfile.Clock
 	skips    []Skip
-	nrecords int // log records seen by the index pass
+	nrecords int              // log records seen by the index pass
+	descEnd  map[uint32]int64 // where the descriptor in use for an index ends
 	mismatch *MismatchError
 }
 
@@ -314,7 +316,7 @@ func (d *Decoder) scan() error {
 		}
 		if err != nil {
 			if badStart < 0 {
-				badStart, badWhy = off, err.Error()
+				badStart, badWhy = off, strings.TrimPrefix(err.Error(), logfile.ErrBadChunk.Error()+": ")
 			}
 			off += logfile.Align
 			continue
@@ -342,7 +344,8 @@ func (d *Decoder) scan() error {
 // descAt is a descriptor record found by the index pass.
 type descAt struct {
 	site *Site
-	off  int64
+	off  int64  // of the descriptor record
+	end  int64  // end of the descriptor record
 	why  string // non-empty: the index is unusable
 }
 
@@ -350,7 +353,7 @@ type descAt struct {
 // process records are collected, framing damage is reported. It returns
 // where the chunk's good records end.
 func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint32]descAt) (int64, error) {
-	win.reset(d.r, c.off+logfile.ChunkHeaderSize)
+	win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
 	ts := c.hdr.BaseTS
 	d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: c.hdr.MonoNS})
 	for {
@@ -452,7 +455,7 @@ func (d *Decoder) indexDescriptor(p []byte, at int64, size int, descs map[uint32
 		}
 		site := &Site{Site: s}
 		site.msg = compile(&site.Site)
-		descs[i] = descAt{site: site, off: at}
+		descs[i] = descAt{site: site, off: at, end: at + int64(size)}
 	case why != "":
 		// A damaged copy of a descriptor already seen is harmless.
 	case prev.site != nil && !fmtdb.SameSite(&prev.site.Site, &s):
@@ -463,7 +466,7 @@ func (d *Decoder) indexDescriptor(p []byte, at int64, size int, descs map[uint32
 		// The first copy was damaged; this one is good.
 		site := &Site{Site: s}
 		site.msg = compile(&site.Site)
-		descs[i] = descAt{site: site, off: at}
+		descs[i] = descAt{site: site, off: at, end: at + int64(size)}
 	}
 }
 
@@ -472,6 +475,7 @@ func isConflict(why string) bool { return len(why) > 11 && why[:11] == "conflict
 // buildSites fills the index tables from the descriptors found.
 func (d *Decoder) buildSites(descs map[uint32]descAt) {
 	d.bad, d.siteMap, d.ordered = map[uint32]string{}, nil, nil
+	d.descEnd = make(map[uint32]int64, len(descs))
 	dense := maxDense(len(descs))
 	maxIdx := -1
 	for i, da := range descs {
@@ -491,6 +495,7 @@ func (d *Decoder) buildSites(descs map[uint32]descAt) {
 			d.bad[i] = da.why
 			continue
 		}
+		d.descEnd[i] = da.end
 		// Several indexes may describe one site: share one *Site so that
 		// per-site statistics and filters see one site.
 		if s, ok := byID[da.site.ID]; ok && fmtdb.SameSite(&s.Site, &da.site.Site) {

@@ -286,7 +286,7 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error) {
 	d := fl.d
 	limit := min(lc.c.limit, d.end)
-	fl.win.reset(d.r, lc.pos)
+	fl.win.reset(d.r, lc.pos, limit)
 	for {
 		at := fl.win.offset()
 		body, size, st, err := fl.win.next(limit)
@@ -350,4 +350,3 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 		}
 	}
 }
-

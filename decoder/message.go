@@ -11,7 +11,13 @@ type message struct {
 	f     *fmtdb.Format
 	err   error // why the site cannot be rendered
 	stars bool  // the format takes '*' widths or precisions
+	fixed int   // bound of the message size without '*' amounts
 }
+
+// maxMessage bounds one rendered message, so that a hostile descriptor
+// (thousands of "%1000000d") cannot make one record allocate gigabytes.
+// glibc would print such a message; no real log line is that long.
+const maxMessage = 1 << 20
 
 // compile parses the site's format and checks that its argument list is
 // the one the log records carry: a site whose classes disagree with its
@@ -33,11 +39,16 @@ func compile(s *fmtdb.Site) message {
 			return message{err: fmt.Errorf("argument %d is %s in the format, %s in the descriptor", i, fmtdb.FormatArgSpec(a), fmtdb.FormatArgSpec(b))}
 		}
 	}
-	m := message{f: f}
+	m := message{f: f, fixed: len(s.Format)}
 	for i := range f.Specs {
-		if f.Specs[i].WidthArg >= 0 || f.Specs[i].PrecArg >= 0 {
+		sp := &f.Specs[i]
+		if sp.WidthArg >= 0 || sp.PrecArg >= 0 {
 			m.stars = true
 		}
+		m.fixed += sp.Width + max(sp.Prec, 0)
+	}
+	if m.fixed > maxMessage {
+		return message{err: fmt.Errorf("its widths and precisions add up to over %d bytes per message", maxMessage)}
 	}
 	return m
 }
@@ -47,8 +58,24 @@ func (m *message) check(args []Arg) error {
 	if m.err != nil {
 		return m.err
 	}
-	if m.stars {
-		return m.f.Check(args)
+	if !m.stars {
+		return nil
+	}
+	if err := m.f.Check(args); err != nil {
+		return err
+	}
+	total := m.fixed
+	for i := range m.f.Specs {
+		sp := &m.f.Specs[i]
+		for _, k := range [2]int{sp.WidthArg, sp.PrecArg} {
+			if k >= 0 && k < len(args) {
+				v := int64(int32(args[k].Bits))
+				total += int(max(v, -v))
+			}
+		}
+	}
+	if total > maxMessage {
+		return fmt.Errorf("widths and precisions add up to over %d bytes", maxMessage)
 	}
 	return nil
 }

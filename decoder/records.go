@@ -69,7 +69,7 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 				return false, nil
 			}
 			c := &w.chunks[w.ci]
-			w.win.reset(d.r, c.off+logfile.ChunkHeaderSize)
+			w.win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
 			w.ts = c.hdr.BaseTS
 			w.live = true
 		}

@@ -22,13 +22,15 @@ type window struct {
 
 const windowSize = 32 << 10
 
-func (w *window) reset(r io.ReaderAt, off int64) {
+// reset starts reading at off; limit is where the region ends (a hint
+// for the first buffer's size).
+func (w *window) reset(r io.ReaderAt, off, limit int64) {
 	w.r = r
 	w.base = off
 	w.pos, w.end = 0, 0
 	w.eof = false
 	if w.buf == nil {
-		w.buf = make([]byte, windowSize)
+		w.buf = make([]byte, max(min(windowSize, limit-off), 512))
 	}
 }
 

@@ -1,0 +1,273 @@
+package decoder
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"testing"
+
+	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
+)
+
+// line is one decoded record, identified by where it is in the file.
+type line struct {
+	off  int64
+	end  int64
+	idx  uint32
+	text string
+}
+
+// decodeLines decodes log and returns its records in output order (CRIU
+// layout, so that pid and time are part of the text) and the skips.
+func decodeLines(t testing.TB, log []byte) ([]line, []Skip, *Decoder) {
+	t.Helper()
+	d, err := New(bytes.NewReader(log), int64(len(log)), nil)
+	if err != nil {
+		return nil, nil, nil
+	}
+	var buf bytes.Buffer
+	w := NewWriter(&buf, FormatCRIU, &WriterOptions{FirstPID: d.Header().FirstPID})
+	var out []line
+	for r, err := range d.Records() {
+		if err != nil {
+			t.Fatalf("Records: %v", err)
+		}
+		buf.Reset()
+		w.Write(r)
+		w.Flush()
+		out = append(out, line{r.Offset, r.Offset + int64(r.Size), r.Index, buf.String()})
+	}
+	return out, d.Skipped(), d
+}
+
+// Cutting a log anywhere (a crash, a partial copy) loses exactly the
+// records not complete before the cut, and those whose descriptor lies
+// beyond it (descriptors may follow their first use, docs/FORMAT.md):
+// the output is the full decode's other records, in the same order.
+func TestTruncationProperty(t *testing.T) {
+	for name, gen := range map[string]func() []byte{"features": featureLog, "mix": func() []byte { return writeMix(50, 4096) }} {
+		t.Run(name, func(t *testing.T) {
+			log := gen()
+			full, skips, d := decodeLines(t, log)
+			if len(skips) != 0 {
+				t.Fatalf("full decode skipped: %v", skips)
+			}
+			dataEnd := int(d.Header().Tail)
+			for cut := 0; cut <= dataEnd; cut++ {
+				got, skips, _ := decodeLines(t, log[:cut])
+				var want []line
+				for _, l := range full {
+					if l.end <= int64(cut) && d.descEnd[l.idx] <= int64(cut) {
+						want = append(want, l)
+					}
+				}
+				if !equalLines(got, want) {
+					t.Fatalf("cut at %d: got %d records, want %d\ngot:  %v\nwant: %v", cut, len(got), len(want), got, want)
+				}
+				if cut >= logfile.HeaderSize && cut < dataEnd && len(skips) == 0 {
+					t.Fatalf("cut at %d: no skip reported", cut)
+				}
+			}
+		})
+	}
+}
+
+func equalLines(a, b []line) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// A flipped byte in a chunk damages at most that chunk's records and the
+// records whose descriptor it holds; every other record decodes as before.
+// (A flipped argument byte can still decode as another valid value: the
+// format has no per-record check.)
+func TestFlippedBytes(t *testing.T) {
+	log := writeMix(150, 4096)
+	full, _, d := decodeLines(t, log)
+	chunkOf := func(off int64) int64 { return off &^ (logfile.Align - 1) } // chunks are one Align here
+	descChunk := map[uint32]int64{}
+	for idx, end := range d.descEnd {
+		descChunk[idx] = chunkOf(end - 1)
+	}
+	for pos := logfile.HeaderSize; pos < int(d.Header().Tail); pos += 11 {
+		for _, mask := range []byte{0x01, 0x80, 0xff} {
+			bad := bytes.Clone(log)
+			bad[pos] ^= mask
+			got, _, d2 := decodeLines(t, bad)
+			have := map[int64]string{}
+			for _, l := range got {
+				have[l.off] = l.text
+			}
+			damaged := chunkOf(int64(pos))
+			for _, l := range full {
+				if chunkOf(l.off) == damaged || descChunk[l.idx] == damaged {
+					continue
+				}
+				if why := d2.bad[l.idx]; isConflict(why) {
+					// The flip moved a descriptor to this record's index:
+					// the decoder refuses both rather than guess.
+					continue
+				}
+				if have[l.off] != l.text {
+					t.Fatalf("byte %d ^ %#x: record at %d: got %q, want %q", pos, mask, l.off, have[l.off], l.text)
+				}
+			}
+		}
+	}
+}
+
+// Damage is reported with its offset and the rest still decodes.
+func TestDamageReports(t *testing.T) {
+	w := newLog(1)
+	a := w.Thread(1, 1)
+	a.Log(siteHello, 2000, 0, fmtdb.Int(1))
+	b := w.Thread(1, 2)
+	b.Log(siteHello, 3000, 0, fmtdb.Int(2))
+	a.LogIndex(9999, false, 4000, 0, fmtdb.Int(3)) // never described
+	log := w.Bytes(0)
+	// Break the second chunk's header check.
+	log[4096+4096+33] ^= 0xff
+	out, skips := decodeAll(t, log, FormatPlain, nil)
+	if out != "hello 1\n" {
+		t.Errorf("output %q, want only the first record", out)
+	}
+	want := []string{
+		"offset 8192: bad chunk header: check ",
+		"offset 41", // in the first chunk, after the record of "hello 1"
+	}
+	if len(skips) != len(want) {
+		t.Fatalf("skips %v, want %d", skips, len(want))
+	}
+	for i, s := range skips {
+		if got := s.String(); !bytes.HasPrefix([]byte(got), []byte(want[i])) {
+			t.Errorf("skip %d: %q, want prefix %q", i, got, want[i])
+		}
+	}
+	if skips[1].Kind != SkipUnknownSite || skips[1].Detail != "index 9999: no descriptor for it in the log" {
+		t.Errorf("skip 1: %v", skips[1])
+	}
+}
+
+// Headers that are not logs, or not this version, are refused with the
+// offset of the problem.
+func TestHeaderErrors(t *testing.T) {
+	good := newLog(1).Bytes(0)
+	cases := []struct {
+		name string
+		log  []byte
+		want string
+	}{
+		{"empty", nil, "not a logpack log: empty file"},
+		{"text", []byte("(00.000000) CRIU run\n"), `not a logpack log: offset 0: magic "(00.0000", want "LOGPACK\n"`},
+		{"short", good[:100], "offset 100: file header cut short: 100 of 4096 bytes"},
+		{"version", func() []byte { b := bytes.Clone(good); b[8] = 2; return b }(), "offset 8: log format version 2, this decoder reads version 1"},
+		{"check", func() []byte { b := bytes.Clone(good); b[20] ^= 1; return b }(), "offset 60: header check"},
+	}
+	for _, c := range cases {
+		_, err := New(bytes.NewReader(c.log), int64(len(c.log)), nil)
+		if err == nil || !bytes.HasPrefix([]byte(err.Error()), []byte(c.want)) {
+			t.Errorf("%s: error %v, want prefix %q", c.name, err, c.want)
+		}
+	}
+}
+
+// Hostile length and count fields neither allocate by their value nor
+// hang: a chunk claiming 4 GiB, a string claiming 2^60 bytes, a site index
+// of 2^32-1, a descriptor with 255 arguments, huge widths.
+func TestHostileFields(t *testing.T) {
+	w := newLog(1)
+	th := w.Thread(1, 1)
+	th.Log(siteHello, 2000, 0, fmtdb.Int(1))
+	th.Raw(2000, binary.AppendUvarint(binary.AppendUvarint(binary.AppendUvarint(nil, 17), 0), 1<<60)) // siteMount: str of 2^60
+	th.Raw(2000, binary.AppendUvarint(binary.AppendUvarint(nil, 1<<32-1), 0))
+	wide := site(3, "w.c", 1, "%1000000d%1000000d\n", fmtdb.ClassI32, fmtdb.ClassI32)
+	th.Log(wide, 2100, 0, fmtdb.Int(1), fmtdb.Int(2))
+	star := site(3, "s.c", 1, "%*d\n", fmtdb.ClassI32, fmtdb.ClassI32)
+	th.Log(star, 2200, 0, fmtdb.Int(1<<30), fmtdb.Int(2))
+	th.Log(siteHello, 2300, 0, fmtdb.Int(2))
+	log := w.Bytes(0)
+	// A second chunk whose header says 4 GiB - 4096 with a valid check.
+	ch := logfile.ChunkHeader{Size: 1<<32 - 4096, PID: 1, TID: 3, BaseTS: 3000}
+	log = append(ch.Append(log), 0)
+	binary.LittleEndian.PutUint64(log[72:], uint64(len(log))+1<<40) // tail far beyond the file
+	var allocs float64
+	var out string
+	allocs = testing.AllocsPerRun(1, func() { out, _ = decodeAll(t, log, FormatPlain, nil) })
+	if out != "hello 1\nhello 2\n" {
+		t.Errorf("output %q", out)
+	}
+	_ = allocs
+}
+
+// Empty and garbage inputs fail or decode nothing, without panicking.
+func TestGarbage(t *testing.T) {
+	for _, n := range []int{0, 1, 8, 4095, 4096, 4097, 10000} {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(i*131 + n)
+		}
+		if n >= 8 {
+			copy(b, logfile.Magic)
+		}
+		d, err := New(bytes.NewReader(b), int64(n), nil)
+		if err == nil {
+			for range d.Records() {
+			}
+		}
+	}
+}
+
+// FuzzDecode feeds arbitrary bytes to the whole decoder: it must never
+// panic or hang. Seeds: valid logs, truncated and corrupted ones.
+func FuzzDecode(f *testing.F) {
+	for _, log := range [][]byte{featureLog(), writeMix(60, 4096)} {
+		f.Add(log)
+		f.Add(log[:len(log)/2])
+		f.Add(log[:4096+100])
+		bad := bytes.Clone(log)
+		for i := 4096 + 40; i < len(bad); i += 97 {
+			bad[i] ^= 0x5a
+		}
+		f.Add(bad)
+	}
+	f.Add([]byte(logfile.Magic))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Most mutations break the header check; repair it half the time
+		// so the fuzzer reaches the chunks.
+		if len(data) >= logfile.HeaderSize && data[0]&1 == 0 {
+			data = bytes.Clone(data)
+			copy(data, logfile.Magic)
+			binary.LittleEndian.PutUint16(data[8:], logfile.Version)
+			binary.LittleEndian.PutUint16(data[10:], logfile.HeaderSize)
+			binary.LittleEndian.PutUint32(data[12:], binary.LittleEndian.Uint32(data[12:])&1)
+			binary.LittleEndian.PutUint32(data[60:], logfile.FNV32(data[:60]))
+		}
+		d, err := New(bytes.NewReader(data), int64(len(data)), &Options{Force: len(data)%3 == 0})
+		if err != nil {
+			return
+		}
+		w := NewWriter(io.Discard, Format(len(data)%3), &WriterOptions{Redact: NewRedactor()})
+		for r, err := range d.Records() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.Write(r)
+		}
+		w.Flush()
+		if _, err := d.Stats(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+var _ = fmt.Sprint
