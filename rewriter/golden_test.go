@@ -194,7 +194,7 @@ func checkLines(t *testing.T, m mode, in, out []byte) {
 		for bytes.HasPrefix(body, []byte("static ")) {
 			body = body[bytes.IndexByte(body, '\n')+1:]
 		}
-		if bytes.HasPrefix(body, []byte("# 1 ")) && !bytes.HasPrefix(in, []byte("# ")) {
+		if bytes.HasPrefix(body, []byte("# 1 ")) && !startsWithMarker(in) {
 			body = body[bytes.IndexByte(body, '\n')+1:]
 		}
 	case modeSource:

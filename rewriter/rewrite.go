@@ -327,24 +327,11 @@ func (r *rewriter) directive(i int) {
 func (r *rewriter) defineDirective(t Token, name string) {
 	var sc Scanner
 	body := r.src[t.Off:t.End]
-	sc.Init(body, t.File, nil)
-	sc.line = t.Line
 	var toks []Token
-	for {
-		x := sc.Scan()
-		if x.Kind == EOF {
-			break
-		}
-		if x.Kind != Comment {
-			toks = append(toks, x)
-		}
-	}
-	// toks[0] is the whole directive (the scanner sees '#' at line start);
-	// rescan its inside
+	// scan the directive's inside as tokens (after the '#')
 	sc.Init(body[1:], t.File, nil)
 	sc.line = t.Line
 	sc.bol = false
-	toks = toks[:0]
 	for {
 		x := sc.Scan()
 		if x.Kind == EOF {
@@ -509,6 +496,11 @@ func (r *rewriter) splitArgs(open int) (args []arg, closeIdx int, why string) {
 			if depth == 0 {
 				args = append(args, r.trimArg(start, k-1))
 				start = k + 1
+			}
+		case ";":
+			if depth == 0 {
+				// only a statement expression puts ';' inside arguments
+				return nil, -1, "no closing parenthesis before ';'"
 			}
 		}
 	}
@@ -735,6 +727,12 @@ func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool 
 	if nvar >= 0 && len(args) < nvar || nvar < 0 && len(args) != len(f.Params) {
 		r.diag(name, "%d arguments for %s", len(args), f.String())
 		return false
+	}
+	for _, a := range args {
+		if a.empty() {
+			r.diag(name, "empty argument")
+			return false
+		}
 	}
 	var (
 		fmtArg   arg

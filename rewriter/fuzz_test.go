@@ -1,0 +1,52 @@
+package rewriter
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/tools/txtar"
+
+	"github.com/logpack/logpack/fmtdb"
+)
+
+// FuzzRewrite feeds arbitrary bytes to both modes: never a panic, never
+// an error (errors mean overlapping edits, a bug), never a line moved, and
+// an input without rewritable calls comes back unchanged.
+func FuzzRewrite(f *testing.F) {
+	paths, _ := filepath.Glob("testdata/golden/*.txtar")
+	for _, p := range paths {
+		if ar, err := txtar.ParseFile(p); err == nil {
+			if in := section(ar, "in.c"); in != nil {
+				f.Add(in)
+			}
+		}
+	}
+	f.Add([]byte("print_on_level(3, \"%d\\n\", 1);"))
+	f.Add([]byte("{print_on_level(x,\"%s%m\",strerror(errno));}"))
+	f.Add([]byte("{pr_err(\"%\" PRIx64 \"\\n\", a);}\n#define LOG_PREFIX \"p\"\n{pr_perror(\"x\");}"))
+	cfg, err := Preset("criu")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		for _, m := range []mode{modePreprocessed, modeSource} {
+			res, err := rewrite(src, "f.c", &cfg, m)
+			if err != nil {
+				t.Fatalf("mode %d: %v", m, err)
+			}
+			if len(res.Sites) == 0 && !bytes.Equal(res.Output, src) {
+				t.Fatalf("mode %d: no sites, but the output changed", m)
+			}
+			for _, s := range res.Sites {
+				if fmtdb.SiteID(&s) != s.ID {
+					t.Fatalf("mode %d: site ID mismatch", m)
+				}
+				if _, err := fmtdb.DecodeDescriptor(s.AppendDescriptor(nil)); err != nil {
+					t.Fatalf("mode %d: %v", m, err)
+				}
+			}
+			checkLines(t, m, src, res.Output)
+		}
+	})
+}
