@@ -1,0 +1,393 @@
+package corpus
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/logpack/logpack/fmtdb"
+)
+
+var fullCorpus = flag.Bool("corpus.full", os.Getenv("LOGPACK_CORPUS") == "full",
+	"build the full corpus (>= 3,000 sites in >= 50 files) instead of the small one (also LOGPACK_CORPUS=full)")
+
+func TestGenerateIsDeterministic(t *testing.T) {
+	a, b := Generate(Small()), Generate(Small())
+	if len(a.Files) != len(b.Files) {
+		t.Fatal("different file sets")
+	}
+	for n, body := range a.Files {
+		if !bytes.Equal(body, b.Files[n]) {
+			t.Fatalf("%s differs between two runs with the same seed", n)
+		}
+	}
+	cfg := Small()
+	cfg.Seed = 2
+	c := Generate(cfg)
+	same := true
+	for n, body := range a.Files {
+		if strings.HasPrefix(n, "criu/") && !bytes.Equal(body, c.Files[n]) {
+			same = false
+		}
+	}
+	if same {
+		t.Error("another seed generated the same tree")
+	}
+}
+
+// The full corpus has the shape of CRIU's census (CRIU-LOGGING.md).
+func TestFullCorpusFollowsTheCensus(t *testing.T) {
+	c := Generate(Full())
+	if c.Sites+c.TextSites < 3000 || c.LogFiles < 50 {
+		t.Errorf("%d sites in %d files; want >= 3000 in >= 50", c.Sites+c.TextSites, c.LogFiles)
+	}
+	var all strings.Builder
+	prefixes := 0
+	for n, b := range c.Files {
+		if strings.HasPrefix(n, "criu/") && strings.HasSuffix(n, ".c") && n != "criu/main.c" {
+			all.Write(b)
+			if bytes.Contains(b, []byte("#undef LOG_PREFIX\n#define LOG_PREFIX \"")) {
+				prefixes++
+			}
+		}
+	}
+	src := all.String()
+	count := func(s string) int { return strings.Count(src, s) }
+	calls := 0
+	for _, m := range []string{"pr_err(", "pr_perror(", "pr_debug(", "pr_info(", "pr_warn(", "pr_msg(", "pr_err_once(", "pr_warn_once(", "pr_pwarn(", "print_on_level("} {
+		calls += count("\t" + m)
+	}
+	for _, check := range []struct {
+		what   string
+		got    int
+		lo, hi int
+	}{
+		{"files with their own LOG_PREFIX", prefixes, 40, 1000},
+		{"PRIx64 formats", count("\" PRIx64 \""), 60, 400},
+		{"PRIu64 formats", count("\" PRIu64 \""), 5, 200},
+		{"calls in #define bodies", count("\t\t\tpr_debug(\""), 50, 1000},
+		{"pr_err_once", count("\tpr_err_once("), 1, 100},
+		{"pr_perror", count("\tpr_perror("), 600, 1300},
+		{"run-time levels", count("print_on_level(lvl, "), 3, 100},
+		{"%*s and %.*s", count("%*s") + count("%.*s"), 1, 50},
+		{"multi-line calls", strings.Count(src, ",\n\t\t"), 100, 3000},
+		{"#ifdef in an argument list", count("\t\t/* feature 19 */\n#ifdef"), 1, 1},
+		{"unbraced if/else around calls", count("\telse\n\t\tpr_"), 50, 1000},
+		{"fall-through comments", count("/* fall through */"), 30, 1000},
+	} {
+		if check.got < check.lo || check.got > check.hi {
+			t.Errorf("%s: %d, want %d..%d", check.what, check.got, check.lo, check.hi)
+		}
+	}
+	// Conversions in CRIU's proportions: %d the most common, then %s.
+	conv := func(c string) int {
+		return len(regexp.MustCompile(`%[-#0 ]*[0-9]*` + c).FindAllStringIndex(src, -1))
+	}
+	d, s, lx, u := conv("d"), conv("s"), conv("lx"), conv("u")
+	if !(d > s && s > lx && lx > u) {
+		t.Errorf("conversion mix off: %%d %d, %%s %d, %%lx %d, %%u %d", d, s, lx, u)
+	}
+	// The long call spans more than a hundred lines.
+	i := strings.Index(src, "pr_info(\"features:")
+	if i < 0 || strings.Count(src[i:i+strings.Index(src[i:], ");")], "\n") < 100 {
+		t.Error("no call spanning more than 100 lines")
+	}
+	if calls < 2900 {
+		t.Errorf("only %d calls found in the sources", calls)
+	}
+}
+
+// tool is the logpack binary built from this module.
+func buildLogpack(t testing.TB, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "logpack")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/logpack/logpack/cmd/logpack")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func need(t testing.TB, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not found", tool)
+		}
+	}
+}
+
+func runIn(t testing.TB, dir string, env []string, name string, args ...string) (stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, o.String(), e.String())
+	}
+	return o.String(), e.String()
+}
+
+// Outputs of invocations the wrapper passes through or compiles unchanged
+// (no log calls): they must be byte-identical to the plain build's.
+var unchangedOutputs = []string{
+	"criu/pie/parasite.o", "criu/pie/log-simple.o", "criu/pie/built-in.o", "criu/arch/x86/answer.o",
+	"criu/log.o", "criu/util.o", "lib/corpus-lib.o",
+}
+
+// The issue's end-to-end story on the generated tree: the build passes
+// under -Werror with CC="logpack cc --preset criu -- gcc" at make -j2,
+// pass-through outputs are unchanged, the database holds each site
+// exactly once, the program prints the same text as the plain build with
+// binary logging off, and with it on the decoded log is the text log.
+func TestCorpusBuildsAndDecodes(t *testing.T) {
+	need(t, "gcc", "make", "ld", "go")
+	cfg := Small()
+	if *fullCorpus {
+		cfg = Full()
+	}
+	c := Generate(cfg)
+	tmp := t.TempDir()
+	lp := buildLogpack(t, tmp)
+	dir := filepath.Join(tmp, "tree")
+	if err := c.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("corpus: %d program sites (+%d pr_msg) in %d files", c.Sites, c.TextSites, c.LogFiles)
+
+	// Plain build first, in the same directory (debug info names it).
+	start := time.Now()
+	runIn(t, dir, nil, "make", "-j2")
+	plainTime := time.Since(start)
+	plainDeps := map[string][]byte{}
+	depFiles, _ := filepath.Glob(filepath.Join(dir, "criu", "*.d"))
+	for _, p := range depFiles {
+		plainDeps[p], _ = os.ReadFile(p)
+	}
+	plainOut := map[string][]byte{}
+	for _, p := range unchangedOutputs {
+		b, err := os.ReadFile(filepath.Join(dir, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plainOut[p] = b
+	}
+	plainProg := filepath.Join(tmp, "plain-criu")
+	if err := os.Rename(filepath.Join(dir, Program), plainProg); err != nil {
+		t.Fatal(err)
+	}
+	runIn(t, dir, nil, "make", "clean")
+
+	// The same build through the wrapper.
+	db := filepath.Join(tmp, "build.db")
+	env := []string{"LOGPACK_DB=" + db, "LOGPACK_CACHE_DIR=" + filepath.Join(tmp, "cache")}
+	start = time.Now()
+	_, stderr := runIn(t, dir, env, "make", "-j2", "CC="+lp+" cc --preset criu -- gcc")
+	t.Logf("make -j2: plain %v, with logpack cc %v (runtime compiled into an empty cache)", plainTime.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	if strings.Contains(stderr, "logpack") || strings.Contains(stderr, "warning") {
+		t.Errorf("the wrapped build printed:\n%s", stderr)
+	}
+	for p, want := range plainDeps {
+		if got, _ := os.ReadFile(p); !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the plain build's", p)
+		}
+	}
+	for p, want := range plainOut {
+		if got, _ := os.ReadFile(filepath.Join(dir, p)); !bytes.Equal(got, want) {
+			t.Errorf("%s differs from the plain build's", p)
+		}
+	}
+
+	// The database: one line per site per compile (the version unit is
+	// compiled twice), nothing torn, no conflicts.
+	f, err := os.Open(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, probs, err := fmtdb.Read(f, db)
+	f.Close()
+	if err != nil || len(probs) != 0 {
+		t.Fatalf("database: %v %v", err, probs)
+	}
+	wantUnique := c.Sites + c.PluginSites + c.VersionSites
+	if len(raw) != wantUnique+c.VersionSites {
+		t.Errorf("database has %d lines, want %d (%d sites, the version unit twice)", len(raw), wantUnique+c.VersionSites, wantUnique)
+	}
+	var conflicts []string
+	for _, p := range fmtdb.Check(raw) {
+		if p.Kind != fmtdb.ProblemDuplicate {
+			conflicts = append(conflicts, p.String())
+		}
+	}
+	if len(conflicts) > 0 {
+		t.Errorf("database problems:\n%s", strings.Join(conflicts, "\n"))
+	}
+	loaded, _, _ := fmtdb.Load(db)
+	if loaded.Len() != wantUnique {
+		t.Errorf("database has %d distinct sites, want %d", loaded.Len(), wantUnique)
+	}
+	// The program carries its sites: the database extracted from it is
+	// the build database's entries for the program.
+	linked, _, err := fmtdb.ExtractELF(filepath.Join(dir, Program))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := fmtdb.New(linked).Len(); n != c.Sites+c.VersionSites {
+		t.Errorf("the program links %d sites, want %d", n, c.Sites+c.VersionSites)
+	}
+	for _, e := range linked {
+		if got, ok := loaded.Lookup(e.ID); !ok || !fmtdb.SameSite(&got.Site, &e.Site) {
+			t.Errorf("linked site %s %s:%d is not in the build database", fmtdb.FormatID(e.ID), e.File, e.Line)
+			break
+		}
+	}
+
+	// Binary logging off: the same text as the plain build.
+	prog := filepath.Join(dir, Program)
+	logOf := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(tmp, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	out0, _ := runIn(t, tmp, nil, plainProg, Args(filepath.Join(tmp, "plain.log"), false)...)
+	out1, _ := runIn(t, tmp, nil, prog, Args(filepath.Join(tmp, "off.log"), false)...)
+	plainLog := logOf("plain.log")
+	if out1 != out0 || logOf("off.log") != plainLog {
+		t.Fatalf("with binary logging off the program prints differently from the plain build")
+	}
+	if n := strings.Count(plainLog, "\n"); n < c.Sites {
+		t.Errorf("the text log has %d lines for %d sites: not every site ran", n, c.Sites)
+	}
+
+	// Binary logging on: stdout unchanged (pr_msg stays text), the text
+	// log keeps only the no-glibc lines, and the decoded log plus those
+	// lines is the text log.
+	lpk := filepath.Join(tmp, "run.lpk")
+	out2, _ := runIn(t, tmp, []string{"LOGPACK_FILE=" + lpk}, prog, Args(filepath.Join(tmp, "on.log"), false)...)
+	if out2 != out0 {
+		t.Errorf("stdout with binary logging on:\n%s\nwant:\n%s", out2, out0)
+	}
+	textOn := logOf("on.log")
+	if n := strings.Count(textOn, "\n"); n != c.PieSites {
+		t.Errorf("with binary logging on the text log has %d lines, want the %d no-glibc ones", n, c.PieSites)
+	}
+	decoded := decode(t, lp, tmp, "--format", "plain", lpk)
+	if decoded+textOn != plainLog {
+		t.Errorf("decoded log + remaining text differs from the text log:\n%s", firstDiff(decoded+textOn, plainLog))
+	}
+	// CRIU's layout with timestamps: the same lines, timestamps aside.
+	runIn(t, tmp, nil, plainProg, Args(filepath.Join(tmp, "plain-ts.log"), true)...)
+	lpk2 := filepath.Join(tmp, "run-ts.lpk")
+	runIn(t, tmp, []string{"LOGPACK_FILE=" + lpk2}, prog, Args(filepath.Join(tmp, "on-ts.log"), true)...)
+	decodedTS := decode(t, lp, tmp, "--format", "criu", "--level", "4", lpk2)
+	ts := regexp.MustCompile(`(?m)^\([0-9]{2,}\.[0-9]{6}\) `)
+	mask := func(s string) string { return ts.ReplaceAllString(s, "(TS) ") }
+	if got, want := mask(decodedTS+logOf("on-ts.log")), mask(logOf("plain-ts.log")); got != want {
+		t.Errorf("criu format differs from the text log:\n%s", firstDiff(got, want))
+	}
+	// The build database describes the log.
+	out, _ := runIn(t, tmp, nil, lp, "db", "check", "-q", "--log", lpk, db)
+	if !strings.Contains(out, "every site the log describes is in the database") {
+		t.Errorf("db check --log: %s", out)
+	}
+}
+
+func decode(t *testing.T, lp, dir string, args ...string) string {
+	t.Helper()
+	var o, e bytes.Buffer
+	cmd := exec.Command(lp, append([]string{"decode"}, args...)...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = &o, &e
+	if err := cmd.Run(); err != nil {
+		if strings.Contains(e.String(), "not built yet") {
+			t.Skipf("logpack decode is not available yet: %s", e.String())
+		}
+		t.Fatalf("logpack decode %v: %v\n%s", args, err, e.String())
+	}
+	return o.String()
+}
+
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var gl, wl string
+		if i < len(g) {
+			gl = g[i]
+		}
+		if i < len(w) {
+			wl = w[i]
+		}
+		if gl != wl {
+			return fmt.Sprintf("line %d:\n got %q\nwant %q", i+1, gl, wl)
+		}
+	}
+	return "(no difference)"
+}
+
+// BenchmarkCorpusBuild measures `make -j2` of the corpus without and with
+// the wrapper (runtime already in the cache, as after the first build)
+// and reports both times and their ratio (target: <= 1.2).
+//
+//	go test -run '^$' -bench CorpusBuild -benchtime 3x ./internal/corpus [-corpus.full]
+func BenchmarkCorpusBuild(b *testing.B) {
+	need(b, "gcc", "make", "ld", "go")
+	cfg := Small()
+	if *fullCorpus {
+		cfg = Full()
+	}
+	tmp := b.TempDir()
+	lp := buildLogpack(b, tmp)
+	dir := filepath.Join(tmp, "tree")
+	if err := Generate(cfg).Write(dir); err != nil {
+		b.Fatal(err)
+	}
+	env := []string{"LOGPACK_CACHE_DIR=" + filepath.Join(tmp, "cache"), "LOGPACK_DB=" + filepath.Join(tmp, "build.db")}
+	wrapped := "CC=" + lp + " cc --preset criu -- gcc"
+	// Warm the runtime cache and the page cache.
+	runIn(b, dir, env, "make", "-j2", wrapped)
+	runIn(b, dir, nil, "make", "clean")
+	var plain, wrap []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, cc := range []string{"", wrapped} {
+			args := []string{"-j2"}
+			if cc != "" {
+				args = append(args, cc)
+			}
+			start := time.Now()
+			runIn(b, dir, env, "make", args...)
+			d := time.Since(start)
+			b.StopTimer()
+			runIn(b, dir, nil, "make", "clean")
+			b.StartTimer()
+			if cc == "" {
+				plain = append(plain, d)
+			} else {
+				wrap = append(wrap, d)
+			}
+		}
+	}
+	med := func(ds []time.Duration) time.Duration {
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		return ds[len(ds)/2]
+	}
+	p, w := med(plain), med(wrap)
+	b.ReportMetric(p.Seconds(), "plain-s")
+	b.ReportMetric(w.Seconds(), "logpack-s")
+	b.ReportMetric(w.Seconds()/p.Seconds(), "ratio")
+	b.Logf("%s corpus, %d CPUs: make -j2 plain %v, with logpack cc %v (%.2fx)", map[bool]string{true: "full", false: "small"}[*fullCorpus],
+		runtime.NumCPU(), p.Round(time.Millisecond), w.Round(time.Millisecond), w.Seconds()/p.Seconds())
+}
