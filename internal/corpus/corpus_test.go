@@ -90,7 +90,7 @@ func TestFullCorpusFollowsTheCensus(t *testing.T) {
 	}
 	// Conversions in CRIU's proportions: %d the most common, then %s.
 	conv := func(c string) int {
-		return len(regexp.MustCompile(`%[-#0 ]*[0-9]*` + c).FindAllStringIndex(src, -1))
+		return len(regexp.MustCompile(`%[-#0 ]*[0-9]*`+c).FindAllStringIndex(src, -1))
 	}
 	d, s, lx, u := conv("d"), conv("s"), conv("lx"), conv("u")
 	if !(d > s && s > lx && lx > u) {
