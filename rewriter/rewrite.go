@@ -138,6 +138,7 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 	sc.Init(src, filename, func(file string, line int, msg string) {
 		r.res.Diags = append(r.res.Diags, Diag{File: file, Line: line, Reason: "C syntax: " + msg})
 	})
+	r.toks = make([]Token, 0, len(src)/6+16)
 	for {
 		t := sc.Scan()
 		if t.Kind == EOF {
@@ -863,9 +864,12 @@ func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool 
 	}
 	stored.WriteString(format[last:])
 	final := stored.String()
-	ff, err := fmtdb.Parse(final)
-	if err == nil {
-		err = ff.Recordable()
+	ff := pf
+	if final != format {
+		ff, err = fmtdb.Parse(final)
+		if err == nil {
+			err = ff.Recordable()
+		}
 	}
 	if err != nil {
 		r.diag(name, "internal: the stored format does not parse: %v", err)
