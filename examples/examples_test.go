@@ -2,10 +2,12 @@ package examples
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -29,13 +31,39 @@ func needTools(t *testing.T) {
 	}
 }
 
+var (
+	logpackOnce sync.Once
+	logpackBin  string
+	logpackErr  error
+	tmpRoot     string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if tmpRoot != "" {
+		os.RemoveAll(tmpRoot)
+	}
+	os.Exit(code)
+}
+
+// buildLogpack builds bin/logpack once for all tests of the package.
 func buildLogpack(t *testing.T) toolchain {
 	t.Helper()
 	needTools(t)
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "logpack")
-	run(t, nil, "go", "build", "-o", bin, "github.com/logpack/logpack/cmd/logpack")
-	return toolchain{logpack: bin, dir: dir}
+	logpackOnce.Do(func() {
+		if tmpRoot, logpackErr = os.MkdirTemp("", "logpack-examples-"); logpackErr != nil {
+			return
+		}
+		logpackBin = filepath.Join(tmpRoot, "logpack")
+		out, err := exec.Command("go", "build", "-o", logpackBin, "github.com/logpack/logpack/cmd/logpack").CombinedOutput()
+		if err != nil {
+			logpackErr = fmt.Errorf("go build ./cmd/logpack: %v\n%s", err, out)
+		}
+	})
+	if logpackErr != nil {
+		t.Fatal(logpackErr)
+	}
+	return toolchain{logpack: logpackBin, dir: t.TempDir()}
 }
 
 // run runs a command and returns its standard output; a failure ends the test.
@@ -133,6 +161,27 @@ func TestCRIULikeBuiltBothWays(t *testing.T) {
 		run(t, nil, tc.logpack, "decode", "--format", "criu", "--level", "4", "-o", p("decoded-4.log"), lpk)
 		sameLog(t, "decoded --level 4", p("text.log"), p("decoded-4.log"), 1000)
 	})
+}
+
+// Feature probes compile from stdin while make parses the Makefile; through
+// the wrapper they must find exactly what they find with plain gcc (a probe
+// that wrongly failed or passed would silently change the program).
+func TestCRIULikeProbesAlike(t *testing.T) {
+	tc := buildLogpack(t)
+	plain := strings.TrimSpace(string(run(t, nil, "make", "-s", "-C", "criu-like", "print-config")))
+	wrapped := strings.TrimSpace(string(run(t, nil, "make", "-s", "-C", "criu-like", "print-config",
+		"CC="+tc.logpack+" cc --preset criu -- gcc")))
+	if plain != wrapped {
+		t.Errorf("probes differ:\n gcc:     %s\n wrapped: %s", plain, wrapped)
+	}
+	for _, want := range []string{"-DCONFIG_HAS_MEMFD_CREATE", "-DCONFIG_AS_XSAVE"} {
+		if !strings.Contains(wrapped, want) {
+			t.Errorf("probe result %s missing: %s", want, wrapped)
+		}
+	}
+	if strings.Contains(wrapped, "NO_SUCH_THING") {
+		t.Errorf("a probe that must fail passed: %s", wrapped)
+	}
 }
 
 func TestMinimalCustomLogFunction(t *testing.T) {

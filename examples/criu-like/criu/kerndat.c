@@ -52,6 +52,19 @@ int kerndat_init(void)
 	else
 		pr_info("Found mmap_min_addr %#lx\n", mmap_min_addr);
 	pr_debug("files stat: %s %lu\n", "fs/nr_open", 1048576UL);
+	/* Preprocessor conditionals inside the argument list, as CRIU has. */
+	pr_info("Features: memfd_create %s, xsave %s\n",
+#ifdef CONFIG_HAS_MEMFD_CREATE
+		"yes",
+#else
+		"no",
+#endif
+#ifdef CONFIG_AS_XSAVE
+		"yes"
+#else
+		"no"
+#endif
+	);
 
 	/* A level decided at run time, as some CRIU helpers pass one through. */
 	print_on_level(task_size == TASK_SIZE ? LOG_INFO : LOG_ERROR,
