@@ -14,10 +14,11 @@ type message struct {
 	fixed int   // bound of the message size without '*' amounts
 }
 
-// maxMessage bounds one rendered message, so that a hostile descriptor
-// (thousands of "%1000000d") cannot make one record allocate gigabytes.
-// glibc would print such a message; no real log line is that long.
-const maxMessage = 1 << 20
+// maxMessage bounds the padding and precision of one rendered message
+// (the format's length plus its widths and precisions), so that a hostile
+// log cannot turn a 3-byte record into megabytes of text ("%1000000d").
+// glibc would print such a message; no real log line pads that much.
+const maxMessage = 64 << 10
 
 // compile parses the site's format and checks that its argument list is
 // the one the log records carry: a site whose classes disagree with its

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"testing"
+	"time"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
@@ -242,6 +243,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(logfile.Magic))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The fuzzer does not notice a hang; a crash it records.
+		watchdog := time.AfterFunc(20*time.Second, func() { panic("decoding took over 20 s") })
+		defer watchdog.Stop()
 		// Most mutations break the header check; repair it half the time
 		// so the fuzzer reaches the chunks.
 		if len(data) >= logfile.HeaderSize && data[0]&1 == 0 {

@@ -17,6 +17,9 @@ import (
 	"github.com/logpack/logpack/fmtdb"
 )
 
+// stdin is the input of LOG "-" (a variable for tests).
+var stdin io.Reader = os.Stdin
+
 func runDecode(args []string, stdout, stderr io.Writer) int {
 	flags := pflag.NewFlagSet("logpack decode", pflag.ContinueOnError)
 	flags.SetOutput(stderr)
@@ -119,7 +122,7 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 	var err error
 	if name == "-" {
 		display = "standard input"
-		d, err = decoder.ReadAll(os.Stdin, opts)
+		d, err = decoder.ReadAll(stdin, opts)
 	} else if !follow {
 		d, err = decoder.Open(name, opts)
 	}

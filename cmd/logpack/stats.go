@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/spf13/pflag"
@@ -39,7 +38,7 @@ func runStats(args []string, stdout, stderr io.Writer) int {
 	var d *decoder.Decoder
 	var err error
 	if name == "-" {
-		d, err = decoder.ReadAll(os.Stdin, nil)
+		d, err = decoder.ReadAll(stdin, nil)
 	} else {
 		d, err = decoder.Open(name, nil)
 	}

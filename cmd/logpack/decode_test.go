@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/logpack/logpack/decoder"
+	"github.com/logpack/logpack/fmtdb"
+)
+
+const (
+	featuresLog = "../../decoder/testdata/features.lpk"
+	mixLog      = "../../decoder/testdata/mix.lpk"
+)
+
+func run(t *testing.T, in []byte, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	stdin = bytes.NewReader(in)
+	code = dispatch(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func golden(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("../../decoder/testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestDecodeFormats(t *testing.T) {
+	for _, f := range []string{"plain", "criu", "json"} {
+		code, out, errs := run(t, nil, "decode", "--format", f, mixLog)
+		if code != 0 || out != golden(t, "mix."+f) || errs != "" {
+			t.Errorf("--format %s: exit %d, stderr %q, output matches golden: %v", f, code, errs, out == golden(t, "mix."+f))
+		}
+	}
+}
+
+// Standard input and output are "-"; -o writes a file.
+func TestDecodeStdinAndOutput(t *testing.T) {
+	log, _ := os.ReadFile(mixLog)
+	code, out, _ := run(t, log, "decode", "-")
+	if code != 0 || out != golden(t, "mix.plain") {
+		t.Errorf("stdin: exit %d", code)
+	}
+	path := filepath.Join(t.TempDir(), "out.txt")
+	if code, _, _ := run(t, nil, "decode", "-o", path, mixLog); code != 0 {
+		t.Errorf("-o: exit %d", code)
+	}
+	if b, _ := os.ReadFile(path); string(b) != golden(t, "mix.plain") {
+		t.Errorf("-o: file differs")
+	}
+}
+
+func TestDecodeFilters(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--level", "1"}, "Error (criu/cr-dump.c:77): Can't dump 200: No such file or directory\n"},
+		{[]string{"--level", "2", "--format", "criu"}, "   200: Error (criu/cr-dump.c:77): Can't dump 200: No such file or directory\n   200: level 2\n"},
+		{[]string{"--pid", "200", "--site", "criu/log.c:5"}, "level 2\nlevel 4\n"},
+		{[]string{"--site", "log.c"}, "level 2\nlevel 4\n"},
+		{[]string{"--grep", "hello"}, "hello -42\nhello 99\n"},
+		{[]string{"--grep", "/proc", "--redact"}, ""},
+		{[]string{"--grep", "Found", "--redact"}, "mnt: Found <s3> at 0x7fff0000\n"}, // <s1>, <s2>: earlier records,
+	}
+	for _, c := range cases {
+		args := append(append([]string{"decode"}, c.args...), featuresLog)
+		code, out, _ := run(t, nil, args...)
+		if code != 0 || out != c.want {
+			t.Errorf("%v: exit %d, output %q, want %q", c.args, code, out, c.want)
+		}
+	}
+}
+
+// A log cut short decodes up to the cut, says what it skipped and exits 1.
+func TestDecodeTruncatedSummary(t *testing.T) {
+	log, _ := os.ReadFile(mixLog)
+	code, out, errs := run(t, log[:9000], "decode", "-")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if !subsequence(strings.SplitAfter(out, "\n"), strings.SplitAfter(golden(t, "mix.plain"), "\n")) || len(out) < 100 {
+		t.Errorf("output is not a part of the full decode")
+	}
+	for _, want := range []string{"log cut short", "record cut off by the end of the data", "bytes and", "records skipped"} {
+		if !strings.Contains(errs, want) {
+			t.Errorf("stderr %q lacks %q", errs, want)
+		}
+	}
+}
+
+// --db checks that the log's sites belong to the database.
+func TestDecodeDB(t *testing.T) {
+	d, err := decoder.Open(featuresLog, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var es []fmtdb.Entry
+	for _, s := range d.Sites() {
+		es = append(es, fmtdb.Entry{Site: s.Site, Unit: s.File})
+	}
+	d.Close()
+	dir := t.TempDir()
+	full, partial := filepath.Join(dir, "full.lpdb"), filepath.Join(dir, "partial.lpdb")
+	if err := fmtdb.Append(full, es); err != nil {
+		t.Fatal(err)
+	}
+	if err := fmtdb.Append(partial, es[1:]); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(t, nil, "decode", "--db", full, featuresLog); code != 0 {
+		t.Errorf("matching db: exit %d: %s", code, errs)
+	}
+	code, out, errs := run(t, nil, "decode", "--db", partial, featuresLog)
+	if code != 2 || out != "" || !strings.Contains(errs, "does not match database "+partial) || !strings.Contains(errs, "--force") {
+		t.Errorf("mismatched db: exit %d, stderr %q", code, errs)
+	}
+	code, out, errs = run(t, nil, "decode", "--force", "--db", partial, featuresLog)
+	if code != 0 || out != golden(t, "features.plain") || !strings.Contains(errs, "warning") {
+		t.Errorf("forced: exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestDecodeUsage(t *testing.T) {
+	if code, _, _ := run(t, nil, "decode"); code != 2 {
+		t.Errorf("no LOG: exit %d", code)
+	}
+	if code, _, _ := run(t, nil, "decode", "--format", "xml", mixLog); code != 2 {
+		t.Errorf("bad format: exit %d", code)
+	}
+	code, _, errs := run(t, nil, "decode", "--help")
+	if code != 0 || !strings.Contains(errs, "It keeps:") {
+		t.Errorf("--help: exit %d, redaction not explained: %q", code, errs)
+	}
+	if code, _, errs := run(t, nil, "decode", "/nonexistent.lpk"); code != 2 || !strings.Contains(errs, "no such file") {
+		t.Errorf("missing file: exit %d %q", code, errs)
+	}
+}
+
+func TestStats(t *testing.T) {
+	code, out, errs := run(t, nil, "stats", mixLog)
+	if code != 0 || errs != "" {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	lines := strings.Split(out, "\n")
+	if !strings.Contains(lines[0], "300 records") || !strings.Contains(lines[3], "criu/mem.c:312") {
+		t.Errorf("table:\n%s", out)
+	}
+	code, out, _ = run(t, nil, "stats", "--format", "json", mixLog)
+	if code != 0 || !strings.Contains(out, `"records": 300`) || !strings.Contains(out, `"file": "criu/mem.c"`) {
+		t.Errorf("json: exit %d\n%s", code, out)
+	}
+}
+
+func subsequence(a, b []string) bool {
+	i := 0
+	for _, s := range b {
+		if i < len(a) && a[i] == s {
+			i++
+		}
+	}
+	return i == len(a)
+}

@@ -1,0 +1,108 @@
+package decoder
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/logpack/logpack/fmtdb"
+)
+
+func dbOf(sites ...*fmtdb.Site) *fmtdb.DB {
+	var es []fmtdb.Entry
+	for _, s := range sites {
+		es = append(es, fmtdb.Entry{Site: *s})
+	}
+	return fmtdb.New(es)
+}
+
+// A database that lacks a site of the log, or has other content under
+// its ID, stops decoding with an error naming both sides; --force
+// decodes anyway and keeps the mismatch for a warning.
+func TestDatabaseMismatch(t *testing.T) {
+	w := newLog(1)
+	th := w.Thread(1, 1)
+	th.Log(siteHello, 2000, 0, fmtdb.Int(1))
+	th.Log(siteMount, 2100, 0, fmtdb.String("/"), fmtdb.Uint(1))
+	log := w.Bytes(0)
+	open := func(db *fmtdb.DB, force bool) (*Decoder, error) {
+		return New(bytes.NewReader(log), int64(len(log)), &Options{DB: db, DBName: "criu.lpdb", Force: force})
+	}
+
+	if _, err := open(dbOf(siteHello, siteMount, siteErr), false); err != nil {
+		t.Fatalf("matching database: %v", err)
+	}
+
+	_, err := open(dbOf(siteHello), false)
+	var me *MismatchError
+	if !errors.As(err, &me) || len(me.Missing) != 1 || me.Missing[0].ID != siteMount.ID {
+		t.Fatalf("missing site: err %v", err)
+	}
+	for _, want := range []string{"build 0000000000000b1d", "/usr/sbin/criu", "database criu.lpdb (1 sites)", fmtdb.FormatID(siteMount.ID), "criu/mount.c:200"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+
+	changed := *siteMount
+	changed.Format = "mnt: Found %s at %#lx (new)\n" // same ID, other text: a stale database
+	_, err = open(dbOf(siteHello, &changed), false)
+	if !errors.As(err, &me) || len(me.Differ) != 1 {
+		t.Fatalf("changed site: err %v", err)
+	}
+
+	d, err := open(dbOf(siteHello), true)
+	if err != nil || d.Mismatch() == nil {
+		t.Fatalf("forced: err %v, mismatch %v", err, d.Mismatch())
+	}
+}
+
+// A descriptor whose content does not hash to its ID (another logpack
+// version, or damage) is not used unless forced.
+func TestDescriptorIDMismatch(t *testing.T) {
+	s := *siteHello
+	s.ID++
+	w := newLog(1)
+	w.Thread(1, 1).Log(&s, 2000, 0, fmtdb.Int(1))
+	log := w.Bytes(0)
+	out, skips := decodeAll(t, log, FormatPlain, nil)
+	if out != "" || len(skips) != 2 || skips[0].Kind != SkipDescriptorID || skips[1].Kind != SkipUnknownSite {
+		t.Errorf("out %q skips %v", out, skips)
+	}
+	out, skips = decodeAll(t, log, FormatPlain, &Options{Force: true})
+	if out != "hello 1\n" || len(skips) != 0 {
+		t.Errorf("forced: out %q skips %v", out, skips)
+	}
+}
+
+// Two indexes for one site (after exec, or two threads racing) are
+// harmless; one index with two different descriptors is refused rather
+// than rendered as either site's text.
+func TestDescriptorIndexes(t *testing.T) {
+	w := newLog(1)
+	a := w.Thread(1, 1)
+	i1, i2, i3 := w.NewIndex(), w.NewIndex(), w.NewIndex()
+	a.Descriptor(i1, siteHello.AppendDescriptor(nil))
+	a.Descriptor(i2, siteHello.AppendDescriptor(nil))
+	a.Descriptor(i3, siteHello.AppendDescriptor(nil))
+	a.Descriptor(i3, siteMount.AppendDescriptor(nil))
+	a.LogIndex(i1, false, 2000, 0, fmtdb.Int(1))
+	a.LogIndex(i2, false, 2001, 0, fmtdb.Int(2))
+	a.LogIndex(i3, false, 2002, 0, fmtdb.Int(3))
+	log := w.Bytes(0)
+	d, err := New(bytes.NewReader(log), int64(len(log)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(d.Sites()); n != 1 {
+		t.Errorf("%d distinct sites, want 1", n)
+	}
+	out, skips := decodeAll(t, log, FormatPlain, nil)
+	if out != "hello 1\nhello 2\n" {
+		t.Errorf("out %q", out)
+	}
+	if len(skips) != 2 || skips[0].Kind != SkipConflict || skips[1].Kind != SkipUnknownSite {
+		t.Errorf("skips %v", skips)
+	}
+}
