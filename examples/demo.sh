@@ -28,11 +28,14 @@ lpk_used() { od -An -t u8 -j 72 -N 8 "$1" | tr -d ' '; }
 
 bold "1. Build the CRIU-like example with plain gcc"
 show "make -C $EX O=build/plain"
-make -s -C "$EX" O=build/plain >/dev/null
+rm -rf "$EX/build/plain" "$EX/build/logpack"
+elapsed make -s -C "$EX" O=build/plain >/dev/null
+t_plain_build=$ms
 
 bold "2. Build the same tree with logpack: only CC changes"
 show "make -C $EX O=build/logpack CC=\"$LP cc --preset criu -- gcc\""
 elapsed make -s -C "$EX" O=build/logpack CC="$LP cc --preset criu -- gcc" >/dev/null
+printf '  clean builds: gcc %d ms, through logpack cc %d ms\n' "$t_plain_build" "$ms"
 
 bold "3. Run with text logging (-v4), then with binary logging (LOGPACK_FILE)"
 show "$EX/build/plain/criu-like -v4 -o $OUT/text.log"
