@@ -95,8 +95,8 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 	if h.TSKind > 1 || h.FirstPid == 0 || h.NextSite != 16+6-1 || h.Exe != prog || h.BuildID == 0 {
 		t.Errorf("header %+v", h)
 	}
-	if h.Flags&1 != 0 {
-		t.Errorf("flags %#x: the log was not closed by the program", h.Flags)
+	if h.Flags&1 != 1 {
+		t.Errorf("flags %#x: the first writer exited normally, want bit 0 set", h.Flags)
 	}
 	var last uint64
 	for _, r := range l.Records {

@@ -138,12 +138,24 @@ func runtimeSources(t testing.TB) []string {
 
 var cflags = []string{"-std=gnu11", "-O2", "-g", "-Wall", "-Wextra", "-Werror", "-pthread"}
 
-// buildProg compiles testdata/name.c with the runtime into an executable.
+var (
+	builtMu sync.Mutex
+	built   = map[string]string{}
+)
+
+// buildProg compiles testdata/name.c with the runtime into an executable
+// (once per test binary run).
 func buildProg(t testing.TB, name string, extra ...string) string {
 	t.Helper()
 	needGCC(t)
+	key := name + "\x00" + strings.Join(extra, "\x00")
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	if p, ok := built[key]; ok {
+		return p
+	}
 	dir := runtimeDir(t)
-	out := filepath.Join(t.TempDir(), name)
+	out := filepath.Join(tmpRoot, fmt.Sprintf("prog%d-%s", len(built), name))
 	args := append([]string{}, cflags...)
 	args = append(args, "-I", dir, "-I", "testdata", "-o", out, filepath.Join("testdata", name+".c"))
 	args = append(args, runtimeSources(t)...)
@@ -151,6 +163,7 @@ func buildProg(t testing.TB, name string, extra ...string) string {
 	if b, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
 		t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, b)
 	}
+	built[key] = out
 	return out
 }
 

@@ -52,14 +52,14 @@ func TestForkCloneThreads(t *testing.T) {
 	for _, mode := range []string{"thread", "inline"} {
 		t.Run(mode, func(t *testing.T) {
 			log := filepath.Join(t.TempDir(), "log")
-			cmd := exec.Command(prog, "20000")
+			cmd := exec.Command(prog, "5000")
 			cmd.Env = append(withoutLogpackEnv(), "LOGPACK_FILE="+log, "LOGPACK_PREFAULT="+mode)
 			out, err := cmd.CombinedOutput()
 			if err != nil || string(out) != "ok 0\n" {
 				t.Fatalf("%v: %s", err, out)
 			}
 			l := mustScan(t, log)
-			checkWriters(t, l, 10, 20000)
+			checkWriters(t, l, 10, 5000)
 			pids := map[uint32]bool{}
 			for _, r := range l.Records {
 				if r.Tag == 3 {
@@ -86,8 +86,8 @@ func TestForkCloneThreads(t *testing.T) {
 						n++
 					}
 				}
-				if n != 10*20000+1 {
-					t.Errorf("decoder gave %d seq records, want %d", n, 10*20000+1)
+				if n != 10*5000+1 {
+					t.Errorf("decoder gave %d seq records, want %d", n, 10*5000+1)
 				}
 			}
 		})

@@ -68,6 +68,7 @@ enum {
 	LP_CHUNK_MIN = 4096,       /* a thread's first chunk: short-lived threads waste little */
 	LP_CHUNK_MAX = 64 << 10,   /* doubled per claim up to this */
 	LP_SLACK = 3,              /* room to widen a len byte to 255 + u16 */
+	LP_MARK_RESERVE = 12,      /* kept at a chunk's end for a dropped record */
 	LP_MAX_BODY = 65535,
 	LP_STR_BUDGET = 62000,     /* strings stop here so that the scalars after them still fit */
 	LP_EARLY_SIZE = 64 << 10,
@@ -109,7 +110,8 @@ _Static_assert(sizeof(struct logpack_site) == 32, "site layout");
 /* Per-thread writer state. Zero (a new thread) never matches an epoch. */
 struct lp_thread {
 	unsigned char *pos;     /* where the next record's len byte goes */
-	unsigned char *end;     /* end of the current chunk */
+	unsigned char *end;     /* end of the current chunk, less a reserve for a dropped record */
+	unsigned char *limit;   /* end of the current chunk */
 	uint64_t last_ts;       /* previous timestamp in this chunk */
 	uint64_t pair_ts;       /* timestamp of the last calibration pair */
 	uint64_t epoch;         /* compared with *wipe on every call; 0 forces the slow path */
@@ -400,6 +402,7 @@ static void lp_start_populator(void)
 static void lp_count_drop(struct lp_thread *t)
 {
 	t->dropped++;
+	t->epoch = 0; /* the next call takes the slow path, which reports the drops */
 	__atomic_fetch_add(&lp.dropped_local, 1, __ATOMIC_RELAXED);
 	if (lp.hdr)
 		__atomic_fetch_add(&lp.hdr->dropped, 1, __ATOMIC_RELAXED);
@@ -418,6 +421,21 @@ static unsigned char *lp_process_record(unsigned char *p, uint64_t ts_delta)
 	return lp_commit(rec, p + n);
 }
 
+/* Reports t's dropped records, in the chunk's reserve if need be (a full
+ * log still says how much it lost). */
+static void lp_put_dropped(struct lp_thread *t)
+{
+	if (!t->dropped || !t->pos || t->limit - t->pos < 12)
+		return;
+	unsigned char *rec = t->pos, *p = rec + 1;
+	p = put_uv(p, LP_TAG_DROPPED);
+	p = put_uv(p, t->dropped);
+	t->pos = lp_commit(rec, p);
+	t->dropped = 0;
+	if (t->pos > t->end)
+		t->end = t->pos; /* the reserve is used up: the chunk is full */
+}
+
 /* Gives t a chunk with room for need bytes of records. Returns 0 (and
  * leaves t without a chunk) when the log has no space. */
 static int lp_claim_(struct lp_thread *t, size_t need);
@@ -433,7 +451,6 @@ static __attribute__((noinline)) int lp_claim(struct lp_thread *t, size_t need)
 
 static int lp_claim_(struct lp_thread *t, size_t need)
 {
-	t->pos = t->end = NULL;
 	if (t == &lp.early_t || !lp.hdr)
 		return 0;
 	struct lp_header *h = lp.hdr;
@@ -478,7 +495,8 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 	memcpy(c + 32, &check, 4);
 
 	t->pos = c + LP_CHUNK_HDR;
-	t->end = c + size;
+	t->end = c + size - LP_MARK_RESERVE;
+	t->limit = c + size;
 	t->last_ts = ts;
 	t->pair_ts = ts;
 	if (size <= LP_CHUNK_MAX / 2 && t->chunk_size < LP_CHUNK_MAX)
@@ -486,13 +504,7 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 	if (__atomic_load_n(&lp.proc_pending, __ATOMIC_RELAXED) &&
 	    __atomic_exchange_n(&lp.proc_pending, 0, __ATOMIC_ACQ_REL))
 		t->pos = lp_process_record(t->pos, 0);
-	if (t->dropped) {
-		unsigned char *rec = t->pos, *p = rec + 1;
-		p = put_uv(p, LP_TAG_DROPPED);
-		p = put_uv(p, t->dropped);
-		t->pos = lp_commit(rec, p);
-		t->dropped = 0;
-	}
+	lp_put_dropped(t);
 	return 1;
 full:
 	t->retry = LP_RETRY_DROPS;
@@ -541,7 +553,7 @@ static void lp_sync(struct lp_thread *t)
 	if (t->chunk_epoch != e) {
 		/* New thread, new process or new log: the old chunk (if any)
 		 * belongs to someone else now. */
-		t->pos = t->end = NULL;
+		t->pos = t->end = t->limit = NULL;
 		t->chunk_epoch = e;
 		t->chunk_size = 0;
 		t->retry = 0;
@@ -561,8 +573,12 @@ static __attribute__((noinline)) unsigned char *lp_spill(struct lp_thread *t, un
 {
 	unsigned char *old = *argstartp;
 	size_t done = (size_t)(p - old);
-	if (!lp_claim(t, done + need + 32))
+	if (!lp_claim(t, done + need + 32)) {
+		/* Later records may still fit in this chunk: what follows the
+		 * last record must read as zero. */
+		memset(*recp, 0, (size_t)(p - *recp));
 		return NULL;
+	}
 	unsigned char *rec = t->pos;
 	unsigned char *q = put_uv(rec + 1, idx);
 	q = put_uv(q, 0); /* the new chunk's base_ts is this record's timestamp */
@@ -697,7 +713,9 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 			p = put_uv(p, zigzag(err < 0 ? errno : err));
 			break;
 		default:
-			return 0; /* not a class this runtime knows: the record is not published */
+			/* Not a class this runtime knows: the record is not published. */
+			memset(rec, 0, (size_t)(p - rec));
+			return 0;
 		}
 	}
 	t->pos = lp_commit(rec, p);
@@ -730,13 +748,7 @@ static int lp_describe(struct lp_thread *t, struct logpack_site *site, uint32_t 
 static void lp_slow_locked(struct lp_thread *t, struct logpack_site *site, int level,
 			   const union logpack_arg *args, int err)
 {
-	if (t->dropped && t->pos && t->end - t->pos > 24) {
-		unsigned char *rec = t->pos, *p = rec + 1;
-		p = put_uv(p, LP_TAG_DROPPED);
-		p = put_uv(p, t->dropped);
-		t->pos = lp_commit(rec, p);
-		t->dropped = 0;
-	}
+	lp_put_dropped(t);
 	if (!t->pos && !lp_claim(t, 64)) {
 		lp_count_drop(t);
 		return;
@@ -959,6 +971,13 @@ static int lp_start(int fd, int flags, const char *path, int from_env)
 	unsigned char *m = lp_map_file(fd, &map_len);
 	if (!m)
 		return -1;
+	const char *mx = getenv("LOGPACK_MAX_BYTES");
+	if (mx) {
+		/* A cap on the log's size, for hosts with little disk. */
+		uint64_t v = strtoull(mx, NULL, 0) & ~(uint64_t)(LP_PAGE - 1);
+		if (v >= LP_HEADER_SIZE + 2 * LP_CHUNK_MAX && v < map_len)
+			map_len = v;
+	}
 	/* From here on the fields the growth path needs are set. */
 	lp.map = m;
 	lp.map_len = map_len;
@@ -1166,7 +1185,7 @@ void logpack_early(void)
 	struct lp_thread *e = &lp.early_t;
 	memset(e, 0, sizeof *e);
 	e->pos = lp.early_buf + LP_CHUNK_HDR;
-	e->end = lp.early_buf + LP_EARLY_SIZE;
+	e->end = e->limit = lp.early_buf + LP_EARLY_SIZE;
 	e->last_ts = e->pair_ts = ts;
 	lp.early_next_index = LP_FIRST_INDEX;
 	if (++lp.gen == 0)
@@ -1234,6 +1253,21 @@ static void lp_open_env(const char *path)
 		return;
 	if (lp_start(fd, 0, path, 1) != 0)
 		close(fd);
+}
+
+__attribute__((destructor)) static void lp_destructor(void)
+{
+	int err = errno;
+	struct lp_thread *t = &logpack_thread_;
+	struct lp_header *h = lp.hdr;
+	if (!h || !logpack_recording || t->busy)
+		goto out;
+	if (t->chunk_epoch == *lp.wipe)
+		lp_put_dropped(t);
+	if (lp.created && lp.pid == h->first_pid)
+		__atomic_fetch_or(&h->flags, 1u, __ATOMIC_RELEASE);
+out:
+	errno = err;
 }
 
 __attribute__((constructor)) static void lp_constructor(void)

@@ -1,0 +1,183 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A record whose log call returned survives a SIGKILL of its process.
+func TestSurvivesSIGKILL(t *testing.T) {
+	prog := buildProg(t, "crash")
+	log := filepath.Join(t.TempDir(), "log")
+	for _, n := range []int{1, 1000, 54321} {
+		cmd := exec.Command(prog, "self", strconv.Itoa(n))
+		cmd.Env = append(withoutLogpackEnv(), "LOGPACK_FILE="+log)
+		err := cmd.Run()
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+			t.Fatalf("%d records: want death by SIGKILL, got %v", n, err)
+		}
+		l := mustScan(t, log)
+		checkWriters(t, l, 1, n)
+		if l.Hdr.Flags&1 != 0 {
+			t.Errorf("killed writer: flags %#x claim a clean close", l.Hdr.Flags)
+		}
+		if recs, ok := decodeJSON(t, log); ok && len(recs) != n {
+			t.Errorf("decoder: %d records, want %d", len(recs), n)
+		}
+	}
+}
+
+// Killed while four threads are mid-record: what is in the log is whole,
+// and each thread's records form an unbroken prefix of its sequence.
+func TestKilledMidRecord(t *testing.T) {
+	prog := buildProg(t, "crash")
+	log := filepath.Join(t.TempDir(), "log")
+	for round := 0; round < 3; round++ {
+		cmd := exec.Command(prog, "threads")
+		cmd.Env = append(withoutLogpackEnv(), "LOGPACK_FILE="+log)
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		bufio.NewReader(stdout).ReadString('\n')
+		time.Sleep(time.Duration(round*10) * time.Millisecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+		l := mustScan(t, log)
+		next := map[int64]int64{}
+		for _, r := range l.logRecords("seq %d %d %d %d\n") {
+			w, i := r.Args[0].(int64), r.Args[1].(int64)
+			if i != next[w] {
+				t.Fatalf("writer %d: record %d after %d", w, i, next[w]-1)
+			}
+			next[w]++
+		}
+		if len(next) != 4 {
+			t.Errorf("%d writers logged before the kill, want 4", len(next))
+		}
+	}
+}
+
+func runHostile(t *testing.T, env []string, args ...string) (dropped uint64) {
+	t.Helper()
+	prog := buildProg(t, "hostile")
+	cmd := exec.Command(prog, args...)
+	cmd.Env = append(withoutLogpackEnv(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("hostile %s: %v (must exit 0: no signal, errno kept)\n%s", strings.Join(args, " "), err, out)
+	}
+	s := string(out)
+	if i := strings.LastIndex(s, "ok "); i >= 0 {
+		s = s[i:]
+	}
+	if !strings.HasPrefix(s, "ok ") {
+		t.Fatalf("hostile output %q", out)
+	}
+	d, _ := strconv.ParseUint(strings.TrimSpace(s[3:]), 10, 64)
+	return d
+}
+
+// checkFull verifies a log that ran out of space: no damage, a prefix of
+// the records, and the drops counted in the header and in a marker.
+func checkFull(t *testing.T, log string, n int, dropped uint64) {
+	t.Helper()
+	l := mustScan(t, log)
+	got := len(l.logRecords("seq %d %d %d %d\n"))
+	if dropped == 0 || got == 0 || uint64(got)+dropped != uint64(n) {
+		t.Errorf("%d records logged + %d dropped, want %d in all with some of each", got, dropped, n)
+	}
+	if l.Hdr.Dropped != dropped {
+		t.Errorf("header counts %d dropped, the program %d", l.Hdr.Dropped, dropped)
+	}
+	if m, sum := l.count(1); m == 0 || sum == 0 || sum > dropped {
+		t.Errorf("%d dropped markers for %d records, want at least one for at most %d", m, sum, dropped)
+	}
+	next := 0
+	for _, r := range l.logRecords("seq %d %d %d %d\n") {
+		if int(r.Args[1].(int64)) < next {
+			t.Fatalf("record %v after %d", r.Args, next)
+		}
+		next = int(r.Args[1].(int64)) + 1
+	}
+}
+
+// RLIMIT_FSIZE: the log stops at the limit without SIGXFSZ.
+func TestFileSizeLimit(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	const n = 200000
+	d := runHostile(t, nil, "fsize", strconv.Itoa(n), log)
+	if fi, err := os.Stat(log); err != nil || fi.Size() > 1<<20 {
+		t.Errorf("log size %v over the 1 MiB limit (%v)", fi.Size(), err)
+	}
+	checkFull(t, log, n, d)
+}
+
+// LOGPACK_MAX_BYTES caps the mapping: the log cannot grow past it.
+func TestMappingCannotGrow(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	const n = 200000
+	d := runHostile(t, []string{"LOGPACK_FILE=" + log, "LOGPACK_MAX_BYTES=262144"}, "plain", strconv.Itoa(n))
+	checkFull(t, log, n, d)
+}
+
+// A full filesystem (a tiny tmpfs; needs root): logging degrades.
+func TestDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "logpack-test", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a small tmpfs: %v %s", err, bytes.TrimSpace(out))
+	}
+	defer exec.Command("umount", dir).Run()
+	log := filepath.Join(dir, "log")
+	const n = 200000
+	for _, mode := range []string{"thread", "inline"} {
+		d := runHostile(t, []string{"LOGPACK_FILE=" + log, "LOGPACK_PREFAULT=" + mode}, "plain", strconv.Itoa(n))
+		checkFull(t, log, n, d)
+	}
+}
+
+// An unusable path leaves logging off and the program as it was.
+func TestBadPath(t *testing.T) {
+	prog := buildProg(t, "hostile")
+	for _, p := range []string{"/proc/version", "/nonexistent/dir/log", t.TempDir()} {
+		out := run(t, prog, p, "plain", "3")
+		lines := strings.Split(out, "\n")
+		if len(lines) != 5 || !strings.HasPrefix(lines[2], "seq 0 2 ") || lines[3] != "ok 0" {
+			t.Errorf("LOGPACK_FILE=%s: output %q, want three text lines and ok 0", p, out)
+		}
+	}
+}
+
+// The program closes the log's descriptor and dup2s another file over
+// it: the log goes on (found again by its path) and the other file is
+// left alone.
+func TestDescriptorClobbered(t *testing.T) {
+	dir := t.TempDir()
+	log, victim := filepath.Join(dir, "log"), filepath.Join(dir, "victim")
+	content := bytes.Repeat([]byte("victim\n"), 1000)
+	if err := os.WriteFile(victim, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const n = 300000 // more than the first allocation: the log must grow
+	if d := runHostile(t, []string{"LOGPACK_FILE=" + log}, "clobber", strconv.Itoa(n), victim); d != 0 {
+		t.Errorf("%d records dropped", d)
+	}
+	if b, _ := os.ReadFile(victim); !bytes.Equal(b, content) {
+		t.Errorf("the file dup2'd over the log's descriptor changed (%d bytes)", len(b))
+	}
+	checkWriters(t, mustScan(t, log), 2, n)
+}
+
+// The log file is unlinked while in use: the program goes on unharmed.
+func TestLogUnlinked(t *testing.T) {
+	log := filepath.Join(t.TempDir(), "log")
+	runHostile(t, []string{"LOGPACK_FILE=" + log}, "unlink", "300000", log)
+}
