@@ -57,6 +57,9 @@ func (c *Clock) NS(ts uint64) int64 {
 			return math.MaxInt64
 		}
 		q, _ := bits.Div64(hi, lo, c.hz)
+		if q > math.MaxInt64 {
+			q = math.MaxInt64
+		}
 		if neg {
 			return -int64(q)
 		}
