@@ -1,0 +1,99 @@
+package rewriter
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/logpack/logpack/decoder"
+)
+
+// TestEndToEnd compiles testdata/e2e.c as is and rewritten (through a
+// real gcc -E), runs both: with binary logging off the rewritten program
+// prints exactly what the original prints; with it on, level-0 user
+// messages still print and the decoded log is the rest of the text,
+// byte for byte.
+func TestEndToEnd(t *testing.T) {
+	if _, err := exec.LookPath("gcc"); err != nil {
+		t.Skip("gcc not found")
+	}
+	dir := t.TempDir()
+	inc, _ := filepath.Abs("testdata/include")
+	rtdir, _ := filepath.Abs("../runtime/c")
+	src, _ := filepath.Abs("testdata/e2e.c")
+	run := func(env []string, name string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), env...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", name, args, err, stderr.String())
+		}
+		return string(out)
+	}
+	cflags := []string{"-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-iquote", inc}
+	run(nil, "gcc", append(cflags, "-E", "-o", "e2e.i", src)...)
+	pre, err := os.ReadFile(filepath.Join(dir, "e2e.i"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _ := Preset("criu")
+	res, err := RewritePreprocessed(pre, "e2e.c", &cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range res.Diags {
+		t.Errorf("unexpected diagnostic: %s", d)
+	}
+	if len(res.Sites) < 18 {
+		t.Errorf("only %d sites rewritten", len(res.Sites))
+	}
+	if err := os.WriteFile(filepath.Join(dir, "out.i"), res.Output, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(nil, "gcc", append(cflags, "-o", "orig", src)...)
+	run(nil, "gcc", append(cflags, "-o", "rewritten", "out.i", filepath.Join(rtdir, "logpack.c"), "-lpthread")...)
+
+	text := run(nil, "./orig")
+	if off := run(nil, "./rewritten"); off != text {
+		t.Fatalf("logging off: output differs\n--- original\n%s--- rewritten\n%s", text, off)
+	}
+	logf := filepath.Join(dir, "e2e.lpk")
+	on := run([]string{"LOGPACK_FILE=" + logf}, "./rewritten")
+
+	var user, rest strings.Builder
+	for _, l := range strings.SplitAfter(text, "\n") {
+		if strings.HasPrefix(l, "USER:") {
+			user.WriteString(l)
+		} else {
+			rest.WriteString(l)
+		}
+	}
+	if on != user.String() {
+		t.Errorf("logging on: stdout\n%s\nwant only the user messages\n%s", on, user.String())
+	}
+	d, err := decoder.Open(logf, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var dec []byte
+	for r, err := range d.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec = r.AppendMessage(dec)
+	}
+	if string(dec) != rest.String() {
+		t.Errorf("decoded log differs from the text\n--- decoded\n%s--- text\n%s", dec, rest.String())
+	}
+	if s := d.Skipped(); len(s) != 0 {
+		t.Errorf("decoder skipped: %v", s)
+	}
+}
