@@ -679,7 +679,7 @@ func (r *rewriter) stringMacro(name string) (string, string) {
 	if name == r.cfg.LogPrefixMacro && name != "" {
 		return "", "" // undefined in this file: the header's empty default
 	}
-	return "", "the format uses macro " + name + ", whose value logpack does not know"
+	return "", "the format is not a string literal (" + name + " is no string macro logpack knows)"
 }
 
 // level resolves a level argument: a constant, or ok=false for a level
