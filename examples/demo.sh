@@ -70,5 +70,15 @@ show "bin/logpack decode --format criu --level 2 $OUT/default.lpk   # what the t
 show "bin/logpack decode --format criu --level 4 $OUT/default.lpk   # the full debug log, after the fact"
 "$LP" decode --format criu --level 4 -o "$OUT/default-4.log" "$OUT/default.lpk"
 "$CMP" "$OUT/text.log" "$OUT/default-4.log"
+
+bold "6. A crash: the program kills itself with SIGKILL in the middle of the dump"
+show "$EX/build/plain/criu-like -v4 -o $OUT/text-killed.log --kill-at 3"
+{ "$EX/build/plain/criu-like" -v4 -o "$OUT/text-killed.log" --kill-at 3 >/dev/null; } 2>/dev/null || true
+show "LOGPACK_FILE=$OUT/killed.lpk $EX/build/logpack/criu-like -v4 --kill-at 3"
+{ env LOGPACK_FILE="$OUT/killed.lpk" "$EX/build/logpack/criu-like" -v4 --kill-at 3 >/dev/null; } 2>/dev/null || true
+show "bin/logpack decode --format criu --level 4 $OUT/killed.lpk"
+"$LP" decode --format criu --level 4 -o "$OUT/killed.log" "$OUT/killed.lpk"
+printf '  last line: %s\n' "$(tail -1 "$OUT/killed.log")"
+"$CMP" "$OUT/text-killed.log" "$OUT/killed.log"
 echo
 echo "Logs are in $OUT/."

@@ -153,6 +153,22 @@ func TestCRIULikeBuiltBothWays(t *testing.T) {
 		})
 	}
 
+	t.Run("a log cut by SIGKILL decodes up to the last call", func(t *testing.T) {
+		killed := func(env []string, bin string, args ...string) {
+			cmd := exec.Command(bin, args...)
+			cmd.Env = append(os.Environ(), env...)
+			err := cmd.Run()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != -1 {
+				t.Fatalf("%s %v: want death by SIGKILL, got %v", bin, args, err)
+			}
+		}
+		killed(nil, filepath.Join(plain, "criu-like"), "-v4", "-o", p("text-killed.log"), "--kill-at", "3")
+		lpk := p("killed.lpk")
+		killed([]string{"LOGPACK_FILE=" + lpk}, filepath.Join(lp, "criu-like"), "-v4", "--kill-at", "3")
+		run(t, nil, tc.logpack, "decode", "--format", "criu", "--level", "4", "-o", p("decoded-killed.log"), lpk)
+		sameLog(t, "decoded log of a killed run", p("text-killed.log"), p("decoded-killed.log"), 1000)
+	})
+
 	t.Run("default verbosity still records the debug log", func(t *testing.T) {
 		lpk := p("default.lpk")
 		run(t, []string{"LOGPACK_FILE=" + lpk}, filepath.Join(lp, "criu-like"), "-o", p("alongside-default.log"))

@@ -5,6 +5,10 @@
  * two runs print the same lines (only timestamps and pids differ).
  *
  *   criu-like [-v[N]] [-o LOGFILE] [--vmas N] [--files N] [--tasks N] [--fork]
+ *             [--kill-at N]
+ *
+ * --kill-at N simulates a crash: the process sends itself SIGKILL in the
+ * middle of the dump, before page batch N.
  *
  * Binary logging is switched on from outside, by LOGPACK_FILE=PATH, when
  * the program is built with logpack.
@@ -37,7 +41,7 @@ uint64_t cr_rand(void)
 
 static void usage(void)
 {
-	pr_msg("usage: criu-like [-v[N]] [-o LOGFILE] [--vmas N] [--files N] [--tasks N] [--fork]\n");
+	pr_msg("usage: criu-like [-v[N]] [-o LOGFILE] [--vmas N] [--files N] [--tasks N] [--fork] [--kill-at N]\n");
 }
 
 static int parse_int(const char *s, int *v)
@@ -75,6 +79,9 @@ int main(int argc, char **argv)
 				goto bad;
 		} else if (!strcmp(a, "--tasks") && i + 1 < argc) {
 			if (parse_int(argv[++i], &opts.nr_tasks))
+				goto bad;
+		} else if (!strcmp(a, "--kill-at") && i + 1 < argc) {
+			if (parse_int(argv[++i], &opts.kill_at))
 				goto bad;
 		} else if (!strcmp(a, "--fork")) {
 			opts.use_fork = 1;

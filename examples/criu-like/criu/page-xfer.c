@@ -1,5 +1,8 @@
 /* page-xfer.c - sending the collected pages to the image, talking to the
  * (simulated) parasite daemon in the dumped task. */
+#include <signal.h>
+#include <unistd.h>
+
 #include "criu.h"
 #include "log.h"
 
@@ -29,6 +32,10 @@ int page_xfer_dump_pages(struct page_pipe *pp)
 		uint64_t base = page_pipe_iov(pp, i, &nr_pages);
 
 		if (i % 16 == 0) {
+			if (opts.kill_at && i / 16 + 1 == (unsigned)opts.kill_at) {
+				pr_info("Simulating a crash: SIGKILL before batch %d\n", opts.kill_at);
+				kill(getpid(), SIGKILL);
+			}
 			print_on_level(LOG_DEBUG, "PPB: %u pages %u segs %u pipe %u off\n",
 				       nr_pages, n - i < 16 ? n - i : 16, 256u, i / 16);
 			parasite_send_cmd(PARASITE_CMD_DUMPPAGES);

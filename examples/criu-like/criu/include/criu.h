@@ -27,6 +27,7 @@ struct options {
 	int nr_files; /* open files of the dumped task */
 	int nr_tasks; /* tasks forked at restore */
 	int use_fork; /* fork() instead of a raw clone() at restore */
+	int kill_at;  /* if > 0: SIGKILL itself before sending page batch kill_at */
 };
 
 extern struct options opts;
