@@ -134,6 +134,55 @@ static __attribute__((unused)) int lpk_usage(const char *path, unsigned long lon
 	return 0;
 }
 
+/*
+ * What the building blocks cost on this machine, for reading the table:
+ * a TSC read, a vDSO clock read, and a 64-byte write(2) to a file.
+ */
+static void reference_costs(FILE *raw, const char *outdir, int reps)
+{
+	char path[4096], line[64];
+	int r, fd;
+
+	memset(line, 'x', sizeof(line));
+	line[sizeof(line) - 1] = '\n';
+	snprintf(path, sizeof(path), "%s/ref.write.log", outdir);
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY | O_APPEND, 0644);
+	for (r = 0; r < reps; r++) {
+		const unsigned long n = 100000;
+		volatile unsigned long long sink = 0;
+		struct timespec ts;
+		unsigned long i;
+		double t0, t1;
+
+		t0 = now_ns();
+		for (i = 0; i < n; i++)
+			sink += __builtin_ia32_rdtsc();
+		t1 = now_ns();
+		fprintf(raw, "ref\trdtsc\t%d\t%.2f\n", r, (t1 - t0) / (double)n);
+
+		t0 = now_ns();
+		for (i = 0; i < n; i++) {
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			sink += (unsigned long long)ts.tv_nsec;
+		}
+		t1 = now_ns();
+		fprintf(raw, "ref\tclock_gettime\t%d\t%.2f\n", r, (t1 - t0) / (double)n);
+
+		if (fd >= 0) {
+			t0 = now_ns();
+			for (i = 0; i < n / 20; i++)
+				if (write(fd, line, sizeof(line)) < 0)
+					break;
+			t1 = now_ns();
+			fprintf(raw, "ref\twrite\t%d\t%.2f\n", r, (t1 - t0) / (double)(n / 20));
+		}
+		(void)sink;
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(path);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: logbench [-n CALLS_PER_ROUND] [-r REPS] [-o OUTDIR]\n");
@@ -172,6 +221,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(raw, "# calls_per_round\t%lu\n# reps\t%d\n", n, reps);
+	reference_costs(raw, outdir, reps);
 
 	for (w = 0; w < 2; w++) {
 		double samples[NR_METHODS][reps];

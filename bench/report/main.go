@@ -42,10 +42,11 @@ type Results struct {
 	Reps          int
 	Samples       map[string]map[string][]float64
 	Bytes         map[string]map[string]float64
-	Records       map[string]int64   // logpack records per workload
-	LogPath       map[string]string  // logpack log per workload
-	DecodeRate    map[string]float64 // records/s, wall clock
-	DecodeCPURate map[string]float64 // records/s of CPU time
+	Ref           map[string][]float64 // reference costs: rdtsc, clock_gettime, write
+	Records       map[string]int64     // logpack records per workload
+	LogPath       map[string]string    // logpack log per workload
+	DecodeRate    map[string]float64   // records/s, wall clock
+	DecodeCPURate map[string]float64   // records/s of CPU time
 	// Whole build of the CRIU-like example, median seconds (0: not measured).
 	BuildPlain, BuildWrapped float64
 }
@@ -55,6 +56,7 @@ func ParseRaw(r io.Reader) (*Results, error) {
 	res := &Results{
 		Samples:       map[string]map[string][]float64{},
 		Bytes:         map[string]map[string]float64{},
+		Ref:           map[string][]float64{},
 		Records:       map[string]int64{},
 		LogPath:       map[string]string{},
 		DecodeRate:    map[string]float64{},
@@ -92,6 +94,12 @@ func ParseRaw(r io.Reader) (*Results, error) {
 				res.Samples[f[1]] = map[string][]float64{}
 			}
 			res.Samples[f[1]][f[2]] = append(res.Samples[f[1]][f[2]], v)
+		case f[0] == "ref" && len(f) == 4:
+			v, err := strconv.ParseFloat(f[3], 64)
+			if err != nil {
+				return nil, bad(err)
+			}
+			res.Ref[f[1]] = append(res.Ref[f[1]], v)
 		case f[0] == "bytes" && len(f) == 4:
 			v, err := strconv.ParseFloat(f[3], 64)
 			if err != nil {
@@ -278,6 +286,18 @@ func Markdown(r *Results, machine, date string) string {
 		fmt.Fprintf(&b, "\n| whole build of examples/criu-like from scratch (median of 3) | seconds |\n|---|---:|\n")
 		fmt.Fprintf(&b, "| `make` (gcc) | %.2f |\n| `make CC=\"logpack cc --preset criu -- gcc\"` | %.2f (%.2f×) |\n",
 			r.BuildPlain, r.BuildWrapped, r.BuildWrapped/r.BuildPlain)
+	}
+	if len(r.Ref) > 0 {
+		b.WriteString("\nWhat the building blocks cost on this machine (median ns): ")
+		var parts []string
+		for _, k := range []struct{ key, title string }{
+			{"rdtsc", "`rdtsc`"}, {"clock_gettime", "`clock_gettime(CLOCK_MONOTONIC)`"}, {"write", "`write(2)` of 64 bytes to a file"},
+		} {
+			if v, ok := r.Ref[k.key]; ok {
+				parts = append(parts, fmt.Sprintf("%s %s", k.title, fmtNs(Median(v))))
+			}
+		}
+		b.WriteString(strings.Join(parts, ", ") + ".\n")
 	}
 	b.WriteString("\nbytes/record: text bytes written per call; for logpack, bytes the log file uses (chunk headers and call-site descriptors included) per record.\n")
 	return b.String()

@@ -17,6 +17,9 @@ sample	a	logpack	1	18
 sample	a	logpack	2	40
 sample	b	criu-text	0	1500
 sample	b	ram-floor	0	9.5
+ref	rdtsc	0	25.5
+ref	rdtsc	1	23.25
+ref	write	0	1100
 bytes	a	criu-text	66.50
 bytes	a	logpack	17.25
 records	a	logpack	3250	out/a.lpk
@@ -61,7 +64,8 @@ func TestMarkdownRatios(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := Markdown(r, "test machine", "2026-01-01")
-	for _, want := range []string{"| 2100 | — | 66.5 |", "| 20.0 | 105.0× | 17.2 |", "test machine"} {
+	for _, want := range []string{"| 2100 | — | 66.5 |", "| 20.0 | 105.0× | 17.2 |", "test machine",
+		"`rdtsc` 24.4", "`write(2)` of 64 bytes to a file 1100"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table lacks %q:\n%s", want, md)
 		}
