@@ -112,6 +112,7 @@ struct lp_thread {
 	unsigned char *pos;     /* where the next record's len byte goes */
 	unsigned char *end;     /* end of the current chunk, less a reserve for a dropped record */
 	unsigned char *limit;   /* end of the current chunk */
+	unsigned char *chunk;   /* its header */
 	uint64_t last_ts;       /* previous timestamp in this chunk */
 	uint64_t pair_ts;       /* timestamp of the last calibration pair */
 	uint64_t epoch;         /* compared with *wipe on every call; 0 forces the slow path */
@@ -497,6 +498,7 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 	t->pos = c + LP_CHUNK_HDR;
 	t->end = c + size - LP_MARK_RESERVE;
 	t->limit = c + size;
+	t->chunk = c;
 	t->last_ts = ts;
 	t->pair_ts = ts;
 	if (size <= LP_CHUNK_MAX / 2 && t->chunk_size < LP_CHUNK_MAX)
@@ -1072,15 +1074,13 @@ static void lp_flush_early(void)
 	uint64_t early_dropped = e->dropped;
 	lp.early_on = 0;
 	lp_sync(t);
-	if (!t->pos)
-		lp_claim(t, 64); /* this process's record goes first */
 	/* Remapped indexes can need 4 more bytes each; records have at least 3. */
 	size_t need = (size_t)(stop - src) * 3 + 64;
 	struct lp_thread tmp = *t;
 	tmp.chunk_size = 0;
 	tmp.dropped = early_dropped;
 	if (src < stop && lp_claim(&tmp, need)) {
-		unsigned char *c = tmp.pos - LP_CHUNK_HDR;
+		unsigned char *c = tmp.chunk;
 		/* Early records keep their own time base. */
 		uint64_t base_ts;
 		memcpy(&base_ts, lp.early_buf + 16, 8);
@@ -1088,7 +1088,9 @@ static void lp_flush_early(void)
 		memcpy(c + 24, &lp.early_mono, 8);
 		uint32_t check = fnv32(c, 32);
 		memcpy(c + 32, &check, 4);
-		unsigned char *out = tmp.pos; /* after a dropped record, which has no time */
+		/* The process record (stamped with the early base) and a dropped
+		 * record (no time) may precede the early records. */
+		unsigned char *out = tmp.pos;
 		while (src < stop && *src) {
 			size_t n = *src;
 			const unsigned char *body = src + 1;

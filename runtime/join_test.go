@@ -1,0 +1,94 @@
+package runtime
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+)
+
+// A process exec'd with LOGPACK_FILE inherited joins its run's log (fork
+// then exec, and exec in place); the next run starts the log anew.
+func TestExecJoinsTheRun(t *testing.T) {
+	prog := buildProg(t, "joinexec")
+	log := filepath.Join(t.TempDir(), "log")
+	var session uint64
+	for runNo := 0; runNo < 2; runNo++ {
+		if out := run(t, prog, log, "parent", "500"); out != "ok\n" {
+			t.Fatalf("output %q", out)
+		}
+		l := mustScan(t, log)
+		if l.Hdr.Session == session {
+			t.Errorf("run %d reused the session of the run before", runNo)
+		}
+		session = l.Hdr.Session
+		counts := map[int64]int{}
+		next := map[int64]int64{}
+		for _, r := range l.logRecords("seq %d %d %d %d\n") {
+			w, i := r.Args[0].(int64), r.Args[1].(int64)
+			if i != next[w] {
+				t.Fatalf("run %d writer %d: record %d, want %d", runNo, w, i, next[w])
+			}
+			next[w]++
+			counts[w]++
+		}
+		if fmt.Sprint(counts) != "map[0:1000 1:500 2:500]" {
+			t.Errorf("run %d: records per writer %v", runNo, counts)
+		}
+		procs := 0
+		for _, r := range l.Records {
+			if r.Tag == 3 {
+				procs++
+			}
+		}
+		if procs != 3 {
+			t.Errorf("run %d: %d process records, want 3 (parent, exec'd child, exec in place)", runNo, procs)
+		}
+	}
+}
+
+// Records kept by logpack_early go into the log at logpack_open, before
+// the later ones; what did not fit in the buffer is counted.
+func TestEarlyBuffer(t *testing.T) {
+	prog := buildProg(t, "early")
+	for _, n := range []int{10, 20000} {
+		log := filepath.Join(t.TempDir(), "log")
+		out := run(t, prog, "", fmt.Sprint(n), log)
+		var dropped uint64
+		var on int
+		if _, err := fmt.Sscanf(out, "zero\nok %d %d\n", &dropped, &on); err != nil || on != 0 {
+			t.Fatalf("output %q: %v", out, err)
+		}
+		if (n == 10) != (dropped == 0) {
+			t.Errorf("%d early records: %d dropped", n, dropped)
+		}
+		l := mustScan(t, log)
+		var seqs []int64
+		var last uint64
+		for _, r := range l.logRecords("seq %d %d %d %d\n") {
+			seqs = append(seqs, r.Args[1].(int64))
+			if r.TS < last {
+				t.Errorf("record %v: timestamp goes back", r.Args)
+			}
+			last = r.TS
+		}
+		lost := int(dropped)
+		if lost > 0 {
+			lost-- // the early level record was dropped too
+		}
+		if len(seqs) != 2*n-lost {
+			t.Fatalf("%d records, want %d", len(seqs), 2*n-lost)
+		}
+		for i, s := range seqs {
+			if i < n-lost && s != int64(i) || i >= n-lost && s != int64(i+lost) {
+				t.Fatalf("record %d is seq %d", i, s)
+			}
+		}
+		lv := l.logRecords("lvl %d\n")
+		if dropped == 0 && len(lv) != 2 || dropped != 0 && len(lv) != 1 {
+			t.Errorf("%d level records", len(lv))
+		}
+		if _, sum := l.count(1); sum != dropped {
+			t.Errorf("dropped markers count %d, the program %d", sum, dropped)
+		}
+	}
+}

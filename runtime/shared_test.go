@@ -1,0 +1,47 @@
+package runtime
+
+import (
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// An executable and a shared library, each rewritten and each linked with
+// the runtime, write one consistent log: the dynamic linker gives both
+// copies one state, so there is one process and one writer.
+func TestExecutableAndSharedLibrary(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	src := runtimeDir(t)
+	lib := filepath.Join(dir, "libpart.so")
+	args := append(append([]string{}, cflags...), "-fPIC", "-shared", "-I", src, "-I", "testdata", "-o", lib, "testdata/libpart.c")
+	args = append(args, runtimeSources(t)...)
+	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	prog := buildProg(t, "withlib", lib, "-Wl,-rpath,"+dir)
+	log := filepath.Join(dir, "log")
+	if out := run(t, prog, log, "1000"); out != "ok 1\n" {
+		t.Fatalf("output %q", out)
+	}
+	l := mustScan(t, log)
+	checkWriters(t, l, 2, 1000)
+	if n, _ := l.count(3); n != 1 {
+		t.Errorf("%d process records: the two runtime copies did not share their state", n)
+	}
+	var tids = map[uint32]bool{}
+	for _, r := range l.Records {
+		tids[r.Tid] = true
+	}
+	if len(tids) != 1 {
+		t.Errorf("records from %d writers, want the one thread", len(tids))
+	}
+	var strs []string
+	for _, r := range l.logRecords("str %s\n") {
+		strs = append(strs, r.Args[0].(string))
+	}
+	if strings.Join(strs, "|") != strings.Repeat("from the library|", 100)+"from the executable" {
+		t.Errorf("strings in order: %q", strs)
+	}
+}
