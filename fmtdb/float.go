@@ -63,14 +63,23 @@ func float80Val(sig uint64, se uint16) floatVal {
 	}
 	fv.lead = uint8(sig >> 60)
 	fv.frac = sig & (1<<60 - 1)
+	m := sig
 	if e == 0 {
-		fv.exp = -16385 // glibc: 0xN.NNNp-16385 for denormals
+		// Denormal: glibc's %a shows the raw bits; its decimal
+		// conversion ignores the integer bit of a pseudo-denormal
+		// unless nothing else is set (observed on glibc 2.36).
+		fv.exp = -16385
 		e = 1
+		if m&^(1<<63) != 0 {
+			m &^= 1 << 63
+		}
 	} else {
 		fv.exp = e - 16383 - 3
 	}
-	fv.big = new(big.Float).SetPrec(64).SetUint64(sig)
-	fv.big.SetMantExp(fv.big, e-16383-63)
+	if m != 0 {
+		fv.big = new(big.Float).SetPrec(64).SetUint64(m)
+		fv.big.SetMantExp(fv.big, e-16383-63)
+	}
 	return fv
 }
 
@@ -82,7 +91,9 @@ func (fv *floatVal) appendDec(dst []byte, style byte, prec int) []byte {
 	return strconv.AppendFloat(dst, fv.f64, style, prec, 64)
 }
 
-func appendFloat(dst []byte, conv byte, l Length, flags Flags, width, prec int, v *Value) []byte {
+// zero is glibc's pad == '0': a '0' flag without a '-' flag. A negative
+// '*' width then left-justifies but still pads with zeros, on the right.
+func appendFloat(dst []byte, conv byte, l Length, flags Flags, zero bool, width, prec int, v *Value) []byte {
 	var fv floatVal
 	switch v.Kind {
 	case KindF80:
@@ -114,7 +125,7 @@ func appendFloat(dst []byte, conv byte, l Length, flags Flags, width, prec int, 
 			}
 		}
 		dst = append(dst, s...)
-		return justify(dst, start, 0, width, flags&^FlagZero)
+		return justify(dst, start, 0, width, flags&^FlagZero, false)
 	}
 	if prec < 0 && lower != 'a' {
 		prec = 6
@@ -136,8 +147,11 @@ func appendFloat(dst []byte, conv byte, l Length, flags Flags, width, prec int, 
 	case 'a':
 		dst = appendHexFloat(dst, &fv, prec, alt, upper)
 		signLen += 2 // zeros go after "0x"
+		if zero && flags&FlagMinus != 0 {
+			return dst // printf_fphex pads neither side then
+		}
 	}
-	return justify(dst, start, signLen, width, flags)
+	return justify(dst, start, signLen, width, flags, zero)
 }
 
 func insert(dst []byte, at int, c byte) []byte {
@@ -147,14 +161,18 @@ func insert(dst []byte, at int, c byte) []byte {
 	return dst
 }
 
-// justify pads the field dst[start:] to width: spaces after it ('-'),
-// zeros after its first prefixLen bytes ('0'), or spaces before it.
-func justify(dst []byte, start, prefixLen, width int, flags Flags) []byte {
+// justify pads the field dst[start:] to width: after it ('-', with zeros
+// if zeroLeft), zeros after its first prefixLen bytes ('0'), or spaces
+// before it.
+func justify(dst []byte, start, prefixLen, width int, flags Flags, zeroLeft bool) []byte {
 	n := width - (len(dst) - start)
 	if n <= 0 {
 		return dst
 	}
 	if flags&FlagMinus != 0 {
+		if zeroLeft {
+			return pad(dst, '0', n)
+		}
 		return pad(dst, ' ', n)
 	}
 	c := byte(' ')

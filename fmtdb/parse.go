@@ -3,6 +3,7 @@ package fmtdb
 import (
 	"fmt"
 	"strconv"
+	"strings"
 )
 
 // Flags is the set of flag characters of one conversion specification.
@@ -79,6 +80,10 @@ type Spec struct {
 	Arg int
 	// Pos is the N of "%N$", 0 when the format is not positional.
 	Pos int
+
+	// slow: glibc prints this directive on its positional code path,
+	// where a negative '*' width leaves a '0' flag in force for floats.
+	slow bool
 }
 
 // Text returns the directive as written in format.
@@ -106,6 +111,9 @@ type Format struct {
 	// formats the errno entries follow the positional arguments.
 	Args       []ArgSpec
 	Positional bool
+	// NUL is the offset of a NUL byte that ends the format for glibc
+	// (text after it is never printed), or -1.
+	NUL int
 }
 
 // ParseError is returned by Parse.
@@ -187,7 +195,14 @@ func argClass(conv byte, l Length) Class {
 // and sequential arguments, unused or inconsistently typed positional
 // arguments, and widths or precisions above MaxAmount.
 func Parse(format string) (*Format, error) {
-	p := parser{f: &Format{Text: format}, s: format}
+	p := parser{f: &Format{Text: format, NUL: -1}, s: format}
+	for i := 0; i < len(format); i++ {
+		if format[i] == 0 {
+			// C strings end here; glibc reads no further.
+			p.f.NUL, p.s = i, format[:i]
+			break
+		}
+	}
 	if err := p.parse(); err != nil {
 		return nil, err
 	}
@@ -207,7 +222,7 @@ type parser struct {
 }
 
 func (p *parser) errf(off int, format string, a ...any) error {
-	return &ParseError{Format: p.s, Offset: off, Msg: fmt.Sprintf(format, a...)}
+	return &ParseError{Format: p.f.Text, Offset: off, Msg: fmt.Sprintf(format, a...)}
 }
 
 // readInt reads decimal digits at i; ok is false on overflow past
@@ -253,6 +268,16 @@ func (p *parser) parse() error {
 	}
 	if lit < len(s) {
 		p.f.Pieces = append(p.f.Pieces, Piece{Lit: s[lit:]})
+	}
+	// glibc's fast path hands the rest of the format to its positional
+	// path at the first directive its jump tables do not know.
+	slow := p.posOffset >= 0
+	for i := range p.f.Specs {
+		sp := &p.f.Specs[i]
+		if !sp.Known() || sp.Length == LenH && strings.IndexByte("cspeEfFgGaAmCS", sp.Conv) >= 0 {
+			slow = true
+		}
+		sp.slow = slow
 	}
 	// wire pieces to specs now that the slice no longer grows
 	k := 0
@@ -467,9 +492,6 @@ flags:
 	if i >= len(s) {
 		return sp, p.errf(off, "format ends inside a conversion specification")
 	}
-	if s[i] == 0 {
-		return sp, p.errf(off, "NUL byte inside a conversion specification")
-	}
 	sp.Conv = s[i]
 	sp.End = i + 1
 	kind := convKind(sp.Conv)
@@ -517,6 +539,9 @@ flags:
 // strings depend on LC_CTYPE, the ' and I flags on LC_NUMERIC/LC_CTYPE,
 // and the descriptor holds at most MaxDescriptorArgs arguments.
 func (f *Format) Recordable() error {
+	if f.NUL >= 0 {
+		return &ParseError{Format: f.Text, Offset: f.NUL, Msg: "NUL byte in the format ends it early"}
+	}
 	if len(f.Args) > MaxDescriptorArgs {
 		return fmt.Errorf("fmtdb: format has %d arguments, over the limit of %d", len(f.Args), MaxDescriptorArgs)
 	}

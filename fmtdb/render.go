@@ -59,10 +59,16 @@ func appendSpec(dst []byte, s *Spec, args []Value) []byte {
 		flags &^= FlagZero
 	}
 	v := argAt(args, s.Arg)
+	length := s.Length
+	if s.slow && (length == LenBigL || length == LenQ) {
+		// glibc's positional path reads L/q integers as long long but
+		// prints them as int (is_long stays 0 on LP64).
+		length = LenNone
+	}
 	switch convKind(s.Conv) {
 	case kSigned:
 		x := int64(v.Bits)
-		switch s.Length {
+		switch length {
 		case LenHH:
 			x = int64(int8(x))
 		case LenH:
@@ -80,7 +86,7 @@ func appendSpec(dst []byte, s *Spec, args []Value) []byte {
 		return appendNumber(dst, flags, width, prec, neg, mag, 10, 0, signOf(flags))
 	case kUnsigned:
 		x := v.Bits
-		switch s.Length {
+		switch length {
 		case LenHH:
 			x = uint64(uint8(x))
 		case LenH:
@@ -158,7 +164,7 @@ func appendSpec(dst []byte, s *Spec, args []Value) []byte {
 	case kPercent:
 		return append(dst, '%')
 	case kFloat:
-		return appendFloat(dst, s.Conv, s.Length, flags, width, prec, v)
+		return appendFloat(dst, s.Conv, s.Length, flags, zero && s.slow, width, prec, v)
 	}
 	return appendUnknown(dst, s.Conv, flags, zero, width, prec)
 }

@@ -40,6 +40,10 @@ func TestPrintfCornerCases(t *testing.T) {
 		{"%1$s %2$d %1$s", []Value{String("a"), Int(3)}},
 		{"%2$*1$d|%2$-*1$d|%3$.*1$s", []Value{Int(6), Int(42), String("abcdefgh")}},
 		{"%C %S", []Value{Int('a'), Null()}},
+		{"%0*f|%0*e|%0*g|%0*a|%0*f|%0*F|%0*.3Lf|%-0*f|%0*d|%0*s|%0*p|%0*c|%0*m|%0*.*x|", []Value{Int(-12), Float64(1.5), Int(-12), Float64(1.5), Int(-12), Float64(1.5), Int(-12), Float64(1.5), Int(-12), Float64(math.Inf(-1)), Int(-12), Float64(math.NaN()), Int(-12), f80(2.5), Int(-12), Float64(1), Int(-12), Int(5), Int(-12), String("s"), Int(-12), Ptr(0x10), Int(-12), Int('c'), Int(-12), Errno(1), Int(-9), Int(3), Uint(0xab)}},
+		{"%0*f|%0*hf|%0*e|%0*a|%y", []Value{Int(-12), Float64(1.5), Int(-12), Float64(1.5), Int(-12), Float64(1.5), Int(-12), Float64(1.5)}},
+		{"%2$0*1$f|%3$0*1$La|%4$0*1$e|%5$0*1$g", []Value{Int(-14), Float64(1.5), f80(3), Float64(-2), Float64(math.Inf(1))}},
+		{"%Lx %qd %Lu|%y|%Lx %qd %Lu", []Value{Uint(0x123456789), Int(-1 << 33), Uint(1<<32 + 1), Uint(0x123456789), Int(-1 << 33), Uint(1<<32 + 1)}},
 		{"%0$d|%*5d|%1$|%1$5.2y|%hhhd|%lll|%.-5d", []Value{Int(-3)}},
 	}
 	for _, c := range cases {
@@ -88,6 +92,8 @@ func TestFloatCornerCases(t *testing.T) {
 		{"%.0La %.1La %La %La %La", []Value{f80(1.96875), f80(15.99), f80(0), f80(5e-324), f80(math.Inf(-1))}},
 		{"%Lf %Lg %Le", []Value{Float80(0xffffffffffffffff, 0x7ffe), Float80(1, 0), Float80(0xc000000000000000, 0xffff)}},
 		{"%Lf %Lf %Lf %Lf", []Value{Float80(0, 0x7fff), Float80(0x4000000000000000, 0x7fff), Float80(0x4000000000000000, 0x3fff), Float80(0x8000000000000000, 0)}},
+		{"%.18Le %.18Le %Le", []Value{Float80(1<<63, 0), Float80(1<<63|1<<62, 0), Float80(1<<62, 0)}},
+		{"%Le %Le %La %La %Lg", []Value{Float80(0xff00000000000000, 0), Float80(0x8000000000000001, 0x8000), Float80(0xff00000000000000, 0), Float80(0x8000000000000001, 0x8000), Float80(0x7fffffffffffffff, 0)}},
 		{"%.3La %.0La %LA", []Value{Float80(0xfff8000000000000, 0x3fff), Float80(0xf800000000000000, 0x3fff), Float80(1, 0)}},
 	}
 	for _, c := range cases {
