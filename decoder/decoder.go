@@ -165,6 +165,7 @@ type writer struct {
 	ci       int
 	win      window
 	ts       uint64
+	anchor   logfile.Pair // the last calibration pair read
 	rec      Record
 	live     bool // a chunk is open in win
 }

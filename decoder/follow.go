@@ -99,22 +99,24 @@ type follower struct {
 }
 
 type liveChunk struct {
-	c     chunk
-	w     *writer
-	pos   int64  // next record
-	ts    uint64 // timestamp of the last record read
-	final bool   // its writer has moved on to a later chunk
+	c      chunk
+	w      *writer
+	pos    int64  // next record
+	ts     uint64 // timestamp of the last record read
+	anchor logfile.Pair
+	final  bool // its writer has moved on to a later chunk
 }
 
 // liveRec is a log record read but not yet emitted.
 type liveRec struct {
-	w     *writer
-	tag   uint64
-	ts    uint64
-	at    int64
-	size  int
-	body  []byte // after the ts delta; a copy
-	since time.Time
+	w      *writer
+	tag    uint64
+	ts     uint64
+	anchor logfile.Pair
+	at     int64
+	size   int
+	body   []byte // after the ts delta; a copy
+	since  time.Time
 }
 
 func newFollower(f *os.File, h *Header, opts *Options) *follower {
@@ -220,7 +222,7 @@ func (fl *follower) poll(fn func(*Record) error) error {
 			fl.deferred = append(fl.deferred, lr)
 			continue
 		}
-		if !d.fill(&fl.rec, lr.tag, lr.body, lr.at, lr.size, lr.ts, lr.w.pid, lr.w.tid) {
+		if !d.fill(&fl.rec, lr.tag, lr.body, lr.at, lr.size, lr.ts, lr.anchor, lr.w.pid, lr.w.tid) {
 			continue
 		}
 		if err := fn(&fl.rec); err != nil {
@@ -271,7 +273,7 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	w := d.writerFor(ch.PID, ch.TID)
 	c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
-	lc := &liveChunk{c: c, w: w, pos: off + logfile.ChunkHeaderSize, ts: ch.BaseTS}
+	lc := &liveChunk{c: c, w: w, pos: off + logfile.ChunkHeaderSize, ts: ch.BaseTS, anchor: logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS}}
 	if prev := fl.last[w]; prev != nil {
 		prev.final = true
 	}
@@ -327,7 +329,8 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 		case tag == logfile.TagClock:
 			if delta, mono, err := logfile.ParseClock(p); err == nil {
 				lc.ts += delta
-				d.pairs = append(d.pairs, logfile.Pair{TS: lc.ts, Mono: mono})
+				lc.anchor = logfile.Pair{TS: lc.ts, Mono: mono}
+				d.pairs = append(d.pairs, lc.anchor)
 			}
 		case tag == logfile.TagProcess:
 			if pr, err := logfile.ParseProcess(p); err == nil {
@@ -345,7 +348,7 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 			lc.ts += delta
 			start := len(fl.arena)
 			fl.arena = append(fl.arena, p[k:]...)
-			fl.batch = append(fl.batch, liveRec{w: lc.w, tag: tag, ts: lc.ts, at: at, size: size, since: now})
+			fl.batch = append(fl.batch, liveRec{w: lc.w, tag: tag, ts: lc.ts, anchor: lc.anchor, at: at, size: size, since: now})
 			fl.batch[len(fl.batch)-1].body = fl.arena[start:len(fl.arena):len(fl.arena)]
 		}
 	}

@@ -71,6 +71,7 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 			c := &w.chunks[w.ci]
 			w.win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
 			w.ts = c.hdr.BaseTS
+			w.anchor = logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS}
 			w.live = true
 		}
 		c := &w.chunks[w.ci]
@@ -102,7 +103,12 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 	p := body[k:]
 	if tag < logfile.FirstSiteIndex {
 		switch tag {
-		case logfile.TagClock, logfile.TagProcess:
+		case logfile.TagClock:
+			if delta, mono, err := logfile.ParseClock(p); err == nil {
+				w.ts += delta
+				w.anchor = logfile.Pair{TS: w.ts, Mono: mono}
+			}
+		case logfile.TagProcess:
 			if delta, k := logfile.Uvarint(p); k > 0 {
 				w.ts += delta
 			}
@@ -115,13 +121,13 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 		return false
 	}
 	w.ts += delta
-	return d.fill(&w.rec, tag, p[k:], at, size, w.ts, w.pid, w.tid)
+	return d.fill(&w.rec, tag, p[k:], at, size, w.ts, w.anchor, w.pid, w.tid)
 }
 
 // fill decodes a log record's level and arguments (p follows the ts
 // delta) into r. It reports damage and returns false if the record cannot
 // be rendered.
-func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int, ts uint64, pid, tid uint32) bool {
+func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int, ts uint64, anchor logfile.Pair, pid, tid uint32) bool {
 	s := d.site(tag)
 	if s == nil {
 		why := "no descriptor for it in the log"
@@ -157,7 +163,7 @@ func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int, ts u
 	r.Site = s
 	r.Index = uint32(tag)
 	r.raw = ts
-	r.TS = d.clock.NS(ts)
+	r.TS = d.clock.NSFrom(ts, anchor)
 	r.PID, r.TID = pid, tid
 	r.Offset, r.Size = at, size
 	return true

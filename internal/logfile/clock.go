@@ -11,10 +11,11 @@ type Pair struct{ TS, Mono uint64 }
 
 // Clock converts record timestamps to nanoseconds since the log started.
 type Clock struct {
-	kind    uint32
-	startTS uint64
-	hz      uint64
-	slope   float64 // ns per tick, from calibration pairs
+	kind      uint32
+	startTS   uint64
+	startMono uint64
+	hz        uint64
+	slope     float64 // ns per tick, from calibration pairs
 }
 
 // NewClock returns the conversion for a log with header h. For TSC logs
@@ -22,7 +23,7 @@ type Clock struct {
 // header's start pair of the calibration pairs (chunk headers and clock
 // records); ticks are assumed to be nanoseconds if there are none.
 func NewClock(h *Header, pairs []Pair) Clock {
-	c := Clock{kind: h.TSKind, startTS: h.StartTS, hz: h.TSCHz}
+	c := Clock{kind: h.TSKind, startTS: h.StartTS, startMono: h.StartMonoNS, hz: h.TSCHz}
 	if c.kind != TSTSC || c.hz != 0 {
 		return c
 	}
@@ -38,6 +39,18 @@ func NewClock(h *Header, pairs []Pair) Clock {
 		c.slope = sxy / sxx
 	}
 	return c
+}
+
+// NSFrom returns ts in nanoseconds since the log's start, measured from
+// the closest calibration pair before it in the same writer's stream
+// (its chunk header or a clock record): for TSC logs without a known
+// frequency, the fitted rate then only scales the short distance from
+// that pair, so the error stays below a microsecond however long the run.
+func (c *Clock) NSFrom(ts uint64, anchor Pair) int64 {
+	if c.kind != TSTSC || c.hz != 0 || anchor.TS == 0 && anchor.Mono == 0 {
+		return c.NS(ts)
+	}
+	return int64(anchor.Mono-c.startMono) + int64(float64(int64(ts-anchor.TS))*c.slope)
 }
 
 // NS returns ts in nanoseconds since the log's start.

@@ -1,0 +1,41 @@
+package decoder
+
+import (
+	"os"
+	"regexp"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// testdata/criu-like.lpk is the binary log of the CRIU-like example
+// (examples/criu-like) built with logpack cc and run with -v4: a dump and a
+// restore with three forked processes. testdata/criu-like.text.log is the
+// text log of the same program built with plain gcc. Apart from timestamps
+// and the pids in CRIU's pid prefix (two runs, two sets of pids), the
+// decoded log must be the text log, byte for byte and in the same order.
+func TestRealProgram(t *testing.T) {
+	log, err := os.ReadFile("testdata/criu-like.lpk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := os.ReadFile("testdata/criu-like.text.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, skips := decodeAll(t, log, FormatCRIU, nil)
+	if len(skips) != 0 {
+		t.Errorf("skips: %v", skips)
+	}
+	prefix := regexp.MustCompile(`(?m)^\(\d\d+\.\d{6}\) (?: *\d+: )?`)
+	norm := func(s string) string { return prefix.ReplaceAllString(s, "(TS) ") }
+	if diff := cmp.Diff(norm(string(text)), norm(out)); diff != "" {
+		t.Errorf("decoded log differs from the text log (-text +decoded):\n%s", diff)
+	}
+	// The pid prefix appears exactly on the lines of processes other than
+	// the first writer.
+	pidLines := regexp.MustCompile(`(?m)^\(\d\d+\.\d{6}\) +\d+: `)
+	if a, b := len(pidLines.FindAllString(string(text), -1)), len(pidLines.FindAllString(out, -1)); a != b || a == 0 {
+		t.Errorf("%d lines with a pid prefix in the text log, %d decoded", a, b)
+	}
+}
