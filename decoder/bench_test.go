@@ -43,3 +43,24 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRecords iterates the records without rendering them: the
+// reader's own cost.
+func BenchmarkRecords(b *testing.B) {
+	const n = 200_000
+	log := writeMix(n, 64<<10)
+	d, err := New(bytes.NewReader(log), int64(len(log)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, err := range d.Records() {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
+	b.ReportMetric(0, "ns/op")
+}

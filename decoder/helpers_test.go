@@ -50,3 +50,7 @@ func decodeAll(t testing.TB, log []byte, f Format, opts *Options) (string, []Ski
 	w.Flush()
 	return out.String(), d.Skipped()
 }
+
+func newDecoder(log []byte) (*Decoder, error) {
+	return New(bytes.NewReader(log), int64(len(log)), nil)
+}

@@ -1,7 +1,6 @@
 package decoder
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -65,16 +64,20 @@ type WriterOptions struct {
 // Writer renders records to an io.Writer, buffered: call Flush at the
 // end. It does not allocate per record once its buffers have grown.
 type Writer struct {
-	bw   *bufio.Writer
+	w    io.Writer
+	out  []byte // rendered, not yet written; messages are rendered into it
+	err  error
 	f    Format
 	opts WriterOptions
 	msg  []byte
-	line []byte
 }
+
+// flushAt is the output buffer's high-water mark.
+const flushAt = 32 << 10
 
 // NewWriter returns a Writer of format f on w. opts may be nil.
 func NewWriter(w io.Writer, f Format, opts *WriterOptions) *Writer {
-	wr := &Writer{bw: bufio.NewWriterSize(w, 64<<10), f: f}
+	wr := &Writer{w: w, out: make([]byte, 0, flushAt+4096), f: f}
 	if opts != nil {
 		wr.opts = *opts
 	}
@@ -101,37 +104,57 @@ func (w *Writer) Message(r *Record) []byte {
 // Write renders one record. It reports whether the record was written
 // (false when Grep rejected it).
 func (w *Writer) Write(r *Record) (bool, error) {
-	msg := w.Message(r)
-	if w.opts.Grep != nil && !bytes.Contains(msg, w.opts.Grep) {
-		return false, nil
+	if w.err != nil {
+		return false, w.err
 	}
-	var err error
-	switch w.f {
-	case FormatPlain:
-		_, err = w.bw.Write(msg)
-	case FormatCRIU:
-		b := w.line[:0]
-		if r.Level != 0 {
-			if w.opts.Verbosity >= 3 {
-				b = AppendCRIUTime(b, r.TS)
-			}
-			if r.PID != w.opts.FirstPID {
-				b = appendPID(b, r.PID)
-			}
+	if w.opts.Grep != nil || w.opts.Redact != nil || w.f == FormatJSON {
+		msg := w.Message(r)
+		if w.opts.Grep != nil && !bytes.Contains(msg, w.opts.Grep) {
+			return false, nil
 		}
-		w.line = b
-		if _, err = w.bw.Write(b); err == nil {
-			_, err = w.bw.Write(msg)
+		switch w.f {
+		case FormatPlain:
+			w.out = append(w.out, msg...)
+		case FormatCRIU:
+			w.out = append(w.criuPrefix(w.out, r), msg...)
+		case FormatJSON:
+			w.out = appendJSON(w.out, r, msg)
 		}
-	case FormatJSON:
-		w.line = appendJSON(w.line[:0], r, msg)
-		_, err = w.bw.Write(w.line)
+	} else {
+		// The common case renders straight into the output buffer.
+		out := w.out
+		if w.f == FormatCRIU {
+			out = w.criuPrefix(out, r)
+		}
+		w.out = r.Site.msg.append(out, r.Args)
 	}
-	return err == nil, err
+	if len(w.out) >= flushAt {
+		w.Flush()
+	}
+	return w.err == nil, w.err
+}
+
+func (w *Writer) criuPrefix(b []byte, r *Record) []byte {
+	if r.Level == 0 {
+		return b
+	}
+	if w.opts.Verbosity >= 3 {
+		b = AppendCRIUTime(b, r.TS)
+	}
+	if r.PID != w.opts.FirstPID {
+		b = appendPID(b, r.PID)
+	}
+	return b
 }
 
 // Flush writes out buffered output.
-func (w *Writer) Flush() error { return w.bw.Flush() }
+func (w *Writer) Flush() error {
+	if w.err == nil && len(w.out) > 0 {
+		_, w.err = w.w.Write(w.out)
+	}
+	w.out = w.out[:0]
+	return w.err
+}
 
 // AppendCRIUTime appends CRIU's timestamp prefix for ns since the start:
 // "(SS.uuuuuu) ", seconds at least two digits, microseconds truncated.
