@@ -227,7 +227,11 @@ func New(r io.ReaderAt, size int64, opts *Options) (*Decoder, error) {
 }
 
 // dataEnd returns where records end: the header's tail, or the end of the
-// file if the tail lies beyond it (a log cut short) or is impossible.
+// file if the tail lies beyond it or is impossible. A tail beyond the end
+// of a file that is shorter than the log's capacity means the file was cut
+// short (a partial copy); beyond the capacity it is a harmless overshoot
+// of writers racing for the last chunk of a full log, whose claims stay
+// zero.
 func (d *Decoder) dataEnd(size int64) int64 {
 	tail := d.hdr.Tail
 	switch {
@@ -235,7 +239,9 @@ func (d *Decoder) dataEnd(size int64) int64 {
 		d.skip(Skip{Kind: SkipUnreadableTail, Detail: fmt.Sprintf("tail %d is inside the header; reading to the end of the file", tail), Offset: 72})
 		return size
 	case tail > uint64(size):
-		d.skip(Skip{Kind: SkipLogCutShort, Detail: fmt.Sprintf("the file ends at %d, the log's tail is %d", size, tail), Offset: size, Bytes: int64(min(tail-uint64(size), 1<<62))})
+		if end := min(tail, d.hdr.Capacity); end > uint64(size) {
+			d.skip(Skip{Kind: SkipLogCutShort, Detail: fmt.Sprintf("the file ends at %d, the log's data at %d", size, end), Offset: size, Bytes: int64(min(end-uint64(size), 1<<62))})
+		}
 		return size
 	}
 	return int64(tail)
