@@ -135,19 +135,21 @@ type Decoder struct {
 	hdr    *Header
 	opts   Options
 
-	sites    []*Site // by index-FirstSiteIndex, for small indexes
-	siteMap  map[uint32]*Site
-	bad      map[uint32]string // indexes with unusable descriptors: why
-	ordered  []*Site           // distinct descriptors in file order
-	writers  []*writer
-	byKey    map[uint64]*writer
-	procs    map[uint32]*Process
-	pairs    []logfile.Pair
-	clock    logfile.Clock
-	skips    []Skip
-	nrecords int              // log records seen by the index pass
-	descEnd  map[uint32]int64 // where the descriptor in use for an index ends
-	mismatch *MismatchError
+	sites     []*Site // by index-FirstSiteIndex, for small indexes
+	siteMap   map[uint32]*Site
+	bad       map[uint32]string // indexes with unusable descriptors: why
+	ordered   []*Site           // distinct descriptors in file order
+	writers   []*writer
+	byKey     map[uint64]*writer
+	procs     map[uint32]*Process
+	pairs     []logfile.Pair
+	clock     logfile.Clock
+	skips     []Skip
+	summary   []SkipGroup
+	skipKinds map[string]int
+	nrecords  int              // log records seen by the index pass
+	descEnd   map[uint32]int64 // where the descriptor in use for an index ends
+	mismatch  *MismatchError
 }
 
 // chunk is one chunk of a writer, as found by the index pass.
@@ -250,8 +252,8 @@ func (d *Decoder) dataEnd(size int64) int64 {
 // Header returns the log's header.
 func (d *Decoder) Header() *Header { return d.hdr }
 
-// Skipped returns what was skipped so far: by New's index pass, and by
-// iterations of Records.
+// Skipped returns what was skipped so far, by New's index pass and by
+// iterations of Records: the first 1000 occurrences (see SkipSummary).
 func (d *Decoder) Skipped() []Skip { return d.skips }
 
 // Sites returns the distinct site descriptors of the log in file order.
@@ -260,12 +262,36 @@ func (d *Decoder) Sites() []*Site { return d.ordered }
 // Processes returns the processes that wrote process records.
 func (d *Decoder) Processes() map[uint32]*Process { return d.procs }
 
+// maxSkips bounds the Skips kept one by one; beyond it they are only
+// summed up by kind, so a log of a million unreadable records does not
+// cost a million Skips.
+const maxSkips = 1000
+
 func (d *Decoder) skip(s Skip) {
-	d.skips = append(d.skips, s)
+	if len(d.skips) < maxSkips {
+		d.skips = append(d.skips, s)
+	}
+	i, ok := d.skipKinds[s.Kind]
+	if !ok {
+		if d.skipKinds == nil {
+			d.skipKinds = map[string]int{}
+		}
+		i = len(d.summary)
+		d.skipKinds[s.Kind] = i
+		d.summary = append(d.summary, SkipGroup{Skip: s})
+	}
+	g := &d.summary[i]
+	g.Count++
+	g.AllBytes += s.Bytes
+	g.AllRecords += s.Records
 	if d.opts.OnSkip != nil {
 		d.opts.OnSkip(s)
 	}
 }
+
+// SkipSummary sums up everything skipped so far by kind, in order of
+// first appearance (Skipped lists only the first ones one by one).
+func (d *Decoder) SkipSummary() []SkipGroup { return d.summary }
 
 // site returns the descriptor for a site index, or nil.
 func (d *Decoder) site(idx uint64) *Site {

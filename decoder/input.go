@@ -36,16 +36,16 @@ func (d *Decoder) Mismatch() *MismatchError { return d.mismatch }
 
 // SkipGroup sums up the Skips of one kind.
 type SkipGroup struct {
-	Skip      // the first one
-	Count     int
-	AllBytes  int64
-	AllRecord int
+	Skip       // the first one
+	Count      int
+	AllBytes   int64
+	AllRecords int
 }
 
 func (g SkipGroup) String() string {
 	s := fmt.Sprintf("%d bytes", g.AllBytes)
-	if g.AllRecord > 0 {
-		s += fmt.Sprintf(", %d records", g.AllRecord)
+	if g.AllRecords > 0 {
+		s += fmt.Sprintf(", %d records", g.AllRecords)
 	}
 	s += ": " + g.Kind
 	if g.Count > 1 {
@@ -57,23 +57,4 @@ func (g SkipGroup) String() string {
 		s += ": " + g.Detail
 	}
 	return s + ")"
-}
-
-// GroupSkips sums up skips by kind, in order of first appearance.
-func GroupSkips(skips []Skip) []SkipGroup {
-	var out []SkipGroup
-	at := map[string]int{}
-	for _, s := range skips {
-		i, ok := at[s.Kind]
-		if !ok {
-			i = len(out)
-			at[s.Kind] = i
-			out = append(out, SkipGroup{Skip: s})
-		}
-		g := &out[i]
-		g.Count++
-		g.AllBytes += s.Bytes
-		g.AllRecord += s.Records
-	}
-	return out
 }

@@ -192,12 +192,12 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 		fmt.Fprintf(stderr, "logpack decode: writing: %v\n", err)
 		return 2
 	}
-	return summarize(display, d, stderr)
+	return summarize("logpack decode", display, d, stderr)
 }
 
 // summarize prints what was skipped, grouped by kind, and dropped-record
 // counts; it returns 1 if anything was skipped.
-func summarize(name string, d *decoder.Decoder, stderr io.Writer) int {
+func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
 	procs := d.Processes()
 	var pids []uint32
 	for pid, p := range procs {
@@ -207,24 +207,22 @@ func summarize(name string, d *decoder.Decoder, stderr io.Writer) int {
 	}
 	sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
 	for _, pid := range pids {
-		fmt.Fprintf(stderr, "logpack decode: %s: note: process %d dropped %d records while logging (log full or unwritable)\n", name, pid, procs[pid].Dropped)
+		fmt.Fprintf(stderr, "%s: %s: note: process %d dropped %d records while logging (log full or unwritable)\n", prog, name, pid, procs[pid].Dropped)
 	}
 	if n := d.Header().Dropped; n > 0 && len(pids) == 0 {
-		fmt.Fprintf(stderr, "logpack decode: %s: note: writers dropped %d records while logging\n", name, n)
+		fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records while logging\n", prog, name, n)
 	}
-	skips := d.Skipped()
-	if len(skips) == 0 {
+	groups := d.SkipSummary()
+	if len(groups) == 0 {
 		return 0
-	}
-	for _, g := range decoder.GroupSkips(skips) {
-		fmt.Fprintf(stderr, "logpack decode: %s: skipped %s\n", name, g)
 	}
 	var bytes int64
 	var recs int
-	for _, s := range skips {
-		bytes += s.Bytes
-		recs += s.Records
+	for _, g := range groups {
+		fmt.Fprintf(stderr, "%s: %s: skipped %s\n", prog, name, g)
+		bytes += g.AllBytes
+		recs += g.AllRecords
 	}
-	fmt.Fprintf(stderr, "logpack decode: %s: %s\n", name, strings.TrimSpace(fmt.Sprintf("in all %d bytes and %d records skipped", bytes, recs)))
+	fmt.Fprintf(stderr, "%s: %s: %s\n", prog, name, strings.TrimSpace(fmt.Sprintf("in all %d bytes and %d records skipped", bytes, recs)))
 	return 1
 }

@@ -62,7 +62,7 @@ func runStats(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "logpack stats: %v\n", err)
 		return 2
 	}
-	return summarize(name, d, stderr)
+	return summarize("logpack stats", name, d, stderr)
 }
 
 func share(part, whole int64) float64 {
