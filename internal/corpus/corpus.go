@@ -26,6 +26,11 @@ type Config struct {
 	Sites int // log call sites to spread over them (approximate: rounded per function)
 	// PieSites are calls in the no-glibc code (passed through unrewritten).
 	PieSites int
+	// Filler is how many lines of ordinary code (loops, structs, string
+	// handling: no logging) to generate per call site. The census corpus
+	// has none, which makes it far denser in log calls than CRIU (about
+	// 30 lines of code per call site); build-time comparisons want both.
+	Filler int
 }
 
 // Full is the size of the issue's corpus: at least 3,000 call sites in at
@@ -34,6 +39,10 @@ func Full() Config { return Config{Seed: 1, Files: 60, Sites: 3200, PieSites: 60
 
 // Small is a quick corpus for the default tests.
 func Small() Config { return Config{Seed: 1, Files: 8, Sites: 400, PieSites: 12} }
+
+// Realistic has CRIU's density of log calls in its code (about one call
+// per 30 lines), for build-time benchmarks.
+func Realistic() Config { return Config{Seed: 1, Files: 24, Sites: 960, PieSites: 12, Filler: 30} }
 
 // Corpus is a generated tree.
 type Corpus struct {
@@ -101,10 +110,12 @@ type gen struct {
 	rng *rand.Rand
 	c   *Corpus
 	// per file state
-	file      string
-	constSeq  int
-	longDone  bool
-	fileSites int
+	file       string
+	constSeq   int
+	longDone   bool
+	fileSites  int
+	fillerDone int
+	workSeq    int
 }
 
 func (g *gen) put(name, body string) { g.c.Files[name] = []byte(body) }
@@ -133,7 +144,7 @@ var fileStems = []string{
 	"protobuf", "irmap", "file-lock", "file-ids", "fifo", "filesystems", "shmem", "sysvipc",
 	"uts_ns", "user_ns", "pid_ns", "time_ns", "cgroup-props", "action-scripts", "lsm", "apparmor",
 	"bpfmap", "memfd", "fdstore", "pidfd", "rst-malloc", "restorer-blob", "parasite-syscall",
-	"aio", "vdso", "util", "stats", "crtools", "config", "cr-service", "lazy-pages", "uffd",
+	"aio", "vdso", "cr-errno", "stats", "crtools", "config", "cr-service", "lazy-pages", "uffd",
 	"page-pipe", "pie-util-fd", "infect-rpc", "sk-queue",
 }
 
@@ -413,7 +424,7 @@ func (g *gen) genFile(stem string, nsites int, withLong bool) {
 	g.file = "criu/" + stem + ".c"
 	var b strings.Builder
 	fmt.Fprintf(&b, "/* %s.c: generated CRIU-like logging, %d call sites. */\n", stem, nsites)
-	b.WriteString("#include <errno.h>\n#include <stdint.h>\n#include <sys/types.h>\n\n")
+	b.WriteString("#include <errno.h>\n#include <stdint.h>\n#include <stdio.h>\n#include <string.h>\n#include <sys/types.h>\n\n")
 	b.WriteString("#include \"log.h\"\n#include \"util.h\"\n\n")
 	if g.rng.IntN(8) != 0 {
 		fmt.Fprintf(&b, "#undef LOG_PREFIX\n#define LOG_PREFIX \"%s: \"\n\n", strings.ReplaceAll(stem, "_", "-"))
@@ -424,7 +435,8 @@ func (g *gen) genFile(stem string, nsites int, withLong bool) {
 
 	remaining := nsites
 	fn := 0
-	var fns []string
+	var fns, works []string
+	g.fileSites, g.fillerDone = 0, 0
 	first := true
 	for remaining > 0 {
 		name := fmt.Sprintf("%s_step%d", id, fn)
@@ -477,6 +489,20 @@ func (g *gen) genFile(stem string, nsites int, withLong bool) {
 			}
 		}
 		b.WriteString("\t(void)lvl;\n\treturn ret;\n}\n\n")
+		if g.cfg.Filler > 0 {
+			// Ordinary code in proportion to the calls just written.
+			lines := (g.fileSites - g.fillerDone) * g.cfg.Filler
+			g.fillerDone = g.fileSites
+			for ; lines > 0; lines -= 30 {
+				w := fmt.Sprintf("%s_work%d", id, g.workSeq)
+				g.workSeq++
+				b.WriteString(g.filler(w))
+				works = append(works, w)
+			}
+		}
+	}
+	for _, w := range works {
+		fns = append(fns, w)
 	}
 	fmt.Fprintf(&b, "int run_%s(int a)\n{\n\tint ret = 0;\n\n", id)
 	for _, f := range fns {
@@ -576,4 +602,120 @@ func (g *gen) genPie() {
 	b.WriteString("}\n")
 	g.put("criu/pie/parasite.c", b.String())
 	g.put("criu/pie/log-simple.c", pieLogC)
+}
+
+// filler is about 30 lines of ordinary C with no logging, in one of a few
+// shapes, so that the compiler has CRIU-like work besides the log calls.
+func (g *gen) filler(name string) string {
+	k1, k2, k3 := g.k(), g.k(), g.k()
+	switch g.rng.IntN(3) {
+	case 0:
+		return fmt.Sprintf(`struct %[1]s_ent {
+	int id;
+	unsigned long flags;
+	char name[24];
+	struct %[1]s_ent *next;
+};
+
+static int %[1]s(int a)
+{
+	struct %[1]s_ent ents[8], *e;
+	unsigned long acc = %[2]dUL;
+	int i, j;
+
+	for (i = 0; i < 8; i++) {
+		ents[i].id = a * i + %[3]d;
+		ents[i].flags = acc ^ ((unsigned long)i << 3);
+		for (j = 0; j < (int)sizeof(ents[i].name) - 1; j++)
+			ents[i].name[j] = (char)('a' + ((unsigned int)(a + i * j) %% 26));
+		ents[i].name[j] = '\0';
+		ents[i].next = i ? &ents[i - 1] : NULL;
+		acc = acc * %[4]dUL + (unsigned long)strlen(ents[i].name);
+	}
+	for (e = &ents[7]; e; e = e->next)
+		if (e->flags & 1)
+			acc += (unsigned long)e->id;
+	switch (acc %% 4) {
+	case 0:
+		acc += %[2]dUL;
+		break;
+	case 1:
+		acc ^= %[3]dUL;
+		break;
+	default:
+		acc >>= 1;
+	}
+	return (int)(acc & 0x7fff);
+}
+
+`, name, k1, k2, k3)
+	case 1:
+		return fmt.Sprintf(`static int %[1]s(int a)
+{
+	char buf[128], *p, *q;
+	unsigned int sum = %[2]du;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "%%d:%%x:%%s", a, (unsigned int)a * %[3]du, "field");
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -1;
+	for (p = buf; *p; p = q) {
+		q = strchr(p, ':');
+		if (!q)
+			q = p + strlen(p);
+		else
+			*q++ = '\0';
+		while (*p) {
+			sum = sum * 31u + (unsigned char)*p;
+			p++;
+		}
+	}
+	if (sum %% 3 == 0)
+		sum += %[4]du;
+	else if (sum %% 3 == 1)
+		sum ^= sum >> 7;
+	else
+		sum = ~sum;
+	memset(buf, 0, sizeof(buf));
+	strncpy(buf, "done", sizeof(buf) - 1);
+	sum += (unsigned int)strlen(buf);
+	sum ^= (unsigned int)a << 2;
+	return (int)(sum & 0x7fff);
+}
+
+`, name, k1, k2, k3)
+	default:
+		return fmt.Sprintf(`static int %[1]s(int a)
+{
+	long vals[16];
+	long lo = %[2]d, hi = -%[3]d, total = 0;
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		vals[i] = (long)a * (i + 1) - %[4]d;
+		if (vals[i] < lo)
+			lo = vals[i];
+		if (vals[i] > hi)
+			hi = vals[i];
+	}
+	for (i = 1; i < 16; i++) {
+		long v = vals[i];
+		int j = i - 1;
+
+		while (j >= 0 && vals[j] > v) {
+			vals[j + 1] = vals[j];
+			j--;
+		}
+		vals[j + 1] = v;
+	}
+	for (i = 0; i < 16; i += 2)
+		total += vals[i] - vals[i + 1];
+	total += hi - lo;
+	if (total < 0)
+		total = -total;
+	return (int)(total & 0x7fff);
+}
+
+`, name, k1, k2, k3)
+	}
 }

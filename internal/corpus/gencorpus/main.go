@@ -1,6 +1,6 @@
 // Command gencorpus writes the generated CRIU-like tree into a directory:
 //
-//	go run ./internal/corpus/gencorpus [-full] [-seed N] DIR
+//	go run ./internal/corpus/gencorpus [-full|-realistic] [-seed N] DIR
 package main
 
 import (
@@ -13,15 +13,19 @@ import (
 
 func main() {
 	full := flag.Bool("full", false, "the full corpus (>= 3,000 call sites in >= 50 files) instead of the small one")
+	realistic := flag.Bool("realistic", false, "a corpus with CRIU's density of log calls (ordinary code around them), for build benchmarks")
 	seed := flag.Uint64("seed", 1, "generator seed")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: gencorpus [-full] [-seed N] DIR")
+		fmt.Fprintln(os.Stderr, "usage: gencorpus [-full|-realistic] [-seed N] DIR")
 		os.Exit(2)
 	}
 	cfg := corpus.Small()
 	if *full {
 		cfg = corpus.Full()
+	}
+	if *realistic {
+		cfg = corpus.Realistic()
 	}
 	cfg.Seed = *seed
 	c := corpus.Generate(cfg)
