@@ -406,9 +406,18 @@ func Append(path string, entries []Entry) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o644)
 	if err != nil {
 		return err
+	}
+	// A torn last line (an earlier writer hit a full disk) must not swallow
+	// our first line: start on a fresh line. Racing with another writer
+	// only adds a blank line, which readers ignore.
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		var last [1]byte
+		if _, err := f.ReadAt(last[:], st.Size()-1); err == nil && last[0] != '\n' {
+			buf = append([]byte{'\n'}, buf...)
+		}
 	}
 	n, err := f.Write(buf)
 	if cerr := f.Close(); err == nil {

@@ -297,3 +297,20 @@ func TestExtractELF(t *testing.T) {
 		t.Error("a C source accepted as ELF")
 	}
 }
+
+// After a torn write, the next unit's lines still read back whole.
+func TestAppendAfterTornLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.jsonl")
+	a, b := testEntry("a.c", 1, "a\n"), testEntry("b.c", 2, "b\n")
+	la, _ := a.MarshalLine()
+	os.WriteFile(path, la[:len(la)/2], 0o644)
+	if err := Append(path, []Entry{b}); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := os.Open(path)
+	defer f.Close()
+	raw, probs, err := Read(f, path)
+	if err != nil || len(raw) != 1 || raw[0].ID != b.ID || len(probs) != 1 || probs[0].Line != 1 {
+		t.Errorf("entries %v, problems %v, err %v", raw, probs, err)
+	}
+}
