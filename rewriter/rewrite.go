@@ -918,7 +918,8 @@ func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool 
 		case fmtdb.ClassI32:
 			ab.WriteString("{.i = (int)" + x + "}")
 		case fmtdb.ClassU32:
-			ab.WriteString("{.u = (unsigned int)" + x + "}")
+			// the outer cast keeps gcc's -Wsign-conversion quiet for short operands
+			ab.WriteString("{.u = (unsigned long long)(unsigned int)" + x + "}")
 		case fmtdb.ClassI64:
 			ab.WriteString("{.i = (long long)" + x + "}")
 		case fmtdb.ClassU64:
@@ -960,8 +961,24 @@ func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool 
 		r.edits = append(r.edits,
 			edit{name.Off, name.Off, "(logpack_recording ? " + pass.String() + "logpack_emit(&" + vname + ", " + argv + ") : (void)"},
 			edit{closeEnd, closeEnd, ")"})
+	case r.pureExpr(args[levelArg]):
+		// A level without side effects is simply read again: the
+		// original call stays exactly as written.
+		lt := "(" + r.argText(args[levelArg]) + ")"
+		cond := "logpack_recording"
+		for _, tl := range r.cfg.TextLevels {
+			cond += " && " + lt + " != " + strconv.Itoa(tl)
+		}
+		r.edits = append(r.edits,
+			edit{name.Off, name.Off, "((" + cond + ") ? " + pass.String() +
+				"logpack_emit_level(&" + vname + ", (int)" + lt + ", " + argv + ") : (void)"},
+			edit{closeEnd, closeEnd, ")"})
 	default:
+		// Otherwise the level is evaluated once into a variable of its
+		// own type (no conversion warnings); __extension__ keeps
+		// -pedantic quiet about the statement expression.
 		la := args[levelArg]
+		lt := r.argText(la)
 		cond := "logpack_recording"
 		for _, tl := range r.cfg.TextLevels {
 			cond += " && logpack_level_ != " + strconv.Itoa(tl)
@@ -969,11 +986,10 @@ func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool 
 		lo, hi := r.toks[la.lo].Off, r.toks[la.hi].End
 		nl := strings.Repeat("\n", bytes.Count(r.src[lo:hi], []byte{'\n'}))
 		r.edits = append(r.edits,
-			edit{name.Off, name.Off, "({ int logpack_level_ = (" + r.argText(la) + "); (" + cond + ") ? " + pass.String() +
-				"logpack_emit_level(&" + vname + ", logpack_level_, " + argv + ") : (void)"},
+			edit{name.Off, name.Off, "__extension__ ({ __typeof__((" + lt + ") + 0) logpack_level_ = (" + lt + "); (" + cond + ") ? " + pass.String() +
+				"logpack_emit_level(&" + vname + ", (int)logpack_level_, " + argv + ") : (void)"},
 			edit{lo, hi, "logpack_level_" + nl},
 			edit{closeEnd, closeEnd, "; })"})
-		_ = semi
 	}
 	return true
 }
@@ -986,6 +1002,34 @@ func countTaking(args []fmtdb.ArgSpec) int {
 		}
 	}
 	return n
+}
+
+// pureExpr reports whether evaluating the argument twice is the same as
+// once: identifiers, literals and operators, but no calls, assignments,
+// increments or statement expressions.
+func (r *rewriter) pureExpr(a arg) bool {
+	if a.synth != "" {
+		return false
+	}
+	for k := a.lo; k <= a.hi; k++ {
+		t := r.toks[k]
+		switch t.Kind {
+		case Directive:
+		case Ident:
+			if r.punct(r.next(k)) == "(" {
+				return false // a call (or a function-like macro left over)
+			}
+		case Number, Char:
+		case Punct:
+			switch r.punct(k) {
+			case "=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "++", "--", "{", "}":
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // simpleArg: an identifier or a literal, evaluated without effects.
