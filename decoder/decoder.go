@@ -126,7 +126,8 @@ type Options struct {
 	OnSkip func(Skip)
 }
 
-// Decoder reads one log.
+// Decoder reads one log. It is not safe for concurrent use; each call of
+// Records reads the log again from the start.
 type Decoder struct {
 	r      io.ReaderAt
 	closer io.Closer

@@ -267,52 +267,82 @@ func TestGarbage(t *testing.T) {
 	}
 }
 
-// FuzzDecode feeds arbitrary bytes to the whole decoder: it must never
-// panic or hang. Seeds: valid logs, truncated and corrupted ones.
+// FuzzDecode feeds arbitrary bytes to the whole decoder as the chunk area
+// of a log (after a valid header, whose check would otherwise stop almost
+// every mutation): it must never panic or hang, and everything it renders
+// must come from a known site. Seeds: valid logs, truncated and corrupted
+// ones.
 func FuzzDecode(f *testing.F) {
-	for _, log := range [][]byte{featureLog(), writeMix(60, 4096)} {
-		f.Add(log)
-		f.Add(log[:len(log)/2])
-		f.Add(log[:4096+100])
-		bad := bytes.Clone(log)
-		for i := 4096 + 40; i < len(bad); i += 97 {
+	small := func() []byte {
+		w := newLog(1)
+		a, b := w.Thread(1, 1), w.Thread(2, 2)
+		a.Log(siteHello, 2000, 0, fmtdb.Int(-1))
+		b.Log(siteMount, 2100, 0, fmtdb.String("/x"), fmtdb.Uint(16))
+		a.Log(siteDyn, 2200, 2, fmtdb.Uint(3))
+		b.Log(siteErr, 2300, 0, fmtdb.String("f.c"), fmtdb.Int(1), fmtdb.Int(2), fmtdb.Errno(5))
+		a.Clock(2400, 2400)
+		a.Dropped(1)
+		return w.Bytes(0)
+	}
+	seeds := [][]byte{small(), featureLog()[:4*4096], writeMix(40, 4096)}
+	if real, err := os.ReadFile("testdata/criu-like.lpk"); err == nil {
+		seeds = append(seeds, real[:3*4096])
+	}
+	for _, log := range seeds {
+		body := log[logfile.HeaderSize:]
+		f.Add(body)
+		f.Add(body[:len(body)/2])
+		f.Add(body[:100])
+		bad := bytes.Clone(body)
+		for i := 40; i < len(bad); i += 97 {
 			bad[i] ^= 0x5a
 		}
 		f.Add(bad)
 	}
-	if real, err := os.ReadFile("testdata/criu-like.lpk"); err == nil {
-		f.Add(real[:3*4096])
-	}
-	f.Add([]byte(logfile.Magic))
 	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, data []byte) {
+	f.Fuzz(func(t *testing.T, body []byte) {
 		// The fuzzer does not notice a hang; a crash it records.
 		watchdog := time.AfterFunc(20*time.Second, func() { panic("decoding took over 20 s") })
 		defer watchdog.Stop()
-		// Most mutations break the header check; repair it half the time
-		// so the fuzzer reaches the chunks.
-		if len(data) >= logfile.HeaderSize && data[0]&1 == 0 {
-			data = bytes.Clone(data)
-			copy(data, logfile.Magic)
-			binary.LittleEndian.PutUint16(data[8:], logfile.Version)
-			binary.LittleEndian.PutUint16(data[10:], logfile.HeaderSize)
-			binary.LittleEndian.PutUint32(data[12:], binary.LittleEndian.Uint32(data[12:])&1)
-			binary.LittleEndian.PutUint32(data[60:], logfile.FNV32(data[:60]))
+		h := logfile.Header{FirstPID: 1, StartTS: 1000, Tail: uint64(logfile.HeaderSize + len(body))}
+		if len(body) > 0 {
+			h.TSKind = uint32(body[len(body)-1] & 1)
 		}
-		d, err := New(bytes.NewReader(data), int64(len(data)), &Options{Force: len(data)%3 == 0})
+		data := append(h.Append(nil), body...)
+		d, err := New(bytes.NewReader(data), int64(len(data)), &Options{Force: len(body)%3 == 0})
 		if err != nil {
-			return
+			t.Fatalf("valid header refused: %v", err)
 		}
-		w := NewWriter(io.Discard, Format(len(data)%3), &WriterOptions{Redact: NewRedactor()})
+		w := NewWriter(io.Discard, Format(len(body)%3), &WriterOptions{Redact: NewRedactor()})
 		for r, err := range d.Records() {
 			if err != nil {
 				t.Fatal(err)
+			}
+			if r.Site == nil || d.site(uint64(r.Index)) != r.Site {
+				t.Fatalf("record at %d rendered with a site its index does not name", r.Offset)
 			}
 			w.Write(r)
 		}
 		w.Flush()
 		if _, err := d.Stats(); err != nil {
 			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzHeader feeds arbitrary whole files: the header parser and what
+// follows must refuse or decode them without panicking.
+func FuzzHeader(f *testing.F) {
+	log := featureLog()
+	f.Add(log[:logfile.HeaderSize+200])
+	f.Add([]byte(logfile.Magic))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := New(bytes.NewReader(data), int64(len(data)), nil)
+		if err != nil {
+			return
+		}
+		for range d.Records() {
 		}
 	})
 }
