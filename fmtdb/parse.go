@@ -274,7 +274,7 @@ func (p *parser) parse() error {
 	slow := p.posOffset >= 0
 	for i := range p.f.Specs {
 		sp := &p.f.Specs[i]
-		if !sp.Known() || sp.Length == LenH && strings.IndexByte("cspeEfFgGaAmCS", sp.Conv) >= 0 {
+		if !sp.Known() || sp.Pos != 0 || sp.Length == LenH && strings.IndexByte("cspeEfFgGaAmCS", sp.Conv) >= 0 {
 			slow = true
 		}
 		sp.slow = slow
@@ -383,6 +383,9 @@ func (p *parser) directive(off int) (Spec, error) {
 			if over {
 				return sp, p.errf(off, "argument position %s is too large", s[i:j])
 			}
+			if n > MaxDescriptorArgs { // glibc would read that many arguments
+				return sp, p.errf(off, "positional argument %d is over the limit of %d", n, MaxDescriptorArgs)
+			}
 			sp.Pos = n
 			i = j + 1
 		}
@@ -416,10 +419,10 @@ flags:
 		widthPos = 0
 		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
 			n, j, over := readInt(s, i)
+			if over { // glibc fails on these digits whatever follows
+				return sp, p.errf(off, "argument position %s is too large", s[i:j])
+			}
 			if j < len(s) && s[j] == '$' && n != 0 {
-				if over {
-					return sp, p.errf(off, "argument position %s is too large", s[i:j])
-				}
 				widthPos = n
 				i = j + 1
 			}
@@ -440,10 +443,10 @@ flags:
 			precPos = 0
 			if i < len(s) && s[i] >= '0' && s[i] <= '9' {
 				n, j, over := readInt(s, i)
+				if over {
+					return sp, p.errf(off, "argument position %s is too large", s[i:j])
+				}
 				if j < len(s) && s[j] == '$' && n != 0 {
-					if over {
-						return sp, p.errf(off, "argument position %s is too large", s[i:j])
-					}
 					precPos = n
 					i = j + 1
 				}
