@@ -55,9 +55,14 @@ echo
 "$CMP" -side 12 -width 76 -names "text log (plain build)","decoded binary log (logpack build)" "$OUT/text.log" "$OUT/decoded.log"
 text_bytes=$(wc -c <"$OUT/text.log")
 lpk_bytes=$(lpk_used "$OUT/run.lpk")
-printf '  %d lines; text log %d bytes, binary log %d bytes (%.2fx); decoded in %d ms\n' \
+printf '  %d lines; text log %d bytes; binary log file %d bytes in use (%.2fx, with chunk headers,\n' \
 	"$(wc -l <"$OUT/text.log")" "$text_bytes" "$lpk_bytes" \
-	"$(awk -v a="$lpk_bytes" -v b="$text_bytes" 'BEGIN { print a / b }')" "$t_dec"
+	"$(awk -v a="$lpk_bytes" -v b="$text_bytes" 'BEGIN { print a / b }')"
+printf '  call-site descriptors and the partly filled chunks of 4 processes); decoded in %d ms\n' "$t_dec"
+
+bold "Where the bytes go"
+show "bin/logpack stats $OUT/run.lpk | head -7"
+"$LP" stats "$OUT/run.lpk" | head -7 | cut -c1-150 | sed 's/^/  /'
 
 bold "5. Default verbosity: the text log has only warnings, the binary log has everything"
 show "$EX/build/plain/criu-like -o $OUT/text-default.log"
