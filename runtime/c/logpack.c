@@ -33,6 +33,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -293,9 +294,16 @@ static int lp_grow(uint64_t want)
 		return 1;
 	if (want > lp.map_len)
 		return 0;
-	if (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
-		return 0; /* another thread of this process is at it */
+	/* One grower per process; the others wait for it (a fallocate is
+	 * short) and then find the capacity they need. */
+	while (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
 	int ok = 0;
+	cap = __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE);
+	if (want <= cap) {
+		ok = 1;
+		goto out;
+	}
 	uint64_t step = cap / 4;
 	if (step < LP_INITIAL_CAP)
 		step = LP_INITIAL_CAP;
@@ -362,8 +370,12 @@ static void *lp_populator(void *arg)
 			break;
 		uint64_t tail = __atomic_load_n(&h->tail, __ATOMIC_RELAXED);
 		uint64_t want = tail + LP_AHEAD;
-		lp_grow(want);
 		uint64_t cap = __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE);
+		/* Grow well before the writers need it: by a quarter of the
+		 * log when it is within a quarter of its end. */
+		uint64_t early = want + cap / 4;
+		lp_grow(early < lp.map_len ? early : lp.map_len);
+		cap = __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE);
 		if (want > cap)
 			want = cap;
 		uint64_t from = __atomic_load_n(&lp.populated, __ATOMIC_RELAXED);
@@ -632,6 +644,22 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 	const union logpack_arg *a = args;
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned k = *c++;
+		if (k == LOGPACK_STR && a->p && end - p >= 64 + LP_SLACK) {
+			/* Short strings: length and copy in one pass, no calls. */
+			const char *s = a->p;
+			unsigned char *q = p + 1;
+			size_t len = 0;
+			while (len < 62 && s[len]) {
+				q[len] = (unsigned char)s[len];
+				len++;
+			}
+			if (LP_LIKELY(!s[len])) {
+				*p = (unsigned char)(len + 1);
+				p = q + len;
+				a++;
+				continue;
+			}
+		}
 		if (LP_UNLIKELY(k == LOGPACK_STR || k == LOGPACK_STRMAX)) {
 			const char *s = a->p;
 			size_t len = 0;

@@ -1,0 +1,252 @@
+/*
+ * emitbench.c - what one log call costs, three ways, in one run:
+ *
+ *   logpack  the rewritten call (logpack_emit) into a crash-safe log file,
+ *            TSC timestamps on, sustained over many calls
+ *   text     CRIU's way: timestamp prefix + vsnprintf + one write(2) per
+ *            message to a file
+ *   floor    a hand-written encoder of the same record into RAM with an
+ *            rdtsc timestamp: the lower bound for any binary logger
+ *
+ * on "Some message %s %s %c %li %d %lu\n". Each is repeated and the median
+ * repetition reported, with bytes per record.
+ *
+ * Build: gcc -O2 -I runtime/c runtime/bench/emitbench.c runtime/c/logpack.c
+ * Usage: emitbench [-n CALLS] [-t TEXT_CALLS] [-r REPS] [-d DIR]
+ *                  [-p thread|inline] [MODE...]
+ * Output: one line per mode, "MODE ns/call=MEDIAN min=MIN bytes/record=Y
+ * reps=a,b,c" (the minimum is the better estimate on a busy machine).
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "logpack.h"
+#include "bench_site.h"
+
+static double now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* ---- CRIU-style text ---- */
+
+static int text_fd = -1;
+static char text_buf[8192];
+static struct timeval text_start;
+static unsigned long long text_bytes;
+
+static void __attribute__((format(printf, 2, 3))) text_log(unsigned level, const char *fmt, ...)
+{
+	struct timeval now, d;
+	va_list ap;
+	(void)level;
+	gettimeofday(&now, NULL);
+	timersub(&now, &text_start, &d);
+	int off = snprintf(text_buf, sizeof text_buf, "(%02u.%06u) ", (unsigned)d.tv_sec, (unsigned)d.tv_usec);
+	va_start(ap, fmt);
+	int n = vsnprintf(text_buf + off, sizeof text_buf - off, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof text_buf - off - 1)
+		n = (int)sizeof text_buf - off - 1;
+	if (write(text_fd, text_buf, off + n) > 0)
+		text_bytes += off + n;
+}
+
+/* ---- the in-RAM floor ---- */
+
+static unsigned char *floor_buf, *floor_pos, *floor_end;
+static uint64_t floor_last;
+static unsigned long long floor_bytes;
+
+static inline unsigned char *uv(unsigned char *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+static inline unsigned char *str(unsigned char *p, const char *s)
+{
+	size_t n = strlen(s);
+	p = uv(p, n + 1);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static inline void floor_log(const char *a, const char *b, int c, long d, int e, unsigned long f)
+{
+	if (floor_end - floor_pos < 512)
+		floor_pos = floor_buf; /* a ring: the buffer stays in cache-warm pages */
+	unsigned char *rec = floor_pos, *p = rec + 1;
+	uint64_t ts = __rdtsc();
+	p = uv(p, 16);
+	p = uv(p, ts - floor_last);
+	floor_last = ts;
+	p = str(p, a);
+	p = str(p, b);
+	p = uv(p, ((uint64_t)c << 1) ^ (uint64_t)(c >> 31));
+	p = uv(p, ((uint64_t)d << 1) ^ (uint64_t)(d >> 63));
+	p = uv(p, ((uint64_t)e << 1) ^ (uint64_t)(e >> 31));
+	p = uv(p, f);
+	*rec = (unsigned char)(p - rec - 1);
+	floor_bytes += (unsigned long long)(p - rec);
+	floor_pos = p;
+}
+
+/* ---- the call sites ---- */
+
+/* Arguments vary per call as they would in a program; the strings are
+ * those of the NanoLog benchmark message. */
+static const char *volatile s1 = "string1", *volatile s2 = "string2";
+
+static void __attribute__((noinline)) run_logpack(long n)
+{
+	for (long i = 0; i < n; i++)
+		(logpack_recording
+			 ? logpack_emit(&logpack_site_bench,
+					(const union logpack_arg[]){{.p = (const void *)(s1)},
+								    {.p = (const void *)(s2)},
+								    {.i = (int)('x')},
+								    {.i = (long)(i)},
+								    {.i = (int)(i & 1023)},
+								    {.u = (unsigned long)(i * 3)}})
+			 : (void)text_log(3, "Some message %s %s %c %li %d %lu\n", s1, s2, 'x', i, (int)(i & 1023),
+					  (unsigned long)(i * 3)));
+}
+
+static void __attribute__((noinline)) run_text(long n)
+{
+	for (long i = 0; i < n; i++)
+		text_log(3, "Some message %s %s %c %li %d %lu\n", s1, s2, 'x', i, (int)(i & 1023), (unsigned long)(i * 3));
+}
+
+static void __attribute__((noinline)) run_floor(long n)
+{
+	for (long i = 0; i < n; i++)
+		floor_log(s1, s2, 'x', i, (int)(i & 1023), (unsigned long)(i * 3));
+}
+
+static int cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	long n = 10000000, tn = 200000;
+	int reps = 5, opt;
+	const char *dir = "/tmp", *prefault = NULL;
+	while ((opt = getopt(argc, argv, "n:t:r:d:p:")) != -1) {
+		switch (opt) {
+		case 'n': n = atol(optarg); break;
+		case 't': tn = atol(optarg); break;
+		case 'r': reps = atoi(optarg); break;
+		case 'd': dir = optarg; break;
+		case 'p': prefault = optarg; break;
+		default: return 2;
+		}
+	}
+	if (reps < 1 || reps > 64 || n < 1 || tn < 1)
+		return 2;
+	if (prefault)
+		setenv("LOGPACK_PREFAULT", prefault, 1);
+	static const char *all[] = {"logpack", "text", "floor"};
+	char **modes = optind < argc ? argv + optind : (char **)all;
+	int nmodes = optind < argc ? argc - optind : 3;
+	char path[4096];
+
+	for (int m = 0; m < nmodes; m++) {
+		const char *mode = modes[m];
+		double t[64];
+		double bytes = 0;
+		long calls = strcmp(mode, "text") == 0 ? tn : n;
+		for (int r = 0; r < reps; r++) {
+			double t0, t1;
+			if (strcmp(mode, "logpack") == 0) {
+				snprintf(path, sizeof path, "%s/emitbench.%d.lpk", dir, (int)getpid());
+				unlink(path);
+				if (logpack_open(path, 0) != 0) {
+					perror(path);
+					return 1;
+				}
+				/* The first call describes the site: not what is measured. */
+				run_logpack(1);
+				t0 = now_ns();
+				run_logpack(calls);
+				t1 = now_ns();
+				struct stat st;
+				int fd = open(path, O_RDONLY);
+				uint64_t tail = 0;
+				if (fd >= 0 && pread(fd, &tail, 8, 72) == 8)
+					bytes = (double)(tail - 4096) / (calls + 1);
+				if (fd >= 0)
+					close(fd);
+				if (logpack_dropped() || stat(path, &st) != 0) {
+					fprintf(stderr, "logpack: %llu records dropped\n", logpack_dropped());
+					return 1;
+				}
+				logpack_close();
+				unlink(path);
+			} else if (strcmp(mode, "text") == 0) {
+				snprintf(path, sizeof path, "%s/emitbench.%d.log", dir, (int)getpid());
+				text_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+				if (text_fd < 0) {
+					perror(path);
+					return 1;
+				}
+				gettimeofday(&text_start, NULL);
+				text_bytes = 0;
+				t0 = now_ns();
+				run_text(calls);
+				t1 = now_ns();
+				bytes = (double)text_bytes / calls;
+				close(text_fd);
+				unlink(path);
+			} else if (strcmp(mode, "floor") == 0) {
+				size_t sz = 64 << 20;
+				if (!floor_buf) {
+					floor_buf = mmap(NULL, sz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+					if (floor_buf == MAP_FAILED)
+						return 1;
+					floor_end = floor_buf + sz;
+				}
+				floor_pos = floor_buf;
+				floor_bytes = 0;
+				t0 = now_ns();
+				run_floor(calls);
+				t1 = now_ns();
+				bytes = (double)floor_bytes / calls;
+			} else {
+				fprintf(stderr, "unknown mode %s\n", mode);
+				return 2;
+			}
+			t[r] = (t1 - t0) / calls;
+		}
+		double sorted[64];
+		memcpy(sorted, t, sizeof t[0] * reps);
+		qsort(sorted, reps, sizeof sorted[0], cmp);
+		printf("%s ns/call=%.2f min=%.2f bytes/record=%.2f reps=", mode, sorted[reps / 2], sorted[0], bytes);
+		for (int r = 0; r < reps; r++)
+			printf("%s%.2f", r ? "," : "", t[r]);
+		printf("\n");
+		fflush(stdout);
+	}
+	return 0;
+}
