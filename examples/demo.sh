@@ -4,6 +4,8 @@
 # decoded and compared with the text log line for line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Only this script decides where binary logging is on.
+unset LOGPACK_FILE LOGPACK_DB
 ROOT=$PWD
 LP=$ROOT/bin/logpack
 CMP=$ROOT/bin/logcmp

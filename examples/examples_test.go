@@ -79,13 +79,25 @@ func runArgv0(t *testing.T, env []string, argv0, name string, args ...string) (s
 	if argv0 != "" {
 		cmd.Args[0] = argv0
 	}
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(cleanEnv(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s %s: %v\nstdout:\n%s\nstderr:\n%s", name, strings.Join(args, " "), err, o.Bytes(), e.Bytes())
 	}
 	return o.Bytes(), e.Bytes()
+}
+
+// cleanEnv is the test's environment without logpack's own variables, so
+// that only the test decides whether binary logging is on.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "LOGPACK_") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 func readLines(t *testing.T, path string) []string {
@@ -156,7 +168,7 @@ func TestCRIULikeBuiltBothWays(t *testing.T) {
 	t.Run("a log cut by SIGKILL decodes up to the last call", func(t *testing.T) {
 		killed := func(env []string, bin string, args ...string) {
 			cmd := exec.Command(bin, args...)
-			cmd.Env = append(os.Environ(), env...)
+			cmd.Env = append(cleanEnv(), env...)
 			err := cmd.Run()
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != -1 {
 				t.Fatalf("%s %v: want death by SIGKILL, got %v", bin, args, err)
