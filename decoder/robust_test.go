@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -301,6 +303,7 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, body []byte) {
+		countExec()
 		// The fuzzer does not notice a hang; a crash it records.
 		watchdog := time.AfterFunc(20*time.Second, func() { panic("decoding took over 20 s") })
 		defer watchdog.Stop()
@@ -329,6 +332,19 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// countExec writes the number of fuzz executions of this process to the
+// file named by $LOGPACK_FUZZ_COUNT every 10000 runs (go test's own
+// counter is only updated when a worker reports back).
+func countExec() {
+	if n := fuzzExecs.Add(1); n%10000 == 0 {
+		if p := os.Getenv("LOGPACK_FUZZ_COUNT"); p != "" {
+			os.WriteFile(p, []byte(strconv.FormatInt(n, 10)+"\n"), 0o644)
+		}
+	}
+}
+
+var fuzzExecs atomic.Int64
 
 // FuzzHeader feeds arbitrary whole files: the header parser and what
 // follows must refuse or decode them without panicking.
