@@ -106,3 +106,17 @@ func TestDescriptorIndexes(t *testing.T) {
 		t.Errorf("skips %v", skips)
 	}
 }
+
+// A descriptor whose format does not parse, or whose classes disagree
+// with its format, renders nothing: its records are reported.
+func TestUnrenderableSite(t *testing.T) {
+	w := newLog(1)
+	th := w.Thread(1, 1)
+	th.Log(site(3, "n.c", 1, "count %n\n", fmtdb.ClassPtr), 2000, 0, fmtdb.Ptr(1))
+	th.Log(site(3, "c.c", 2, "%s\n", fmtdb.ClassI32), 2001, 0, fmtdb.Int(1))
+	th.Log(siteHello, 2002, 0, fmtdb.Int(3))
+	out, skips := decodeAll(t, w.Bytes(0), FormatPlain, nil)
+	if out != "hello 3\n" || len(skips) != 2 || skips[0].Kind != SkipBadDescriptor || skips[1].Kind != SkipBadDescriptor {
+		t.Errorf("out %q, skips %v", out, skips)
+	}
+}

@@ -139,6 +139,10 @@ func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int, ts u
 		d.skip(Skip{Kind: SkipUnknownSite, Detail: fmt.Sprintf("index %d: %s", tag, why), Offset: at, Bytes: int64(size), Records: 1})
 		return false
 	}
+	if s.msg.err != nil {
+		d.skip(Skip{Kind: SkipBadDescriptor, Detail: fmt.Sprintf("index %d (%s:%d): %v", tag, s.File, s.Line, s.msg.err), Offset: at, Bytes: int64(size), Records: 1})
+		return false
+	}
 	r.Level = s.Level
 	if s.Level == fmtdb.LevelRuntime {
 		if len(p) == 0 {
