@@ -225,17 +225,29 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	tmp.Close()
 	defer os.Remove(tmpName)
 
-	// Preprocess with the same flags, keeping comments (-C) so that
-	// fall-through comments still silence -Wimplicit-fallthrough, and
-	// line markers so that diagnostics and __FILE__ name the source.
-	pp := append([]string{w.compiler}, base...)
-	pp = append(pp, inv.depArgsFor(src.Path, obj)...)
-	pp = append(pp, "-E", "-C", "-o", tmpName)
-	if src.ExplicitLang {
-		pp = append(pp, "-x", "c")
+	// Preprocess with the same flags, keeping line markers so that
+	// diagnostics and __FILE__ name the source (see cpp.go for comments).
+	preprocess := func(out string, withDeps bool, extra ...string) (int, []byte) {
+		pp := append([]string{w.compiler}, base...)
+		if withDeps {
+			pp = append(pp, inv.depArgsFor(src.Path, obj)...)
+		}
+		pp = append(pp, "-E")
+		pp = append(pp, extra...)
+		pp = append(pp, "-o", out)
+		if src.ExplicitLang {
+			pp = append(pp, "-x", "c")
+		}
+		pp = append(pp, src.Path)
+		st, _, errOut := w.runQuiet(pp)
+		return st, errOut
 	}
-	pp = append(pp, src.Path)
-	st, _, ppErr := w.runQuiet(pp)
+	keepComments := fallthroughWarning(inv.Args)
+	var extra []string
+	if keepComments {
+		extra = []string{"-C"}
+	}
+	st, ppErr := preprocess(tmpName, true, extra...)
 	if st != 0 {
 		// The compiler reports the problem itself on the original.
 		return original("")
@@ -243,6 +255,16 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	text, err := os.ReadFile(tmpName)
 	if err != nil {
 		return original(fmt.Sprintf("reading the preprocessed unit: %v", err))
+	}
+	if keepComments {
+		plainName := tmpName + ".nc.i"
+		defer os.Remove(plainName)
+		if st, _ := preprocess(plainName, false); st == 0 {
+			if plainText, err := os.ReadFile(plainName); err == nil && !sameTokens(text, plainText) {
+				w.verbosef("%s: keeping comments would change the unit; preprocessing without them", src.Path)
+				text = plainText
+			}
+		}
 	}
 	out, sites, diags, err := w.opts.Rewriter.RewriteUnit(text, src.Path)
 	if err != nil {

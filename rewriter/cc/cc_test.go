@@ -542,3 +542,45 @@ func TestRuntimeCacheUnderParallelBuilds(t *testing.T) {
 		t.Errorf("PIC runtime: %q %v", rt.path, err)
 	}
 }
+
+// Under -Wextra the wrapper keeps comments for -Wimplicit-fallthrough,
+// but never where they would change the program: a comment inside a
+// stringized macro argument stays out of the string. (Such a unit is
+// preprocessed without comments; if it then needs its fall-through
+// comments, it is compiled unchanged, with a warning.)
+func TestKeptCommentsNeverChangeTheProgram(t *testing.T) {
+	needGCC(t)
+	for _, tc := range []struct {
+		name      string
+		fallsThru bool
+	}{{"no fall-through", false}, {"fall-through", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			src := strings.Replace(mainC, "int main(int argc, char **argv)\n{\n\t(void)argv;\n",
+				"#define STR(x) #x\nint main(int argc, char **argv)\n{\n\t(void)argv;\n\tpr_msg(\"%s\\n\", STR(a /* c */ b));\n", 1)
+			if !tc.fallsThru {
+				src = strings.Replace(src, "\t\t/* fall through */\n", "\t\tbreak;\n", 1)
+			}
+			writeFiles(t, dir, map[string]string{"log.h": logH, "main.c": src, "log.c": logC})
+			opts := Options{Rewriter: criuRewriter(t), CacheDir: filepath.Join(dir, "cache")}
+			flags := []string{"-O2", "-Wall", "-Wextra", "-Werror"}
+			for _, c := range [][]string{{"-c", "main.c", "-o", "main.o"}, {"-c", "log.c", "-o", "log.o"}, {"-o", "prog", "main.o", "log.o"}} {
+				r := wrap(t, opts, append(append([]string{"gcc"}, flags...), c...)...)
+				if r.status != 0 || (r.stderr != "" && !(tc.fallsThru && strings.Contains(r.stderr, "compiled it unchanged"))) {
+					t.Fatalf("%v: %+v", c, r)
+				}
+			}
+			if rewritten := hasSection(t, "main.o", "logpack_sites"); rewritten == tc.fallsThru {
+				t.Errorf("main.o rewritten: %v", rewritten)
+			}
+			out, err := exec.Command("./prog").Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(string(out), "a b\n") {
+				t.Errorf("program printed %q", out)
+			}
+		})
+	}
+}
