@@ -6,9 +6,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // The end-to-end story of DESIGN.md on the CRIU-like example: the tree
@@ -88,6 +90,41 @@ func runArgv0(t *testing.T, env []string, argv0, name string, args ...string) (s
 	return o.Bytes(), e.Bytes()
 }
 
+// plausibleTimes checks the "(SS.uuuuuu) " prefixes of a decoded log: they
+// do not go backwards (records of all processes are merged by time) and the
+// last one lies within the run's wall time. Steps back of up to
+// timeSlack are only logged: TSC times are converted with a fitted rate
+// from per-chunk calibration pairs, which can put the first record of a
+// chunk a microsecond or two before the last one of the previous chunk.
+func plausibleTimes(t *testing.T, lines []string, wall time.Duration) {
+	t.Helper()
+	const timeSlack = 20 * time.Microsecond
+	var prev time.Duration
+	for i, l := range lines {
+		n := timestampPrefix(l)
+		if n == 0 {
+			t.Fatalf("line %d has no timestamp: %q", i+1, l)
+		}
+		sec, usec, ok := strings.Cut(l[1:n-2], ".")
+		s, err1 := strconv.Atoi(sec)
+		u, err2 := strconv.Atoi(usec)
+		if !ok || err1 != nil || err2 != nil {
+			t.Fatalf("line %d: bad timestamp %q", i+1, l[:n])
+		}
+		ts := time.Duration(s)*time.Second + time.Duration(u)*time.Microsecond
+		switch {
+		case ts+timeSlack < prev:
+			t.Errorf("line %d: time goes back from %v to %v", i+1, prev, ts)
+		case ts < prev:
+			t.Logf("line %d: time goes back from %v to %v (within %v)", i+1, prev, ts, timeSlack)
+		}
+		prev = max(prev, ts)
+	}
+	if prev > wall {
+		t.Errorf("last record at %v, but the whole run took %v", prev, wall)
+	}
+}
+
 // cleanEnv is the test's environment without logpack's own variables, so
 // that only the test decides whether binary logging is on.
 func cleanEnv() []string {
@@ -153,7 +190,9 @@ func TestCRIULikeBuiltBothWays(t *testing.T) {
 			if mode.flag != "" {
 				args = append(args, mode.flag)
 			}
+			start := time.Now()
 			user := run(t, []string{"LOGPACK_FILE=" + lpk}, filepath.Join(lp, "criu-like"), args...)
+			wall := time.Since(start)
 			if !bytes.Equal(user, userPlain) {
 				t.Errorf("pr_msg output on stdout changed: plain %q, logpack %q", userPlain, user)
 			}
@@ -162,6 +201,7 @@ func TestCRIULikeBuiltBothWays(t *testing.T) {
 			}
 			run(t, nil, tc.logpack, "decode", "--format", "criu", "--level", "4", "-o", p("decoded.log"), lpk)
 			sameLog(t, "decoded -v4 log", p("text.log"), p("decoded.log"), 1000)
+			plausibleTimes(t, readLines(t, p("decoded.log")), wall)
 		})
 	}
 
