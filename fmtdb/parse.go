@@ -98,6 +98,7 @@ func (s *Spec) Known() bool { return convKind(s.Conv) != kUnknown }
 type Piece struct {
 	Lit  string
 	Spec *Spec
+	op   uint8 // fast rendering path for plain directives, 0 for none
 }
 
 // Format is a parsed printf format.
@@ -284,6 +285,7 @@ func (p *parser) parse() error {
 	for i := range p.f.Pieces {
 		if p.f.Pieces[i].Lit == "" {
 			p.f.Pieces[i].Spec = &p.f.Specs[k]
+			p.f.Pieces[i].op = fastOp(&p.f.Specs[k])
 			k++
 		}
 	}

@@ -20,9 +20,107 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 			dst = append(dst, pc.Lit...)
 			continue
 		}
-		dst = appendSpec(dst, pc.Spec, args)
+		if pc.op == opNone {
+			dst = appendSpec(dst, pc.Spec, args)
+			continue
+		}
+		// plain directives: no flags but '#' on hex, no width or precision
+		v := argAt(args, pc.Spec.Arg)
+		x := v.Bits
+		if v.Kind == KindStr || v.Kind == KindNull {
+			x = 0
+		}
+		switch pc.op {
+		case opDec32:
+			dst = strconv.AppendInt(dst, int64(int32(x)), 10)
+		case opDec64:
+			dst = strconv.AppendInt(dst, int64(x), 10)
+		case opUdec32:
+			dst = strconv.AppendUint(dst, uint64(uint32(x)), 10)
+		case opUdec64:
+			dst = strconv.AppendUint(dst, x, 10)
+		case opHex32:
+			dst = strconv.AppendUint(dst, uint64(uint32(x)), 16)
+		case opHex64:
+			dst = strconv.AppendUint(dst, x, 16)
+		case opAltHex32:
+			if x = uint64(uint32(x)); x != 0 {
+				dst = append(dst, '0', 'x')
+			}
+			dst = strconv.AppendUint(dst, x, 16)
+		case opAltHex64:
+			if x != 0 {
+				dst = append(dst, '0', 'x')
+			}
+			dst = strconv.AppendUint(dst, x, 16)
+		case opChar:
+			dst = append(dst, byte(x))
+		case opStr:
+			switch v.Kind {
+			case KindStr:
+				b := v.Str
+				if i := bytes.IndexByte(b, 0); i >= 0 {
+					b = b[:i]
+				}
+				dst = append(dst, b...)
+			case KindNull:
+				dst = append(dst, "(null)"...)
+			default:
+				dst = appendSpec(dst, pc.Spec, args)
+			}
+		}
 	}
 	return dst
+}
+
+const (
+	opNone = iota
+	opDec32
+	opDec64
+	opUdec32
+	opUdec64
+	opHex32
+	opHex64
+	opAltHex32
+	opAltHex64
+	opStr
+	opChar
+)
+
+// fastOp picks the fast path of a directive that needs no padding.
+func fastOp(s *Spec) uint8 {
+	if s.Width != 0 || s.Prec >= 0 || s.WidthArg >= 0 || s.PrecArg >= 0 || s.Arg < 0 {
+		return opNone
+	}
+	wide := false
+	switch s.Length {
+	case LenNone:
+	case LenL, LenLL, LenJ, LenZ, LenBigZ, LenT:
+		wide = true
+	default: // hh and h truncate; L and q vary with glibc's code path
+		return opNone
+	}
+	pick := func(narrow, long uint8) uint8 {
+		if wide {
+			return long
+		}
+		return narrow
+	}
+	switch {
+	case s.Flags == 0 && (s.Conv == 'd' || s.Conv == 'i'):
+		return pick(opDec32, opDec64)
+	case s.Flags == 0 && s.Conv == 'u':
+		return pick(opUdec32, opUdec64)
+	case s.Flags == 0 && s.Conv == 'x':
+		return pick(opHex32, opHex64)
+	case s.Flags == FlagHash && s.Conv == 'x':
+		return pick(opAltHex32, opAltHex64)
+	case s.Flags == 0 && s.Conv == 's' && s.Length == LenNone:
+		return opStr
+	case s.Flags == 0 && s.Conv == 'c' && s.Length == LenNone:
+		return opChar
+	}
+	return opNone
 }
 
 var none Value
