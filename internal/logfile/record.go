@@ -77,79 +77,73 @@ func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Val
 	} else {
 		dst = append(dst, make([]fmtdb.Value, len(specs))...)
 	}
+	vals := dst[base:]
 	off := 0
 	for i := range specs {
 		c := specs[i].Class
-		a := &dst[base+i]
-		// Most arguments are small integers: one varint byte.
+		a := &vals[i]
+		if c == fmtdb.ClassF64 || c == fmtdb.ClassF80 {
+			n := 8
+			if c == fmtdb.ClassF80 {
+				n = 10
+			}
+			if len(p)-off < n {
+				return dst[:base+i], off, argErr(i, c, off)
+			}
+			*a = fmtdb.Value{Kind: fmtdb.KindF64, Bits: binary.LittleEndian.Uint64(p[off:])}
+			if n == 10 {
+				a.Kind, a.SE = fmtdb.KindF80, binary.LittleEndian.Uint16(p[off+8:])
+			}
+			off += n
+			continue
+		}
+		// Every other class starts with a varint; most are one byte.
 		var v uint64
-		var k int
-		switch c {
-		case fmtdb.ClassI32, fmtdb.ClassI64, fmtdb.ClassErrno, fmtdb.ClassU32, fmtdb.ClassU64, fmtdb.ClassPtr, fmtdb.ClassStr, fmtdb.ClassStrMax:
-			if off < len(p) && p[off] < 0x80 {
-				v, k = uint64(p[off]), 1
-			} else {
-				v, k = binary.Uvarint(p[off:])
-				if k <= 0 {
-					return dst[:base+i], off, argErr(i, c, off)
-				}
+		if off < len(p) && p[off] < 0x80 {
+			v = uint64(p[off])
+			off++
+		} else {
+			var k int
+			v, k = binary.Uvarint(p[off:])
+			if k <= 0 {
+				return dst[:base+i], off, argErr(i, c, off)
 			}
 			off += k
 		}
 		switch c {
-		case fmtdb.ClassI32, fmtdb.ClassI64, fmtdb.ClassErrno:
+		case fmtdb.ClassI32, fmtdb.ClassErrno:
 			s := Zigzag(v)
-			if c != fmtdb.ClassI64 && (s < math.MinInt32 || s > math.MaxInt32) {
+			if s != int64(int32(s)) {
 				// The runtime stores an int: anything wider is damage.
 				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, s)
 			}
-			if a.Str != nil {
-				a.Str = nil
-			}
-			a.Kind, a.Bits = fmtdb.KindInt, uint64(s)
+			k := fmtdb.KindInt
 			if c == fmtdb.ClassErrno {
-				a.Kind = fmtdb.KindErrno
+				k = fmtdb.KindErrno
 			}
-		case fmtdb.ClassU32, fmtdb.ClassU64, fmtdb.ClassPtr:
-			if c == fmtdb.ClassU32 && v > math.MaxUint32 {
+			*a = fmtdb.Value{Kind: k, Bits: uint64(s)}
+		case fmtdb.ClassI64:
+			*a = fmtdb.Value{Kind: fmtdb.KindInt, Bits: uint64(Zigzag(v))}
+		case fmtdb.ClassU32:
+			if v > math.MaxUint32 {
 				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, v)
 			}
-			if a.Str != nil {
-				a.Str = nil
-			}
-			a.Kind, a.Bits = fmtdb.KindUint, v
-			if c == fmtdb.ClassPtr {
-				a.Kind = fmtdb.KindPtr
-			}
-		case fmtdb.ClassF64:
-			if len(p)-off < 8 {
-				return dst[:base+i], off, argErr(i, c, off)
-			}
-			if a.Str != nil {
-				a.Str = nil
-			}
-			a.Kind, a.Bits = fmtdb.KindF64, binary.LittleEndian.Uint64(p[off:])
-			off += 8
-		case fmtdb.ClassF80:
-			if len(p)-off < 10 {
-				return dst[:base+i], off, argErr(i, c, off)
-			}
-			if a.Str != nil {
-				a.Str = nil
-			}
-			a.Kind, a.Bits = fmtdb.KindF80, binary.LittleEndian.Uint64(p[off:])
-			a.SE = binary.LittleEndian.Uint16(p[off+8:])
-			off += 10
+			*a = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
+		case fmtdb.ClassU64:
+			*a = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
+		case fmtdb.ClassPtr:
+			*a = fmtdb.Value{Kind: fmtdb.KindPtr, Bits: v}
 		case fmtdb.ClassStr, fmtdb.ClassStrMax:
 			if v == 0 {
-				a.Kind, a.Str = fmtdb.KindNull, nil
+				*a = fmtdb.Value{Kind: fmtdb.KindNull}
 				break
 			}
 			if v-1 > uint64(len(p)-off) {
 				return dst[:base+i], off, fmt.Errorf("argument %d (%v): string of %d bytes, only %d in the record", i, c, v-1, len(p)-off)
 			}
-			a.Kind, a.Str = fmtdb.KindStr, p[off:off+int(v-1):off+int(v-1)]
-			off += int(v - 1)
+			end := off + int(v-1)
+			*a = fmtdb.Value{Kind: fmtdb.KindStr, Str: p[off:end:end]}
+			off = end
 		default:
 			return dst[:base+i], off, fmt.Errorf("argument %d: unknown class %v", i, c)
 		}
