@@ -19,8 +19,28 @@
 //
 // Unknown conversions are kept: glibc prints them back as '%', flags,
 // width and precision (after '*' arguments) and the character. %n is a
-// parse error. Formats whose output depends on the locale (%lc, %ls, the
-// ' and I flags) parse but are not Recordable.
+// parse error, and so are a format ending inside a directive, positional
+// and sequential arguments mixed, positional arguments left unused or used
+// with two types, and widths or precisions over MaxAmount. A NUL byte ends
+// the format as it ends a C string. Formats whose output depends on the
+// locale (%lc, %ls, the ' and I flags) or that hold a NUL parse but are
+// not Recordable: the rewriter leaves those calls as text.
+//
+// The rewriter folds constant arguments (__FILE__, __LINE__) into the
+// format with Spec.AppendConst and EscapeLiteral, then parses the result.
+//
+// # Rendering
+//
+// Append reproduces glibc 2.36 byte for byte, including its less known
+// behaviour: "(null)" and "(nil)", hh/h truncation, %m and %#m from
+// tables generated from glibc (errno_table.go, go generate), exact
+// decimal conversion of doubles (strconv) and x87 long doubles
+// (math/big) with round-half-even, %a with glibc's leading digits, and
+// the quirks of the code path glibc switches to at the first positional
+// or unknown directive (or h with c, s, p, m or a float): there a
+// negative '*' width keeps a '0' flag, padding %e/%f/%g with zeros on the
+// right and suppressing %a's padding, and %Ld/%qd print as int. The
+// differential tests and fuzz targets compare against glibc's vsnprintf.
 //
 // # Values
 //
