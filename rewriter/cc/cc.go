@@ -59,8 +59,13 @@ func Run(opts *Options, argv []string) int {
 		fmt.Fprintln(w.opts.Stderr, "logpack cc: no compiler given (usage: logpack cc [options] -- COMPILER ARGS...)")
 		return 2
 	}
-	w.compiler = argv[0]
-	inv, err := Classify(argv[1:], opts.NoGlibcDefines)
+	// A compiler launcher (CC="ccache gcc") goes with the compiler.
+	n := 1
+	for n < len(argv) && launchers[filepath.Base(argv[n-1])] && !strings.HasPrefix(argv[n], "-") {
+		n++
+	}
+	w.compiler = argv[:n]
+	inv, err := Classify(argv[n:], opts.NoGlibcDefines)
 	if err != nil {
 		w.warnf("%v; running the compiler unchanged", err)
 		return w.passThrough(argv)
@@ -75,9 +80,17 @@ func Run(opts *Options, argv []string) int {
 	return w.passThrough(argv)
 }
 
+// launchers run the compiler named after them.
+var launchers = map[string]bool{"ccache": true, "distcc": true, "sccache": true, "icecc": true}
+
 type wrapper struct {
 	opts     *Options
-	compiler string
+	compiler []string // the compiler, with its launcher if any
+}
+
+// command is the compiler followed by args.
+func (w *wrapper) command(args ...string) []string {
+	return append(append([]string(nil), w.compiler...), args...)
 }
 
 func (w *wrapper) warnf(format string, a ...any) {
@@ -200,7 +213,7 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	// when the original compiles: otherwise the compiler's own errors
 	// say everything.
 	original := func(why string) (int, int) {
-		args := append([]string{w.compiler}, base...)
+		args := w.command(base...)
 		args = append(args, inv.depArgsFor(src.Path, obj)...)
 		args = append(args, "-c", "-o", obj)
 		if src.ExplicitLang {
@@ -228,7 +241,7 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	// Preprocess with the same flags, keeping line markers so that
 	// diagnostics and __FILE__ name the source (see cpp.go for comments).
 	preprocess := func(out string, withDeps bool, extra ...string) (int, []byte) {
-		pp := append([]string{w.compiler}, base...)
+		pp := w.command(base...)
 		if withDeps {
 			pp = append(pp, inv.depArgsFor(src.Path, obj)...)
 		}
@@ -283,7 +296,7 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	if err := os.WriteFile(tmpName, out, 0o600); err != nil {
 		return original(fmt.Sprintf("writing the rewritten unit: %v", err))
 	}
-	cc := append([]string{w.compiler}, base...)
+	cc := w.command(base...)
 	cc = append(cc, "-c", "-o", obj, "-x", "cpp-output", tmpName)
 	st, ccOut, ccErr := w.runQuiet(cc)
 	if st != 0 {
@@ -343,7 +356,7 @@ func (w *wrapper) link(argv []string, inv *Invocation) int {
 			}
 		}
 	}
-	args := []string{w.compiler}
+	args := w.command()
 	for i, a := range inv.Args {
 		if obj, ok := replace[i]; ok {
 			a = obj

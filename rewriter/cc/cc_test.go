@@ -16,6 +16,22 @@ import (
 	"github.com/logpack/logpack/rewriter"
 )
 
+// sharedCache is the runtime cache of the tests that link: the runtime
+// is compiled once per ABI for the whole package.
+var sharedCache string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "logpack-cc-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sharedCache = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
 func needGCC(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("gcc"); err != nil {
@@ -145,7 +161,7 @@ func wrap(t *testing.T, opts Options, argv ...string) result {
 		opts.Stdin = strings.NewReader("")
 	}
 	if opts.CacheDir == "" {
-		opts.CacheDir = filepath.Join(t.TempDir(), "cache")
+		opts.CacheDir = sharedCache
 	}
 	if opts.NoGlibcDefines == nil {
 		opts.NoGlibcDefines = []string{"CR_NOGLIBC"}
@@ -409,9 +425,8 @@ func TestLinkAddsRuntimeWhereNeeded(t *testing.T) {
 	t.Chdir(dir)
 	writeFiles(t, dir, map[string]string{"log.h": logH, "main.c": mainC, "log.c": logC,
 		"lib.c": "#include \"log.h\"\nint lib_f(int x) { pr_info(\"lib %d\\n\", x); return x; }\n"})
-	cache := filepath.Join(dir, "cache")
 	rw := criuRewriter(t)
-	opts := Options{Rewriter: rw, CacheDir: cache}
+	opts := Options{Rewriter: rw}
 	for _, c := range [][]string{
 		{"gcc", "-O2", "-c", "main.c", "-o", "main.o"},
 		{"gcc", "-O2", "-c", "log.c", "-o", "log.o"},
@@ -506,13 +521,13 @@ func TestRuntimeCacheUnderParallelBuilds(t *testing.T) {
 	cache := t.TempDir()
 	inv, _ := Classify([]string{"-o", "p", "a.o"}, nil)
 	var wg sync.WaitGroup
-	paths := make([]string, 4)
-	errs := make([]error, 4)
+	paths := make([]string, 3)
+	errs := make([]error, 3)
 	for i := range paths {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			w := &wrapper{opts: &Options{CacheDir: cache, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, compiler: "gcc"}
+			w := &wrapper{opts: &Options{CacheDir: cache, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, compiler: []string{"gcc"}}
 			rt, err := w.runtimeObject(inv)
 			paths[i], errs[i] = rt.path, err
 		}(i)
@@ -536,7 +551,7 @@ func TestRuntimeCacheUnderParallelBuilds(t *testing.T) {
 	}
 	// Another ABI gets its own object.
 	invPIC, _ := Classify([]string{"-shared", "-o", "p.so", "a.o"}, nil)
-	w := &wrapper{opts: &Options{CacheDir: cache, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, compiler: "gcc"}
+	w := &wrapper{opts: &Options{CacheDir: cache, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, compiler: []string{"gcc"}}
 	rt, err := w.runtimeObject(invPIC)
 	if err != nil || rt.path == paths[0] {
 		t.Errorf("PIC runtime: %q %v", rt.path, err)
@@ -563,7 +578,7 @@ func TestKeptCommentsNeverChangeTheProgram(t *testing.T) {
 				src = strings.Replace(src, "\t\t/* fall through */\n", "\t\tbreak;\n", 1)
 			}
 			writeFiles(t, dir, map[string]string{"log.h": logH, "main.c": src, "log.c": logC})
-			opts := Options{Rewriter: criuRewriter(t), CacheDir: filepath.Join(dir, "cache")}
+			opts := Options{Rewriter: criuRewriter(t)}
 			flags := []string{"-O2", "-Wall", "-Wextra", "-Werror"}
 			for _, c := range [][]string{{"-c", "main.c", "-o", "main.o"}, {"-c", "log.c", "-o", "log.o"}, {"-o", "prog", "main.o", "log.o"}} {
 				r := wrap(t, opts, append(append([]string{"gcc"}, flags...), c...)...)
@@ -582,5 +597,25 @@ func TestKeptCommentsNeverChangeTheProgram(t *testing.T) {
 				t.Errorf("program printed %q", out)
 			}
 		})
+	}
+}
+
+// A compiler launcher in CC ("ccache gcc") stays in front of the compiler
+// in every command the wrapper runs.
+func TestCompilerLauncher(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"log.h": logH, "main.c": mainC, "bin/ccache": "#!/bin/sh\necho ran >> launcher.log\nexec \"$@\"\n"})
+	os.Chmod("bin/ccache", 0o755)
+	r := wrap(t, Options{Rewriter: criuRewriter(t)}, filepath.Join(dir, "bin/ccache"), "gcc", "-O2", "-c", "main.c", "-o", "main.o")
+	if r.status != 0 || r.stderr != "" {
+		t.Fatalf("%+v", r)
+	}
+	if !hasSection(t, "main.o", "logpack_sites") {
+		t.Error("not rewritten through the launcher")
+	}
+	if n := strings.Count(string(readFile(t, "launcher.log")), "ran"); n != 2 {
+		t.Errorf("launcher ran %d times, want 2 (preprocess, compile)", n)
 	}
 }

@@ -220,7 +220,7 @@ func (w *wrapper) runtimeObject(inv *Invocation) (runtimeObj, error) {
 		fmt.Fprintf(h, "%s %d\n", n, len(b))
 		h.Write(b)
 	}
-	fmt.Fprintf(h, "compiler %s\n", compilerIdentity(w.compiler))
+	fmt.Fprintf(h, "compiler %s\n", compilerIdentity(w.compiler[len(w.compiler)-1]))
 	fmt.Fprintf(h, "flags %q\n", flags)
 	key := hex.EncodeToString(h.Sum(nil))[:24]
 
@@ -252,7 +252,7 @@ func (w *wrapper) runtimeObject(inv *Invocation) (runtimeObj, error) {
 		return runtimeObj{}, err
 	}
 	tmpObj := filepath.Join(src, "rt.o")
-	args := append([]string{w.compiler}, flags...)
+	args := w.command(flags...)
 	args = append(args, "-std=gnu11", "-O2", "-g", "-c", "-o", tmpObj, filepath.Join(src, "logpack-runtime.c"))
 	st, _, errOut := w.runQuiet(args)
 	if st != 0 {
