@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/xml"
+	"io"
+	"math"
 	"strconv"
 	"strings"
 	"testing"
@@ -72,8 +74,8 @@ func TestMarkdownRatios(t *testing.T) {
 	}
 }
 
-// The chart must be well-formed SVG with one bar per (workload, method),
-// and on its log axis a slower method must get a longer bar.
+// The chart must be well-formed SVG with one bar per (workload, method) in
+// each panel, and a larger value must get a longer bar.
 func TestChartBars(t *testing.T) {
 	r, err := ParseRaw(strings.NewReader(rawSample))
 	if err != nil {
@@ -81,41 +83,54 @@ func TestChartBars(t *testing.T) {
 	}
 	svg := Chart(r, "2026-01-01")
 	dec := xml.NewDecoder(strings.NewReader(string(svg)))
-	widths := map[string]float64{}
+	widths := map[string]float64{} // "class workload/method" -> width
 	for {
 		tok, err := dec.Token()
+		if err == io.EOF {
+			break
+		}
 		if err != nil {
-			if err.Error() == "EOF" {
-				break
-			}
 			t.Fatalf("SVG does not parse: %v\n%s", err, svg)
 		}
 		se, ok := tok.(xml.StartElement)
 		if !ok || se.Name.Local != "rect" {
 			continue
 		}
-		var class, key string
-		var w float64
+		attr := map[string]string{}
 		for _, a := range se.Attr {
-			switch a.Name.Local {
-			case "class":
-				class = a.Value
-			case "data-workload":
-				key = a.Value + "/" + key
-			case "data-method":
-				key += a.Value
-			case "width":
-				w, _ = strconv.ParseFloat(a.Value, 64)
-			}
+			attr[a.Name.Local] = a.Value
 		}
-		if class == "bar" {
-			widths[key] = w
+		if attr["class"] == "" {
+			continue
+		}
+		w, err := strconv.ParseFloat(attr["width"], 64)
+		if err != nil {
+			t.Fatalf("bar width %q: %v", attr["width"], err)
+		}
+		widths[attr["class"]+" "+attr["data-workload"]+"/"+attr["data-method"]] = w
+	}
+	want := []string{"bar a/criu-text", "bar a/logpack", "bar b/criu-text", "bar b/ram-floor", "bytes a/criu-text", "bytes a/logpack"}
+	if len(widths) != len(want) {
+		t.Fatalf("got bars %v, want %v", widths, want)
+	}
+	for _, k := range want {
+		if _, ok := widths[k]; !ok {
+			t.Errorf("bar %q missing: %v", k, widths)
 		}
 	}
-	if len(widths) != 4 {
-		t.Fatalf("got %d bars, want 4: %v", len(widths), widths)
+	if !(widths["bar a/criu-text"] > widths["bar a/logpack"] && widths["bar a/logpack"] > 0) {
+		t.Errorf("ns bars not ordered by value: %v", widths)
 	}
-	if !(widths["a/criu-text"] > widths["a/logpack"] && widths["a/logpack"] > 0) {
-		t.Errorf("bar widths not ordered by value: %v", widths)
+	// Linear axis: 66.5 vs 17.25 bytes keep their ratio.
+	if got := widths["bytes a/criu-text"] / widths["bytes a/logpack"]; got < 3.85 || got > 3.86 {
+		t.Errorf("bytes bars ratio %.3f, want 66.5/17.25 = 3.855", got)
+	}
+}
+
+func TestNiceStep(t *testing.T) {
+	for _, c := range []struct{ in, want float64 }{{16.6, 20}, {0.3, 0.5}, {1, 1}, {7, 10}, {120, 200}, {0, 1}} {
+		if got := niceStep(c.in); math.Abs(got-c.want) > 1e-9 {
+			t.Errorf("niceStep(%v) = %v, want %v", c.in, got, c.want)
+		}
 	}
 }
