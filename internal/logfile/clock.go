@@ -47,7 +47,14 @@ func NewClock(h *Header, pairs []Pair) Clock {
 // frequency, the fitted rate then only scales the short distance from
 // that pair, so the error stays below a microsecond however long the run.
 func (c *Clock) NSFrom(ts uint64, anchor Pair) int64 {
-	if c.kind != TSTSC || c.hz != 0 || anchor.TS == 0 && anchor.Mono == 0 {
+	if c.kind != TSTSC {
+		return int64(ts - c.startTS) // kept small enough to inline
+	}
+	return c.tscFrom(ts, anchor)
+}
+
+func (c *Clock) tscFrom(ts uint64, anchor Pair) int64 {
+	if c.hz != 0 || anchor.TS == 0 && anchor.Mono == 0 {
 		return c.NS(ts)
 	}
 	return int64(anchor.Mono-c.startMono) + int64(float64(int64(ts-anchor.TS))*c.slope)
