@@ -3,6 +3,7 @@ package rewriter
 import (
 	"bytes"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/tools/txtar"
@@ -49,4 +50,25 @@ func FuzzRewrite(f *testing.F) {
 			checkLines(t, m, src, res.Output)
 		}
 	})
+}
+
+// Hostile shapes that a naive finder handles in quadratic time (each
+// candidate rescanning the rest of the input) must stay linear: a
+// quadratic rewrite of these inputs would run for minutes.
+func TestHostileInputsStayLinear(t *testing.T) {
+	const n = 50000
+	cfg, _ := Preset("criu")
+	inputs := map[string][]byte{
+		"unclosed calls": []byte("{" + strings.Repeat("print_on_level(", n)),
+		"nested calls":   []byte("{" + strings.Repeat("print_on_level(3, \"%d\", ", n) + "1" + strings.Repeat(")", n) + ";}"),
+		"deep #if":       []byte("{" + strings.Repeat("(", n) + strings.Repeat("\n#if 1\n", n) + "pr_info(\"x\");"),
+		"many commas":    []byte("{print_on_level(3, \"x\"" + strings.Repeat(", a", n) + ");}"),
+	}
+	for name, src := range inputs {
+		for _, m := range []mode{modePreprocessed, modeSource} {
+			if _, err := rewrite(src, "h.c", &cfg, m); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		}
+	}
 }

@@ -86,7 +86,11 @@ type condState struct {
 	after   []opener // state at the end of the first branch
 	afterFn string
 	taken   bool
+	skip    bool // too deep: branches are not reset
 }
+
+// maxCondDepth bounds the bracket and #if nesting whose state is saved.
+const maxCondDepth = 256
 
 type rewriter struct {
 	src   []byte
@@ -102,6 +106,8 @@ type rewriter struct {
 	// ':' that ends a label
 	ctrlClose  []bool
 	labelColon []bool
+	match      []int32 // bracket partners (index)
+	nextDir    []int32 // next non-marker directive at or after each token
 
 	stack    []opener
 	fileQ    int
@@ -148,6 +154,7 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 			r.toks = append(r.toks, t)
 		}
 	}
+	r.index()
 	r.ctrlClose = make([]bool, len(r.toks))
 	r.labelColon = make([]bool, len(r.toks))
 	r.walk()
@@ -300,10 +307,18 @@ func (r *rewriter) directive(i int) {
 	name := directiveName(d)
 	switch name {
 	case "if", "ifdef", "ifndef":
-		r.conds = append(r.conds, condState{stack: append([]opener(nil), r.stack...), curFunc: r.curFunc})
+		c := condState{curFunc: r.curFunc, skip: true}
+		if len(r.stack) <= maxCondDepth && len(r.conds) <= maxCondDepth {
+			// (deeper nesting is not reset per branch: bounds the copying)
+			c.stack, c.skip = append([]opener(nil), r.stack...), false
+		}
+		r.conds = append(r.conds, c)
 	case "elif", "else", "elifdef", "elifndef":
 		if n := len(r.conds); n > 0 {
 			c := &r.conds[n-1]
+			if c.skip {
+				break
+			}
 			if !c.taken {
 				c.after, c.afterFn, c.taken = append([]opener(nil), r.stack...), r.curFunc, true
 			}
@@ -464,48 +479,80 @@ func exprKeyword(s string) bool {
 // splitArgs finds the ')' matching the '(' at open and splits the
 // arguments on top-level commas. closeIdx < 0 when there is none.
 func (r *rewriter) splitArgs(open int) (args []arg, closeIdx int, why string) {
-	depth := 0
+	closeIdx = int(r.match[open])
+	if closeIdx < 0 {
+		return nil, -1, "no closing parenthesis"
+	}
+	if d := int(r.nextDir[open]); d < closeIdx {
+		t := r.toks[d]
+		why = "#" + directiveName(r.src[t.Off:t.End]) + " inside the argument list"
+	}
+	// walk the top level only, jumping over nested brackets, so nested
+	// calls cost linear time in all
 	start := open + 1
-	for k := open + 1; k < len(r.toks); k++ {
-		t := r.toks[k]
-		if t.Kind == Directive {
-			if r.isMarker(k) {
-				continue
-			}
-			d := directiveName(r.src[t.Off:t.End])
-			if why == "" {
-				why = "#" + d + " inside the argument list"
-			}
-			continue
-		}
+	for k := open + 1; k < closeIdx; k++ {
 		switch r.punct(k) {
 		case "(", "[", "{":
-			depth++
-		case ")", "]", "}":
-			if depth == 0 {
-				if r.punct(k) != ")" {
-					return nil, -1, "unbalanced brackets in the argument list"
-				}
-				args = append(args, r.trimArg(start, k-1))
-				if len(args) == 1 && args[0].empty() {
-					args = nil
-				}
-				return args, k, why
+			if r.match[k] < 0 || int(r.match[k]) > closeIdx {
+				return nil, -1, "unbalanced brackets in the argument list"
 			}
-			depth--
+			k = int(r.match[k])
 		case ",":
-			if depth == 0 {
-				args = append(args, r.trimArg(start, k-1))
-				start = k + 1
-			}
+			args = append(args, r.trimArg(start, k-1))
+			start = k + 1
 		case ";":
-			if depth == 0 {
-				// only a statement expression puts ';' inside arguments
-				return nil, -1, "no closing parenthesis before ';'"
+			// only a statement expression puts ';' inside arguments
+			return nil, -1, "no closing parenthesis before ';'"
+		}
+	}
+	args = append(args, r.trimArg(start, closeIdx-1))
+	if len(args) == 1 && args[0].empty() {
+		args = nil
+	}
+	return args, closeIdx, why
+}
+
+// index computes, for every bracket token, the index of its partner (-1
+// when unbalanced or mismatched), and for every token the index of the
+// next directive that is not a line marker.
+func (r *rewriter) index() {
+	n := len(r.toks)
+	r.match = make([]int32, n)
+	r.nextDir = make([]int32, n+1)
+	var stack []int32
+	for k := 0; k < n; k++ {
+		r.match[k] = -1
+		switch p := r.punct(k); p {
+		case "(", "[", "{":
+			stack = append(stack, int32(k))
+		case ")", "]", "}":
+			if len(stack) == 0 {
+				continue
+			}
+			o := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if closerOf(r.punct(int(o))) == p {
+				r.match[o], r.match[k] = int32(k), o
 			}
 		}
 	}
-	return nil, -1, "no closing parenthesis"
+	r.nextDir[n] = int32(n)
+	for k := n - 1; k >= 0; k-- {
+		r.nextDir[k] = r.nextDir[k+1]
+		if r.toks[k].Kind == Directive && !r.isMarker(k) {
+			r.nextDir[k] = int32(k)
+		}
+	}
+}
+
+func closerOf(p string) string {
+	switch p {
+	case "(":
+		return ")"
+	case "[":
+		return "]"
+	}
+	return "}"
 }
 
 // trimArg drops line markers at the ends of an argument's token range.
