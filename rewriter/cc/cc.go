@@ -7,8 +7,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"github.com/logpack/logpack/fmtdb"
 )
@@ -72,8 +76,10 @@ func Run(opts *Options, argv []string) int {
 	}
 	switch inv.Kind {
 	case Compile:
+		defer w.handleSignals()()
 		return w.compile(argv, inv)
 	case Link:
+		defer w.handleSignals()()
 		return w.link(argv, inv)
 	}
 	w.verbosef("passing through: %s", inv.Reason)
@@ -86,6 +92,10 @@ var launchers = map[string]bool{"ccache": true, "distcc": true, "sccache": true,
 type wrapper struct {
 	opts     *Options
 	compiler []string // the compiler, with its launcher if any
+
+	mu      sync.Mutex
+	child   *os.Process // the command running now
+	stopped bool        // a signal asked the wrapper to stop
 }
 
 // command is the compiler followed by args.
@@ -119,16 +129,67 @@ func (w *wrapper) passThrough(argv []string) int {
 func (w *wrapper) run(argv []string, stdout, stderr io.Writer) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = w.opts.Stdin, stdout, stderr
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		w.mu.Lock()
+		w.child = cmd.Process
+		w.mu.Unlock()
+		err = cmd.Wait()
+		w.mu.Lock()
+		w.child = nil
+		w.mu.Unlock()
+	}
 	if err == nil {
 		return 0
 	}
 	var ee *exec.ExitError
-	if errors.As(err, &ee) && ee.ExitCode() > 0 {
-		return ee.ExitCode()
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return signalStatus + int(ws.Signal())
+		}
+		if ee.ExitCode() > 0 {
+			return ee.ExitCode()
+		}
 	}
 	fmt.Fprintf(stderr, "logpack cc: %s: %v\n", argv[0], err)
 	return 1
+}
+
+// signalStatus + n is the status of a command killed by signal n (as a
+// shell reports it). Such a compile is not retried: the build is being
+// stopped.
+const signalStatus = 128
+
+// interrupted reports a status that must end the wrapper at once.
+func (w *wrapper) interrupted(st int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return st > signalStatus || w.stopped
+}
+
+// handleSignals passes SIGINT, SIGTERM and SIGHUP on to the running
+// compiler instead of dying with temporary files left behind; the wrapper
+// then stops without falling back to another compile.
+func (w *wrapper) handleSignals() (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case sig := <-ch:
+				w.mu.Lock()
+				w.stopped = true
+				if w.child != nil {
+					w.child.Signal(sig)
+				}
+				w.mu.Unlock()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() { signal.Stop(ch); close(done) }
 }
 
 // runQuiet runs a command with its output captured.
@@ -261,6 +322,9 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 		extra = []string{"-C"}
 	}
 	st, ppErr := preprocess(tmpName, true, extra...)
+	if w.interrupted(st) {
+		return st, 0
+	}
 	if st != 0 {
 		// The compiler reports the problem itself on the original.
 		return original("")
@@ -279,7 +343,7 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 			}
 		}
 	}
-	out, sites, diags, err := w.opts.Rewriter.RewriteUnit(text, src.Path)
+	out, sites, diags, err := w.rewrite(text, src.Path)
 	if err != nil {
 		return original(fmt.Sprintf("rewrite failed: %v", err))
 	}
@@ -299,6 +363,9 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	cc := w.command(base...)
 	cc = append(cc, "-c", "-o", obj, "-x", "cpp-output", tmpName)
 	st, ccOut, ccErr := w.runQuiet(cc)
+	if w.interrupted(st) {
+		return st, 0
+	}
 	if st != 0 {
 		msg := firstLine(ccErr)
 		return original(fmt.Sprintf("the rewritten unit did not compile (%s)", msg))
@@ -318,6 +385,36 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	}
 	w.verbosef("%s: %d log calls rewritten", src.Path, len(sites))
 	return 0, len(sites)
+}
+
+// rewriteTimeout bounds one unit's rewrite: past it the wrapper compiles
+// the original source (a rewrite that never ends must not hang the build).
+var rewriteTimeout = 2 * time.Minute
+
+func (w *wrapper) rewrite(text []byte, name string) ([]byte, []fmtdb.Site, []string, error) {
+	type result struct {
+		out   []byte
+		sites []fmtdb.Site
+		diags []string
+		err   error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil {
+				r = result{err: fmt.Errorf("internal error: %v", p)}
+			}
+			ch <- r
+		}()
+		r.out, r.sites, r.diags, r.err = w.opts.Rewriter.RewriteUnit(text, name)
+	}()
+	select {
+	case r := <-ch:
+		return r.out, r.sites, r.diags, r.err
+	case <-time.After(rewriteTimeout):
+		return nil, nil, nil, fmt.Errorf("rewrite took longer than %v", rewriteTimeout)
+	}
 }
 
 func firstLine(b []byte) string {

@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/rewriter"
@@ -617,5 +619,39 @@ func TestCompilerLauncher(t *testing.T) {
 	}
 	if n := strings.Count(string(readFile(t, "launcher.log")), "ran"); n != 2 {
 		t.Errorf("launcher ran %d times, want 2 (preprocess, compile)", n)
+	}
+}
+
+// A rewrite that panics or never ends falls back to the original; a
+// compile stopped by a signal (make interrupted) stops the wrapper without
+// a fallback compile.
+func TestRewriteBugsAndSignals(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"log.h": logH, "main.c": mainC,
+		"fakecc": "#!/bin/sh\necho \"$*\" >> calls.log\ncase \"$*\" in *cpp-output*) kill -TERM $$;; esac\nexec gcc \"$@\"\n"})
+	os.Chmod("fakecc", 0o755)
+	panicky := &fakeRewriter{fn: func([]byte) ([]byte, []fmtdb.Site, error) { panic("bug") }}
+	r := wrap(t, Options{Rewriter: panicky}, "gcc", "-c", "main.c", "-o", "main.o")
+	if r.status != 0 || !strings.Contains(r.stderr, "internal error: bug") {
+		t.Errorf("panicking rewrite: %+v", r)
+	}
+	old := rewriteTimeout
+	rewriteTimeout = 100 * time.Millisecond
+	defer func() { rewriteTimeout = old }()
+	block := make(chan struct{})
+	defer close(block)
+	hang := &fakeRewriter{fn: func([]byte) ([]byte, []fmtdb.Site, error) { <-block; return nil, nil, nil }}
+	r = wrap(t, Options{Rewriter: hang}, "gcc", "-c", "main.c", "-o", "main.o")
+	if r.status != 0 || !strings.Contains(r.stderr, "longer than") {
+		t.Errorf("hanging rewrite: %+v", r)
+	}
+	r = wrap(t, Options{Rewriter: criuRewriter(t)}, "./fakecc", "-c", "main.c", "-o", "main.o")
+	if r.status != signalStatus+int(syscall.SIGTERM) {
+		t.Errorf("status %d after the compiler was killed, want %d", r.status, signalStatus+int(syscall.SIGTERM))
+	}
+	if n := strings.Count(string(readFile(t, "calls.log")), "\n"); n != 2 {
+		t.Errorf("compiler ran %d times, want 2 (no fallback after a signal)", n)
 	}
 }
