@@ -16,8 +16,10 @@ const RedactHelp = `--redact replaces, in the rendered output:
     after rendering (from any argument or the format itself) by <ipN>.
 Pseudonyms are stable and one-to-one within one output: the same value
 always gets the same pseudonym, different values get different ones.
-It keeps: the format text of every call site, numbers of every kind
-(integers, hex values, pointers, floats, errno texts), NULL strings
+A string is replaced whole: no part of it is kept, not even its length.
+It keeps: the format text of every call site (with anything a macro put
+there), numbers of every kind (integers, hex values, pointers, floats,
+%c characters), error texts (%m, strerror(errno)), NULL strings
 ("(null)"), empty strings, timestamps, pids and tids, and in json format
 the site's file, line and function names. Widths and precisions apply to
 the pseudonym as they applied to the original string.`
