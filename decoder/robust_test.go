@@ -364,3 +364,23 @@ func FuzzHeader(f *testing.F) {
 }
 
 var _ = fmt.Sprint
+
+// Space that writers claimed but never wrote (a writer killed between its
+// claim and its chunk header, or claims that overshot a full log) is zero
+// and is not damage.
+func TestUnusedSpace(t *testing.T) {
+	w := newLog(1)
+	a := w.Thread(1, 1)
+	a.Log(siteHello, 2000, 0, fmtdb.Int(1))
+	log := w.Bytes(4096) // a claimed, unwritten chunk
+	b := logfile.ChunkHeader{Size: 4096, PID: 1, TID: 2, BaseTS: 2500}
+	log = append(b.Append(log), append([]byte{3}, binary.AppendUvarint(binary.AppendUvarint([]byte{16}, 0), logfile.ZigzagEncode(2))...)...)
+	log = append(log, make([]byte, 4096-logfile.ChunkHeaderSize-4)...)
+	// The tail ran 3 chunks past the end of the file, the capacity did not.
+	binary.LittleEndian.PutUint64(log[72:], uint64(len(log)+3*4096))
+	binary.LittleEndian.PutUint64(log[80:], uint64(len(log)))
+	out, skips := decodeAll(t, log, FormatPlain, nil)
+	if out != "hello 1\nhello 2\n" || len(skips) != 0 {
+		t.Errorf("out %q skips %v", out, skips)
+	}
+}
