@@ -333,7 +333,7 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	if err != nil {
 		return original(fmt.Sprintf("reading the preprocessed unit: %v", err))
 	}
-	if keepComments {
+	if keepComments && commentRisk(text) {
 		plainName := tmpName + ".nc.i"
 		defer os.Remove(plainName)
 		if st, _ := preprocess(plainName, false); st == 0 {

@@ -31,6 +31,67 @@ func fallthroughWarning(args []string) bool {
 	return on
 }
 
+// commentRisk reports whether comments kept by -C may have changed the
+// unit: a string or character literal holding "/*" or "//" (a comment
+// stringized from a macro argument, or just such a string), or a comment
+// at the start of a line followed by '#' (a directive turned into text).
+// Where it reports false the unit is the same token for token, and the
+// comparison with a second preprocessing run (sameTokens) is not needed.
+func commentRisk(src []byte) bool {
+	lineStart := true
+	for i := 0; i < len(src); {
+		c := src[i]
+		switch {
+		case c == '\n':
+			lineStart = true
+			i++
+		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
+			i++
+		case c == '/' && i+1 < len(src) && (src[i+1] == '*' || src[i+1] == '/'):
+			if src[i+1] == '/' {
+				for i < len(src) && src[i] != '\n' {
+					i++
+				}
+				continue
+			}
+			end := strings.Index(string(src[i+2:]), "*/")
+			if end < 0 {
+				return true
+			}
+			i += 2 + end + 2
+			if lineStart {
+				// Only blanks and more comments may follow before a '#'.
+				j := i
+				for j < len(src) && (src[j] == ' ' || src[j] == '\t') {
+					j++
+				}
+				if j < len(src) && src[j] == '#' {
+					return true
+				}
+			}
+		case c == '"' || c == '\'':
+			j := i + 1
+			for j < len(src) && src[j] != c && src[j] != '\n' {
+				if src[j] == '\\' && j+1 < len(src) {
+					j++
+				} else if src[j] == '/' && j+1 < len(src) && (src[j+1] == '*' || src[j+1] == '/') {
+					return true
+				}
+				j++
+			}
+			if j < len(src) {
+				j++
+			}
+			lineStart = false
+			i = j
+		default:
+			lineStart = false
+			i++
+		}
+	}
+	return false
+}
+
 // sameTokens reports whether two preprocessed outputs of one source, one
 // with comments (-C) and one without, hold the same tokens: comments,
 // whitespace and line markers aside, string and character literals exact.

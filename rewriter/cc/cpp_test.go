@@ -29,12 +29,16 @@ func TestSameTokensAgainstGCC(t *testing.T) {
 	for _, tc := range []struct {
 		name, src string
 		same      bool
+		risky     bool // commentRisk may say so for an equal unit
 	}{
-		{"fall-through comment", "int f(int x) {\n\tswitch (x) {\n\tcase 1:\n\t\tx++;\n\t\t/* fall through */\n\tcase 2:\n\t\treturn x; // done\n\t}\n\treturn 0;\n}\n", true},
-		{"comment-like strings", "const char *g = \"/proc/*/fd\", *h = \"http://x\", c = '/';\n/* multi\n   line */ int z;\n", true},
-		{"comment in a plain macro argument", "#define ID(x) x\nint v = ID(1 /* one */ + 2);\n", true},
-		{"comment in a stringized argument", "#define STR(x) #x\nconst char *s = STR(a /* c */ b);\n", false},
-		{"comment before a directive", "/* c */ #define X 1\nint x;\n", false},
+		{"fall-through comment", "int f(int x) {\n\tswitch (x) {\n\tcase 1:\n\t\tx++;\n\t\t/* fall through */\n\tcase 2:\n\t\treturn x; // done\n\t}\n\treturn 0;\n}\n", true, false},
+		{"comment-like strings", "const char *g = \"/proc/*/fd\", *h = \"http://x\", c = '/';\n/* multi\n   line */ int z;\n", true, true},
+		{"comment in a plain macro argument", "#define ID(x) x\nint v = ID(1 /* one */ + 2);\n", true, false},
+		{"comment in a stringized argument", "#define STR(x) #x\nconst char *s = STR(a /* c */ b);\n", false, true},
+		{"comment before a directive", "/* c */ #define X 1\nint x;\n", false, true},
+		{"two comments before a directive", "/* a */ /* b */ #undef X\nint x;\n", false, true},
+		{"comments in macro arguments", "#define ID(x) x\nint v = ID(1 // one\n) + 2;\nint w = ID(3 /* a\n b */) + 4;\n", true, false},
+		{"comment stringized with //", "#define STR(x) #x\nconst char *s = STR(a // c\n);\n", false, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			pp := func(extra ...string) []byte {
@@ -46,8 +50,15 @@ func TestSameTokensAgainstGCC(t *testing.T) {
 				}
 				return out
 			}
-			if got := sameTokens(pp("-C"), pp()); got != tc.same {
+			withC := pp("-C")
+			if got := sameTokens(withC, pp()); got != tc.same {
 				t.Errorf("sameTokens = %v, want %v", got, tc.same)
+			}
+			// The cheap check must flag every unit that differs.
+			if risk := commentRisk(withC); !tc.same && !risk {
+				t.Error("commentRisk missed a unit that comments change")
+			} else if tc.same && risk != tc.risky {
+				t.Errorf("commentRisk = %v, want %v", risk, tc.risky)
 			}
 		})
 	}
