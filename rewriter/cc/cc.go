@@ -260,14 +260,15 @@ func (w *wrapper) compile(argv []string, inv *Invocation) int {
 }
 
 // compileOne compiles one C source to obj with its log calls rewritten.
-// Whatever goes wrong inside the wrapper, the original source is compiled
-// unchanged instead: the build never fails because of logpack. It returns
-// the exit status and whether the object holds rewritten sites.
 func (w *wrapper) compileOne(inv *Invocation, src Input, obj string) int {
 	st, _ := w.compileOneSites(inv, src, obj)
 	return st
 }
 
+// compileOneSites is compileOne that also returns how many sites the
+// object defines. Whatever goes wrong inside the wrapper, the original
+// source is compiled unchanged instead: the build never fails because of
+// logpack.
 func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (status int, nsites int) {
 	base := inv.baseArgs()
 	// original compiles the source as it is. The warning only matters
