@@ -20,6 +20,13 @@ func TestEndToEnd(t *testing.T) {
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Skip("gcc not found")
 	}
+	t.Run("preprocessed", func(t *testing.T) { endToEnd(t, modePreprocessed) })
+	// source mode folds __FILE__ and __LINE__ itself: the decoded text
+	// shows whether it folded them as the macros print them
+	t.Run("source", func(t *testing.T) { endToEnd(t, modeSource) })
+}
+
+func endToEnd(t *testing.T, m mode) {
 	dir := t.TempDir()
 	inc, _ := filepath.Abs("testdata/include")
 	rtdir, _ := filepath.Abs("../runtime/c")
@@ -37,16 +44,30 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return string(out)
 	}
-	cflags := []string{"-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-iquote", inc}
-	run(nil, "gcc", append(cflags, "-E", "-o", "e2e.i", src)...)
-	pre, err := os.ReadFile(filepath.Join(dir, "e2e.i"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cflags := []string{"-std=gnu11", "-Wall", "-Wextra", "-Werror", "-O2", "-iquote", inc, "-I", rtdir}
 	cfg, _ := Preset("criu")
-	res, err := RewritePreprocessed(pre, "e2e.c", &cfg)
-	if err != nil {
-		t.Fatal(err)
+	var res *Result
+	out := "out.i"
+	if m == modePreprocessed {
+		run(nil, "gcc", append(cflags, "-E", "-o", "e2e.i", src)...)
+		pre, err := os.ReadFile(filepath.Join(dir, "e2e.i"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res, err = RewritePreprocessed(pre, "e2e.c", &cfg); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		text, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// the rewritten file is compiled from elsewhere under its
+		// original name, which is what __FILE__ says
+		if res, err = RewriteSource(text, src, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		out = "out.c"
 	}
 	for _, d := range res.Diags {
 		t.Errorf("unexpected diagnostic: %s", d)
@@ -54,11 +75,11 @@ func TestEndToEnd(t *testing.T) {
 	if len(res.Sites) < 18 {
 		t.Errorf("only %d sites rewritten", len(res.Sites))
 	}
-	if err := os.WriteFile(filepath.Join(dir, "out.i"), res.Output, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, out), res.Output, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run(nil, "gcc", append(cflags, "-o", "orig", src)...)
-	run(nil, "gcc", append(cflags, "-o", "rewritten", "out.i", filepath.Join(rtdir, "logpack.c"), "-lpthread")...)
+	run(nil, "gcc", append(cflags, "-o", "rewritten", out, filepath.Join(rtdir, "logpack.c"), "-lpthread")...)
 
 	text := run(nil, "./orig")
 	if off := run(nil, "./rewritten"); off != text {

@@ -43,7 +43,8 @@ static void shapes(int n, const char *s)
 	errno = ENOENT;
 	pr_perror("Can't open %s", s);
 	errno = EACCES;
-	print_on_level(LOG_ERROR, "percent m: %m|%-12m|\n");
+	print_on_level(LOG_ERROR, "percent m: %m|%-30m|%5.4m|\n");
+	pr_info("strerror: %s|%-30s|\n", strerror(errno), strerror(errno));
 	pr_info("%.*s|%*d|%-*s|\n", 3, s, 6, n, 5, "ab");
 	pr_info("floats %f %e %g %a %Lf %La\n", 3.5, 1e10, 0.0001, 1.0, ld, ld);
 	pr_info("hex %" PRIx64 " %#lx %#o %hhd %hd %c\n", big, 255ul, 8u, 300, 70000, 'x');
