@@ -64,7 +64,8 @@ printf '  call-site descriptors and the partly filled chunks of 4 processes); de
 
 bold "Where the bytes go"
 show "bin/logpack stats $OUT/run.lpk | head -7"
-"$LP" stats "$OUT/run.lpk" | head -7 | cut -c1-150 | sed 's/^/  /'
+"$LP" stats "$OUT/run.lpk" >"$OUT/stats.txt"
+head -7 "$OUT/stats.txt" | cut -c1-150 | sed 's/^/  /'
 
 bold "5. Default verbosity: the text log has only warnings, the binary log has everything"
 show "$EX/build/plain/criu-like -o $OUT/text-default.log"
