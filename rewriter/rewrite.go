@@ -87,6 +87,8 @@ type condState struct {
 	afterFn string
 	taken   bool
 	skip    bool // too deep: branches are not reset
+	// "#if 0" (or the #else of "#if 1"): code the compiler never sees
+	dead, liveFirst bool
 }
 
 // maxCondDepth bounds the bracket and #if nesting whose state is saved.
@@ -115,6 +117,7 @@ type rewriter struct {
 	declName string
 	noEdit   int // byte offset up to which a rewritten call's arguments run
 	conds    []condState
+	dead     int // enclosing conditional branches that are never compiled
 	macros   map[string]fileMacro
 	nsites   int
 	defs     strings.Builder
@@ -233,7 +236,7 @@ func (r *rewriter) walk() {
 			if len(r.stack) == 0 && r.punct(r.next(i)) == "(" && !notDeclName[name] {
 				r.declName = name
 			}
-			if f, ok := r.funcs[name]; ok {
+			if f, ok := r.funcs[name]; ok && r.dead == 0 {
 				r.candidate(i, f)
 			}
 		case Punct:
@@ -312,10 +315,28 @@ func (r *rewriter) directive(i int) {
 			// (deeper nesting is not reset per branch: bounds the copying)
 			c.stack, c.skip = append([]opener(nil), r.stack...), false
 		}
+		if name == "if" {
+			switch constCond(d) {
+			case "0":
+				c.dead = true
+				r.dead++
+			case "1":
+				c.liveFirst = true
+			}
+		}
 		r.conds = append(r.conds, c)
 	case "elif", "else", "elifdef", "elifndef":
 		if n := len(r.conds); n > 0 {
 			c := &r.conds[n-1]
+			switch {
+			case c.dead:
+				c.dead = false
+				r.dead--
+			case c.liveFirst:
+				c.liveFirst = false
+				c.dead = true
+				r.dead++
+			}
 			if c.skip {
 				break
 			}
@@ -328,13 +349,35 @@ func (r *rewriter) directive(i int) {
 		if n := len(r.conds); n > 0 {
 			c := r.conds[n-1]
 			r.conds = r.conds[:n-1]
+			if c.dead {
+				r.dead--
+			}
 			if c.taken {
 				r.stack, r.curFunc = c.after, c.afterFn
 			}
 		}
 	case "define", "undef":
-		r.defineDirective(t, name)
+		if r.dead == 0 {
+			r.defineDirective(t, name)
+		}
 	}
+}
+
+// constCond returns the condition of "#if 0" or "#if 1" ("0", "1"), else "".
+func constCond(d []byte) string {
+	s := string(d)
+	i := strings.Index(s, "if")
+	if i < 0 {
+		return ""
+	}
+	s = s[i+2:]
+	if j := strings.Index(s, "/*"); j >= 0 {
+		s = s[:j]
+	}
+	if j := strings.Index(s, "//"); j >= 0 {
+		s = s[:j]
+	}
+	return strings.TrimSpace(s)
 }
 
 // defineDirective records #define NAME "literal"... and #undef NAME, and
@@ -438,17 +481,12 @@ func (r *rewriter) candidate(i int, f *LogFunc) {
 		r.diag(name, "%s", why)
 		return
 	}
-	stmt := false
-	switch {
-	case pi < 0:
-	case pp == ";" || pp == "{" || pp == "}":
-		stmt = true
-	case pp == ")":
-		stmt = r.ctrlClose[pi]
-	case pp == ":":
-		stmt = r.labelColon[pi]
-	case r.toks[pi].Kind == Ident:
-		stmt = r.text(r.toks[pi]) == "else" || r.text(r.toks[pi]) == "do"
+	stmt := r.stmtStart(pi)
+	if !stmt && pp == ")" {
+		// "(void)call(...);" discards the value like a plain statement
+		v := r.prev(pi)
+		o := r.prev(v)
+		stmt = v >= 0 && r.toks[v].Kind == Ident && r.text(r.toks[v]) == "void" && r.punct(o) == "(" && r.stmtStart(r.prev(o))
 	}
 	after := r.next(closeIdx)
 	if !stmt || r.punct(after) != ";" {
@@ -466,6 +504,28 @@ func (r *rewriter) candidate(i int, f *LogFunc) {
 	if r.site(i, f, args, closeIdx, after) {
 		r.noEdit = r.toks[closeIdx].End
 	}
+}
+
+// stmtStart reports whether a statement may begin right after token pi.
+func (r *rewriter) stmtStart(pi int) bool {
+	if pi < 0 {
+		return false
+	}
+	switch r.punct(pi) {
+	case ";", "{", "}":
+		return true
+	case ")":
+		return r.ctrlClose[pi]
+	case ":":
+		return r.labelColon[pi]
+	}
+	if r.toks[pi].Kind == Ident {
+		switch r.text(r.toks[pi]) {
+		case "else", "do":
+			return true
+		}
+	}
+	return false
 }
 
 func exprKeyword(s string) bool {
