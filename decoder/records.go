@@ -75,6 +75,18 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 			w.anchor = logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS}
 			w.live = true
 		}
+		// Fast path: a short record wholly in the window (which never
+		// holds bytes past the chunk's limit).
+		win := &w.win
+		if p, e := win.pos, win.end; p < e {
+			if l := int(win.buf[p]); l != 0 && l != 255 && p+1+l <= e {
+				win.pos = p + 1 + l
+				if d.decode(w, win.buf[p+1:p+1+l], win.base+int64(p), l+1) {
+					return true, nil
+				}
+				continue
+			}
+		}
 		c := &w.chunks[w.ci]
 		at := w.win.offset()
 		body, size, st, err := w.win.next(c.limit)
