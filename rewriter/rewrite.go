@@ -493,7 +493,7 @@ func (r *rewriter) candidate(i int, f *LogFunc) {
 		r.diag(name, "the value of the call is used (not a statement of its own)")
 		return
 	}
-	if o := r.top(); o != nil && o.stmtExpr && r.punct(r.next(after)) == "}" {
+	if o := r.top(); o != nil && o.stmtExpr && r.punct(r.next(after)) == "}" && !r.discarded(r.prev(o.tok)) {
 		r.diag(name, "the call is the value of a statement expression")
 		return
 	}
@@ -504,6 +504,15 @@ func (r *rewriter) candidate(i int, f *LogFunc) {
 	if r.site(i, f, args, closeIdx, after) {
 		r.noEdit = r.toks[closeIdx].End
 	}
+}
+
+// discarded reports whether the parenthesized expression opening at
+// token open is a statement of its own, so its value is not used.
+func (r *rewriter) discarded(open int) bool {
+	if open < 0 || r.match[open] < 0 {
+		return false
+	}
+	return r.stmtStart(r.prev(open)) && r.punct(r.next(int(r.match[open]))) == ";"
 }
 
 // stmtStart reports whether a statement may begin right after token pi.
