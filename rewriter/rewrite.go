@@ -1,13 +1,3 @@
-// Package rewriter finds printf-style log calls in C and rewrites each
-// one it fully understands into a binary record of its arguments, keeping
-// the original call for when binary logging is off.
-//
-// Two inputs: RewritePreprocessed takes gcc -E output (what logpack cc
-// compiles: macros are expanded, line markers give the original
-// positions); RewriteSource takes raw source (logpack rewrite) and
-// understands the preset's macros itself. Both return the rewritten C,
-// the site descriptors to record in the format database, and one Diag per
-// log call left as text.
 package rewriter
 
 import (
