@@ -92,8 +92,9 @@ type rewriter struct {
 	toks  []Token
 	funcs map[string]*LogFunc
 
-	res   Result
-	edits []edit
+	res     Result
+	diagOff []int // source offset of each diagnostic, to sort them
+	edits   []edit
 	// per token: a ')' that closes an if/for/while/switch condition, a
 	// ':' that ends a label
 	ctrlClose  []bool
@@ -136,6 +137,7 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 	var sc Scanner
 	sc.Init(src, filename, func(file string, line int, msg string) {
 		r.res.Diags = append(r.res.Diags, Diag{File: file, Line: line, Reason: "C syntax: " + msg})
+		r.diagOff = append(r.diagOff, sc.off)
 	})
 	r.toks = make([]Token, 0, len(src)/6+16)
 	for {
@@ -156,13 +158,17 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 		return nil, err
 	}
 	r.res.Output = out
-	sort.SliceStable(r.res.Diags, func(i, j int) bool {
-		a, b := r.res.Diags[i], r.res.Diags[j]
-		if a.File != b.File {
-			return false
-		}
-		return a.Line < b.Line
-	})
+	// source order: lexical errors were found before the calls
+	idx := make([]int, len(r.res.Diags))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(i, j int) bool { return r.diagOff[idx[i]] < r.diagOff[idx[j]] })
+	diags := make([]Diag, len(idx))
+	for i, k := range idx {
+		diags[i] = r.res.Diags[k]
+	}
+	r.res.Diags = diags
 	return &r.res, nil
 }
 
@@ -196,6 +202,7 @@ func (r *rewriter) next(i int) int {
 
 func (r *rewriter) diag(t Token, format string, a ...any) {
 	r.res.Diags = append(r.res.Diags, Diag{File: t.File, Line: t.Line, Reason: fmt.Sprintf(format, a...)})
+	r.diagOff = append(r.diagOff, t.Off)
 }
 
 // declarator names that are not the function being defined
@@ -429,7 +436,9 @@ func (r *rewriter) defineDirective(t Token, name string) {
 		x := toks[k]
 		if x.Kind == Ident && k+1 < len(toks) && txt(toks[k+1]) == "(" {
 			if _, ok := r.funcs[txt(x)]; ok && txt(x) != mname {
-				r.diag(x, "call to %s in the body of macro %s: rewritten only in preprocessed input (logpack cc)", txt(x), mname)
+				at := x
+				at.Off += t.Off // for ordering: x is relative to the directive
+				r.diag(at, "call to %s in the body of macro %s: rewritten only in preprocessed input (logpack cc)", txt(x), mname)
 			}
 		}
 	}
