@@ -43,7 +43,7 @@ func (d *Decoder) Records() iter.Seq2[*Record, error] {
 			}
 		}
 		for len(h) > 0 {
-			w := h[0]
+			w := h[0].w
 			if !yield(&w.rec, nil) {
 				return
 			}
@@ -53,6 +53,7 @@ func (d *Decoder) Records() iter.Seq2[*Record, error] {
 				return
 			}
 			if ok {
+				h[0].ts = w.rec.raw
 				h.down(0)
 			} else {
 				h.pop()
@@ -193,18 +194,22 @@ func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int, ts u
 }
 
 // mergeHeap is a binary min-heap of writers by (next timestamp, order).
-type mergeHeap []*writer
+// The keys live in the heap's array, so comparisons do not chase pointers.
+type mergeHeap []heapEntry
+
+type heapEntry struct {
+	ts    uint64
+	order int
+	w     *writer
+}
 
 func (h mergeHeap) less(i, j int) bool {
-	a, b := h[i], h[j]
-	if a.rec.raw != b.rec.raw {
-		return a.rec.raw < b.rec.raw
-	}
-	return a.order < b.order
+	a, b := &h[i], &h[j]
+	return a.ts < b.ts || a.ts == b.ts && a.order < b.order
 }
 
 func (h *mergeHeap) push(w *writer) {
-	*h = append(*h, w)
+	*h = append(*h, heapEntry{w.rec.raw, w.order, w})
 	s := *h
 	for i := len(s) - 1; i > 0; {
 		p := (i - 1) / 2
