@@ -48,7 +48,7 @@ func TestKilledMidRecord(t *testing.T) {
 			t.Fatal(err)
 		}
 		bufio.NewReader(stdout).ReadString('\n')
-		time.Sleep(time.Duration(round*10) * time.Millisecond)
+		time.Sleep(time.Duration(round*2) * time.Millisecond)
 		cmd.Process.Kill()
 		cmd.Wait()
 		l := mustScan(t, log)

@@ -1,6 +1,7 @@
 /* crash: SIGKILL in the middle of logging.
  *   crash self N     log N records, then SIGKILL itself
- *   crash threads    4 threads log without end; the test kills the process */
+ *   crash threads    4 threads log 50000 records each, then wait; the test
+ *                    kills the process while they log */
 #include "testlog.h"
 #include <pthread.h>
 #include <signal.h>
@@ -14,8 +15,10 @@ static void *loop(void *arg)
 	int w = (int)(long)arg, pid = getpid(), tid = gettid();
 	LOG_SEQ(w, 0, pid, tid);
 	__atomic_fetch_add(&started, 1, __ATOMIC_RELEASE);
-	for (int i = 1;; i++)
+	for (int i = 1; i < 50000; i++)
 		LOG_SEQ(w, i, pid, tid);
+	for (;;)
+		pause();
 	return NULL;
 }
 
@@ -29,15 +32,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	pthread_t th;
-	for (long w = 1; w < 4; w++)
+	for (long w = 0; w < 4; w++)
 		pthread_create(&th, NULL, loop, (void *)w);
-	LOG_SEQ(0, 0, getpid(), gettid());
-	while (__atomic_load_n(&started, __ATOMIC_ACQUIRE) < 3)
+	while (__atomic_load_n(&started, __ATOMIC_ACQUIRE) < 4)
 		;
 	printf("running\n");
 	fflush(stdout);
-	int pid = getpid(), tid = gettid();
-	for (int i = 1;; i++)
-		LOG_SEQ(0, i, pid, tid);
-	return 0;
+	for (;;)
+		pause();
 }
