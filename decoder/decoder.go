@@ -15,9 +15,18 @@
 //	}
 //	out.Flush()
 //
-// Damage never stops decoding: a bad chunk header, a record cut off by a
-// crash, an unknown site index or impossible arguments are reported as
-// Skips (see Decoder.Skipped), everything else decodes. Memory use is
+// Records are typed (site, time, pid, tid, level, raw arguments); Writer
+// renders them as plain text, in CRIU's log layout or as JSON lines, with
+// fmtdb's printf model. Filter selects by level, process and call site,
+// Redactor replaces strings and IP addresses by pseudonyms, Stats sums a
+// log up per call site, and Follow decodes a log that is still being
+// written.
+//
+// A log describes its own call sites; Options.DB additionally checks them
+// against the format database of a build (MismatchError). Damage never
+// stops decoding: a bad chunk header, a record cut off by a crash, an
+// unknown site index or impossible arguments are reported as Skips (see
+// Decoder.Skipped and SkipSummary), everything else decodes. Memory use is
 // bounded by the number of writers and descriptors, not by the log's size:
 // records are read through small windows and handed out one at a time.
 package decoder
