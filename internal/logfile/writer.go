@@ -171,6 +171,17 @@ func (t *Writer) NewIndex() uint32 {
 // Log records one call of site s at ts. level is used only by sites whose
 // level is decided at run time.
 func (t *Thread) Log(s *fmtdb.Site, ts uint64, level uint8, args ...fmtdb.Value) {
+	// The C call site converts each argument to its class's C type.
+	for i := range args {
+		if i < len(s.Args) {
+			switch s.Args[i].Class {
+			case fmtdb.ClassI32, fmtdb.ClassErrno:
+				args[i].Bits = uint64(int64(int32(args[i].Bits)))
+			case fmtdb.ClassU32:
+				args[i].Bits = uint64(uint32(args[i].Bits))
+			}
+		}
+	}
 	t.LogIndex(t.Index(s), s.Level == fmtdb.LevelRuntime, ts, level, args...)
 }
 
