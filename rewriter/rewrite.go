@@ -481,6 +481,15 @@ func (r *rewriter) candidate(i int, f *LogFunc) {
 		return
 	}
 	stmt := r.stmtStart(pi)
+	if !stmt && pp == ")" && r.mode == modeSource {
+		// "list_for_each(pos, head) pr_info(...);": in raw source only a
+		// loop-like macro can put a statement right after "NAME(...)"
+		if o := int(r.match[pi]); o >= 0 {
+			if m := r.prev(o); m >= 0 && r.toks[m].Kind == Ident && !exprKeyword(r.text(r.toks[m])) && r.stmtStart(r.prev(m)) {
+				stmt = true
+			}
+		}
+	}
 	if !stmt && pp == ")" {
 		// "(void)call(...);" discards the value like a plain statement
 		v := r.prev(pi)
