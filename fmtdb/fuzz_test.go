@@ -47,44 +47,117 @@ var (
 	fuzzFlags   = "-+ #0'I"
 )
 
-// genFormat builds a valid sequential format from fuzz input.
+// genFormat builds a valid format from fuzz input: sequential, or
+// positional with the arguments in an order the input chooses (which
+// sends glibc down its positional code path).
 func genFormat(s *byteSource) string {
+	positional := s.n(4) == 0
 	var b strings.Builder
+	uses := 0 // argument references so far; positional ones are marked "\x00" + index
 	n := s.n(6) + 1
 	for i := 0; i < n; i++ {
 		switch s.n(4) {
 		case 0:
 			b.WriteString([]string{"", "x", " | ", "\n", "%%", "é"}[s.n(6)])
 		}
+		conv := fuzzConvs[s.n(len(fuzzConvs))]
+		length := fuzzLengths[s.n(len(fuzzLengths))]
 		b.WriteByte('%')
+		var mods strings.Builder
 		for f := s.byte(); f != 0; f >>= 1 {
 			if f&1 != 0 {
-				b.WriteByte(fuzzFlags[s.n(len(fuzzFlags))])
+				mods.WriteByte(fuzzFlags[s.n(len(fuzzFlags))])
 			}
 			if s.n(2) == 0 {
 				break
 			}
 		}
+		// C order of arguments: width, precision, value
+		flags := mods.String()
+		var width, prec string
+		starW, starP := false, false
 		switch s.n(4) {
 		case 1:
-			b.WriteString(itoa(s.n(40)))
+			width = itoa(s.n(40))
 		case 2:
-			b.WriteByte('*')
+			starW = true
 		case 3:
-			b.WriteString(itoa(s.n(256) + s.n(2)*s.n(256)))
+			width = itoa(s.n(256) + s.n(2)*s.n(256))
 		}
 		switch s.n(5) {
 		case 1:
-			b.WriteByte('.')
+			prec = "."
 		case 2:
-			b.WriteString("." + itoa(s.n(30)))
+			prec = "." + itoa(s.n(30))
 		case 3:
-			b.WriteString(".*")
+			starP = true
 		}
-		b.WriteString(fuzzLengths[s.n(len(fuzzLengths))])
-		b.WriteByte(fuzzConvs[s.n(len(fuzzConvs))])
+		takesValue := strings.IndexByte("%my", conv) < 0
+		// text order is value position, flags, width, precision
+		var wb, pb strings.Builder
+		w0, p0 := uses, uses
+		if starW {
+			w0 = uses
+			uses++
+		}
+		if starP {
+			p0 = uses
+			uses++
+		}
+		if takesValue {
+			if positional {
+				b.WriteString("\x00")
+				b.WriteByte(byte(uses))
+			}
+			uses++
+		}
+		b.WriteString(flags)
+		if starW {
+			wb.WriteByte('*')
+			if positional {
+				wb.WriteString("\x00")
+				wb.WriteByte(byte(w0))
+			}
+		} else {
+			wb.WriteString(width)
+		}
+		if starP {
+			pb.WriteString(".*")
+			if positional {
+				pb.WriteString("\x00")
+				pb.WriteByte(byte(p0))
+			}
+		} else {
+			pb.WriteString(prec)
+		}
+		b.WriteString(wb.String())
+		b.WriteString(pb.String())
+		b.WriteString(length)
+		b.WriteByte(conv)
 	}
-	return b.String()
+	out := b.String()
+	if !positional {
+		return out
+	}
+	perm := make([]int, uses)
+	for i := range perm {
+		perm[i] = i
+	}
+	for i := uses - 1; i > 0; i-- {
+		j := s.n(i + 1)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	var r strings.Builder
+	for i := 0; i < len(out); i++ {
+		if out[i] == 0 {
+			r.WriteString(itoa(perm[out[i+1]] + 1))
+			r.WriteByte('$')
+			i++
+			continue
+		}
+		r.WriteByte(out[i])
+	}
+	return r.String()
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
