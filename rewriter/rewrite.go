@@ -102,16 +102,18 @@ type rewriter struct {
 	match      []int32 // bracket partners (index)
 	nextDir    []int32 // next non-marker directive at or after each token
 
-	stack    []opener
-	fileQ    int
-	curFunc  string
-	declName string
-	noEdit   int // byte offset up to which a rewritten call's arguments run
-	conds    []condState
-	dead     int // enclosing conditional branches that are never compiled
-	macros   map[string]fileMacro
-	nsites   int
-	defs     strings.Builder
+	stack      []opener
+	fileQ      int
+	curFunc    string
+	declName   string
+	noEdit     int // byte offset up to which a rewritten call's arguments run
+	conds      []condState
+	dead       int // enclosing conditional branches that are never compiled
+	deadFrom   int
+	deadRanges [][2]int // byte ranges of never compiled code
+	macros     map[string]fileMacro
+	nsites     int
+	defs       strings.Builder
 }
 
 // fileMacro is an object-like macro defined in the file being rewritten.
@@ -158,10 +160,16 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 		return nil, err
 	}
 	r.res.Output = out
-	// source order: lexical errors were found before the calls
-	idx := make([]int, len(r.res.Diags))
-	for i := range idx {
-		idx[i] = i
+	if r.dead > 0 {
+		r.setDead(-r.dead, len(src))
+	}
+	// source order: lexical errors were found before the calls; those in
+	// code under #if 0 do not matter (an apostrophe in a disabled note)
+	var idx []int
+	for i := range r.res.Diags {
+		if !r.inDead(r.diagOff[i]) {
+			idx = append(idx, i)
+		}
 	}
 	sort.SliceStable(idx, func(i, j int) bool { return r.diagOff[idx[i]] < r.diagOff[idx[j]] })
 	diags := make([]Diag, len(idx))
@@ -170,6 +178,15 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 	}
 	r.res.Diags = diags
 	return &r.res, nil
+}
+
+func (r *rewriter) inDead(off int) bool {
+	for _, d := range r.deadRanges {
+		if off >= d[0] && off < d[1] {
+			return true
+		}
+	}
+	return false
 }
 
 func (r *rewriter) text(t Token) string { return string(r.src[t.Off:t.End]) }
@@ -316,7 +333,7 @@ func (r *rewriter) directive(i int) {
 			switch constCond(d) {
 			case "0":
 				c.dead = true
-				r.dead++
+				r.setDead(+1, t.End)
 			case "1":
 				c.liveFirst = true
 			}
@@ -328,11 +345,11 @@ func (r *rewriter) directive(i int) {
 			switch {
 			case c.dead:
 				c.dead = false
-				r.dead--
+				r.setDead(-1, t.Off)
 			case c.liveFirst:
 				c.liveFirst = false
 				c.dead = true
-				r.dead++
+				r.setDead(+1, t.End)
 			}
 			if c.skip {
 				break
@@ -347,7 +364,7 @@ func (r *rewriter) directive(i int) {
 			c := r.conds[n-1]
 			r.conds = r.conds[:n-1]
 			if c.dead {
-				r.dead--
+				r.setDead(-1, t.Off)
 			}
 			if c.taken {
 				r.stack, r.curFunc = c.after, c.afterFn
@@ -357,6 +374,18 @@ func (r *rewriter) directive(i int) {
 		if r.dead == 0 {
 			r.defineDirective(t, name)
 		}
+	}
+}
+
+// setDead counts entering (+1) or leaving (-1) a branch that is never
+// compiled, and records the byte ranges of dead code.
+func (r *rewriter) setDead(d, off int) {
+	if r.dead == 0 && d > 0 {
+		r.deadFrom = off
+	}
+	r.dead += d
+	if r.dead == 0 && d < 0 {
+		r.deadRanges = append(r.deadRanges, [2]int{r.deadFrom, off})
 	}
 }
 
