@@ -2,6 +2,7 @@ package corpus
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -297,6 +298,24 @@ func TestCorpusBuildsAndDecodes(t *testing.T) {
 	decoded := decode(t, lp, tmp, "--format", "plain", lpk)
 	if decoded+textOn != plainLog {
 		t.Errorf("decoded log + remaining text differs from the text log:\n%s", firstDiff(decoded+textOn, plainLog))
+	}
+	// Every site of the program ran (its ID appears in the log).
+	ran := map[string]bool{}
+	for _, line := range strings.Split(decode(t, lp, tmp, "--format", "json", lpk), "\n") {
+		var rec struct {
+			Site string `json:"site"`
+		}
+		if line != "" && json.Unmarshal([]byte(line), &rec) == nil {
+			ran[rec.Site] = true
+		}
+	}
+	missing := 0
+	for _, e := range linked {
+		if !ran[fmtdb.FormatID(e.ID)] {
+			if missing++; missing <= 3 {
+				t.Errorf("site %s:%d never ran", e.File, e.Line)
+			}
+		}
 	}
 	// CRIU's layout with timestamps: the same lines, timestamps aside.
 	runIn(t, tmp, nil, plainProg, Args(filepath.Join(tmp, "plain-ts.log"), true)...)
