@@ -14,8 +14,11 @@
  * Build: gcc -O2 -I runtime/c runtime/bench/emitbench.c runtime/c/logpack.c
  * Usage: emitbench [-n CALLS] [-t TEXT_CALLS] [-r REPS] [-d DIR]
  *                  [-p thread|inline] [MODE...]
- * Output: one line per mode, "MODE ns/call=MEDIAN min=MIN bytes/record=Y
- * reps=a,b,c" (the minimum is the better estimate on a busy machine).
+ * Output: one line per mode, "MODE ns/call=MEDIAN min=MIN cpu=C proccpu=P
+ * bytes/record=Y reps=a,b,c": wall-clock median and minimum over the
+ * repetitions, the median CPU time of the calling thread (what a call costs
+ * when not preempted: the better figure on a busy machine) and of the whole
+ * process (any prefault thread included), all in ns per call.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -34,11 +37,24 @@
 #include "logpack.h"
 #include "bench_site.h"
 
-static double now_ns(void)
+static double clock_of(clockid_t id)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* Wall time, and the CPU time of this thread and of the whole process (a
+ * prefault thread included): on a shared machine the thread's CPU time is
+ * what a call costs when the logging thread is not preempted. */
+struct stamp {
+	double wall, thread, proc;
+};
+
+static struct stamp now(void)
+{
+	return (struct stamp){clock_of(CLOCK_MONOTONIC), clock_of(CLOCK_THREAD_CPUTIME_ID),
+			      clock_of(CLOCK_PROCESS_CPUTIME_ID)};
 }
 
 /* ---- CRIU-style text ---- */
@@ -148,6 +164,22 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double median(const double *v, int n)
+{
+	double s[64];
+	memcpy(s, v, sizeof s[0] * n);
+	qsort(s, n, sizeof s[0], cmp);
+	return s[n / 2];
+}
+
+static double minimum(const double *v, int n)
+{
+	double m = v[0];
+	for (int i = 1; i < n; i++)
+		m = v[i] < m ? v[i] : m;
+	return m;
+}
+
 int main(int argc, char **argv)
 {
 	long n = 10000000, tn = 200000;
@@ -174,11 +206,11 @@ int main(int argc, char **argv)
 
 	for (int m = 0; m < nmodes; m++) {
 		const char *mode = modes[m];
-		double t[64];
+		double t[64], tc[64], pc[64];
 		double bytes = 0;
 		long calls = strcmp(mode, "text") == 0 ? tn : n;
 		for (int r = 0; r < reps; r++) {
-			double t0, t1;
+			struct stamp t0, t1;
 			if (strcmp(mode, "logpack") == 0) {
 				snprintf(path, sizeof path, "%s/emitbench.%d.lpk", dir, (int)getpid());
 				unlink(path);
@@ -188,9 +220,9 @@ int main(int argc, char **argv)
 				}
 				/* The first call describes the site: not what is measured. */
 				run_logpack(1);
-				t0 = now_ns();
+				t0 = now();
 				run_logpack(calls);
-				t1 = now_ns();
+				t1 = now();
 				struct stat st;
 				int fd = open(path, O_RDONLY);
 				uint64_t tail = 0;
@@ -213,9 +245,9 @@ int main(int argc, char **argv)
 				}
 				gettimeofday(&text_start, NULL);
 				text_bytes = 0;
-				t0 = now_ns();
+				t0 = now();
 				run_text(calls);
-				t1 = now_ns();
+				t1 = now();
 				bytes = (double)text_bytes / calls;
 				close(text_fd);
 				unlink(path);
@@ -229,20 +261,20 @@ int main(int argc, char **argv)
 				}
 				floor_pos = floor_buf;
 				floor_bytes = 0;
-				t0 = now_ns();
+				t0 = now();
 				run_floor(calls);
-				t1 = now_ns();
+				t1 = now();
 				bytes = (double)floor_bytes / calls;
 			} else {
 				fprintf(stderr, "unknown mode %s\n", mode);
 				return 2;
 			}
-			t[r] = (t1 - t0) / calls;
+			t[r] = (t1.wall - t0.wall) / calls;
+			tc[r] = (t1.thread - t0.thread) / calls;
+			pc[r] = (t1.proc - t0.proc) / calls;
 		}
-		double sorted[64];
-		memcpy(sorted, t, sizeof t[0] * reps);
-		qsort(sorted, reps, sizeof sorted[0], cmp);
-		printf("%s ns/call=%.2f min=%.2f bytes/record=%.2f reps=", mode, sorted[reps / 2], sorted[0], bytes);
+		printf("%s ns/call=%.2f min=%.2f cpu=%.2f proccpu=%.2f bytes/record=%.2f reps=", mode,
+		       median(t, reps), minimum(t, reps), median(tc, reps), median(pc, reps), bytes);
 		for (int r = 0; r < reps; r++)
 			printf("%s%.2f", r ? "," : "", t[r]);
 		printf("\n");
