@@ -52,7 +52,7 @@ bench/out/logbench: $(BENCH_SRCS) $(BIN)
 	$(CC) $(BENCH_CFLAGS) -c -o bench/out/text.o bench/text.c
 	$(CC) $(BENCH_CFLAGS) -c -o bench/out/floor.o bench/floor.c
 	$(BIN) cc --log-func 'lp_log(level, fmt, ...)' -- $(CC) $(BENCH_CFLAGS) -c -o bench/out/lp.o bench/lp.c
-	$(BIN) cc -- $(CC) -o $@ bench/out/logbench.o bench/out/text.o bench/out/floor.o bench/out/lp.o
+	$(BIN) cc --log-func 'lp_log(level, fmt, ...)' -- $(CC) -o $@ bench/out/logbench.o bench/out/text.o bench/out/floor.o bench/out/lp.o
 
 BENCH_CALLS ?= 20000
 BENCH_REPS  ?= 15

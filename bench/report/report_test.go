@@ -18,6 +18,9 @@ sample	a	logpack	0	20
 sample	a	logpack	1	18
 sample	a	logpack	2	40
 sample	b	criu-text	0	1500
+cpu	a	logpack	0	15
+cpu	a	logpack	1	17
+cpu	a	logpack	2	16
 sample	b	ram-floor	0	9.5
 ref	rdtsc	0	25.5
 ref	rdtsc	1	23.25
@@ -66,7 +69,7 @@ func TestMarkdownRatios(t *testing.T) {
 		t.Fatal(err)
 	}
 	md := Markdown(r, "test machine", "2026-01-01")
-	for _, want := range []string{"| 2100 | — | 66.5 |", "| 20.0 | 105.0× | 17.2 |", "test machine",
+	for _, want := range []string{"| 2100 | — | — | 66.5 |", "| 20.0 | 105.0× | 16.0 | 17.2 |", "test machine",
 		"`rdtsc` 24.4", "`write(2)` of 64 bytes to a file 1100"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("table lacks %q:\n%s", want, md)
