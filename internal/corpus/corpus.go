@@ -542,7 +542,7 @@ func (g *gen) genMain(stems []string) {
 	for i, s := range stems {
 		fmt.Fprintf(&b, "\tret |= run_%s(%d);\n\tret |= run_%s(-%d);\n", cIdent(s), 2*i+1, cIdent(s), 2*i+3)
 	}
-	b.WriteString(mainBody2)
+	b.WriteString(strings.Replace(mainBody2, "CHILD_RUN", fmt.Sprintf("ret = run_%s(%d)", cIdent(stems[0]), 1001), 1))
 	g.c.Sites += mainSites
 	g.c.TextSites += mainTextSites
 	g.put("criu/main.c", b.String())

@@ -72,10 +72,12 @@ const logC = `#include <errno.h>
 static int log_fd = STDERR_FILENO;
 static unsigned int current_loglevel = DEFAULT_LOGLEVEL;
 static int log_ts = 1;
+static int log_pid_prefix;
 static struct timespec log_start;
 
 int log_init(const char *path, unsigned int level, int ts);
 int log_get_fd(void);
+void log_set_child(void);
 
 int log_init(const char *path, unsigned int level, int ts)
 {
@@ -95,6 +97,12 @@ int log_init(const char *path, unsigned int level, int ts)
 int log_get_fd(void)
 {
 	return log_fd;
+}
+
+/* A forked task prefixes its lines with its pid, as CRIU's restored tasks do. */
+void log_set_child(void)
+{
+	log_pid_prefix = 1;
 }
 
 /* "(SS.uuuuuu) ": time since logging started, as CRIU prints it. */
@@ -125,8 +133,11 @@ void print_on_level(unsigned int loglevel, const char *format, ...)
 		if (loglevel > current_loglevel)
 			return;
 		fd = log_fd;
-		if (log_ts && current_loglevel >= LOG_INFO)
+		if (log_ts && current_loglevel >= LOG_INFO) {
 			off = print_ts(buffer, sizeof(buffer));
+			if (log_pid_prefix)
+				off += snprintf(buffer + off, sizeof(buffer) - off, "%6d: ", (int)getpid());
+		}
 	}
 	va_start(params, format);
 	n = vsnprintf(buffer + off, sizeof(buffer) - off, format, params);
@@ -238,6 +249,8 @@ const mainHead = `/* main.c: runs every call site of the corpus with determinist
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "util.h"
@@ -249,6 +262,7 @@ const mainHead = `/* main.c: runs every call site of the corpus with determinist
 
 int log_init(const char *path, unsigned int level, int ts);
 int log_get_fd(void);
+void log_set_child(void);
 const char *corpus_version(void);
 void pie_setup(int fd);
 void pie_run(int a);
@@ -260,7 +274,8 @@ int main(int argc, char **argv)
 {
 	const char *log_file = NULL;
 	unsigned int level = DEFAULT_LOGLEVEL;
-	int ts = 1, i, ret = 0;
+	int ts = 1, i, ret = 0, status;
+	pid_t pid;
 
 	for (i = 1; i < argc; i++) {
 		if (!strncmp(argv[i], "-v", 2))
@@ -285,6 +300,18 @@ int main(int argc, char **argv)
 `
 
 const mainBody2 = `
+	/* A forked task logs into the same log, with its pid. */
+	pid = fork();
+	if (pid == 0) {
+		log_set_child();
+		CHILD_RUN;
+		exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		fprintf(stderr, "child %d failed\n", (int)pid);
+		return 1;
+	}
+
 	/* The no-glibc code writes raw lines into the same log, last. */
 	pie_setup(log_get_fd());
 	pie_run(7);
