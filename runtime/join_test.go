@@ -92,3 +92,30 @@ func TestEarlyBuffer(t *testing.T) {
 		}
 	}
 }
+
+// The C API: attach a descriptor, flush, close (calls print again),
+// reopen to append, reopen to start anew, fail cleanly on a bad path.
+func TestAPI(t *testing.T) {
+	prog := buildProg(t, "api")
+	log := filepath.Join(t.TempDir(), "log")
+	if out := run(t, prog, "", log); out != "zero\nok 0\n" {
+		t.Fatalf("output %q", out)
+	}
+	l := mustScan(t, log)
+	checkWriters(t, l, 1, 6) // both parts, in order
+	if n, _ := l.count(3); n != 2 {
+		t.Errorf("%d process records, want one per open", n)
+	}
+	if l.Hdr.Flags&1 != 1 {
+		t.Errorf("flags %#x after logpack_close", l.Hdr.Flags)
+	}
+
+	if out := run(t, prog, "", log, "fresh"); out != "zero\nok 0\n" {
+		t.Fatalf("output %q", out)
+	}
+	l = mustScan(t, log)
+	strs := l.logRecords("str %s\n")
+	if len(l.logRecords("seq %d %d %d %d\n")) != 0 || len(strs) != 1 || strs[0].Args[0] != "fresh" {
+		t.Errorf("a log opened without LOGPACK_APPEND kept old records or lost the new one: %d records", len(l.Records))
+	}
+}
