@@ -15,7 +15,8 @@ import (
 // How long Follow waits for something that may still be in flight: a
 // chunk header being written after its space was claimed, a descriptor
 // that another thread has not stored yet.
-const (
+// (Variables for tests.)
+var (
 	followHeaderGrace = 2 * time.Second
 	followSiteGrace   = 5 * time.Second
 )

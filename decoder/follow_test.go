@@ -79,3 +79,43 @@ func TestFollow(t *testing.T) {
 	}
 	_ = strings.Contains
 }
+
+// Damage in a live log is reported once it cannot be a chunk still being
+// written, and the chunks after it decode; a record whose descriptor never
+// comes is reported as an unknown site.
+func TestFollowDamage(t *testing.T) {
+	defer func(h, s time.Duration) { followHeaderGrace, followSiteGrace = h, s }(followHeaderGrace, followSiteGrace)
+	followHeaderGrace, followSiteGrace = 0, 0
+	w := newLog(10)
+	a := w.Thread(10, 10)
+	a.Log(siteHello, 2000, 0, fmtdb.Int(1))
+	b := w.Thread(10, 11)
+	b.Log(siteHello, 2100, 0, fmtdb.Int(2))
+	c := w.Thread(10, 12)
+	c.Log(siteHello, 2200, 0, fmtdb.Int(3))
+	c.LogIndex(w.NewIndex(), false, 2250, 0)
+	log := w.Bytes(0)
+	copy(log[2*4096:], "garbage!") // b's chunk header
+	path := filepath.Join(t.TempDir(), "live.lpk")
+	if err := os.WriteFile(path, log, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	var skips []Skip
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var rw *Writer
+	err := Follow(ctx, path, &Options{OnSkip: func(s Skip) { skips = append(skips, s) }}, 10*time.Millisecond,
+		func(h *Header) { rw = NewWriter(&out, FormatPlain, nil) },
+		func(r *Record) error { _, err := rw.Write(r); return err },
+		func() error { return rw.Flush() })
+	if err != context.DeadlineExceeded {
+		t.Errorf("Follow: %v", err)
+	}
+	if out.String() != "hello 1\nhello 3\n" {
+		t.Errorf("output %q", out.String())
+	}
+	if len(skips) != 2 || skips[0].Kind != SkipBadChunk || skips[0].Offset != 2*4096 || skips[1].Kind != SkipUnknownSite {
+		t.Errorf("skips %v", skips)
+	}
+}
