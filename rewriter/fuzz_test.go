@@ -48,6 +48,7 @@ func FuzzRewrite(f *testing.F) {
 				}
 			}
 			checkLines(t, m, src, res.Output)
+			checkSitesUsed(t, res)
 		}
 	})
 }
@@ -70,5 +71,22 @@ func TestHostileInputsStayLinear(t *testing.T) {
 				t.Errorf("%s: %v", name, err)
 			}
 		}
+	}
+}
+
+// Every site in the result has exactly one definition and one use in the
+// output: no site is recorded for a call that was left as text.
+func checkSitesUsed(t *testing.T, res *Result) {
+	t.Helper()
+	for i := range res.Sites {
+		v := []byte(SiteVar(i))
+		def := bytes.Count(res.Output, append(append([]byte("struct logpack_site "), v...), ' '))
+		use := bytes.Count(res.Output, append(append([]byte("&"), v...), ','))
+		if def != 1 || use != 1 {
+			t.Fatalf("%s: %d definitions, %d uses", v, def, use)
+		}
+	}
+	if bytes.Contains(res.Output, []byte("&"+SiteVar(len(res.Sites))+",")) {
+		t.Fatalf("the output uses %s, which is not among the sites", SiteVar(len(res.Sites)))
 	}
 }

@@ -177,6 +177,7 @@ func TestGolden(t *testing.T) {
 			}
 			// rewriting keeps every line where it was
 			checkLines(t, c.mode, section(c.ar, "in.c"), res.Output)
+			checkSitesUsed(t, res)
 		})
 	}
 }

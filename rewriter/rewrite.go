@@ -925,6 +925,10 @@ func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool 
 	if levelArg >= 0 {
 		lvl, constLevel = r.level(args[levelArg])
 	}
+	if !constLevel && f.Once {
+		r.diag(name, "a run-time level in a once-macro")
+		return false
+	}
 	if constLevel {
 		if r.isTextLevel(lvl) {
 			return false // stays text by configuration (CRIU's user messages)
@@ -1102,10 +1106,6 @@ func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool 
 		// a do/while statement, since a once-macro is one too
 		guard := "logpack_once_" + strconv.Itoa(r.nsites-1)
 		emit := "logpack_emit(&" + vname + ", " + argv + ")"
-		if !constLevel {
-			r.diag(name, "a run-time level in a once-macro")
-			return false
-		}
 		r.edits = append(r.edits,
 			edit{name.Off, name.Off, "do { if (logpack_recording) { static int " + guard + "; if (!" + guard + ") { " +
 				guard + " = 1; " + pass.String() + emit + "; } } else "},
