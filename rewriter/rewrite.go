@@ -538,7 +538,7 @@ func (r *rewriter) candidate(i int, f *LogFunc) {
 		r.diag(name, "the call is inside the arguments of another log call")
 		return
 	}
-	if r.site(i, f, args, closeIdx, after) {
+	if r.site(i, f, args, closeIdx) {
 		r.noEdit = r.toks[closeIdx].End
 	}
 }
@@ -872,7 +872,7 @@ func (r *rewriter) isTextLevel(l int) bool {
 
 // site decides whether the call at i is encodable and, if so, records its
 // site and the edits. It reports whether the call was rewritten.
-func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx, semi int) bool {
+func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx int) bool {
 	name := r.toks[i]
 	nvar := -1
 	if f.hasParam(ParamVarargs) >= 0 {
