@@ -362,12 +362,12 @@ static void lp_populate(uint64_t from, uint64_t to)
 
 static void *lp_populator(void *arg)
 {
-	(void)arg;
+	uint32_t gen = (uint32_t)(uintptr_t)arg;
 	for (;;) {
 		uint32_t seq = __atomic_load_n(&lp.pop_seq, __ATOMIC_ACQUIRE);
-		struct lp_header *h = lp.hdr;
-		if (!logpack_recording || !h)
-			break;
+		struct lp_header *h = __atomic_load_n(&lp.hdr, __ATOMIC_ACQUIRE);
+		if (!h || __atomic_load_n(&lp.gen, __ATOMIC_ACQUIRE) != gen)
+			return NULL; /* the log was closed or replaced: its successor has its own */
 		uint64_t tail = __atomic_load_n(&h->tail, __ATOMIC_RELAXED);
 		uint64_t want = tail + LP_AHEAD;
 		uint64_t cap = __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE);
@@ -387,8 +387,6 @@ static void *lp_populator(void *arg)
 		}
 		lp_futex(&lp.pop_seq, FUTEX_WAIT_PRIVATE, seq);
 	}
-	__atomic_store_n(&lp.pop_started, 0, __ATOMIC_RELEASE);
-	return NULL;
 }
 
 static void lp_start_populator(void)
@@ -404,7 +402,7 @@ static void lp_start_populator(void)
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&a, 64 << 10);
-	if (pthread_create(&th, &a, lp_populator, NULL) != 0)
+	if (pthread_create(&th, &a, lp_populator, (void *)(uintptr_t)lp.gen) != 0)
 		lp.prefault_inline = 1;
 	pthread_attr_destroy(&a);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -1066,6 +1064,14 @@ static int lp_start(int fd, int flags, const char *path, int from_env)
 			setenv("LOGPACK_SESSION", buf, 1);
 		}
 	} else {
+		if (h->capacity > (uint64_t)st.st_size) {
+			/* Someone shrank the file under the log: writing would
+			 * fault. Stay off rather than risk SIGBUS. */
+			munmap(m, map_len);
+			lp.map = NULL;
+			errno = EINVAL;
+			return -1;
+		}
 		lp.created = 0;
 		if (h->ts_kind != (uint32_t)lp.ts_tsc) {
 			/* Write in the log's own units. */
