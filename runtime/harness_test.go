@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/logpack/logpack/fmtdb"
 )
@@ -171,7 +173,7 @@ func buildProg(t testing.TB, name string, extra ...string) string {
 // its combined output.
 func run(t testing.TB, prog, log string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(prog, args...)
+	cmd := command(prog, args...)
 	cmd.Env = withoutLogpackEnv()
 	if log != "" {
 		cmd.Env = append(cmd.Env, "LOGPACK_FILE="+log)
@@ -181,6 +183,18 @@ func run(t testing.TB, prog, log string, args ...string) string {
 		t.Fatalf("%s %s: %v\n%s", prog, strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// command is exec.Command with a deadline: a program that hangs (a
+// runtime waiting forever) fails its test instead of stalling the run.
+func command(prog string, args ...string) *exec.Cmd {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	cmd := exec.CommandContext(ctx, prog, args...)
+	cmd.Cancel = func() error {
+		cancel()
+		return cmd.Process.Kill()
+	}
+	return cmd
 }
 
 func withoutLogpackEnv() []string {

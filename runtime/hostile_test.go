@@ -18,7 +18,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	prog := buildProg(t, "crash")
 	log := filepath.Join(t.TempDir(), "log")
 	for _, n := range []int{1, 1000, 54321} {
-		cmd := exec.Command(prog, "self", strconv.Itoa(n))
+		cmd := command(prog, "self", strconv.Itoa(n))
 		cmd.Env = append(withoutLogpackEnv(), "LOGPACK_FILE="+log)
 		err := cmd.Run()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
@@ -41,7 +41,7 @@ func TestKilledMidRecord(t *testing.T) {
 	prog := buildProg(t, "crash")
 	log := filepath.Join(t.TempDir(), "log")
 	for round := 0; round < 3; round++ {
-		cmd := exec.Command(prog, "threads")
+		cmd := command(prog, "threads")
 		cmd.Env = append(withoutLogpackEnv(), "LOGPACK_FILE="+log)
 		stdout, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
@@ -69,7 +69,7 @@ func TestKilledMidRecord(t *testing.T) {
 func runHostile(t *testing.T, env []string, args ...string) (dropped uint64) {
 	t.Helper()
 	prog := buildProg(t, "hostile")
-	cmd := exec.Command(prog, args...)
+	cmd := command(prog, args...)
 	cmd.Env = append(withoutLogpackEnv(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -52,7 +52,7 @@ func TestForkCloneThreads(t *testing.T) {
 	for _, mode := range []string{"thread", "inline"} {
 		t.Run(mode, func(t *testing.T) {
 			log := filepath.Join(t.TempDir(), "log")
-			cmd := exec.Command(prog, "5000")
+			cmd := command(prog, "5000")
 			cmd.Env = append(withoutLogpackEnv(), "LOGPACK_FILE="+log, "LOGPACK_PREFAULT="+mode)
 			out, err := cmd.CombinedOutput()
 			if err != nil || string(out) != "ok 0\n" {
