@@ -282,6 +282,7 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 			args = append(args, "-x", "c")
 		}
 		args = append(args, src.Path)
+		w.verbosef("running %s", strings.Join(args, " "))
 		st := w.run(args, w.opts.Stdout, w.opts.Stderr)
 		if st == 0 && why != "" {
 			w.warnf("%s: %s; compiled it unchanged (its log calls stay text)", src.Path, why)
@@ -303,7 +304,7 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	// Preprocess with the same flags, keeping line markers so that
 	// diagnostics and __FILE__ name the source (see cpp.go for comments).
 	preprocess := func(out string, withDeps bool, extra ...string) (int, []byte) {
-		pp := w.command(base...)
+		pp := w.command(withoutOutputFormFlags(base)...)
 		if withDeps {
 			pp = append(pp, inv.depArgsFor(src.Path, obj)...)
 		}
@@ -386,6 +387,22 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	}
 	w.verbosef("%s: %d log calls rewritten", src.Path, len(sites))
 	return 0, len(sites)
+}
+
+// withoutOutputFormFlags drops the options that only shape -E output
+// (-P: no line markers; -dD/-dM/...: macro dumps). They do nothing to a
+// compile, but in the wrapper's preprocessing run they would lose the
+// source positions or put directives into the unit.
+func withoutOutputFormFlags(args []string) []string {
+	var out []string
+	for _, a := range args {
+		switch a {
+		case "-P", "-dD", "-dM", "-dN", "-dI", "-dU":
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // rewriteTimeout bounds one unit's rewrite: past it the wrapper compiles

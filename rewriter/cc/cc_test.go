@@ -648,3 +648,21 @@ func TestRewriteBugsAndSignals(t *testing.T) {
 		t.Errorf("compiler ran %d times, want 2 (no fallback after a signal)", n)
 	}
 }
+
+// Options that only shape -E output (-P drops line markers) must not
+// reach the wrapper's preprocessing: the sites keep their source lines.
+func TestPreprocessorOutputFlagsIgnored(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"log.h": logH, "main.c": mainC})
+	db := filepath.Join(dir, "db.jsonl")
+	r := wrap(t, Options{Rewriter: criuRewriter(t), DB: db}, "gcc", "-P", "-dD", "-c", "main.c", "-o", "main.o")
+	if r.status != 0 || r.stderr != "" {
+		t.Fatalf("%+v", r)
+	}
+	d, _, err := fmtdb.Load(db)
+	if err != nil || d.Len() != 3 || d.Entries[0].File != "main.c" || d.Entries[0].Line != 12 {
+		t.Errorf("sites: %+v %v", d, err)
+	}
+}
