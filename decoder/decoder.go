@@ -398,6 +398,7 @@ type descAt struct {
 func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint32]descAt) (int64, error) {
 	win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
 	ts := c.hdr.BaseTS
+	tsc := d.hdr.TSKind == logfile.TSTSC
 	d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: c.hdr.MonoNS})
 	for {
 		at := win.offset()
@@ -456,8 +457,12 @@ func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint
 			// reserved kinds: skipped by their length
 		default:
 			d.nrecords++
-			if delta, k := logfile.Uvarint(p); k > 0 {
-				ts += delta
+			// Only TSC logs need the running ts here, for the timestamps
+			// of their clock records' calibration pairs.
+			if tsc {
+				if delta, k := logfile.Uvarint(p); k > 0 {
+					ts += delta
+				}
 			}
 		}
 	}
