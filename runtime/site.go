@@ -70,22 +70,20 @@ func SiteDefinition(name string, s *fmtdb.Site) (string, error) {
 // back to exactly these bytes (octal escapes cannot run on into the next
 // character the way \x escapes can; '?' is escaped against trigraphs).
 func CString(p []byte) string {
-	var b strings.Builder
-	b.Grow(len(p) + 2)
-	b.WriteByte('"')
+	b := make([]byte, 0, len(p)+len(p)/4+2)
+	b = append(b, '"')
 	for _, c := range p {
 		switch {
 		case c == '"' || c == '\\':
-			b.WriteByte('\\')
-			b.WriteByte(c)
+			b = append(b, '\\', c)
 		case c == '?':
-			b.WriteString(`\?`)
+			b = append(b, '\\', '?')
 		case c >= 0x20 && c < 0x7f:
-			b.WriteByte(c)
+			b = append(b, c)
 		default:
-			fmt.Fprintf(&b, "\\%03o", c)
+			b = append(b, '\\', '0'+c>>6, '0'+c>>3&7, '0'+c&7)
 		}
 	}
-	b.WriteByte('"')
-	return b.String()
+	b = append(b, '"')
+	return string(b)
 }
