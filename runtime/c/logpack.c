@@ -602,6 +602,56 @@ static __attribute__((noinline)) unsigned char *lp_spill(struct lp_thread *t, un
 	return q + done;
 }
 
+/* A string argument that is not short, NULL, or read with a bound: cut
+ * to what one record holds, moving the record to a new chunk if need be. */
+static __attribute__((noinline)) unsigned char *
+lp_put_str(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp, unsigned char *p,
+	   unsigned k, const unsigned char **cp, const unsigned char *classes,
+	   const union logpack_arg *args, const char *s, uint32_t idx, int level)
+{
+	size_t len = 0;
+	if (k == LOGPACK_STRMAX) {
+		uint64_t b;
+		*cp = get_uv(*cp, &b);
+		long long bound = (long long)(b >> 1);
+		if (b & 1) {
+			/* The bound is another argument's value: find its slot. */
+			const unsigned char *cc = classes;
+			uint64_t cn;
+			cc = get_uv(cc, &cn);
+			size_t slot = 0;
+			for (uint64_t j = 0; j < (b >> 1) && j < cn; j++) {
+				unsigned kk = *cc++;
+				if (kk == LOGPACK_STRMAX) {
+					uint64_t skip;
+					cc = get_uv(cc, &skip);
+				}
+				slot += kk != LOGPACK_ERRNO;
+			}
+			bound = (int)args[slot].i;
+		}
+		if (s)
+			len = bound < 0 ? strlen(s) : strnlen(s, (size_t)bound);
+	} else if (s) {
+		len = strlen(s);
+	}
+	long room = LP_STR_BUDGET - (long)(p - *recp);
+	if ((long)len > room)
+		len = room > 0 ? (size_t)room : 0;
+	if ((size_t)(t->end - p) < len + 10 + LP_SLACK) {
+		p = lp_spill(t, recp, argstartp, p, len + 10 + LP_SLACK, idx, level);
+		if (!p)
+			return NULL;
+	}
+	if (!s) {
+		*p++ = 0;
+		return p;
+	}
+	p = put_uv(p, len + 1);
+	memcpy(p, s, len);
+	return p + len;
+}
+
 static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, uint32_t idx,
 							    struct logpack_site *site, int level,
 							    const union logpack_arg *args, int err)
@@ -642,72 +692,10 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 	const union logpack_arg *a = args;
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned k = *c++;
-		if (k == LOGPACK_STR && a->p && end - p >= 64 + LP_SLACK) {
-			/* Short strings: length and copy in one pass, no calls. */
-			const char *s = a->p;
-			unsigned char *q = p + 1;
-			size_t len = 0;
-			while (len < 62 && s[len]) {
-				q[len] = (unsigned char)s[len];
-				len++;
-			}
-			if (LP_LIKELY(!s[len])) {
-				*p = (unsigned char)(len + 1);
-				p = q + len;
-				a++;
-				continue;
-			}
-		}
-		if (LP_UNLIKELY(k == LOGPACK_STR || k == LOGPACK_STRMAX)) {
-			const char *s = a->p;
-			size_t len = 0;
-			if (k == LOGPACK_STRMAX) {
-				uint64_t b;
-				c = get_uv(c, &b);
-				long long bound = (long long)(b >> 1);
-				if (b & 1) {
-					/* The bound is another argument's value: find its slot. */
-					const unsigned char *cc = site->classes;
-					uint64_t cn;
-					cc = get_uv(cc, &cn);
-					size_t slot = 0;
-					for (uint64_t j = 0; j < (b >> 1) && j < cn; j++) {
-						unsigned kk = *cc++;
-						if (kk == LOGPACK_STRMAX) {
-							uint64_t skip;
-							cc = get_uv(cc, &skip);
-						}
-						slot += kk != LOGPACK_ERRNO;
-					}
-					bound = (int)args[slot].i;
-				}
-				if (s)
-					len = bound < 0 ? strlen(s) : strnlen(s, (size_t)bound);
-			} else if (s) {
-				len = strlen(s);
-			}
-			long room = LP_STR_BUDGET - (long)(p - rec);
-			if ((long)len > room)
-				len = room > 0 ? (size_t)room : 0;
-			if (LP_UNLIKELY((size_t)(end - p) < len + 10 + LP_SLACK)) {
-				p = lp_spill(t, &rec, &argstart, p, len + 10 + LP_SLACK, idx, level);
-				if (!p)
-					return 0;
-				end = t->end;
-				ts = t->last_ts;
-			}
-			if (!s) {
-				*p++ = 0;
-			} else {
-				p = put_uv(p, len + 1);
-				memcpy(p, s, len);
-				p += len;
-			}
-			a++;
-			continue;
-		}
-		if (LP_UNLIKELY(end - p < 11 + LP_SLACK)) {
-			p = lp_spill(t, &rec, &argstart, p, 11 + LP_SLACK, idx, level);
+		/* One check covers any scalar and a short string; near the end
+		 * of the chunk the record moves to a new one. */
+		if (LP_UNLIKELY(end - p < 64 + LP_SLACK)) {
+			p = lp_spill(t, &rec, &argstart, p, 64 + LP_SLACK, idx, level);
 			if (!p)
 				return 0;
 			end = t->end;
@@ -740,6 +728,35 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 		case LOGPACK_ERRNO:
 			p = put_uv(p, zigzag(err < 0 ? errno : err));
 			break;
+		case LOGPACK_STR:
+			if (LP_LIKELY(a->p != NULL)) {
+				/* Short strings: length and copy in one pass, no calls. */
+				const char *s = a->p;
+				unsigned char *q = p + 1;
+				size_t len = 0;
+				while (len < 62 && s[len]) {
+					q[len] = (unsigned char)s[len];
+					len++;
+				}
+				if (LP_LIKELY(!s[len])) {
+					*p = (unsigned char)(len + 1);
+					p = q + len;
+					a++;
+					break;
+				}
+			}
+			/* fall through */
+		case LOGPACK_STRMAX: {
+			unsigned char *was = rec;
+			p = lp_put_str(t, &rec, &argstart, p, k, &c, site->classes, args, a++->p, idx, level);
+			if (!p)
+				return 0;
+			if (rec != was) {
+				end = t->end;
+				ts = t->last_ts;
+			}
+			break;
+		}
 		default:
 			/* Not a class this runtime knows: the record is not published. */
 			memset(rec, 0, (size_t)(p - rec));
