@@ -482,6 +482,7 @@ func (w *wrapper) link(argv []string, inv *Invocation) int {
 	if err != nil {
 		w.verbosef("%v", err)
 	}
+	export := false
 	if need {
 		rt, err := w.runtimeObject(inv)
 		if err != nil {
@@ -491,6 +492,7 @@ func (w *wrapper) link(argv []string, inv *Invocation) int {
 			if rt.pthread {
 				args = append(args, "-lpthread")
 			}
+			export = !inv.Shared
 		}
 	} else {
 		w.verbosef("link: no input uses logpack; runtime not added")
@@ -498,5 +500,22 @@ func (w *wrapper) link(argv []string, inv *Invocation) int {
 	if len(replace) == 0 && !need {
 		return w.passThrough(argv)
 	}
+	if export {
+		// An executable exports its runtime, so that shared libraries and
+		// plugins built with logpack (each carrying a copy for programs
+		// without one) bind to it: one runtime per process. A linker too
+		// old for the option gets the link without it.
+		st, out, errOut := w.runQuiet(append(args, exportRuntimeFlag))
+		if st == 0 || w.interrupted(st) {
+			w.opts.Stdout.Write(out)
+			w.opts.Stderr.Write(errOut)
+			return st
+		}
+		w.verbosef("link with %s failed; linking without it", exportRuntimeFlag)
+	}
 	return w.run(args, w.opts.Stdout, w.opts.Stderr)
 }
+
+// exportRuntimeFlag puts the runtime's symbols in an executable's dynamic
+// symbol table (GNU ld >= 2.35, gold, lld).
+const exportRuntimeFlag = "-Wl,--export-dynamic-symbol=logpack_*"

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/logpack/logpack/decoder"
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/rewriter"
 )
@@ -664,5 +665,63 @@ func TestPreprocessorOutputFlagsIgnored(t *testing.T) {
 	d, _, err := fmtdb.Load(db)
 	if err != nil || d.Len() != 3 || d.Entries[0].File != "main.c" || d.Entries[0].Line != 12 {
 		t.Errorf("sites: %+v %v", d, err)
+	}
+}
+
+// A program built with logpack that loads a logpack-built plugin (CRIU's
+// plugins) has one runtime: the executable exports it and the plugin's
+// calls bind to it, so both record into the one log, in order.
+func TestPluginSharesTheProgramsRuntime(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"log.h": logH, "log.c": logC,
+		"plugin.c": "#include \"log.h\"\nint plugin_f(int x);\nint plugin_f(int x) { pr_info(\"plugin %d\\n\", x); return x; }\n",
+		"host.c": `#include <dlfcn.h>
+#include "log.h"
+int main(int argc, char **argv)
+{
+	void *h = dlopen(argv[1], RTLD_NOW);
+	int (*f)(int);
+
+	(void)argc;
+	pr_info("host %d\n", 1);
+	if (!h)
+		return 1;
+	f = (int (*)(int))dlsym(h, "plugin_f");
+	f(2);
+	pr_info("host %d\n", 3);
+	return 0;
+}
+`})
+	opts := Options{Rewriter: criuRewriter(t)}
+	for _, c := range [][]string{
+		{"gcc", "-O2", "-fPIC", "-shared", "-o", "plugin.so", "plugin.c", "log.c"},
+		{"gcc", "-O2", "-o", "host", "host.c", "log.c", "-ldl"},
+	} {
+		if r := wrap(t, opts, c...); r.status != 0 || r.stderr != "" {
+			t.Fatalf("%v: %+v", c, r)
+		}
+	}
+	lpk := filepath.Join(dir, "run.lpk")
+	cmd := exec.Command("./host", filepath.Join(dir, "plugin.so"))
+	cmd.Env = append(os.Environ(), "LOGPACK_FILE="+lpk)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("host: %v\n%s", err, out)
+	}
+	d, err := decoder.Open(lpk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	var got []string
+	for rec, err := range d.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(rec.AppendMessage(nil)))
+	}
+	if want := []string{"host 1\n", "plugin 2\n", "host 3\n"}; strings.Join(got, "") != strings.Join(want, "") {
+		t.Errorf("decoded %q, want %q", got, want)
 	}
 }
