@@ -157,3 +157,37 @@ func TestRuntimeFlags(t *testing.T) {
 		}
 	}
 }
+
+// FuzzClassify: no argument list makes classification panic, and what it
+// decides is consistent: rewritten sources are C inputs, and the commands
+// the wrapper builds never repeat an input or the output.
+func FuzzClassify(f *testing.F) {
+	for _, s := range []string{
+		"-c a.c -o a.o", "-MD -MF x.d -c a.c", "-o p a.c b.o -lm", "-x c - -o /dev/null",
+		"-c -x c a.txt -x none b.c", "-shared -fPIC -o l.so a.c", "-M -MT x a.c", "-l", "-o", "@x",
+		"-DCR_NOGLIBC -c a.c", "-Wp,-MD,a.d -c a.c", "-c a.c -ofoo -MQfoo -MTbar",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		args := strings.Split(s, " ")
+		inv, err := Classify(args, []string{"CR_NOGLIBC"})
+		if err != nil {
+			return
+		}
+		base := inv.baseArgs()
+		for _, src := range inv.Sources() {
+			if src.Lang != LangC || src.Path == "-" {
+				t.Fatalf("rewriting %+v", src)
+			}
+			if inv.Args[src.Index] != src.Path {
+				t.Fatalf("source %q at %d is %q", src.Path, src.Index, inv.Args[src.Index])
+			}
+		}
+		if inv.Kind != PassThrough && len(base) > len(inv.Args) {
+			t.Fatalf("base %q longer than %q", base, inv.Args)
+		}
+		_ = inv.depArgsFor("a.c", "a.o")
+		_ = runtimeFlags(inv)
+	})
+}
