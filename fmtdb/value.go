@@ -123,14 +123,17 @@ func (c Class) Accepts(k Kind) bool {
 }
 
 // Check reports whether args fit the format: one value per entry of
-// f.Args, each of the kind its class records, and '*' values within
-// MaxAmount. Append renders any args without panicking; Check tells a
+// f.Args, each of the kind its class records (or KindErrno for a %s
+// whose argument was strerror(errno)), and '*' values within MaxAmount. Append renders any args without panicking; Check tells a
 // caller whether that rendering is what glibc would have printed.
 func (f *Format) Check(args []Value) error {
 	if len(args) != len(f.Args) {
 		return fmt.Errorf("fmtdb: format takes %d arguments, got %d", len(f.Args), len(args))
 	}
 	for i, a := range f.Args {
+		if (a.Class == ClassStr || a.Class == ClassStrMax) && args[i].Kind == KindErrno {
+			continue // strerror(errno) recorded as errno: %s prints its text
+		}
 		if !a.Class.Accepts(args[i].Kind) {
 			return fmt.Errorf("fmtdb: argument %d is %s, want %s", i, args[i].Kind, a.Class)
 		}
