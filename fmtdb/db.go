@@ -501,12 +501,13 @@ const (
 	siteLenOff     = 24
 )
 
-// ExtractELF reads the site descriptors linked into an executable or
-// shared library (x86-64 ELF), in section order, and the build identity
-// the runtime writes into logs it starts: FNV-1a 64 over the sites' IDs
-// (0 if there are none). Entries get unit "" and build set to that
-// identity. Descriptors that do not decode are errors naming the site's
-// address.
+// ExtractELF reads the site descriptors of an executable, shared library
+// or relocatable object (x86-64 ELF), in section order, and the build
+// identity the runtime writes into logs it starts: FNV-1a 64 over the
+// sites' IDs (0 if there are none; for an object, the identity a program
+// of just its sites would have). Entries get unit "" and build set to
+// that identity. Descriptors that do not decode are errors naming the
+// site's address.
 func ExtractELF(path string) ([]Entry, uint64, error) {
 	f, err := elf.Open(path)
 	if err != nil {
@@ -516,8 +517,8 @@ func ExtractELF(path string) ([]Entry, uint64, error) {
 	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB {
 		return nil, 0, fmt.Errorf("%s: only 64-bit little-endian ELF files are supported", path)
 	}
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return nil, 0, fmt.Errorf("%s: not a linked program or shared library (relocatable objects keep descriptor addresses in relocations)", path)
+	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN && f.Type != elf.ET_REL {
+		return nil, 0, fmt.Errorf("%s: ELF type %v holds no sites", path, f.Type)
 	}
 	sec := f.Section(SiteSection)
 	if sec == nil {
@@ -553,21 +554,39 @@ func ExtractELF(path string) ([]Entry, uint64, error) {
 			}
 		}
 	}
+	// In a relocatable object (a .o, or ld -r's built-in.o) the pointers
+	// are relocations against the sections holding the descriptors.
+	var objDesc func(off uint64, n int) ([]byte, error)
+	if f.Type == elf.ET_REL {
+		var err error
+		if objDesc, err = relocatedDescriptors(f, sec); err != nil {
+			return nil, 0, fmt.Errorf("%s: %w", path, err)
+		}
+	}
 	var (
 		out []Entry
 		h   uint64 = 14695981039346656037
 	)
 	for i := 0; i < len(data); i += siteStructSize {
 		addr := sec.Addr + uint64(i)
-		desc := binary.LittleEndian.Uint64(data[i+siteDescOff:])
-		if desc == 0 {
-			desc = relative[addr+siteDescOff]
-		}
 		n := binary.LittleEndian.Uint32(data[i+siteLenOff:])
-		if desc == 0 || n > MaxDescriptorLen {
-			return nil, 0, fmt.Errorf("%s: site at %#x: no descriptor", path, addr)
+		if n > MaxDescriptorLen {
+			return nil, 0, fmt.Errorf("%s: site at %#x: descriptor of %d bytes", path, addr, n)
 		}
-		b, err := readVaddr(f, desc, int(n))
+		var b []byte
+		var err error
+		if objDesc != nil {
+			b, err = objDesc(uint64(i+siteDescOff), int(n))
+		} else {
+			desc := binary.LittleEndian.Uint64(data[i+siteDescOff:])
+			if desc == 0 {
+				desc = relative[addr+siteDescOff]
+			}
+			if desc == 0 {
+				return nil, 0, fmt.Errorf("%s: site at %#x: no descriptor", path, addr)
+			}
+			b, err = readVaddr(f, desc, int(n))
+		}
 		if err != nil {
 			return nil, 0, fmt.Errorf("%s: site at %#x: %w", path, addr, err)
 		}
@@ -587,6 +606,61 @@ func ExtractELF(path string) ([]Entry, uint64, error) {
 		out[i].Build = FormatID(h)
 	}
 	return out, h, nil
+}
+
+// relocatedDescriptors returns a reader of descriptor bytes for the site
+// pointer at a given offset of sec in a relocatable object, following its
+// R_X86_64_64 relocations (symbol + addend).
+func relocatedDescriptors(f *elf.File, sec *elf.Section) (func(off uint64, n int) ([]byte, error), error) {
+	var rela *elf.Section
+	for _, s := range f.Sections {
+		if s.Type == elf.SHT_RELA && int(s.Info) < len(f.Sections) && f.Sections[s.Info] == sec {
+			rela = s
+		}
+	}
+	if rela == nil {
+		return nil, fmt.Errorf("section %s has no relocations", SiteSection)
+	}
+	rd, err := rela.Data()
+	if err != nil {
+		return nil, err
+	}
+	syms, err := f.Symbols()
+	if err != nil {
+		return nil, err
+	}
+	type target struct {
+		sym    int
+		addend int64
+	}
+	at := map[uint64]target{}
+	for i := 0; i+24 <= len(rd); i += 24 {
+		off := binary.LittleEndian.Uint64(rd[i:])
+		info := binary.LittleEndian.Uint64(rd[i+8:])
+		if elf.R_X86_64(info&0xffffffff) == elf.R_X86_64_64 {
+			at[off] = target{int(info >> 32), int64(binary.LittleEndian.Uint64(rd[i+16:]))}
+		}
+	}
+	return func(off uint64, n int) ([]byte, error) {
+		t, ok := at[off]
+		// Symbols() leaves out the null symbol: index i is syms[i-1].
+		if !ok || t.sym < 1 || t.sym > len(syms) {
+			return nil, fmt.Errorf("no relocation for the descriptor pointer")
+		}
+		sym := syms[t.sym-1]
+		if int(sym.Section) <= 0 || int(sym.Section) >= len(f.Sections) {
+			return nil, fmt.Errorf("descriptor symbol %q is not defined here", sym.Name)
+		}
+		data, err := f.Sections[sym.Section].Data()
+		if err != nil {
+			return nil, err
+		}
+		start := int64(sym.Value) + t.addend
+		if start < 0 || start+int64(n) > int64(len(data)) {
+			return nil, fmt.Errorf("descriptor outside its section")
+		}
+		return data[start : start+int64(n)], nil
+	}, nil
 }
 
 // readVaddr reads n bytes at a virtual address from the loadable segment

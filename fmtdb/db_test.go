@@ -271,7 +271,7 @@ func TestExtractELF(t *testing.T) {
 	dir := t.TempDir()
 	c := filepath.Join(dir, "p.c")
 	os.WriteFile(c, []byte(src.String()), 0o644)
-	for _, mode := range [][]string{{"-no-pie"}, {"-pie", "-fPIE"}, {"-shared", "-fPIC"}} {
+	for _, mode := range [][]string{{"-no-pie"}, {"-pie", "-fPIE"}, {"-shared", "-fPIC"}, {"-c"}} {
 		bin := filepath.Join(dir, "p"+mode[0])
 		args := append(append([]string{}, mode...), "-O2", "-fno-toplevel-reorder", "-o", bin, c)
 		if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
@@ -292,6 +292,19 @@ func TestExtractELF(t *testing.T) {
 				break
 			}
 		}
+	}
+	// ld -r of two objects (CRIU's built-in.o): both lists, in order.
+	o2 := filepath.Join(dir, "q.o")
+	if out, err := exec.Command("gcc", "-c", "-O2", "-fno-toplevel-reorder", "-Dmain=main2", "-o", o2, c).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	builtIn := filepath.Join(dir, "built-in.o")
+	if out, err := exec.Command("ld", "-r", "-o", builtIn, filepath.Join(dir, "p-c"), o2).CombinedOutput(); err != nil {
+		t.Fatalf("ld -r: %v\n%s", err, out)
+	}
+	got, _, err := ExtractELF(builtIn)
+	if err != nil || len(got) != 2*len(sites) || got[len(sites)].ID != sites[0].ID {
+		t.Errorf("built-in.o: %d sites, %v", len(got), err)
 	}
 	if _, _, err := ExtractELF(c); err == nil {
 		t.Error("a C source accepted as ELF")

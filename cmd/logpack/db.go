@@ -22,7 +22,7 @@ const dbUsage = `usage: logpack db COMMAND [options] FILE...
   check [--log LOG]... DB...       report torn lines, duplicates, conflicts and wrong IDs;
                                    with --log, check that the database describes the log
   merge -o OUT DB...               combine databases (deduplicated, in a stable order)
-  extract [-o OUT] BINARY          the sites linked into a program or shared library
+  extract [-o OUT] FILE            the sites in a program, shared library or object file
 `
 
 func runDB(args []string, stdout, stderr io.Writer) int {
