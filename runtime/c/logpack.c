@@ -602,6 +602,30 @@ static __attribute__((noinline)) unsigned char *lp_spill(struct lp_thread *t, un
 	return q + done;
 }
 
+/* Copies len < 64 bytes without a call for the common short lengths,
+ * reading only the len bytes of the source. */
+static inline void lp_copy_short(unsigned char *d, const char *s, size_t len)
+{
+	if (len >= 8) {
+		if (len > 32) {
+			memcpy(d, s, len);
+		} else if (len >= 16) {
+			memcpy(d, s, 16);
+			memcpy(d + len - 16, s + len - 16, 16);
+		} else {
+			memcpy(d, s, 8);
+			memcpy(d + len - 8, s + len - 8, 8);
+		}
+	} else if (len >= 4) {
+		memcpy(d, s, 4);
+		memcpy(d + len - 4, s + len - 4, 4);
+	} else if (len) {
+		d[0] = (unsigned char)s[0];
+		d[len / 2] = (unsigned char)s[len / 2];
+		d[len - 1] = (unsigned char)s[len - 1];
+	}
+}
+
 /* A string argument that is not short, NULL, or read with a bound: cut
  * to what one record holds, moving the record to a new chunk if need be. */
 static __attribute__((noinline)) unsigned char *
@@ -730,18 +754,11 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 			break;
 		case LOGPACK_STR:
 			if (LP_LIKELY(a->p != NULL)) {
-				/* Short strings: length and copy in one pass, no calls. */
-				const char *s = a->p;
-				unsigned char *q = p + 1;
-				size_t len = 0;
-				while (len < 62 && s[len]) {
-					q[len] = (unsigned char)s[len];
-					len++;
-				}
-				if (LP_LIKELY(!s[len])) {
-					*p = (unsigned char)(len + 1);
-					p = q + len;
-					a++;
+				size_t len = strlen(a->p);
+				if (LP_LIKELY(len < 63)) { /* fits the room checked above */
+					*p++ = (unsigned char)(len + 1);
+					lp_copy_short(p, a++->p, len);
+					p += len;
 					break;
 				}
 			}
