@@ -98,7 +98,15 @@ func (s *Spec) Known() bool { return convKind(s.Conv) != kUnknown }
 type Piece struct {
 	Lit  string
 	Spec *Spec
-	op   uint8 // fast rendering path for plain directives, 0 for none
+}
+
+// step is what Append runs: literal text, then a directive (spec nil at
+// the end), with a precomputed fast path for plain directives.
+type step struct {
+	lit  string
+	spec *Spec
+	arg  int   // spec.Arg
+	op   uint8 // fast rendering path for plain directives, opNone for none
 }
 
 // Format is a parsed printf format.
@@ -112,6 +120,8 @@ type Format struct {
 	// formats the errno entries follow the positional arguments.
 	Args       []ArgSpec
 	Positional bool
+
+	steps []step
 	// NUL is the offset of a NUL byte that ends the format for glibc
 	// (text after it is never printed), or -1.
 	NUL int
@@ -285,9 +295,20 @@ func (p *parser) parse() error {
 	for i := range p.f.Pieces {
 		if p.f.Pieces[i].Lit == "" {
 			p.f.Pieces[i].Spec = &p.f.Specs[k]
-			p.f.Pieces[i].op = fastOp(&p.f.Specs[k])
 			k++
 		}
+	}
+	text := ""
+	for _, pc := range p.f.Pieces {
+		if pc.Spec == nil {
+			text = pc.Lit
+			continue
+		}
+		p.f.steps = append(p.f.steps, step{lit: text, spec: pc.Spec, arg: pc.Spec.Arg, op: fastOp(pc.Spec)})
+		text = ""
+	}
+	if text != "" {
+		p.f.steps = append(p.f.steps, step{lit: text})
 	}
 	if p.posOffset >= 0 {
 		p.f.Positional = true

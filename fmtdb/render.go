@@ -14,23 +14,25 @@ import (
 // both. With enough capacity in dst it does not allocate (long double
 // decimal conversions and huge float precisions do).
 func (f *Format) Append(dst []byte, args []Value) []byte {
-	for i := range f.Pieces {
-		pc := &f.Pieces[i]
-		if pc.Spec == nil {
-			dst = append(dst, pc.Lit...)
-			continue
-		}
-		if pc.op == opNone {
-			dst = appendSpec(dst, pc.Spec, args)
+	for i := range f.steps {
+		st := &f.steps[i]
+		dst = append(dst, st.lit...)
+		if st.op == opNone {
+			if st.spec != nil {
+				dst = appendSpec(dst, st.spec, args)
+			}
 			continue
 		}
 		// plain directives: no flags but '#' on hex, no width or precision
-		v := argAt(args, pc.Spec.Arg)
+		v := &none
+		if uint(st.arg) < uint(len(args)) {
+			v = &args[st.arg]
+		}
 		x := v.Bits
 		if v.Kind == KindStr || v.Kind == KindNull {
 			x = 0
 		}
-		switch pc.op {
+		switch st.op {
 		case opDec32:
 			dst = strconv.AppendInt(dst, int64(int32(x)), 10)
 		case opDec64:
@@ -66,7 +68,7 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 			case KindNull:
 				dst = append(dst, "(null)"...)
 			default:
-				dst = appendSpec(dst, pc.Spec, args)
+				dst = appendSpec(dst, st.spec, args)
 			}
 		}
 	}
