@@ -42,6 +42,9 @@
 // right and suppressing %a's padding, and %Ld/%qd print as int. The
 // differential tests and fuzz targets compare against glibc's vsnprintf.
 //
+// A Format is immutable after Parse: any number of goroutines may render
+// with it at once.
+//
 // # Values
 //
 // A Value is a small plain struct the decoder fills from record bytes

@@ -102,3 +102,44 @@ func TestFloatCornerCases(t *testing.T) {
 		}
 	}
 }
+
+// The examples of PRINTF.md, with the text it gives (and glibc agrees).
+func TestPrintfMDExamples(t *testing.T) {
+	cases := []struct {
+		format string
+		vals   []Value
+		want   string
+	}{
+		{"%p|%8p", []Value{Ptr(0), Ptr(0)}, "(nil)|   (nil)"},
+		{"%s|%.3s|%s", []Value{Null(), Null(), String("")}, "(null)||"},
+		{"%c", []Value{Int(0)}, "\x00"},
+		{"[%.0d][%+.0d][%#.0o]", []Value{Int(0), Int(0), Uint(0)}, "[][+][0]"},
+		{"%#x %#o", []Value{Uint(0), Uint(8)}, "0 010"},
+		{"%+ d %-05d|%05.3d", []Value{Int(1), Int(2), Int(42)}, "+1 2    |  042"},
+		{"%*d|%.*s|", []Value{Int(-5), Int(1), Int(-1), String("abc")}, "1    |abc|"},
+		{"%5%", nil, "%"},
+		{"%hhd %hd", []Value{Int(300), Int(70000)}, "44 4464"},
+		{"%La %a", []Value{f80(1), Float64(1)}, "0x8p-3 0x1p+0"},
+		{"%.0f %.0f %.0f %.0f %.2f", []Value{Float64(0.5), Float64(1.5), Float64(2.5), Float64(-0.5), Float64(2.675)}, "0 2 2 -0 2.67"},
+		{"%#.0e %#.0f %#g", []Value{Float64(1e4), Float64(3), Float64(1.5)}, "1.e+04 3. 1.50000"},
+		{"%a", []Value{Float64(math.Float64frombits(0x7e8))}, "0x0.00000000007e8p-1022"},
+		{"%f %F %e", []Value{Float64(math.Copysign(math.NaN(), -1)), Float64(math.Inf(1)), Float64(math.NaN())}, "-nan INF nan"},
+		{"%m|%#m", []Value{Errno(9999), Errno(9999)}, "Unknown error 9999|9999"},
+		{"%m|%#m", []Value{Errno(2), Errno(2)}, "No such file or directory|ENOENT"},
+		{"%2$s %1$d", []Value{Int(7), String("x")}, "x 7"},
+		{"%'d %b %Zu %qd %Id %y", []Value{Int(1234567), Uint(5), Uint(6), Int(7), Int(8)}, "1234567 101 6 7 8 %y"},
+		{"%zu %lu %hhX %p", []Value{Uint(1 << 40), Uint(1 << 63), Uint(0x1ff), Ptr(0x7ffd12345678)}, "1099511627776 9223372036854775808 FF 0x7ffd12345678"},
+	}
+	for _, c := range cases {
+		f, err := Parse(c.format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(f.Append(nil, c.vals)); got != c.want {
+			t.Errorf("%q: got %q, want %q", c.format, got, c.want)
+		}
+		if d := diff(c.format, c.vals...); d != "" {
+			t.Error(d)
+		}
+	}
+}
