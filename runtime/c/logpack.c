@@ -14,11 +14,15 @@
  * - A new thread, a fork or raw clone child, or a reopened log is noticed
  *   without a system call: a MADV_WIPEONFORK page holds the process epoch
  *   and every thread compares it with its own copy.
- * - A background thread (started lazily, again in each forked child) keeps
- *   the pages ahead of the tail allocated and faulted in, because a first
- *   write fault costs microseconds; LOGPACK_PREFAULT=inline does that work
- *   on the chunk-claim path instead, for hosts that must stay
- *   single-threaded (unshare/setns of user namespaces).
+ * - A first write fault on a file page costs microseconds, so pages are
+ *   faulted in (MADV_POPULATE_WRITE) a chunk at a time when the chunk is
+ *   claimed, never record by record. LOGPACK_PREFAULT=thread moves that
+ *   work, and the file's growth, to a background thread (started lazily,
+ *   again in each forked child, never in a raw clone child) that keeps the
+ *   pages ahead of the tail ready: faster for the logging thread when a
+ *   core is idle, but the host then has a thread it did not create
+ *   (unshare/setns of a user namespace need a single-threaded caller), and
+ *   on a busy machine it costs more than it saves.
  *
  * All state lives in the default-visibility objects logpack_state_ and
  * logpack_thread_, so that an executable and a shared library that both
@@ -983,7 +987,7 @@ static int lp_setup_process(void)
 		lp.atfork_registered = 1;
 	}
 	const char *pf = getenv("LOGPACK_PREFAULT");
-	lp.prefault_inline = pf && strcmp(pf, "inline") == 0;
+	lp.prefault_inline = !(pf && strcmp(pf, "thread") == 0);
 	lp.ts_tsc = lp_tsc_usable();
 	if (!lp.exe[0])
 		lp_read_exe();
