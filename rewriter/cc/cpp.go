@@ -47,6 +47,12 @@ func commentRisk(src []byte) bool {
 			i++
 		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
 			i++
+		case lineStart && c == '#' && isLineMarker(src[i:]):
+			// File names are no literals of the program ("/tmp/dir//"
+			// names the working directory under -g).
+			for i < len(src) && src[i] != '\n' {
+				i++
+			}
 		case c == '/' && i+1 < len(src) && (src[i+1] == '*' || src[i+1] == '/'):
 			if src[i+1] == '/' {
 				for i < len(src) && src[i] != '\n' {

@@ -50,7 +50,8 @@ func TestSameTokensAgainstGCC(t *testing.T) {
 				}
 				return out
 			}
-			withC := pp("-C")
+			// -g puts the working directory ("/dir//") in a line marker.
+			withC := pp("-C", "-g")
 			if got := sameTokens(withC, pp()); got != tc.same {
 				t.Errorf("sameTokens = %v, want %v", got, tc.same)
 			}
