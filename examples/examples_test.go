@@ -53,6 +53,9 @@ func buildLogpack(t *testing.T) toolchain {
 	t.Helper()
 	needTools(t)
 	logpackOnce.Do(func() {
+		if logpackErr = readSources(".."); logpackErr != nil {
+			return
+		}
 		if tmpRoot, logpackErr = os.MkdirTemp("", "logpack-examples-"); logpackErr != nil {
 			return
 		}
@@ -66,6 +69,38 @@ func buildLogpack(t *testing.T) toolchain {
 		t.Fatal(logpackErr)
 	}
 	return toolchain{logpack: logpackBin, dir: t.TempDir()}
+}
+
+// readSources reads every source file of the repository. The tests build
+// logpack and the examples in subprocesses, whose inputs go test cannot
+// see; files the test itself opens are part of its cache key, so reading
+// them makes any change to logpack or the examples rerun these tests
+// instead of reporting a stale cached pass.
+func readSources(root string) error {
+	return filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		name := d.Name()
+		if d.IsDir() {
+			switch name {
+			case ".git", "bin", "build", "out", "testdata":
+				if path != root {
+					return filepath.SkipDir
+				}
+			}
+			return nil
+		}
+		switch filepath.Ext(name) {
+		case ".go", ".c", ".h", ".S", ".sh", ".mod", ".sum":
+		default:
+			if name != "Makefile" {
+				return nil
+			}
+		}
+		_, err = os.ReadFile(path)
+		return err
+	})
 }
 
 // run runs a command and returns its standard output; a failure ends the test.
