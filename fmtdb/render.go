@@ -2,6 +2,8 @@ package fmtdb
 
 import (
 	"bytes"
+	"math/bits"
+	"slices"
 	"strconv"
 )
 
@@ -14,9 +16,12 @@ import (
 // both. With enough capacity in dst it does not allocate (long double
 // decimal conversions and huge float precisions do).
 func (f *Format) Append(dst []byte, args []Value) []byte {
-	for i := range f.steps {
-		st := &f.steps[i]
-		dst = append(dst, st.lit...)
+	steps := f.steps
+	for i := range steps {
+		st := &steps[i]
+		if len(st.lit) != 0 {
+			dst = append(dst, st.lit...)
+		}
 		if st.op == opNone {
 			if st.spec != nil {
 				dst = appendSpec(dst, st.spec, args)
@@ -34,27 +39,35 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 		}
 		switch st.op {
 		case opDec32:
-			dst = strconv.AppendInt(dst, int64(int32(x)), 10)
+			if i := int32(x); i < 0 {
+				dst = appendDec(append(dst, '-'), uint64(-int64(i)))
+			} else {
+				dst = appendDec(dst, uint64(i))
+			}
 		case opDec64:
-			dst = strconv.AppendInt(dst, int64(x), 10)
+			if int64(x) < 0 {
+				dst = appendDec(append(dst, '-'), -x)
+			} else {
+				dst = appendDec(dst, x)
+			}
 		case opUdec32:
-			dst = strconv.AppendUint(dst, uint64(uint32(x)), 10)
+			dst = appendDec(dst, uint64(uint32(x)))
 		case opUdec64:
-			dst = strconv.AppendUint(dst, x, 10)
+			dst = appendDec(dst, x)
 		case opHex32:
-			dst = strconv.AppendUint(dst, uint64(uint32(x)), 16)
+			dst = appendHex(dst, uint64(uint32(x)))
 		case opHex64:
-			dst = strconv.AppendUint(dst, x, 16)
+			dst = appendHex(dst, x)
 		case opAltHex32:
 			if x = uint64(uint32(x)); x != 0 {
 				dst = append(dst, '0', 'x')
 			}
-			dst = strconv.AppendUint(dst, x, 16)
+			dst = appendHex(dst, x)
 		case opAltHex64:
 			if x != 0 {
 				dst = append(dst, '0', 'x')
 			}
-			dst = strconv.AppendUint(dst, x, 16)
+			dst = appendHex(dst, x)
 		case opChar:
 			dst = append(dst, byte(x))
 		case opStr:
@@ -71,6 +84,49 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 				dst = appendSpec(dst, st.spec, args)
 			}
 		}
+	}
+	return dst
+}
+
+// digitPairs holds "00" to "99", two decimal digits per step.
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+
+// appendDec appends x in decimal.
+func appendDec(dst []byte, x uint64) []byte {
+	if x < 10 {
+		return append(dst, byte('0'+x))
+	}
+	var buf [20]byte
+	i := len(buf)
+	for x >= 100 {
+		q := x / 100
+		r := (x - q*100) * 2
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		x = q
+	}
+	if x >= 10 {
+		i -= 2
+		buf[i], buf[i+1] = digitPairs[2*x], digitPairs[2*x+1]
+	} else {
+		i--
+		buf[i] = byte('0' + x)
+	}
+	return append(dst, buf[i:]...)
+}
+
+// appendHex appends x in lower-case hexadecimal, written in place.
+func appendHex(dst []byte, x uint64) []byte {
+	n := (bits.Len64(x|1) + 3) / 4
+	l := len(dst)
+	if cap(dst)-l < n {
+		dst = slices.Grow(dst, n)
+	}
+	dst = dst[:l+n]
+	b := dst[l:]
+	for i := n - 1; i >= 0; i-- {
+		b[i] = lowerDigits[x&15]
+		x >>= 4
 	}
 	return dst
 }
