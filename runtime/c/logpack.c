@@ -682,10 +682,10 @@ lp_put_str(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp,
 
 static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, uint32_t idx,
 							    struct logpack_site *site, int level,
-							    const union logpack_arg *args, int err)
+							    const union logpack_arg *args, int err,
+							    uint64_t ts)
 {
 	unsigned char *rec = t->pos, *end = t->end;
-	uint64_t ts = lp_now();
 	if (LP_UNLIKELY(ts < t->last_ts))
 		ts = t->last_ts;
 	if (LP_UNLIKELY(ts - t->pair_ts > lp.pair_ticks) && end - rec > 32) {
@@ -825,7 +825,7 @@ static void lp_slow_locked(struct lp_thread *t, struct logpack_site *site, int l
 		lp_count_drop(t);
 		return;
 	}
-	if (!lp_encode(t, idx, site, level, args, err))
+	if (!lp_encode(t, idx, site, level, args, err, lp_now()))
 		lp_count_drop(t);
 }
 
@@ -867,6 +867,9 @@ out:
 static inline __attribute__((always_inline)) void lp_emit(struct logpack_site *site, int level,
 							   const union logpack_arg *args)
 {
+	/* The timestamp first: reading the TSC takes a while, and the checks
+	 * below do not depend on it. */
+	uint64_t ts = lp_now();
 	struct lp_thread *t = &logpack_thread_;
 	uint64_t st = site->state;
 	if (LP_UNLIKELY(t->epoch != *lp.wipe || (uint32_t)(st >> 32) != lp.gen || t->busy)) {
@@ -875,7 +878,7 @@ static inline __attribute__((always_inline)) void lp_emit(struct logpack_site *s
 	}
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (LP_UNLIKELY(!lp_encode(t, (uint32_t)st, site, level, args, -1))) {
+	if (LP_UNLIKELY(!lp_encode(t, (uint32_t)st, site, level, args, -1, ts))) {
 		int err = errno;
 		lp_count_drop(t);
 		errno = err;
