@@ -4,6 +4,18 @@
  * Without any call, binary logging is on when the environment names a log
  * file: LOGPACK_FILE=path. While it is off, every rewritten log call does
  * exactly what the original call did.
+ *
+ * The environment, read when the log is opened:
+ *   LOGPACK_FILE=path       the log (opened by a constructor at start-up)
+ *   LOGPACK_SESSION=hex     set by the process that creates the log; a
+ *                           process exec'd with it and LOGPACK_FILE joins
+ *                           that log instead of starting it anew
+ *   LOGPACK_MAX_BYTES=n     the log never grows past n bytes (records
+ *                           beyond are counted as dropped)
+ *   LOGPACK_PREFAULT=thread fault the log's pages in from a background
+ *                           thread instead of when a chunk is claimed
+ *   LOGPACK_CLOCK=ns        CLOCK_MONOTONIC timestamps even where the TSC
+ *                           is usable
  */
 #ifndef LOGPACK_H
 #define LOGPACK_H
