@@ -177,3 +177,33 @@ func TestClassEnumMatchesFmtdb(t *testing.T) {
 		t.Errorf("the C enum and fmtdb list different numbers of classes (difference %d)", n)
 	}
 }
+
+// Where the TSC is not used, timestamps are CLOCK_MONOTONIC nanoseconds
+// (ts_kind 0) from the log's start; with it, TSC ticks (ts_kind 1) that
+// the chunk headers pair with CLOCK_MONOTONIC.
+func TestClockKinds(t *testing.T) {
+	prog := buildProg(t, "basic")
+	for _, clock := range []string{"ns", "auto"} {
+		log := filepath.Join(t.TempDir(), "log")
+		cmd := command(prog, "50")
+		cmd.Env = append(withoutLogpackEnv(), "LOGPACK_FILE="+log, "LOGPACK_CLOCK="+clock)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		l := mustScan(t, log)
+		if clock == "ns" && l.Hdr.TSKind != 0 {
+			t.Errorf("LOGPACK_CLOCK=ns: ts_kind %d", l.Hdr.TSKind)
+		}
+		if l.Hdr.TSKind == 0 && l.Hdr.StartTS != l.Hdr.StartMono {
+			t.Errorf("ts_kind 0: start_ts %d != start_mono_ns %d", l.Hdr.StartTS, l.Hdr.StartMono)
+		}
+		seq := l.logRecords("seq %d %d %d %d\n")
+		first, last := seq[0].TS, seq[len(seq)-1].TS
+		if first < l.Hdr.StartTS || last < first {
+			t.Errorf("%s: timestamps %d..%d, log started at %d", clock, first, last, l.Hdr.StartTS)
+		}
+		if l.Hdr.TSKind == 0 && last-l.Hdr.StartTS > 60e9 {
+			t.Errorf("ns timestamps span %d ns", last-l.Hdr.StartTS)
+		}
+	}
+}
