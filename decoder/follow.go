@@ -27,7 +27,8 @@ var (
 // (it then returns ctx.Err()). Records of one poll are merged by
 // timestamp; a record whose site descriptor has not appeared yet waits
 // for it (up to a few seconds) and is reported as an unknown site after
-// that. If the file is started anew (another session), decoding restarts.
+// that. If the file is started anew (its header names another session
+// identity), decoding restarts.
 func Follow(ctx context.Context, path string, opts *Options, poll time.Duration, start func(*Header), fn func(*Record) error, flush func() error) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -83,7 +84,7 @@ func readHeader(f *os.File) (*Header, error) {
 	return logfile.ParseHeader(b[:n])
 }
 
-// follower is the state of Follow for one log session.
+// follower is the state of Follow for one log (one header session identity).
 type follower struct {
 	d        *Decoder
 	f        *os.File
