@@ -38,3 +38,19 @@ func TestMergeAcrossProcesses(t *testing.T) {
 		t.Errorf("skips: %v", skips)
 	}
 }
+
+// One writer's records keep their file order even if its clock steps
+// back (a new chunk with an earlier base, as after a TSC resync); the
+// merge only interleaves other writers around them.
+func TestWriterOrderIsFileOrder(t *testing.T) {
+	w := newLog(1)
+	a, b := w.Thread(1, 1), w.Thread(2, 2)
+	a.Log(siteHello, 3000, 0, fmtdb.Int(1))
+	a.Log(siteHello, 2000, 0, fmtdb.Int(2)) // earlier than its predecessor
+	b.Log(siteHello, 2500, 0, fmtdb.Int(3))
+	a.Log(siteHello, 2600, 0, fmtdb.Int(4))
+	out, _ := decodeAll(t, w.Bytes(0), FormatPlain, nil)
+	if want := "hello 3\nhello 1\nhello 2\nhello 4\n"; out != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}
