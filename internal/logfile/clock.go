@@ -3,6 +3,7 @@ package logfile
 import (
 	"math"
 	"math/bits"
+	"slices"
 )
 
 // Pair is a calibration pair: a timestamp in the log's units and the
@@ -21,20 +22,36 @@ type Clock struct {
 // NewClock returns the conversion for a log with header h. For TSC logs
 // without a known frequency, the rate is a least-squares fit through the
 // header's start pair of the calibration pairs (chunk headers and clock
-// records); ticks are assumed to be nanoseconds if there are none.
+// records) whose own rate is within 1% of the median: one damaged pair
+// cannot skew it. Ticks are taken as nanoseconds if there are no pairs.
 func NewClock(h *Header, pairs []Pair) Clock {
-	c := Clock{kind: h.TSKind, startTS: h.StartTS, startMono: h.StartMonoNS, hz: h.TSCHz}
+	c := Clock{kind: h.TSKind, startTS: h.StartTS, startMono: h.StartMonoNS, hz: h.TSCHz, slope: 1}
 	if c.kind != TSTSC || c.hz != 0 {
 		return c
 	}
+	rates := make([]float64, 0, len(pairs))
+	for _, p := range pairs {
+		dx := float64(int64(p.TS - h.StartTS))
+		dy := float64(int64(p.Mono - h.StartMonoNS))
+		if dx > 0 && dy > 0 {
+			rates = append(rates, dy/dx)
+		}
+	}
+	if len(rates) == 0 {
+		return c
+	}
+	slices.Sort(rates)
+	med := rates[len(rates)/2]
 	var sxy, sxx float64
 	for _, p := range pairs {
 		dx := float64(int64(p.TS - h.StartTS))
 		dy := float64(int64(p.Mono - h.StartMonoNS))
-		sxy += dx * dy
-		sxx += dx * dx
+		if dx > 0 && dy > 0 && math.Abs(dy/dx-med) <= 0.01*med {
+			sxy += dx * dy
+			sxx += dx * dx
+		}
 	}
-	c.slope = 1
+	c.slope = med
 	if sxx > 0 && sxy > 0 {
 		c.slope = sxy / sxx
 	}

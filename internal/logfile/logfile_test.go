@@ -192,6 +192,12 @@ func TestClock(t *testing.T) {
 	if got := c.NS(500 + 2_500_000); got < 999_000 || got > 1_001_000 {
 		t.Errorf("tsc fitted: %d, want about 1e6", got)
 	}
+	// A damaged pair far off the others' rate does not move the fit.
+	pairs = append(pairs, Pair{500 + 50_000_000, 10_000 + 9_000_000_000})
+	c = NewClock(&fit, pairs)
+	if got := c.NS(500 + 2_500_000); got < 999_000 || got > 1_001_000 {
+		t.Errorf("tsc fitted with an outlier: %d, want about 1e6", got)
+	}
 }
 
 // The Writer's first site use stores the descriptor before the record,
