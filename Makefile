@@ -59,7 +59,7 @@ BENCH_REPS  ?= 15
 bench: bench/out/logbench
 	bench/out/logbench -n $(BENCH_CALLS) -r $(BENCH_REPS) -o bench/out
 	$(GO) run ./bench/report -raw bench/out/raw.tsv -logpack $(BIN) -md bench/out/results.md -svg docs/bench.svg \
-		-build-example examples/criu-like -cc "$(CURDIR)/$(BIN) cc --preset criu -- $(CC)"
+		-decoder-bench ./decoder -build-example examples/criu-like -cc "$(CURDIR)/$(BIN) cc --preset criu -- $(CC)"
 
 clean:
 	rm -rf bin bench/out examples/criu-like/build examples/minimal/build

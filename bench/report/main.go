@@ -48,6 +48,8 @@ type Results struct {
 	LogPath       map[string]string    // logpack log per workload
 	DecodeRate    map[string]float64   // records/s, wall clock
 	DecodeCPURate map[string]float64   // records/s of CPU time
+	// Metrics of the decoder's own Go benchmark, unit -> value (e.g. "Mrec/s").
+	DecoderBench map[string]float64
 	// Whole build of the CRIU-like example, median seconds (0: not measured).
 	BuildPlain, BuildWrapped float64
 }
@@ -192,6 +194,43 @@ func timeDecode(logpack, path string, records int64) (wall, cpu float64, err err
 	return float64(records) / best.Seconds(), float64(records) / bestCPU.Seconds(), nil
 }
 
+// decoderBench runs the decoder package's Go benchmark of plain rendering
+// and returns its records-per-second metrics by unit.
+func decoderBench(pkg, name string) (map[string]float64, error) {
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^"+name+"$", "-benchtime", "5x", pkg)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench %s %s: %v\n%s", name, pkg, err, out)
+	}
+	return ParseBenchLine(string(out), name)
+}
+
+// ParseBenchLine finds the result line of benchmark name in go test output
+// and returns its metrics whose unit counts records ("Mrec/s", ...).
+func ParseBenchLine(out, name string) (map[string]float64, error) {
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 4 || (f[0] != name && !strings.HasPrefix(f[0], name+"-")) {
+			continue
+		}
+		m := map[string]float64{}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return nil, fmt.Errorf("benchmark line %q: %v", line, err)
+			}
+			if strings.Contains(f[i+1], "rec") {
+				m[f[i+1]] = v
+			}
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("benchmark line %q has no records metric", line)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("no result line for %s in:\n%s", name, out)
+}
+
 // timeBuilds builds the example in dir from scratch, alternately with the
 // plain compiler and through cc (a CC value such as "logpack cc --preset
 // criu -- gcc"), reps times each, and returns the median seconds of each.
@@ -292,6 +331,18 @@ func Markdown(r *Results, machine, date string) string {
 			}
 		}
 	}
+	if len(r.DecoderBench) > 0 {
+		var units []string
+		for u := range r.DecoderBench {
+			units = append(units, u)
+		}
+		slices.Sort(units)
+		var parts []string
+		for _, u := range units {
+			parts = append(parts, fmt.Sprintf("%.2f %s", r.DecoderBench[u], u))
+		}
+		fmt.Fprintf(&b, "\nThe decoder's own Go benchmark (`BenchmarkDecodePlain`: a synthetic CRIU-like log rendered in memory, no file, no process start-up): %s.\n", strings.Join(parts, ", "))
+	}
 	if r.BuildPlain > 0 && r.BuildWrapped > 0 {
 		fmt.Fprintf(&b, "\n| whole build of examples/criu-like from scratch (median of 3) | seconds |\n|---|---:|\n")
 		fmt.Fprintf(&b, "| `make` (gcc) | %.2f |\n| `make CC=\"logpack cc --preset criu -- gcc\"` | %.2f (%.2f×) |\n",
@@ -321,6 +372,7 @@ func main() {
 	svgPath := flag.String("svg", "docs/bench.svg", "SVG chart to write")
 	example := flag.String("build-example", "", "time clean builds of this example directory, plain and through -cc")
 	cc := flag.String("cc", "", "CC value for the wrapped build of -build-example")
+	decPkg := flag.String("decoder-bench", "", "Go package whose BenchmarkDecodePlain to run (e.g. ./decoder)")
 	flag.Parse()
 
 	f, err := os.Open(*rawPath)
@@ -343,6 +395,14 @@ func main() {
 			}
 			res.DecodeRate[w] = rate
 			res.DecodeCPURate[w] = cpuRate
+		}
+	}
+	if *decPkg != "" {
+		m, err := decoderBench(*decPkg, "BenchmarkDecodePlain")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "report: decoder benchmark not run:", err)
+		} else {
+			res.DecoderBench = m
 		}
 	}
 	if *example != "" && *cc != "" {

@@ -137,3 +137,20 @@ func TestNiceStep(t *testing.T) {
 		}
 	}
 }
+
+func TestParseBenchLine(t *testing.T) {
+	out := "goos: linux\nBenchmarkDecodePlain-2   \t       3\t  30.75 MB/s\t         9.463 Mrec/cpu-s\t         2.910 Mrec/s\t   44384 B/op\t       4 allocs/op\nPASS\n"
+	m, err := ParseBenchLine(out, "BenchmarkDecodePlain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m) != 2 || m["Mrec/cpu-s"] != 9.463 || m["Mrec/s"] != 2.910 {
+		t.Errorf("metrics = %v", m)
+	}
+	if _, err := ParseBenchLine("BenchmarkOpen-2 3 100 ns/op\n", "BenchmarkDecodePlain"); err == nil {
+		t.Error("a missing benchmark was not reported")
+	}
+	if _, err := ParseBenchLine("BenchmarkDecodePlain-2 3 100 ns/op\n", "BenchmarkDecodePlain"); err == nil {
+		t.Error("a line without a records metric was accepted")
+	}
+}
