@@ -191,7 +191,8 @@ type ChunkHeader struct {
 
 // Chunk header problems that ParseChunkHeader distinguishes.
 var (
-	// ErrUnused: the chunk magic is zero, the space is not written (yet).
+	// ErrUnused: the space is not written (yet): a zero chunk magic, or
+	// a header whose check is not stored yet.
 	ErrUnused = errors.New("unused space")
 	// ErrBadChunk: the header is damaged or not a chunk header.
 	ErrBadChunk = errors.New("bad chunk header")
@@ -215,6 +216,11 @@ func ParseChunkHeader(b []byte) (ChunkHeader, error) {
 		return c, fmt.Errorf("%w: magic %q", ErrBadChunk, b[:4])
 	}
 	if got, want := le.Uint32(b[chunkCheckEnd:]), FNV32(b[:chunkCheckEnd]); got != want {
+		if got == 0 {
+			// The C runtime stores the magic, then the check: a header
+			// caught in between is being written, not damaged.
+			return c, ErrUnused
+		}
 		return c, fmt.Errorf("%w: check %#08x, computed %#08x", ErrBadChunk, got, want)
 	}
 	c.Size = le.Uint32(b[4:])

@@ -77,6 +77,11 @@ func TestChunkHeader(t *testing.T) {
 	if _, err := ParseChunkHeader(make([]byte, 40)); !errors.Is(err, ErrUnused) {
 		t.Errorf("zeros: %v", err)
 	}
+	inFlight := bytes.Clone(b)
+	binary.LittleEndian.PutUint32(inFlight[32:], 0)
+	if _, err := ParseChunkHeader(inFlight); !errors.Is(err, ErrUnused) {
+		t.Errorf("header without its check yet: %v", err)
+	}
 	for name, mut := range map[string]func([]byte){
 		"magic": func(b []byte) { b[0] = 'X' },
 		"check": func(b []byte) { b[12] ^= 1 },
