@@ -34,6 +34,7 @@ func f80(f float64) [10]byte {
 // the record, level 0 stays text, strings longer than a record are cut,
 // and errno is what the program had when it called.
 func TestRecordsEncodeEveryClass(t *testing.T) {
+	t.Parallel()
 	prog := buildProg(t, "basic")
 	log := filepath.Join(t.TempDir(), "log")
 	out := run(t, prog, log, "100")
@@ -182,6 +183,7 @@ func TestClassEnumMatchesFmtdb(t *testing.T) {
 // (ts_kind 0) from the log's start; with it, TSC ticks (ts_kind 1) that
 // the chunk headers pair with CLOCK_MONOTONIC.
 func TestClockKinds(t *testing.T) {
+	t.Parallel()
 	prog := buildProg(t, "basic")
 	for _, clock := range []string{"ns", "auto"} {
 		log := filepath.Join(t.TempDir(), "log")

@@ -59,6 +59,7 @@ func buildBench(b testing.TB) string {
 
 // The bench program works and its logpack log decodes (checked small).
 func TestEmitBenchRuns(t *testing.T) {
+	t.Parallel()
 	prog := buildBench(t)
 	out, err := exec.Command(prog, "-n", "1000", "-t", "100", "-r", "3", "-d", t.TempDir()).CombinedOutput()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 // A record whose log call returned survives a SIGKILL of its process.
 func TestSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
 	prog := buildProg(t, "crash")
 	log := filepath.Join(t.TempDir(), "log")
 	for _, n := range []int{1, 1000, 54321} {
@@ -38,6 +39,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 // Killed while four threads are mid-record: what is in the log is whole,
 // and each thread's records form an unbroken prefix of its sequence.
 func TestKilledMidRecord(t *testing.T) {
+	t.Parallel()
 	prog := buildProg(t, "crash")
 	log := filepath.Join(t.TempDir(), "log")
 	for round := 0; round < 3; round++ {
@@ -112,6 +114,7 @@ func checkFull(t *testing.T, log string, n int, dropped uint64) {
 
 // RLIMIT_FSIZE: the log stops at the limit without SIGXFSZ.
 func TestFileSizeLimit(t *testing.T) {
+	t.Parallel()
 	log := filepath.Join(t.TempDir(), "log")
 	const n = 200000
 	d := runHostile(t, nil, "fsize", strconv.Itoa(n), log)
@@ -123,6 +126,7 @@ func TestFileSizeLimit(t *testing.T) {
 
 // LOGPACK_MAX_BYTES caps the mapping: the log cannot grow past it.
 func TestMappingCannotGrow(t *testing.T) {
+	t.Parallel()
 	log := filepath.Join(t.TempDir(), "log")
 	const n = 200000
 	d := runHostile(t, []string{"LOGPACK_FILE=" + log, "LOGPACK_MAX_BYTES=262144"}, "plain", strconv.Itoa(n))
@@ -131,6 +135,7 @@ func TestMappingCannotGrow(t *testing.T) {
 
 // A full filesystem (a tiny tmpfs; needs root): logging degrades.
 func TestDiskFull(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=512k", "logpack-test", dir).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a small tmpfs: %v %s", err, bytes.TrimSpace(out))
@@ -146,6 +151,7 @@ func TestDiskFull(t *testing.T) {
 
 // An unusable path leaves logging off and the program as it was.
 func TestBadPath(t *testing.T) {
+	t.Parallel()
 	prog := buildProg(t, "hostile")
 	for _, p := range []string{"/proc/version", "/nonexistent/dir/log", t.TempDir()} {
 		out := run(t, prog, p, "plain", "3")
@@ -160,6 +166,7 @@ func TestBadPath(t *testing.T) {
 // it: the log goes on (found again by its path) and the other file is
 // left alone.
 func TestDescriptorClobbered(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	log, victim := filepath.Join(dir, "log"), filepath.Join(dir, "victim")
 	content := bytes.Repeat([]byte("victim\n"), 1000)
@@ -178,6 +185,7 @@ func TestDescriptorClobbered(t *testing.T) {
 
 // The log file is unlinked while in use: the program goes on unharmed.
 func TestLogUnlinked(t *testing.T) {
+	t.Parallel()
 	log := filepath.Join(t.TempDir(), "log")
 	runHostile(t, []string{"LOGPACK_FILE=" + log}, "unlink", "300000", log)
 }

@@ -9,6 +9,7 @@ import (
 // A process exec'd with LOGPACK_FILE inherited joins its run's log (fork
 // then exec, and exec in place); the next run starts the log anew.
 func TestExecJoinsTheRun(t *testing.T) {
+	t.Parallel()
 	prog := buildProg(t, "joinexec")
 	log := filepath.Join(t.TempDir(), "log")
 	var session uint64
@@ -49,6 +50,7 @@ func TestExecJoinsTheRun(t *testing.T) {
 // Records kept by logpack_early go into the log at logpack_open, before
 // the later ones; what did not fit in the buffer is counted.
 func TestEarlyBuffer(t *testing.T) {
+	t.Parallel()
 	prog := buildProg(t, "early")
 	for _, n := range []int{10, 20000} {
 		log := filepath.Join(t.TempDir(), "log")
@@ -96,6 +98,7 @@ func TestEarlyBuffer(t *testing.T) {
 // The C API: attach a descriptor, flush, close (calls print again),
 // reopen to append, reopen to start anew, fail cleanly on a bad path.
 func TestAPI(t *testing.T) {
+	t.Parallel()
 	prog := buildProg(t, "api")
 	log := filepath.Join(t.TempDir(), "log")
 	if out := run(t, prog, "", log); out != "zero\nok 0\n" {

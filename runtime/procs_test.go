@@ -48,6 +48,7 @@ func checkWriters(t *testing.T, l *scanLog, nw, n int) {
 // one log: every record arrives once, whole, in its writer's order, with
 // its writer's pid and tid.
 func TestForkCloneThreads(t *testing.T) {
+	t.Parallel()
 	prog := buildProg(t, "procs")
 	for _, mode := range []string{"thread", "inline"} {
 		t.Run(mode, func(t *testing.T) {
@@ -97,6 +98,7 @@ func TestForkCloneThreads(t *testing.T) {
 // A log call makes no system call once its thread has a chunk: counted
 // with strace over a run where every writer logs many records.
 func TestNoSystemCallPerRecord(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("strace"); err != nil {
 		t.Skip("strace not found")
 	}

@@ -11,6 +11,7 @@ import (
 // the runtime, write one consistent log: the dynamic linker gives both
 // copies one state, so there is one process and one writer.
 func TestExecutableAndSharedLibrary(t *testing.T) {
+	t.Parallel()
 	needGCC(t)
 	dir := t.TempDir()
 	src := runtimeDir(t)
