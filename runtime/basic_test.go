@@ -209,3 +209,31 @@ func TestClockKinds(t *testing.T) {
 		}
 	}
 }
+
+// After a long pause a thread adds a clock record (a calibration pair)
+// before its next record, in both clock kinds.
+func TestClockRecordAfterPause(t *testing.T) {
+	t.Parallel()
+	for _, clock := range []string{"ns", "auto"} {
+		log := filepath.Join(t.TempDir(), "log")
+		runHostile(t, []string{"LOGPACK_FILE=" + log, "LOGPACK_CLOCK=" + clock}, "pause", "10")
+		l := mustScan(t, log)
+		var clocks []scanRecord
+		for _, r := range l.Records {
+			if r.Tag == 2 {
+				clocks = append(clocks, r)
+			}
+		}
+		if len(clocks) != 1 {
+			t.Fatalf("%s: %d clock records, want 1", clock, len(clocks))
+		}
+		c := clocks[0]
+		if c.Mono < l.Hdr.StartMono+1e9 || c.Mono > l.Hdr.StartMono+60e9 {
+			t.Errorf("%s: clock record at %d ns, log started at %d", clock, c.Mono, l.Hdr.StartMono)
+		}
+		if l.Hdr.TSKind == 0 && c.TS != c.Mono {
+			t.Errorf("ns clock: record ts %d != its CLOCK_MONOTONIC %d", c.TS, c.Mono)
+		}
+		checkWriters(t, l, 2, 10)
+	}
+}

@@ -498,7 +498,7 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 
 	unsigned char *c = lp.map + off;
 	uint64_t ts = lp_now();
-	uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+	uint64_t mono = lp.ts_tsc ? clock_ns(CLOCK_MONOTONIC) : ts;
 	uint32_t sz32 = (uint32_t)size;
 	memcpy(c + 4, &sz32, 4);
 	memcpy(c + 8, &lp.pid, 4);
@@ -693,7 +693,7 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 		 * long runs. */
 		unsigned char *p = put_uv(rec + 1, LP_TAG_CLOCK);
 		p = put_uv(p, ts - t->last_ts);
-		p = put_u64(p, clock_ns(CLOCK_MONOTONIC));
+		p = put_u64(p, lp.ts_tsc ? clock_ns(CLOCK_MONOTONIC) : ts);
 		rec = lp_commit(rec, p);
 		t->last_ts = t->pair_ts = ts;
 		t->pos = rec;

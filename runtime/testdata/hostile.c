@@ -6,6 +6,7 @@
  *           the log's old descriptor number) and dup2 it over 3..63, then
  *           N more records; PATH must be left as it was
  *   unlink  N records, unlink PATH (the log), N more records
+ *   pause   N records, a pause of 1.5 s, N more records
  * Every mode checks that no log call changes errno and prints
  * "ok DROPPED". */
 #include "testlog.h"
@@ -50,8 +51,10 @@ int main(int argc, char **argv)
 	} else if (strcmp(mode, "unlink") == 0) {
 		if (unlink(path) != 0)
 			return 7;
+	} else if (strcmp(mode, "pause") == 0) {
+		usleep(1500000);
 	}
-	if (strcmp(mode, "clobber") == 0 || strcmp(mode, "unlink") == 0)
+	if (strcmp(mode, "clobber") == 0 || strcmp(mode, "unlink") == 0 || strcmp(mode, "pause") == 0)
 		if (logn(1, n) != 0)
 			return 8;
 	errno = 0;
