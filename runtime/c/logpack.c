@@ -74,6 +74,7 @@ enum {
 	LP_CHUNK_MAX = 64 << 10,   /* doubled per claim up to this */
 	LP_SLACK = 3,              /* room to widen a len byte to 255 + u16 */
 	LP_MARK_RESERVE = 12,      /* kept at a chunk's end for a dropped record */
+	LP_ARG_ROOM = 64,          /* room any scalar or short string argument fits in */
 	LP_MAX_BODY = 65535,
 	LP_STR_BUDGET = 62000,     /* strings stop here so that the scalars after them still fit */
 	LP_EARLY_SIZE = 64 << 10,
@@ -631,11 +632,12 @@ static inline void lp_copy_short(unsigned char *d, const char *s, size_t len)
 }
 
 /* A string argument that is not short, NULL, or read with a bound: cut
- * to what one record holds, moving the record to a new chunk if need be. */
+ * to what one record holds, moving the record to a new chunk if need be
+ * (rest: room the arguments after it need). */
 static __attribute__((noinline)) unsigned char *
 lp_put_str(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp, unsigned char *p,
 	   unsigned k, const unsigned char **cp, const unsigned char *classes,
-	   const union logpack_arg *args, const char *s, uint32_t idx, int level)
+	   const union logpack_arg *args, const char *s, uint32_t idx, int level, size_t rest)
 {
 	size_t len = 0;
 	if (k == LOGPACK_STRMAX) {
@@ -666,8 +668,9 @@ lp_put_str(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp,
 	long room = LP_STR_BUDGET - (long)(p - *recp);
 	if ((long)len > room)
 		len = room > 0 ? (size_t)room : 0;
-	if ((size_t)(t->end - p) < len + 10 + LP_SLACK) {
-		p = lp_spill(t, recp, argstartp, p, len + 10 + LP_SLACK, idx, level);
+	/* Keep LP_ARG_ROOM for each argument after this one. */
+	if ((size_t)(t->end - p) < len + 10 + LP_SLACK + rest) {
+		p = lp_spill(t, recp, argstartp, p, len + 10 + LP_SLACK + rest, idx, level);
 		if (!p)
 			return NULL;
 	}
@@ -698,8 +701,15 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 		t->last_ts = t->pair_ts = ts;
 		t->pos = rec;
 	}
-	if (LP_UNLIKELY(end - rec < 16 + LP_SLACK)) {
-		if (!lp_claim(t, 64))
+	const unsigned char *c = site->classes;
+	uint64_t n = *c++;
+	if (LP_UNLIKELY(n & 0x80))
+		c = get_uv(c - 1, &n);
+	/* Room for the header and LP_ARG_ROOM per argument, checked once:
+	 * scalars and short strings need no check of their own. */
+	size_t worst = 16 + LP_SLACK + (size_t)n * LP_ARG_ROOM;
+	if (LP_UNLIKELY(end - rec < (ptrdiff_t)worst)) {
+		if (!lp_claim(t, worst))
 			return 0;
 		rec = t->pos;
 		end = t->end;
@@ -712,23 +722,9 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 	if (level >= 0)
 		*p++ = (unsigned char)level;
 	unsigned char *argstart = p;
-
-	const unsigned char *c = site->classes;
-	uint64_t n = *c++;
-	if (LP_UNLIKELY(n & 0x80))
-		c = get_uv(c - 1, &n);
 	const union logpack_arg *a = args;
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned k = *c++;
-		/* One check covers any scalar and a short string; near the end
-		 * of the chunk the record moves to a new one. */
-		if (LP_UNLIKELY(end - p < 64 + LP_SLACK)) {
-			p = lp_spill(t, &rec, &argstart, p, 64 + LP_SLACK, idx, level);
-			if (!p)
-				return 0;
-			end = t->end;
-			ts = t->last_ts;
-		}
 		switch (k) {
 		case LOGPACK_I32:
 			p = put_uv(p, zigzag((int)a++->i));
@@ -759,7 +755,7 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 		case LOGPACK_STR:
 			if (LP_LIKELY(a->p != NULL)) {
 				size_t len = strlen(a->p);
-				if (LP_LIKELY(len < 63)) { /* fits the room checked above */
+				if (LP_LIKELY(len < LP_ARG_ROOM - 1)) {
 					*p++ = (unsigned char)(len + 1);
 					lp_copy_short(p, a++->p, len);
 					p += len;
@@ -769,7 +765,8 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 			/* fall through */
 		case LOGPACK_STRMAX: {
 			unsigned char *was = rec;
-			p = lp_put_str(t, &rec, &argstart, p, k, &c, site->classes, args, a++->p, idx, level);
+			p = lp_put_str(t, &rec, &argstart, p, k, &c, site->classes, args, a++->p, idx, level,
+				       (size_t)(n - i - 1) * LP_ARG_ROOM);
 			if (!p)
 				return 0;
 			if (rec != was) {
