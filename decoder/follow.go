@@ -224,9 +224,11 @@ func (fl *follower) poll(fn func(*Record) error) error {
 			fl.deferred = append(fl.deferred, lr)
 			continue
 		}
-		if !d.fill(&fl.rec, lr.tag, lr.body, lr.at, lr.size, lr.ts, lr.anchor, lr.w.pid, lr.w.tid) {
+		if !d.fill(&fl.rec, lr.tag, lr.body, lr.at, lr.size) {
 			continue
 		}
+		fl.rec.raw, fl.rec.TS = lr.ts, d.clock.NSFrom(lr.ts, lr.anchor)
+		fl.rec.PID, fl.rec.TID = lr.w.pid, lr.w.tid
 		if err := fn(&fl.rec); err != nil {
 			return err
 		}

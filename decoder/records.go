@@ -33,6 +33,7 @@ func (d *Decoder) Records() iter.Seq2[*Record, error] {
 		h := make(mergeHeap, 0, len(d.writers))
 		for _, w := range d.writers {
 			w.ci, w.live = 0, false
+			w.rec.PID, w.rec.TID = w.pid, w.tid
 			ok, err := d.advance(w)
 			if err != nil {
 				yield(nil, err)
@@ -141,13 +142,19 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 		return false
 	}
 	w.ts += delta
-	return d.fill(&w.rec, tag, p[k:], at, size, w.ts, w.anchor, w.pid, w.tid)
+	r := &w.rec // its PID and TID are the writer's, set once
+	if !d.fill(r, tag, p[k:], at, size) {
+		return false
+	}
+	r.raw = w.ts
+	r.TS = d.clock.NSFrom(w.ts, w.anchor)
+	return true
 }
 
-// fill decodes a log record's level and arguments (p follows the ts
-// delta) into r. It reports damage and returns false if the record cannot
-// be rendered.
-func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int, ts uint64, anchor logfile.Pair, pid, tid uint32) bool {
+// fill decodes a log record's site, level and arguments (p follows the ts
+// delta) into r; the caller sets the time and the writer. It reports
+// damage and returns false if the record cannot be rendered.
+func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int) bool {
 	s := d.site(tag)
 	if s == nil {
 		why := "no descriptor for it in the log"
@@ -186,9 +193,6 @@ func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int, ts u
 	}
 	r.Site = s
 	r.Index = uint32(tag)
-	r.raw = ts
-	r.TS = d.clock.NSFrom(ts, anchor)
-	r.PID, r.TID = pid, tid
 	r.Offset, r.Size = at, size
 	return true
 }
