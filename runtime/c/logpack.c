@@ -365,6 +365,32 @@ static void lp_populate(uint64_t from, uint64_t to)
 	}
 }
 
+/* Readies a chunk just claimed (nobody else writes there) that the
+ * prefault thread has not reached. Writing its zeros through the
+ * descriptor first costs about half of faulting in preallocated but
+ * unwritten pages (ext4), and where the file could only be grown sparse
+ * it reserves the blocks, so a full disk fails here and not as a SIGBUS
+ * later. Returns 0 when the chunk cannot be used. */
+static int lp_prepare_chunk(uint64_t off, uint64_t size)
+{
+	static const unsigned char zeros[64 << 10];
+	struct stat st;
+	struct rlimit rl;
+	/* Only on our own file (the program may have reused the descriptor)
+	 * and never at an offset the size limit forbids (SIGXFSZ). */
+	if (lp.fd >= 0 && fstat(lp.fd, &st) == 0 && st.st_dev == lp.dev && st.st_ino == lp.ino &&
+	    getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+	    (rl.rlim_cur == RLIM_INFINITY || off + size <= (uint64_t)rl.rlim_cur)) {
+		for (uint64_t o = 0; o < size; o += sizeof zeros) {
+			size_t n = size - o < sizeof zeros ? (size_t)(size - o) : sizeof zeros;
+			if (pwrite(lp.fd, zeros, n, (off_t)(off + o)) != (ssize_t)n)
+				return 0;
+		}
+	}
+	lp_populate(off, off + size);
+	return 1;
+}
+
 static void *lp_populator(void *arg)
 {
 	uint32_t gen = (uint32_t)(uintptr_t)arg;
@@ -486,8 +512,8 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 	if (off + size > lp.map_len ||
 	    (off + size > __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE) && !lp_grow(off + size)))
 		goto full; /* the claimed range stays zero: readers skip it */
-	if (off + size > __atomic_load_n(&lp.populated, __ATOMIC_ACQUIRE))
-		lp_populate(off, off + size);
+	if (off + size > __atomic_load_n(&lp.populated, __ATOMIC_ACQUIRE) && !lp_prepare_chunk(off, size))
+		goto full; /* no blocks for it after all: the range stays zero */
 	if (!lp.prefault_inline) {
 		if (!lp.pop_started)
 			lp_start_populator();
