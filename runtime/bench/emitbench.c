@@ -232,6 +232,7 @@ int main(int argc, char **argv)
 					close(fd);
 				if (logpack_dropped() || stat(path, &st) != 0) {
 					fprintf(stderr, "logpack: %llu records dropped\n", logpack_dropped());
+					unlink(path);
 					return 1;
 				}
 				logpack_close();
