@@ -3,6 +3,7 @@ package runtime
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,4 +189,46 @@ func TestLogUnlinked(t *testing.T) {
 	t.Parallel()
 	log := filepath.Join(t.TempDir(), "log")
 	runHostile(t, []string{"LOGPACK_FILE=" + log}, "unlink", "300000", log)
+}
+
+// A signal handler that logs while the code it interrupted is logging:
+// the interrupted records are intact, the handler's records arrive in
+// order, and those that could not be written are counted as dropped.
+func TestLoggingFromSignalHandler(t *testing.T) {
+	t.Parallel()
+	prog := buildProg(t, "signal")
+	log := filepath.Join(t.TempDir(), "log")
+	const n = 300000
+	out := run(t, prog, log, strconv.Itoa(n))
+	var handled int
+	var dropped uint64
+	if _, err := fmt.Sscanf(out, "ok %d %d\n", &handled, &dropped); err != nil {
+		t.Fatalf("output %q: %v", out, err)
+	}
+	l := mustScan(t, log)
+	var main, inHandler int
+	last := int64(-1)
+	for _, r := range l.logRecords("seq %d %d %d %d\n") {
+		w, i := r.Args[0].(int64), r.Args[1].(int64)
+		switch w {
+		case 0:
+			if i != int64(main) {
+				t.Fatalf("main record %d, want %d", i, main)
+			}
+			main++
+		case 1:
+			if i <= last {
+				t.Fatalf("handler record %d after %d", i, last)
+			}
+			last = i
+			inHandler++
+		}
+	}
+	if main != n {
+		t.Errorf("%d main records, want %d", main, n)
+	}
+	if handled == 0 || uint64(inHandler)+dropped != uint64(handled) {
+		t.Errorf("handler ran %d times: %d records + %d dropped", handled, inHandler, dropped)
+	}
+	t.Logf("%d handler calls, %d logged, %d dropped as nested", handled, inHandler, dropped)
 }
