@@ -1,7 +1,6 @@
 package decoder
 
 import (
-	"encoding/binary"
 	"fmt"
 	"iter"
 	"slices"
@@ -111,12 +110,9 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 // decode parses one record body of writer w. It returns true for a log
 // record ready in w.rec.
 func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
-	// Site indexes and ts deltas mostly fit one varint byte.
-	var tag uint64
-	var k int
-	if len(body) > 0 && body[0] < 0x80 {
-		tag, k = uint64(body[0]), 1
-	} else if tag, k = binary.Uvarint(body); k <= 0 {
+	// Site indexes and ts deltas mostly fit one or two varint bytes.
+	tag, k := logfile.Uvarint(body)
+	if k <= 0 {
 		return false // reported by the index pass
 	}
 	p := body[k:]
@@ -134,10 +130,8 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 		}
 		return false
 	}
-	var delta uint64
-	if len(p) > 0 && p[0] < 0x80 {
-		delta, k = uint64(p[0]), 1
-	} else if delta, k = binary.Uvarint(p); k <= 0 {
+	delta, k := logfile.Uvarint(p)
+	if k <= 0 {
 		d.skip(Skip{Kind: SkipBadRecord, Detail: "bad timestamp delta", Offset: at, Bytes: int64(size), Records: 1})
 		return false
 	}

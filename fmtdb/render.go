@@ -91,28 +91,47 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 // digitPairs holds "00" to "99", two decimal digits per step.
 const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 
-// appendDec appends x in decimal.
+// pow10 holds 10^i, for counting decimal digits; 32 entries so that an
+// index masked with 31 needs no bounds check.
+var pow10 = [32]uint64{1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// decLen returns the number of decimal digits of x (1 for 0).
+func decLen(x uint64) int {
+	// bits.Len64*1233>>12 is log10 rounded down or one short of it.
+	n := (bits.Len64(x|1) * 1233) >> 12
+	if x|1 >= pow10[n&31] {
+		n++
+	}
+	return n
+}
+
+// appendDec appends x in decimal, written in place two digits at a time
+// (no scratch buffer to copy).
 func appendDec(dst []byte, x uint64) []byte {
 	if x < 10 {
 		return append(dst, byte('0'+x))
 	}
-	var buf [20]byte
-	i := len(buf)
-	for x >= 100 {
+	n := decLen(x)
+	l := len(dst)
+	if cap(dst)-l < n {
+		dst = slices.Grow(dst, n)
+	}
+	dst = dst[:l+n]
+	b := dst[l:]
+	i := len(b)
+	for x >= 100 && i >= 2 {
 		q := x / 100
 		r := (x - q*100) * 2
 		i -= 2
-		buf[i], buf[i+1] = digitPairs[r], digitPairs[r+1]
+		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
 		x = q
 	}
-	if x >= 10 {
-		i -= 2
-		buf[i], buf[i+1] = digitPairs[2*x], digitPairs[2*x+1]
-	} else {
-		i--
-		buf[i] = byte('0' + x)
+	if x >= 10 && i >= 2 {
+		b[i-2], b[i-1] = digitPairs[2*x], digitPairs[2*x+1]
+	} else if i >= 1 {
+		b[i-1] = byte('0' + x)
 	}
-	return append(dst, buf[i:]...)
+	return dst
 }
 
 // appendHex appends x in lower-case hexadecimal, written in place.
@@ -124,7 +143,7 @@ func appendHex(dst []byte, x uint64) []byte {
 	}
 	dst = dst[:l+n]
 	b := dst[l:]
-	for i := n - 1; i >= 0; i-- {
+	for i := len(b) - 1; i >= 0; i-- {
 		b[i] = lowerDigits[x&15]
 		x >>= 4
 	}

@@ -51,11 +51,15 @@ func FrameSize(n int) int {
 	return 3
 }
 
-// Uvarint is binary.Uvarint with the one-byte case inlined; it returns
-// n <= 0 on a bad or cut varint.
+// Uvarint is binary.Uvarint with the one- and two-byte cases inlined
+// (site indexes, ts deltas and most arguments); it returns n <= 0 on a
+// bad or cut varint.
 func Uvarint(b []byte) (uint64, int) {
 	if len(b) > 0 && b[0] < 0x80 {
 		return uint64(b[0]), 1
+	}
+	if len(b) > 1 && b[1] < 0x80 {
+		return uint64(b[0]&0x7f) | uint64(b[1])<<7, 2
 	}
 	return binary.Uvarint(b)
 }
@@ -78,41 +82,39 @@ func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Val
 		dst = append(dst, make([]fmtdb.Value, len(specs))...)
 	}
 	vals := dst[base:]
+	vals = vals[:len(specs)]
 	off := 0
 	for i := range specs {
 		c := specs[i].Class
 		a := &vals[i]
-		if c == fmtdb.ClassF64 || c == fmtdb.ClassF80 {
-			n := 8
-			if c == fmtdb.ClassF80 {
-				n = 10
-			}
-			if len(p)-off < n {
-				return dst[:base+i], off, argErr(i, c, off)
-			}
-			*a = fmtdb.Value{Kind: fmtdb.KindF64, Bits: binary.LittleEndian.Uint64(p[off:])}
-			if n == 10 {
-				a.Kind, a.SE = fmtdb.KindF80, binary.LittleEndian.Uint16(p[off+8:])
-			}
-			off += n
-			continue
-		}
-		// Every other class starts with a varint; most are one byte.
+		// Every class but the floats starts with a varint; most are one
+		// or two bytes.
 		var v uint64
-		if off < len(p) && p[off] < 0x80 {
-			v = uint64(p[off])
-			off++
-		} else {
-			var k int
-			v, k = binary.Uvarint(p[off:])
-			if k <= 0 {
-				return dst[:base+i], off, argErr(i, c, off)
+		if c != fmtdb.ClassF64 && c != fmtdb.ClassF80 {
+			q := p[min(off, len(p)):]
+			if len(q) > 0 && q[0] < 0x80 {
+				v = uint64(q[0])
+				off++
+			} else if len(q) > 1 && q[1] < 0x80 {
+				v = uint64(q[0]&0x7f) | uint64(q[1])<<7
+				off += 2
+			} else {
+				var k int
+				v, k = binary.Uvarint(q)
+				if k <= 0 {
+					return dst[:base+i], off, argErr(i, c, off)
+				}
+				off += k
 			}
-			off += k
 		}
 		switch c {
+		case fmtdb.ClassU32:
+			if v > math.MaxUint32 {
+				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, v)
+			}
+			*a = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
 		case fmtdb.ClassI32, fmtdb.ClassErrno:
-			s := Zigzag(v)
+			s := int64(v>>1) ^ -int64(v&1) // Zigzag
 			if s != int64(int32(s)) {
 				// The runtime stores an int: anything wider is damage.
 				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, s)
@@ -122,15 +124,10 @@ func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Val
 				k = fmtdb.KindErrno
 			}
 			*a = fmtdb.Value{Kind: k, Bits: uint64(s)}
-		case fmtdb.ClassI64:
-			*a = fmtdb.Value{Kind: fmtdb.KindInt, Bits: uint64(Zigzag(v))}
-		case fmtdb.ClassU32:
-			if v > math.MaxUint32 {
-				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, v)
-			}
-			*a = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
 		case fmtdb.ClassU64:
 			*a = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
+		case fmtdb.ClassI64:
+			*a = fmtdb.Value{Kind: fmtdb.KindInt, Bits: uint64(Zigzag(v))}
 		case fmtdb.ClassPtr:
 			*a = fmtdb.Value{Kind: fmtdb.KindPtr, Bits: v}
 		case fmtdb.ClassStr, fmtdb.ClassStrMax:
@@ -144,6 +141,19 @@ func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Val
 			end := off + int(v-1)
 			*a = fmtdb.Value{Kind: fmtdb.KindStr, Str: p[off:end:end]}
 			off = end
+		case fmtdb.ClassF64, fmtdb.ClassF80:
+			n := 8
+			if c == fmtdb.ClassF80 {
+				n = 10
+			}
+			if len(p)-off < n {
+				return dst[:base+i], off, argErr(i, c, off)
+			}
+			*a = fmtdb.Value{Kind: fmtdb.KindF64, Bits: binary.LittleEndian.Uint64(p[off:])}
+			if n == 10 {
+				a.Kind, a.SE = fmtdb.KindF80, binary.LittleEndian.Uint16(p[off+8:])
+			}
+			off += n
 		default:
 			return dst[:base+i], off, fmt.Errorf("argument %d: unknown class %v", i, c)
 		}
