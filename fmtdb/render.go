@@ -37,39 +37,42 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 		if v.Kind == KindStr || v.Kind == KindNull {
 			x = 0
 		}
+		// The switch leaves the magnitude in x, after any sign or
+		// prefix; digits are written below, small numbers inline.
+		hex := false
 		switch st.op {
 		case opDec32:
 			if i := int32(x); i < 0 {
-				dst = appendDec(append(dst, '-'), uint64(-int64(i)))
+				dst = append(dst, '-')
+				x = uint64(-int64(i))
 			} else {
-				dst = appendDec(dst, uint64(i))
+				x = uint64(i)
 			}
 		case opDec64:
 			if int64(x) < 0 {
-				dst = appendDec(append(dst, '-'), -x)
-			} else {
-				dst = appendDec(dst, x)
+				dst = append(dst, '-')
+				x = -x
 			}
 		case opUdec32:
-			dst = appendDec(dst, uint64(uint32(x)))
+			x = uint64(uint32(x))
 		case opUdec64:
-			dst = appendDec(dst, x)
 		case opHex32:
-			dst = appendHex(dst, uint64(uint32(x)))
+			x, hex = uint64(uint32(x)), true
 		case opHex64:
-			dst = appendHex(dst, x)
+			hex = true
 		case opAltHex32:
 			if x = uint64(uint32(x)); x != 0 {
 				dst = append(dst, '0', 'x')
 			}
-			dst = appendHex(dst, x)
+			hex = true
 		case opAltHex64:
 			if x != 0 {
 				dst = append(dst, '0', 'x')
 			}
-			dst = appendHex(dst, x)
+			hex = true
 		case opChar:
 			dst = append(dst, byte(x))
+			continue
 		case opStr:
 			switch v.Kind {
 			case KindStr:
@@ -83,6 +86,17 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 			default:
 				dst = appendSpec(dst, st.spec, args)
 			}
+			continue
+		}
+		switch {
+		case hex:
+			dst = appendHex(dst, x)
+		case x < 10:
+			dst = append(dst, byte('0'+x))
+		case x < 100:
+			dst = append(dst, digitPairs[2*x], digitPairs[2*x+1])
+		default:
+			dst = appendDec(dst, x)
 		}
 	}
 	return dst
