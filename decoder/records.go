@@ -54,7 +54,11 @@ func (d *Decoder) Records() iter.Seq2[*Record, error] {
 			}
 			if ok {
 				h[0].ts = w.rec.raw
-				h.down(0)
+				// A writer mostly stays first for a run of records:
+				// check its children before sifting.
+				if len(h) > 1 && h.less(1, 0) || len(h) > 2 && h.less(2, 0) {
+					h.down(0)
+				}
 			} else {
 				h.pop()
 			}
@@ -110,9 +114,13 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 // decode parses one record body of writer w. It returns true for a log
 // record ready in w.rec.
 func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
-	// Site indexes and ts deltas mostly fit one or two varint bytes.
-	tag, k := logfile.Uvarint(body)
-	if k <= 0 {
+	// Site indexes mostly fit one varint byte, a busy writer's ts
+	// deltas two: both inlined here.
+	var tag uint64
+	var k int
+	if len(body) > 0 && body[0] < 0x80 {
+		tag, k = uint64(body[0]), 1
+	} else if tag, k = logfile.Uvarint(body); k <= 0 {
 		return false // reported by the index pass
 	}
 	p := body[k:]
@@ -130,8 +138,12 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 		}
 		return false
 	}
-	delta, k := logfile.Uvarint(p)
-	if k <= 0 {
+	var delta uint64
+	if len(p) > 1 && p[1] < 0x80 && p[0] >= 0x80 {
+		delta, k = uint64(p[0]&0x7f)|uint64(p[1])<<7, 2
+	} else if len(p) > 0 && p[0] < 0x80 {
+		delta, k = uint64(p[0]), 1
+	} else if delta, k = logfile.Uvarint(p); k <= 0 {
 		d.skip(Skip{Kind: SkipBadRecord, Detail: "bad timestamp delta", Offset: at, Bytes: int64(size), Records: 1})
 		return false
 	}

@@ -51,9 +51,9 @@ func FrameSize(n int) int {
 	return 3
 }
 
-// Uvarint is binary.Uvarint with the one- and two-byte cases inlined
-// (site indexes, ts deltas and most arguments); it returns n <= 0 on a
-// bad or cut varint.
+// Uvarint is binary.Uvarint with the one- and two-byte cases first
+// (site indexes, ts deltas of a busy writer); it returns n <= 0 on a bad
+// or cut varint. Hot loops inline the one-byte case themselves.
 func Uvarint(b []byte) (uint64, int) {
 	if len(b) > 0 && b[0] < 0x80 {
 		return uint64(b[0]), 1
