@@ -81,40 +81,113 @@ func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Val
 	} else {
 		dst = append(dst, make([]fmtdb.Value, len(specs))...)
 	}
-	vals := dst[base:]
-	vals = vals[:len(specs)]
+	if off, ok := decodeArgs(p, specs, dst[base:]); ok {
+		return dst, off, nil
+	}
+	return decodeArgsSlow(p, specs, dst, base)
+}
+
+// decodeArgs is DecodeArgs's loop for good records: any doubt (damage, a
+// float, an unknown class) sends the record to decodeArgsSlow, which
+// decodes it again and explains the damage. Keeping the error paths out
+// keeps this loop in registers.
+func decodeArgs(p []byte, specs []fmtdb.ArgSpec, vals []fmtdb.Value) (int, bool) {
 	off := 0
+	vals = vals[:len(specs)]
 	for i := range specs {
 		c := specs[i].Class
-		a := &vals[i]
-		// Every class but the floats starts with a varint; most are one
-		// or two bytes.
+		if off >= len(p) {
+			return off, false
+		}
+		// Most varints are one or two bytes.
 		var v uint64
-		if c != fmtdb.ClassF64 && c != fmtdb.ClassF80 {
-			q := p[min(off, len(p)):]
-			if len(q) > 0 && q[0] < 0x80 {
-				v = uint64(q[0])
-				off++
-			} else if len(q) > 1 && q[1] < 0x80 {
-				v = uint64(q[0]&0x7f) | uint64(q[1])<<7
-				off += 2
-			} else {
-				var k int
-				v, k = binary.Uvarint(q)
-				if k <= 0 {
-					return dst[:base+i], off, argErr(i, c, off)
-				}
-				off += k
+		if b := p[off]; b < 0x80 {
+			v = uint64(b)
+			off++
+		} else if off+1 < len(p) && p[off+1] < 0x80 {
+			v = uint64(b&0x7f) | uint64(p[off+1])<<7
+			off += 2
+		} else {
+			var k int
+			v, k = binary.Uvarint(p[off:])
+			if k <= 0 {
+				return off, false
 			}
+			off += k
 		}
 		switch c {
 		case fmtdb.ClassU32:
 			if v > math.MaxUint32 {
-				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, v)
+				return off, false
 			}
-			*a = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
+			vals[i] = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
+		case fmtdb.ClassI32:
+			s := Zigzag(v)
+			if s != int64(int32(s)) {
+				return off, false
+			}
+			vals[i] = fmtdb.Value{Kind: fmtdb.KindInt, Bits: uint64(s)}
+		case fmtdb.ClassU64:
+			vals[i] = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
+		case fmtdb.ClassI64:
+			vals[i] = fmtdb.Value{Kind: fmtdb.KindInt, Bits: uint64(Zigzag(v))}
+		case fmtdb.ClassPtr:
+			vals[i] = fmtdb.Value{Kind: fmtdb.KindPtr, Bits: v}
+		case fmtdb.ClassErrno:
+			s := Zigzag(v)
+			if s != int64(int32(s)) {
+				return off, false
+			}
+			vals[i] = fmtdb.Value{Kind: fmtdb.KindErrno, Bits: uint64(s)}
+		case fmtdb.ClassStr, fmtdb.ClassStrMax:
+			if v == 0 {
+				vals[i] = fmtdb.Value{Kind: fmtdb.KindNull}
+				break
+			}
+			if v-1 > uint64(len(p)-off) {
+				return off, false
+			}
+			end := off + int(v-1)
+			vals[i] = fmtdb.Value{Kind: fmtdb.KindStr, Str: p[off:end:end]}
+			off = end
+		default:
+			return off, false
+		}
+	}
+	return off, true
+}
+
+// decodeArgsSlow is DecodeArgs for every class, reporting damage.
+func decodeArgsSlow(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value, base int) ([]fmtdb.Value, int, error) {
+	vals := dst[base:]
+	off := 0
+	for i := range specs {
+		c := specs[i].Class
+		a := &vals[i]
+		if c == fmtdb.ClassF64 || c == fmtdb.ClassF80 {
+			n := 8
+			if c == fmtdb.ClassF80 {
+				n = 10
+			}
+			if len(p)-off < n {
+				return dst[:base+i], off, argErr(i, c, off)
+			}
+			*a = fmtdb.Value{Kind: fmtdb.KindF64, Bits: binary.LittleEndian.Uint64(p[off:])}
+			if n == 10 {
+				a.Kind, a.SE = fmtdb.KindF80, binary.LittleEndian.Uint16(p[off+8:])
+			}
+			off += n
+			continue
+		}
+		// Every other class starts with a varint.
+		v, k := Uvarint(p[off:])
+		if k <= 0 {
+			return dst[:base+i], off, argErr(i, c, off)
+		}
+		off += k
+		switch c {
 		case fmtdb.ClassI32, fmtdb.ClassErrno:
-			s := int64(v>>1) ^ -int64(v&1) // Zigzag
+			s := Zigzag(v)
 			if s != int64(int32(s)) {
 				// The runtime stores an int: anything wider is damage.
 				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, s)
@@ -124,10 +197,15 @@ func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Val
 				k = fmtdb.KindErrno
 			}
 			*a = fmtdb.Value{Kind: k, Bits: uint64(s)}
-		case fmtdb.ClassU64:
-			*a = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
 		case fmtdb.ClassI64:
 			*a = fmtdb.Value{Kind: fmtdb.KindInt, Bits: uint64(Zigzag(v))}
+		case fmtdb.ClassU32:
+			if v > math.MaxUint32 {
+				return dst[:base+i], off, fmt.Errorf("argument %d (%v): value %d does not fit 32 bits", i, c, v)
+			}
+			*a = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
+		case fmtdb.ClassU64:
+			*a = fmtdb.Value{Kind: fmtdb.KindUint, Bits: v}
 		case fmtdb.ClassPtr:
 			*a = fmtdb.Value{Kind: fmtdb.KindPtr, Bits: v}
 		case fmtdb.ClassStr, fmtdb.ClassStrMax:
@@ -141,19 +219,6 @@ func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Val
 			end := off + int(v-1)
 			*a = fmtdb.Value{Kind: fmtdb.KindStr, Str: p[off:end:end]}
 			off = end
-		case fmtdb.ClassF64, fmtdb.ClassF80:
-			n := 8
-			if c == fmtdb.ClassF80 {
-				n = 10
-			}
-			if len(p)-off < n {
-				return dst[:base+i], off, argErr(i, c, off)
-			}
-			*a = fmtdb.Value{Kind: fmtdb.KindF64, Bits: binary.LittleEndian.Uint64(p[off:])}
-			if n == 10 {
-				a.Kind, a.SE = fmtdb.KindF80, binary.LittleEndian.Uint16(p[off+8:])
-			}
-			off += n
 		default:
 			return dst[:base+i], off, fmt.Errorf("argument %d: unknown class %v", i, c)
 		}
