@@ -222,6 +222,28 @@ static inline unsigned char *put_uv(unsigned char *p, uint64_t v)
 	return p;
 }
 
+/* put_uv for the record path, unrolled for the values below 2^28 where
+ * nearly every argument and timestamp delta lies. */
+static inline __attribute__((always_inline)) unsigned char *put_uv_fast(unsigned char *p, uint64_t v)
+{
+	if (LP_LIKELY(v < 0x80)) {
+		p[0] = (unsigned char)v;
+		return p + 1;
+	}
+	p[0] = (unsigned char)(v | 0x80);
+	if (LP_LIKELY(v < (1u << 14))) {
+		p[1] = (unsigned char)(v >> 7);
+		return p + 2;
+	}
+	p[1] = (unsigned char)(v >> 7 | 0x80);
+	if (v < (1u << 21)) {
+		p[2] = (unsigned char)(v >> 14);
+		return p + 3;
+	}
+	p[2] = (unsigned char)(v >> 14 | 0x80);
+	return put_uv(p + 3, v >> 21);
+}
+
 static inline uint64_t zigzag(int64_t v)
 {
 	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
@@ -633,13 +655,14 @@ static __attribute__((noinline)) unsigned char *lp_spill(struct lp_thread *t, un
 	return q + done;
 }
 
-/* Copies len < 64 bytes without a call for the common short lengths,
- * reading only the len bytes of the source. */
+/* Copies len <= 64 bytes without a call, reading only the len bytes of
+ * the source. */
 static inline void lp_copy_short(unsigned char *d, const char *s, size_t len)
 {
 	if (len >= 8) {
 		if (len > 32) {
-			memcpy(d, s, len);
+			memcpy(d, s, 32);
+			memcpy(d + len - 32, s + len - 32, 32);
 		} else if (len >= 16) {
 			memcpy(d, s, 16);
 			memcpy(d + len - 16, s + len - 16, 16);
@@ -709,63 +732,110 @@ lp_put_str(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp,
 	return p + len;
 }
 
-static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, uint32_t idx,
-							    struct logpack_site *site, int level,
-							    const union logpack_arg *args, int err,
-							    uint64_t ts)
+/* The length of s when it is shorter than LP_ARG_ROOM - 1, else any
+ * larger value. Reads s in aligned 16-byte blocks, as glibc's strlen
+ * starts, so it never crosses into another page; inline, it spares the
+ * record path a call and the spills around it. */
+static inline __attribute__((always_inline)) size_t lp_strlen_short(const char *s)
 {
-	unsigned char *rec = t->pos, *end = t->end;
-	if (LP_UNLIKELY(ts < t->last_ts))
-		ts = t->last_ts;
-	if (LP_UNLIKELY(ts - t->pair_ts > lp.pair_ticks) && end - rec > 32) {
-		/* A calibration pair keeps the TSC-to-ns fit accurate over
-		 * long runs. */
-		unsigned char *p = put_uv(rec + 1, LP_TAG_CLOCK);
-		p = put_uv(p, ts - t->last_ts);
-		p = put_u64(p, lp.ts_tsc ? clock_ns(CLOCK_MONOTONIC) : ts);
-		rec = lp_commit(rec, p);
-		t->last_ts = t->pair_ts = ts;
-		t->pos = rec;
+#if defined(__SSE2__) && !defined(__SANITIZE_ADDRESS__)
+	const __m128i *b = (const __m128i *)((uintptr_t)s & ~(uintptr_t)15);
+	unsigned off = (unsigned)((uintptr_t)s & 15);
+	__m128i zero = _mm_setzero_si128();
+	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(b), zero)) >> off;
+	if (LP_LIKELY(m))
+		return (size_t)__builtin_ctz(m);
+	for (unsigned i = 1; i < LP_ARG_ROOM / 16; i++) {
+		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(b + i), zero));
+		if (m)
+			return 16 * i - off + (size_t)__builtin_ctz(m);
 	}
-	const unsigned char *c = site->classes;
-	uint64_t n = *c++;
-	if (LP_UNLIKELY(n & 0x80))
-		c = get_uv(c - 1, &n);
-	/* Room for the header and LP_ARG_ROOM per argument, checked once:
-	 * scalars and short strings need no check of their own. */
-	size_t worst = 16 + LP_SLACK + (size_t)n * LP_ARG_ROOM;
-	if (LP_UNLIKELY(end - rec < (ptrdiff_t)worst)) {
-		if (!lp_claim(t, worst))
-			return 0;
-		rec = t->pos;
-		end = t->end;
-		ts = t->last_ts; /* the chunk was stamped just now */
+	return LP_ARG_ROOM;
+#else
+	return strnlen(s, LP_ARG_ROOM);
+#endif
+}
+
+/* The arguments of the common record: scalars and short strings only, in
+ * a chunk with room for LP_ARG_ROOM per argument. Writes them from *pp on
+ * and returns where it stopped in the class list: ce when all are
+ * written, else at an argument the general loop must write. */
+static inline __attribute__((always_inline)) const unsigned char *
+lp_fast_args(unsigned char **pp, const unsigned char *c, const unsigned char *ce,
+	     const union logpack_arg *a)
+{
+	unsigned char *p = *pp;
+	for (; c < ce; c++) {
+		switch (*c) {
+		case LOGPACK_I32:
+			p = put_uv_fast(p, zigzag((int)a++->i));
+			break;
+		case LOGPACK_U32:
+			p = put_uv_fast(p, (unsigned)a++->u);
+			break;
+		case LOGPACK_I64:
+			p = put_uv_fast(p, zigzag(a++->i));
+			break;
+		case LOGPACK_U64:
+			p = put_uv_fast(p, a++->u);
+			break;
+		case LOGPACK_PTR:
+			p = put_uv_fast(p, (uintptr_t)a++->p);
+			break;
+		case LOGPACK_F64:
+			memcpy(p, &a++->d, 8);
+			p += 8;
+			break;
+		case LOGPACK_STR: {
+			const char *s = a++->p;
+			if (LP_UNLIKELY(!s))
+				goto out;
+			size_t len = lp_strlen_short(s);
+			if (LP_UNLIKELY(len >= LP_ARG_ROOM - 1))
+				goto out;
+			*p++ = (unsigned char)(len + 1);
+			lp_copy_short(p, s, len);
+			p += len;
+			break;
+		}
+		default: /* f80, strmax, errno (reading it is a call), or a class
+			  * this runtime does not know */
+			goto out;
+		}
 	}
-	if (site->level != 255)
-		level = -1;
-	unsigned char *p = put_uv(rec + 1, idx);
-	p = put_uv(p, ts - t->last_ts);
-	if (level >= 0)
-		*p++ = (unsigned char)level;
-	unsigned char *argstart = p;
+out:
+	*pp = p;
+	return c;
+}
+
+/* The general loop over a record's arguments: long and NULL strings,
+ * bounded strings (which may move the record to a new chunk: *recp,
+ * *argstartp and *tsp follow it), f80. Returns the end of the arguments, or
+ * NULL when the record cannot be written. */
+static __attribute__((noinline)) unsigned char *
+lp_args(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp, uint64_t *tsp,
+	const unsigned char *c, uint64_t n, struct logpack_site *site, uint32_t idx, int level,
+	const union logpack_arg *args, int err)
+{
+	unsigned char *rec = *recp, *p = *argstartp;
 	const union logpack_arg *a = args;
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned k = *c++;
 		switch (k) {
 		case LOGPACK_I32:
-			p = put_uv(p, zigzag((int)a++->i));
+			p = put_uv_fast(p, zigzag((int)a++->i));
 			break;
 		case LOGPACK_U32:
-			p = put_uv(p, (unsigned)a++->u);
+			p = put_uv_fast(p, (unsigned)a++->u);
 			break;
 		case LOGPACK_I64:
-			p = put_uv(p, zigzag(a++->i));
+			p = put_uv_fast(p, zigzag(a++->i));
 			break;
 		case LOGPACK_U64:
-			p = put_uv(p, a++->u);
+			p = put_uv_fast(p, a++->u);
 			break;
 		case LOGPACK_PTR:
-			p = put_uv(p, (uintptr_t)a++->p);
+			p = put_uv_fast(p, (uintptr_t)a++->p);
 			break;
 		case LOGPACK_F64:
 			memcpy(p, &a++->d, 8);
@@ -776,7 +846,7 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 			p += 10;
 			break;
 		case LOGPACK_ERRNO:
-			p = put_uv(p, zigzag(err < 0 ? errno : err));
+			p = put_uv_fast(p, zigzag(err < 0 ? errno : err));
 			break;
 		case LOGPACK_STR:
 			if (LP_LIKELY(a->p != NULL)) {
@@ -791,23 +861,66 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 			/* fall through */
 		case LOGPACK_STRMAX: {
 			unsigned char *was = rec;
-			p = lp_put_str(t, &rec, &argstart, p, k, &c, site->classes, args, a++->p, idx, level,
+			p = lp_put_str(t, &rec, argstartp, p, k, &c, site->classes, args, a++->p, idx, level,
 				       (size_t)(n - i - 1) * LP_ARG_ROOM);
 			if (!p)
-				return 0;
-			if (rec != was) {
-				end = t->end;
-				ts = t->last_ts;
-			}
+				return NULL;
+			if (rec != was)
+				*tsp = t->last_ts;
 			break;
 		}
 		default:
 			/* Not a class this runtime knows: the record is not published. */
 			memset(rec, 0, (size_t)(p - rec));
-			return 0;
+			return NULL;
 		}
 	}
-	t->pos = lp_commit(rec, p);
+	*recp = rec;
+	return p;
+}
+
+static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, uint32_t idx,
+							    struct logpack_site *site, int level,
+							    const union logpack_arg *args, int err,
+							    uint64_t ts)
+{
+	unsigned char *rec = t->pos, *end = t->end;
+	uint64_t last = t->last_ts;
+	if (LP_UNLIKELY(ts < last))
+		ts = last;
+	if (LP_UNLIKELY(ts - t->pair_ts > lp.pair_ticks) && end - rec > 32) {
+		/* A calibration pair keeps the TSC-to-ns fit accurate over
+		 * long runs. */
+		unsigned char *p = put_uv(rec + 1, LP_TAG_CLOCK);
+		p = put_uv(p, ts - last);
+		p = put_u64(p, lp.ts_tsc ? clock_ns(CLOCK_MONOTONIC) : ts);
+		rec = lp_commit(rec, p);
+		t->last_ts = t->pair_ts = last = ts;
+		t->pos = rec;
+	}
+	const unsigned char *c = site->classes;
+	uint64_t n = *c++;
+	if (LP_UNLIKELY(n & 0x80))
+		c = get_uv(c - 1, &n);
+	/* Room for the header and LP_ARG_ROOM per argument, checked once:
+	 * scalars and short strings need no check of their own. */
+	size_t worst = 16 + LP_SLACK + (size_t)n * LP_ARG_ROOM;
+	if (LP_UNLIKELY(end - rec < (ptrdiff_t)worst)) {
+		if (!lp_claim(t, worst))
+			return 0;
+		rec = t->pos;
+		ts = last = t->last_ts; /* the chunk was stamped just now */
+	}
+	if (site->level != 255)
+		level = -1;
+	unsigned char *p = put_uv_fast(rec + 1, idx);
+	p = put_uv_fast(p, ts - last);
+	if (level >= 0)
+		*p++ = (unsigned char)level;
+	unsigned char *q = lp_args(t, &rec, &p, &ts, c, n, site, idx, level, args, err);
+	if (!q)
+		return 0;
+	t->pos = lp_commit(rec, q);
 	t->last_ts = ts;
 	return 1;
 }
@@ -887,18 +1000,64 @@ out:
 	errno = err;
 }
 
-static inline __attribute__((always_inline)) void lp_emit(struct logpack_site *site, int level,
-							   const union logpack_arg *args)
+/* The common call, without a call of its own (so without saving
+ * registers): the site is described, the thread's chunk has room for the
+ * worst case of every argument, and every argument is a scalar or a short
+ * string. Returns 0, with nothing published and errno untouched, for
+ * lp_emit_general to do the rest. */
+static inline __attribute__((always_inline)) int lp_try(struct logpack_site *site, int level,
+							 const union logpack_arg *args, uint64_t ts)
 {
-	/* The timestamp first: reading the TSC takes a while, and the checks
-	 * below do not depend on it. */
-	uint64_t ts = lp_now();
+	struct lp_thread *t = &logpack_thread_;
+	uint64_t st = site->state;
+	const unsigned char *c = site->classes;
+	unsigned n = *c++;
+	if (LP_UNLIKELY(t->epoch != *lp.wipe || (uint32_t)(st >> 32) != lp.gen || t->busy))
+		return 0;
+	t->busy = 1;
+	/* The chunk is read only now: a signal handler's call before this
+	 * point may have moved it on. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	unsigned char *rec = t->pos, *p = NULL;
+	uint64_t last = t->last_ts;
+	/* A clock going back (another CPU's TSC), a calibration pair due, a
+	 * class count of 128 or more, or a chunk without room: the general
+	 * path. */
+	if (LP_LIKELY(ts >= last && ts - t->pair_ts <= lp.pair_ticks && n < 0x80 &&
+		      t->end - rec >= (ptrdiff_t)(16 + LP_SLACK + n * LP_ARG_ROOM))) {
+		p = put_uv_fast(rec + 1, (uint32_t)st);
+		p = put_uv_fast(p, ts - last);
+		if (level >= 0 && site->level == 255)
+			*p++ = (unsigned char)level;
+		if (LP_LIKELY(lp_fast_args(&p, c, c + n, args) == c + n)) {
+			t->pos = lp_commit(rec, p);
+			t->last_ts = ts;
+		} else {
+			/* What follows the last record must read as zero: a
+			 * signal handler may log before lp_emit_general
+			 * writes this record again. */
+			memset(rec + 1, 0, (size_t)(p - rec - 1));
+			p = NULL;
+		}
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return p != NULL;
+}
+
+/* Every other call: ts is the call's timestamp, or 0 when it was not read
+ * yet. */
+static __attribute__((noinline)) void lp_emit_general(struct logpack_site *site, int level,
+						      const union logpack_arg *args, uint64_t ts)
+{
 	struct lp_thread *t = &logpack_thread_;
 	uint64_t st = site->state;
 	if (LP_UNLIKELY(t->epoch != *lp.wipe || (uint32_t)(st >> 32) != lp.gen || t->busy)) {
 		lp_slow(site, level, args);
 		return;
 	}
+	if (!ts)
+		ts = lp_now();
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	if (LP_UNLIKELY(!lp_encode(t, (uint32_t)st, site, level, args, -1, ts))) {
@@ -908,6 +1067,22 @@ static inline __attribute__((always_inline)) void lp_emit(struct logpack_site *s
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
+}
+
+static inline __attribute__((always_inline)) void lp_emit(struct logpack_site *site, int level,
+							   const union logpack_arg *args)
+{
+#if LP_HAVE_TSC
+	if (LP_LIKELY(lp.ts_tsc)) {
+		/* The timestamp first: the checks do not depend on it. */
+		uint64_t ts = __rdtsc();
+		if (LP_LIKELY(lp_try(site, level, args, ts)))
+			return;
+		lp_emit_general(site, level, args, ts);
+		return;
+	}
+#endif
+	lp_emit_general(site, level, args, 0);
 }
 
 void logpack_emit(struct logpack_site *site, const union logpack_arg *args)
