@@ -107,7 +107,10 @@ func (w *Writer) Write(r *Record) (bool, error) {
 	if w.err != nil {
 		return false, w.err
 	}
-	if w.opts.Grep != nil || w.opts.Redact != nil || w.f == FormatJSON {
+	if w.f == FormatPlain && w.opts.Grep == nil && w.opts.Redact == nil {
+		// The most common case: the message straight into the buffer.
+		w.out = r.Site.msg.append(w.out, r.Args)
+	} else if w.opts.Grep != nil || w.opts.Redact != nil || w.f == FormatJSON {
 		msg := w.Message(r)
 		if w.opts.Grep != nil && !bytes.Contains(msg, w.opts.Grep) {
 			return false, nil
@@ -121,7 +124,7 @@ func (w *Writer) Write(r *Record) (bool, error) {
 			w.out = appendJSON(w.out, r, msg)
 		}
 	} else {
-		// The common case renders straight into the output buffer.
+		// CRIU format renders straight into the output buffer too.
 		out := w.out
 		if w.f == FormatCRIU {
 			out = w.criuPrefix(out, r)

@@ -38,7 +38,8 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 			x = 0
 		}
 		// The switch leaves the magnitude in x, after any sign or
-		// prefix; digits are written below, small numbers inline.
+		// prefix; digits are written below, numbers below 10000 (counts,
+		// fds, sizes: most of a log's numbers) inline.
 		hex := false
 		switch st.op {
 		case opDec32:
@@ -95,6 +96,12 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 			dst = append(dst, byte('0'+x))
 		case x < 100:
 			dst = append(dst, digitPairs[2*x], digitPairs[2*x+1])
+		case x < 1000:
+			q, r := x/100, x%100
+			dst = append(dst, byte('0'+q), digitPairs[2*r], digitPairs[2*r+1])
+		case x < 10000:
+			q, r := x/100, x%100
+			dst = append(dst, digitPairs[2*q], digitPairs[2*q+1], digitPairs[2*r], digitPairs[2*r+1])
 		default:
 			dst = appendDec(dst, x)
 		}
