@@ -155,7 +155,16 @@ func appendDec(dst []byte, x uint64) []byte {
 	return dst
 }
 
-// appendHex appends x in lower-case hexadecimal, written in place.
+// hexPairs holds "00" to "ff", two hex digits per step.
+var hexPairs = func() (t [512]byte) {
+	for i := range 256 {
+		t[2*i], t[2*i+1] = lowerDigits[i>>4], lowerDigits[i&15]
+	}
+	return t
+}()
+
+// appendHex appends x in lower-case hexadecimal, written in place two
+// digits at a time.
 func appendHex(dst []byte, x uint64) []byte {
 	n := (bits.Len64(x|1) + 3) / 4
 	l := len(dst)
@@ -164,9 +173,14 @@ func appendHex(dst []byte, x uint64) []byte {
 	}
 	dst = dst[:l+n]
 	b := dst[l:]
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = lowerDigits[x&15]
-		x >>= 4
+	i := len(b)
+	for ; i >= 2; i -= 2 {
+		k := (x & 0xff) * 2
+		b[i-2], b[i-1] = hexPairs[k], hexPairs[k+1]
+		x >>= 8
+	}
+	if i == 1 {
+		b[0] = lowerDigits[x&15]
 	}
 	return dst
 }
