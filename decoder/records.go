@@ -161,6 +161,34 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 // delta) into r; the caller sets the time and the writer. It reports
 // damage and returns false if the record cannot be rendered.
 func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int) bool {
+	// Good records of sites without '*' amounts decode in one pass;
+	// anything else takes the careful path, which explains damage.
+	s := d.site(tag)
+	if s == nil || s.msg.err != nil || s.msg.stars || len(s.Args) > cap(r.Args) {
+		return d.fillSlow(r, tag, p, at, size)
+	}
+	level := s.Level
+	q := p
+	if level == fmtdb.LevelRuntime {
+		if len(q) == 0 {
+			return d.fillSlow(r, tag, p, at, size)
+		}
+		level, q = q[0], q[1:]
+	}
+	args := r.Args[:len(s.Args)]
+	if n, ok := logfile.DecodeArgsFast(q, s.Args, args); !ok || n != len(q) {
+		return d.fillSlow(r, tag, p, at, size)
+	}
+	r.Level = level
+	r.Args = args
+	r.Site = s
+	r.Index = uint32(tag)
+	r.Offset, r.Size = at, size
+	return true
+}
+
+// fillSlow is fill for records that need checks or are damaged.
+func (d *Decoder) fillSlow(r *Record, tag uint64, p []byte, at int64, size int) bool {
 	s := d.site(tag)
 	if s == nil {
 		why := "no descriptor for it in the log"

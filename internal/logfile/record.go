@@ -81,17 +81,21 @@ func DecodeArgs(p []byte, specs []fmtdb.ArgSpec, dst []fmtdb.Value) ([]fmtdb.Val
 	} else {
 		dst = append(dst, make([]fmtdb.Value, len(specs))...)
 	}
-	if off, ok := decodeArgs(p, specs, dst[base:]); ok {
+	if off, ok := DecodeArgsFast(p, specs, dst[base:]); ok {
 		return dst, off, nil
 	}
 	return decodeArgsSlow(p, specs, dst, base)
 }
 
-// decodeArgs is DecodeArgs's loop for good records: any doubt (damage, a
-// float, an unknown class) sends the record to decodeArgsSlow, which
-// decodes it again and explains the damage. Keeping the error paths out
-// keeps this loop in registers.
-func decodeArgs(p []byte, specs []fmtdb.ArgSpec, vals []fmtdb.Value) (int, bool) {
+// DecodeArgsFast is DecodeArgs's loop for good records: it decodes into
+// vals, which must hold len(specs) values, and returns the number of
+// bytes used. It returns false on any doubt (damage, a float, an unknown
+// class): DecodeArgs then decodes the record again and explains the
+// damage. Keeping the error paths out keeps this loop in registers.
+func DecodeArgsFast(p []byte, specs []fmtdb.ArgSpec, vals []fmtdb.Value) (int, bool) {
+	if len(vals) < len(specs) {
+		return 0, false
+	}
 	off := 0
 	vals = vals[:len(specs)]
 	for i := range specs {
