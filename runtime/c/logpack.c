@@ -745,7 +745,9 @@ static inline __attribute__((always_inline)) size_t lp_strlen_short(const char *
 	unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(b), zero)) >> off;
 	if (LP_LIKELY(m))
 		return (size_t)__builtin_ctz(m);
-	for (unsigned i = 1; i < LP_ARG_ROOM / 16; i++) {
+	/* Blocks before the one holding the NUL are all string, and that one
+	 * holds a byte of it: no read leaves the string's pages. */
+	for (unsigned i = 1; i <= LP_ARG_ROOM / 16; i++) {
 		m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(b + i), zero));
 		if (m)
 			return 16 * i - off + (size_t)__builtin_ctz(m);
