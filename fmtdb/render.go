@@ -19,7 +19,11 @@ func (f *Format) Append(dst []byte, args []Value) []byte {
 	steps := f.steps
 	for i := range steps {
 		st := &steps[i]
-		if len(st.lit) != 0 {
+		// One-byte literals (" ", "/", "\n") are common enough to skip
+		// memmove for.
+		if n := len(st.lit); n == 1 {
+			dst = append(dst, st.lit[0])
+		} else if n != 0 {
 			dst = append(dst, st.lit...)
 		}
 		if st.op == opNone {
