@@ -45,3 +45,19 @@ func TestArgsFastAgrees(t *testing.T) {
 		}
 	}
 }
+
+// Ten-byte varints carry at most bit 63 in their last byte; more is
+// damage, in either loop.
+func TestArgsLongVarints(t *testing.T) {
+	specs := []fmtdb.ArgSpec{{Class: fmtdb.ClassU64}}
+	for _, v := range []uint64{1 << 14, 1<<21 - 1, 0x7f1b731c8000, 1 << 63, ^uint64(0)} {
+		got, n, err := DecodeArgs(AppendArg(nil, fmtdb.Uint(v)), specs, nil)
+		if err != nil || got[0].Bits != v {
+			t.Errorf("%#x: got %v n %d err %v", v, got, n, err)
+		}
+	}
+	over := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02}
+	if _, _, err := DecodeArgs(over, specs, nil); err == nil {
+		t.Errorf("%x (over 64 bits) decoded", over)
+	}
+}

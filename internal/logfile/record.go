@@ -112,12 +112,21 @@ func DecodeArgsFast(p []byte, specs []fmtdb.ArgSpec, vals []fmtdb.Value) (int, b
 			v = uint64(b&0x7f) | uint64(p[off+1])<<7
 			off += 2
 		} else {
-			var k int
-			v, k = binary.Uvarint(p[off:])
-			if k <= 0 {
+			// Longer varints (addresses, offsets), without a call.
+			// The 10th byte may only carry bit 63.
+			v = uint64(b & 0x7f)
+			j, s := off+1, uint(7)
+			for ; j < len(p) && j-off < 10; j, s = j+1, s+7 {
+				c := p[j]
+				v |= uint64(c&0x7f) << s
+				if c < 0x80 {
+					break
+				}
+			}
+			if j >= len(p) || j-off >= 10 || j-off == 9 && p[j] > 1 {
 				return off, false
 			}
-			off += k
+			off = j + 1
 		}
 		switch c {
 		case fmtdb.ClassU32:
