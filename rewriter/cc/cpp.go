@@ -1,6 +1,11 @@
 package cc
 
-import "strings"
+import (
+	"bytes"
+	"strings"
+)
+
+var commentEnd = []byte("*/")
 
 // Preprocessing drops comments, and with them the "fall through" comments
 // that -Wimplicit-fallthrough reads: a unit that compiles clean under
@@ -60,7 +65,7 @@ func commentRisk(src []byte) bool {
 				}
 				continue
 			}
-			end := strings.Index(string(src[i+2:]), "*/")
+			end := bytes.Index(src[i+2:], commentEnd)
 			if end < 0 {
 				return true
 			}
@@ -126,7 +131,7 @@ func canonical(w *strings.Builder, src []byte) {
 				i++
 			}
 		case c == '/' && i+1 < len(src) && src[i+1] == '*':
-			end := strings.Index(string(src[i+2:]), "*/")
+			end := bytes.Index(src[i+2:], commentEnd)
 			if end < 0 {
 				i = len(src)
 			} else {
