@@ -2,7 +2,7 @@
 #
 #   make         build bin/logpack
 #   make demo    the CRIU-like example built both ways, run, decoded, compared
-#   make test    gofmt check, go vet, every Go test (including the example builds)
+#   make test    gofmt check, go vet, every Go test (including the example and corpus builds)
 #   make bench   the log-call benchmark: bench/out/results.md and docs/bench.svg
 #   make clean
 GO      ?= go
@@ -29,9 +29,12 @@ vet:
 	$(GO) vet ./...
 
 # go test ./... includes examples/, which builds the example programs both
-# ways and checks decoded logs against text logs.
+# ways and checks decoded logs against text logs, and internal/corpus, which
+# builds the full generated CRIU-like tree (>= 3,000 call sites in >= 50
+# files) with make -j2 through logpack cc. -count=1: several tests build
+# and run programs, which the test cache cannot see.
 test: build vet
-	$(GO) test ./...
+	LOGPACK_CORPUS=full $(GO) test -count=1 ./...
 
 demo: $(BIN) bin/logcmp
 	@examples/demo.sh
