@@ -86,13 +86,18 @@ const DescriptorVersion = 1
 func (s *Site) AppendDescriptor(b []byte) []byte {
 	b = append(b, DescriptorVersion)
 	b = binary.LittleEndian.AppendUint64(b, s.ID)
+	return s.appendContent(b)
+}
+
+// appendContent appends what a site's ID is derived from, in descriptor
+// order: level, file, line, function, format, class list.
+func (s *Site) appendContent(b []byte) []byte {
 	b = append(b, s.Level)
 	b = appendString(b, s.File)
 	b = binary.AppendUvarint(b, uint64(s.Line))
 	b = appendString(b, s.Func)
 	b = appendString(b, s.Format)
-	b = AppendArgSpecs(b, s.Args)
-	return b
+	return AppendArgSpecs(b, s.Args)
 }
 
 // AppendArgSpecs appends the class list: a varint count, then per argument

@@ -1,9 +1,6 @@
 package fmtdb
 
-import (
-	"encoding/binary"
-	"hash/fnv"
-)
+import "hash/fnv"
 
 // SiteID derives a site's stable ID from what the decoder needs to render
 // it: the same source gives the same ID in every build, on every machine,
@@ -11,14 +8,7 @@ import (
 // text changes the ID (so a stale database cannot match).
 func SiteID(s *Site) uint64 {
 	h := fnv.New64a()
-	var b []byte
-	b = append(b, s.Level)
-	b = appendString(b, s.File)
-	b = binary.AppendUvarint(b, uint64(s.Line))
-	b = appendString(b, s.Func)
-	b = appendString(b, s.Format)
-	b = AppendArgSpecs(b, s.Args)
-	h.Write(b)
+	h.Write(s.appendContent(nil))
 	id := h.Sum64()
 	if id == 0 { // 0 means "no ID" everywhere
 		id = 1
