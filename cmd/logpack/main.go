@@ -22,7 +22,7 @@ var commands = []command{
 	{"rewrite", "rewrite log calls source to source: logpack rewrite [options] FILE.c...", runRewrite},
 	{"decode", "render binary logs as text: logpack decode [options] LOG...", runDecode},
 	{"stats", "per call site counts and bytes: logpack stats LOG", runStats},
-	{"db", "inspect format databases: logpack db show|check|merge", runDB},
+	{"db", "inspect format databases: logpack db show|check|merge|extract", runDB},
 	{"runtime", "write the C runtime files: logpack runtime -o DIR", runRuntime},
 }
 
