@@ -177,7 +177,7 @@ type writer struct {
 	ci       int
 	win      window
 	ts       uint64
-	anchor   logfile.Pair // the last calibration pair read
+	seg      int // the clock's knot segment of ts
 	rec      Record
 	live     bool // a chunk is open in win
 }

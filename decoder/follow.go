@@ -98,27 +98,26 @@ type follower struct {
 	arena    []byte
 	deferred []liveRec
 	rec      Record
+	seg      int // the clock's knot segment of the last record
 }
 
 type liveChunk struct {
-	c      chunk
-	w      *writer
-	pos    int64  // next record
-	ts     uint64 // timestamp of the last record read
-	anchor logfile.Pair
-	final  bool // its writer has moved on to a later chunk
+	c     chunk
+	w     *writer
+	pos   int64  // next record
+	ts    uint64 // timestamp of the last record read
+	final bool   // its writer has moved on to a later chunk
 }
 
 // liveRec is a log record read but not yet emitted.
 type liveRec struct {
-	w      *writer
-	tag    uint64
-	ts     uint64
-	anchor logfile.Pair
-	at     int64
-	size   int
-	body   []byte // after the ts delta; a copy
-	since  time.Time
+	w     *writer
+	tag   uint64
+	ts    uint64
+	at    int64
+	size  int
+	body  []byte // after the ts delta; a copy
+	since time.Time
 }
 
 func newFollower(f *os.File, h *Header, opts *Options) *follower {
@@ -227,7 +226,7 @@ func (fl *follower) poll(fn func(*Record) error) error {
 		if !d.fill(&fl.rec, lr.tag, lr.body, lr.at, lr.size) {
 			continue
 		}
-		fl.rec.raw, fl.rec.TS = lr.ts, d.clock.NSFrom(lr.ts, lr.anchor)
+		fl.rec.raw, fl.rec.TS = lr.ts, d.clock.NSAt(lr.ts, &fl.seg)
 		fl.rec.PID, fl.rec.TID = lr.w.pid, lr.w.tid
 		if err := fn(&fl.rec); err != nil {
 			return err
@@ -277,7 +276,7 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	w := d.writerFor(ch.PID, ch.TID)
 	c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
-	lc := &liveChunk{c: c, w: w, pos: off + logfile.ChunkHeaderSize, ts: ch.BaseTS, anchor: logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS}}
+	lc := &liveChunk{c: c, w: w, pos: off + logfile.ChunkHeaderSize, ts: ch.BaseTS}
 	if prev := fl.last[w]; prev != nil {
 		prev.final = true
 	}
@@ -333,8 +332,7 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 		case tag == logfile.TagClock:
 			if delta, mono, err := logfile.ParseClock(p); err == nil {
 				lc.ts += delta
-				lc.anchor = logfile.Pair{TS: lc.ts, Mono: mono}
-				d.pairs = append(d.pairs, lc.anchor)
+				d.pairs = append(d.pairs, logfile.Pair{TS: lc.ts, Mono: mono})
 			}
 		case tag == logfile.TagProcess:
 			if pr, err := logfile.ParseProcess(p); err == nil {
@@ -352,7 +350,7 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 			lc.ts += delta
 			start := len(fl.arena)
 			fl.arena = append(fl.arena, p[k:]...)
-			fl.batch = append(fl.batch, liveRec{w: lc.w, tag: tag, ts: lc.ts, anchor: lc.anchor, at: at, size: size, since: now})
+			fl.batch = append(fl.batch, liveRec{w: lc.w, tag: tag, ts: lc.ts, at: at, size: size, since: now})
 			fl.batch[len(fl.batch)-1].body = fl.arena[start:len(fl.arena):len(fl.arena)]
 		}
 	}

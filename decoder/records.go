@@ -77,7 +77,6 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 			c := &w.chunks[w.ci]
 			w.win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
 			w.ts = c.hdr.BaseTS
-			w.anchor = logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS}
 			w.live = true
 		}
 		// Fast path: a short record wholly in the window (which never
@@ -127,9 +126,9 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 	if tag < logfile.FirstSiteIndex {
 		switch tag {
 		case logfile.TagClock:
-			if delta, mono, err := logfile.ParseClock(p); err == nil {
+			// Its calibration pair is in the clock already (index pass).
+			if delta, _, err := logfile.ParseClock(p); err == nil {
 				w.ts += delta
-				w.anchor = logfile.Pair{TS: w.ts, Mono: mono}
 			}
 		case logfile.TagProcess:
 			if delta, k := logfile.Uvarint(p); k > 0 {
@@ -153,7 +152,7 @@ func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
 		return false
 	}
 	r.raw = w.ts
-	r.TS = d.clock.NSFrom(w.ts, w.anchor)
+	r.TS = d.clock.NSAt(w.ts, &w.seg)
 	return true
 }
 

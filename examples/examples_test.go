@@ -126,14 +126,12 @@ func runArgv0(t *testing.T, env []string, argv0, name string, args ...string) (s
 }
 
 // plausibleTimes checks the "(SS.uuuuuu) " prefixes of a decoded log: they
-// do not go backwards (records of all processes are merged by time) and the
-// last one lies within the run's wall time. Steps back of up to
-// timeSlack are only logged: TSC times are converted with a fitted rate
-// from per-chunk calibration pairs, which can put the first record of a
-// chunk a microsecond or two before the last one of the previous chunk.
+// never go backwards (records of all processes are merged by their ticks,
+// and ticks convert to times through one non-decreasing mapping, so not
+// even a chunk boundary may step back) and the last one lies within the
+// run's wall time.
 func plausibleTimes(t *testing.T, lines []string, wall time.Duration) {
 	t.Helper()
-	const timeSlack = 20 * time.Microsecond
 	var prev time.Duration
 	for i, l := range lines {
 		n := timestampPrefix(l)
@@ -147,11 +145,8 @@ func plausibleTimes(t *testing.T, lines []string, wall time.Duration) {
 			t.Fatalf("line %d: bad timestamp %q", i+1, l[:n])
 		}
 		ts := time.Duration(s)*time.Second + time.Duration(u)*time.Microsecond
-		switch {
-		case ts+timeSlack < prev:
+		if ts < prev {
 			t.Errorf("line %d: time goes back from %v to %v", i+1, prev, ts)
-		case ts < prev:
-			t.Logf("line %d: time goes back from %v to %v (within %v)", i+1, prev, ts, timeSlack)
 		}
 		prev = max(prev, ts)
 	}
