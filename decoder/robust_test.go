@@ -20,6 +20,8 @@ type line struct {
 	off  int64
 	end  int64
 	idx  uint32
+	raw  uint64 // the timestamp in the log's units
+	ns   int64  // Record.TS
 	text string
 }
 
@@ -41,7 +43,7 @@ func decodeLines(t testing.TB, log []byte) ([]line, []Skip, *Decoder) {
 		buf.Reset()
 		w.Write(r)
 		w.Flush()
-		out = append(out, line{r.Offset, r.Offset + int64(r.Size), r.Index, buf.String()})
+		out = append(out, line{r.Offset, r.Offset + int64(r.Size), r.Index, r.raw, r.TS, buf.String()})
 	}
 	return out, d.Skipped(), d
 }
@@ -79,10 +81,15 @@ func TestTruncationProperty(t *testing.T) {
 }
 
 // The same property on the real program's log, at a sample of cut points.
-// Its timestamps are TSC ticks without a known frequency: the rate is
-// fitted from the calibration pairs present, so a cut log's times may
-// differ from the full decode's by the fit's error (well below a
-// microsecond here); everything else must be identical.
+// Its timestamps are TSC ticks without a known frequency, converted
+// through the calibration pairs present: a cut loses the pairs after it.
+// Records up to the last pair it keeps have their full decode's times
+// exactly (their pairs are all there, and agree with one another); later
+// ones extrapolate with the mean rate of the kept pairs instead of
+// interpolating to the lost pair: off by at most a pair's jitter (2 µs),
+// the rate's error from the jitter at both ends of the kept pairs' span,
+// and the clock's slew (1000 ppm) over the distance from the last pair.
+// Everything else must be identical.
 func TestTruncationRealLog(t *testing.T) {
 	log, err := os.ReadFile("testdata/criu-like.lpk")
 	if err != nil {
@@ -90,7 +97,7 @@ func TestTruncationRealLog(t *testing.T) {
 	}
 	full, _, d := decodeLines(t, log)
 	for cut := logfile.HeaderSize - 1; cut <= len(log); cut += 509 {
-		got, _, _ := decodeLines(t, log[:cut])
+		got, _, cd := decodeLines(t, log[:cut])
 		var want []line
 		for _, l := range full {
 			if l.end <= int64(cut) && d.descEnd[l.idx] <= int64(cut) {
@@ -100,6 +107,28 @@ func TestTruncationRealLog(t *testing.T) {
 		if !equalLines(untimed(got), untimed(want)) {
 			t.Fatalf("cut at %d: got %d records, want %d", cut, len(got), len(want))
 		}
+		var lastPair uint64
+		var span int64 // ns between the first pair and the last
+		if cd != nil {
+			first := cd.hdr.StartTS
+			for _, p := range cd.pairs {
+				lastPair, first = max(lastPair, p.TS), min(first, p.TS)
+			}
+			span = cd.clock.NS(lastPair) - cd.clock.NS(first)
+		}
+		for i, g := range got {
+			diff := g.ns - want[i].ns
+			if g.raw <= lastPair {
+				if diff != 0 {
+					t.Errorf("cut at %d: record at offset %d, before the last pair kept: %d ns off", cut, g.off, diff)
+				}
+				continue
+			}
+			since := g.ns - cd.clock.NS(lastPair)
+			if bound := 2000 + int64(4000*float64(since)/float64(max(span, 1))) + since/1000; diff < -bound || diff > bound {
+				t.Errorf("cut at %d: record at offset %d, %d ns after the last pair kept (span %d): %d ns off", cut, g.off, since, span, diff)
+			}
+				}
 	}
 }
 
@@ -112,6 +141,7 @@ func untimed(ls []line) []line {
 				l.text = l.text[j+1:]
 			}
 		}
+		l.ns = 0
 		out[i] = l
 	}
 	return out

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -226,5 +228,61 @@ func TestWriterChunks(t *testing.T) {
 	body, _, err := Frame(log[HeaderSize+ChunkHeaderSize:])
 	if err != nil || body[0] != TagDescriptor || body[1] != 16 {
 		t.Errorf("first record is not the descriptor: % x", body[:2])
+	}
+}
+
+// Without a known frequency, ticks convert through the calibration pairs
+// of all writers, whatever order they were found in: the mapping never
+// goes back, even through jittery pairs, repeated ticks and pairs read
+// across a preemption, and it passes within the jitter of every good pair
+// while the damaged ones are ignored.
+func TestClockThroughPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := 0; round < 50; round++ {
+		h := Header{TSKind: TSTSC, StartTS: 1 << 40, StartMonoNS: 1 << 33}
+		truth := func(ts uint64) uint64 { return h.StartMonoNS + uint64(float64(ts-h.StartTS)/3) }
+		var pairs []Pair
+		bad := map[Pair]bool{}
+		for i := 0; i < 2+round*4; i++ {
+			ts := h.StartTS + rng.Uint64N(1<<34)
+			p := Pair{ts, truth(ts) + rng.Uint64N(200)}
+			if rng.IntN(10) == 0 {
+				p.Mono += 50_000 + rng.Uint64N(10_000_000) // preempted between the reads
+				bad[p] = true
+			}
+			pairs = append(pairs, p)
+			if rng.IntN(10) == 0 {
+				pairs = append(pairs, Pair{ts, truth(ts) + rng.Uint64N(200)})
+			}
+		}
+		c := NewClock(&h, pairs)
+		probes := []uint64{h.StartTS - 1000, h.StartTS}
+		for _, p := range pairs {
+			probes = append(probes, p.TS-1, p.TS, p.TS+1)
+		}
+		for i := 0; i < 1000; i++ {
+			probes = append(probes, h.StartTS+rng.Uint64N(1<<35))
+		}
+		slices.Sort(probes)
+		seg, prev := 0, int64(math.MinInt64)
+		for _, ts := range probes {
+			ns := c.NSAt(ts, &seg)
+			if ns < prev {
+				t.Fatalf("round %d: tick %d converts to %d ns, an earlier tick to %d", round, ts, ns, prev)
+			}
+			if again := c.NS(ts); again != ns {
+				t.Fatalf("round %d: tick %d: NS %d, NSAt %d", round, ts, again, ns)
+			}
+			prev = ns
+		}
+		if len(pairs) < 10 {
+			continue // too few neighbours to outvote the damage
+		}
+		for _, p := range pairs {
+			want := int64(truth(p.TS) - h.StartMonoNS)
+			if got := c.NS(p.TS); !bad[p] && (got < want-400 || got > want+400) {
+				t.Errorf("round %d: good pair at tick %d: %d ns, want %d", round, p.TS, got, want)
+			}
+		}
 	}
 }
