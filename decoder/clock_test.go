@@ -42,7 +42,7 @@ func TestTSCTimesFollowThePairs(t *testing.T) {
 			b.Claim(ts + 1)
 		case i%100 == 50:
 			a.Log(siteHello, ts-500, 0, fmtdb.Int(-1)) // 200 ns before the pair
-			a.Claim(ts) // a new chunk, and with it a calibration pair
+			a.Claim(ts)                                // a new chunk, and with it a calibration pair
 		case i == 320:
 			b.Clock(ts, trueMono(ts)+3_000_000) // read across a 3 ms preemption
 		}

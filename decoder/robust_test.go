@@ -128,7 +128,7 @@ func TestTruncationRealLog(t *testing.T) {
 			if bound := 2000 + int64(4000*float64(since)/float64(max(span, 1))) + since/1000; diff < -bound || diff > bound {
 				t.Errorf("cut at %d: record at offset %d, %d ns after the last pair kept (span %d): %d ns off", cut, g.off, since, span, diff)
 			}
-				}
+		}
 	}
 }
 
