@@ -149,7 +149,8 @@ type Decoder struct {
 	siteMap   map[uint32]*Site
 	bad       map[uint32]string // indexes with unusable descriptors: why
 	ordered   []*Site           // distinct descriptors in file order
-	writers   []*writer
+	writers   []*writer         // one per thread, by first chunk
+	streams   []*writer         // what Records merges: writers, split into chains
 	byKey     map[uint64]*writer
 	procs     map[uint32]*Process
 	pairs     []logfile.Pair
@@ -167,19 +168,26 @@ type chunk struct {
 	off   int64 // of the chunk header
 	limit int64 // records end here (chunk end, data end, or the first damage)
 	hdr   logfile.ChunkHeader
+	last  uint64 // timestamp of its last record (its base if none)
+	seq   int    // its position among all chunks of the log
 }
 
-// writer is the record stream of one thread.
+// writer is the record stream of one thread, or one chain of them (see
+// splitChains).
 type writer struct {
 	pid, tid uint32
-	order    int // position of its first chunk among all writers: ties in ts
-	chunks   []chunk
-	ci       int
-	win      window
-	ts       uint64
-	seg      int // the clock's knot segment of ts
-	rec      Record
-	live     bool // a chunk is open in win
+	// order breaks ties in ts: the position of the thread's first chunk
+	// among all threads' in the upper 32 bits; for the chains of a split
+	// thread, the seq of the current chunk in the lower ones.
+	order  int
+	split  bool
+	chunks []chunk
+	ci     int
+	win    window
+	ts     uint64
+	seg    int // the clock's knot segment of ts
+	rec    Record
+	live   bool // a chunk is open in win
 }
 
 // Open opens a log file.
@@ -323,7 +331,7 @@ func (d *Decoder) writerFor(pid, tid uint32) *writer {
 	key := uint64(pid)<<32 | uint64(tid)
 	w := d.byKey[key]
 	if w == nil {
-		w = &writer{pid: pid, tid: tid, order: len(d.writers)}
+		w = &writer{pid: pid, tid: tid, order: len(d.writers) << 32}
 		d.byKey[key] = w
 		d.writers = append(d.writers, w)
 	}
@@ -343,6 +351,7 @@ func (d *Decoder) scan() error {
 		}
 	}
 	off := int64(logfile.HeaderSize)
+	nchunks := 0
 	for off < d.end {
 		n := int(min(logfile.ChunkHeaderSize, d.end-off))
 		if k, err := d.r.ReadAt(hb[:n], off); k < n {
@@ -365,7 +374,8 @@ func (d *Decoder) scan() error {
 			continue
 		}
 		flushBad(off)
-		c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
+		c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch, seq: nchunks}
+		nchunks++
 		clipped := false
 		if c.limit > d.end {
 			c.limit, clipped = d.end, true
@@ -381,7 +391,55 @@ func (d *Decoder) scan() error {
 	}
 	flushBad(min(off, d.end))
 	d.buildSites(descs)
+	d.splitChains()
 	return nil
+}
+
+// maxChains bounds the chains of one thread, and so the memory a hostile
+// log can make the merge use.
+const maxChains = 16
+
+// splitChains makes the streams Records merges. A thread's chunks mostly
+// continue one another: each starts at or after the last timestamp of the
+// one before, and the thread is one stream read in file order. But a
+// shared library with its own copy of the runtime writes the same thread's
+// records into chunks of its own, interleaved with the main copy's; a
+// thread whose chunks overlap in time is split into chains of chunks that
+// do continue one another. Each chain's records are in (timestamp, file
+// position) order, so the merge by timestamp, ties by chunk position, puts
+// the thread's records in that order: the order they were written in, as
+// a thread's clock does not go back.
+func (d *Decoder) splitChains() {
+	d.streams = d.streams[:0]
+	for _, w := range d.writers {
+		d.streams = append(d.streams, w)
+		ordered := true
+		for i := 1; i < len(w.chunks) && ordered; i++ {
+			ordered = w.chunks[i].hdr.BaseTS >= w.chunks[i-1].last
+		}
+		if ordered {
+			continue
+		}
+		var chains [][]chunk
+		var lasts []uint64
+		for _, c := range w.chunks {
+			i := 0
+			for i < len(chains) && lasts[i] > c.hdr.BaseTS {
+				i++
+			}
+			if i == maxChains {
+				i-- // out of order within the chain: kept in file order
+			}
+			if i == len(chains) {
+				chains, lasts = append(chains, nil), append(lasts, 0)
+			}
+			chains[i], lasts[i] = append(chains[i], c), c.last
+		}
+		w.chunks, w.split = chains[0], true
+		for _, ch := range chains[1:] {
+			d.streams = append(d.streams, &writer{pid: w.pid, tid: w.tid, order: w.order, split: true, chunks: ch})
+		}
+	}
 }
 
 // descAt is a descriptor record found by the index pass.
@@ -398,7 +456,7 @@ type descAt struct {
 func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint32]descAt) (int64, error) {
 	win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
 	ts := c.hdr.BaseTS
-	tsc := d.hdr.TSKind == logfile.TSTSC
+	defer func() { c.last = ts }()
 	d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: c.hdr.MonoNS})
 	for {
 		at := win.offset()
@@ -457,12 +515,10 @@ func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint
 			// reserved kinds: skipped by their length
 		default:
 			d.nrecords++
-			// Only TSC logs need the running ts here, for the timestamps
-			// of their clock records' calibration pairs.
-			if tsc {
-				if delta, k := logfile.Uvarint(p); k > 0 {
-					ts += delta
-				}
+			// The running ts: the timestamps of clock records'
+			// calibration pairs, and where the chunk ends in time.
+			if delta, k := logfile.Uvarint(p); k > 0 {
+				ts += delta
 			}
 		}
 	}

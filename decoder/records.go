@@ -23,14 +23,15 @@ func sortBy[T any](s []T, less func(a, b T) bool) {
 
 // Records returns the log records of all writers merged in timestamp
 // order; records with equal timestamps keep the order of their writers'
-// first chunks in the file, and one writer's records keep file order.
+// first chunks in the file, and one writer's (thread's) records with
+// equal timestamps keep file order.
 // The *Record is reused: it is valid until the loop continues. An I/O
 // error ends the sequence with (nil, err); damage does not end it but is
 // reported through Skipped and Options.OnSkip.
 func (d *Decoder) Records() iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
-		h := make(mergeHeap, 0, len(d.writers))
-		for _, w := range d.writers {
+		h := make(mergeHeap, 0, len(d.streams))
+		for _, w := range d.streams {
 			w.ci, w.live = 0, false
 			w.rec.PID, w.rec.TID = w.pid, w.tid
 			ok, err := d.advance(w)
@@ -53,7 +54,7 @@ func (d *Decoder) Records() iter.Seq2[*Record, error] {
 				return
 			}
 			if ok {
-				h[0].ts = w.rec.raw
+				h[0].ts, h[0].order = w.rec.raw, w.order
 				// A writer mostly stays first for a run of records:
 				// check its children before sifting.
 				if len(h) > 1 && h.less(1, 0) || len(h) > 2 && h.less(2, 0) {
@@ -77,6 +78,9 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 			c := &w.chunks[w.ci]
 			w.win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
 			w.ts = c.hdr.BaseTS
+			if w.split {
+				w.order = w.order&^(1<<32-1) | c.seq&(1<<32-1)
+			}
 			w.live = true
 		}
 		// Fast path: a short record wholly in the window (which never
