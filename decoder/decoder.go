@@ -456,7 +456,6 @@ type descAt struct {
 func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint32]descAt) (int64, error) {
 	win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
 	ts := c.hdr.BaseTS
-	defer func() { c.last = ts }()
 	d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: c.hdr.MonoNS})
 	for {
 		at := win.offset()
@@ -466,6 +465,7 @@ func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint
 		}
 		switch st {
 		case frameEnd:
+			c.last = ts
 			return c.limit, nil
 		case frameShort:
 			if clipped || win.eof {
@@ -473,12 +473,20 @@ func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint
 			} else {
 				d.skip(Skip{Kind: SkipBadLength, Detail: "the record crosses its chunk's end", Offset: at, Bytes: c.limit - at})
 			}
+			c.last = ts
 			return at, nil
 		case frameBad:
 			d.skip(Skip{Kind: SkipBadLength, Detail: "escaped length of zero", Offset: at, Bytes: c.limit - at})
+			c.last = ts
 			return at, nil
 		}
-		tag, k := logfile.Uvarint(body)
+		var tag uint64
+		var k int
+		if len(body) > 0 && body[0] < 0x80 {
+			tag, k = uint64(body[0]), 1 // most site indexes
+		} else {
+			tag, k = logfile.Uvarint(body)
+		}
 		if k <= 0 {
 			d.skip(Skip{Kind: SkipBadRecord, Detail: "bad tag", Offset: at, Bytes: int64(size)})
 			continue
@@ -517,7 +525,12 @@ func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint
 			d.nrecords++
 			// The running ts: the timestamps of clock records'
 			// calibration pairs, and where the chunk ends in time.
-			if delta, k := logfile.Uvarint(p); k > 0 {
+			// Short deltas inline, as in decode.
+			if len(p) > 0 && p[0] < 0x80 {
+				ts += uint64(p[0])
+			} else if len(p) > 1 && p[1] < 0x80 {
+				ts += uint64(p[0]&0x7f) | uint64(p[1])<<7
+			} else if delta, k := logfile.Uvarint(p); k > 0 {
 				ts += delta
 			}
 		}
