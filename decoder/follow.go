@@ -92,7 +92,7 @@ type follower struct {
 	next     int64               // next chunk boundary to look at
 	pending  map[int64]time.Time // boundaries without a valid header yet
 	open     []*liveChunk
-	last     map[*writer]*liveChunk
+	last     map[*writer]*[followChains]*liveChunk // a thread's latest chunks, oldest first
 	win      window
 	batch    []liveRec
 	arena    []byte
@@ -101,12 +101,18 @@ type follower struct {
 	seg      int // the clock's knot segment of the last record
 }
 
+// followChains is how many of a thread's latest chunks stay open for
+// records still to come: a shared library with its own copy of the
+// runtime writes the thread's records into chunks of its own, so a thread
+// moving on to a new chunk does not mean its previous one is finished.
+const followChains = 2
+
 type liveChunk struct {
 	c     chunk
 	w     *writer
 	pos   int64  // next record
 	ts    uint64 // timestamp of the last record read
-	final bool   // its writer has moved on to a later chunk
+	final bool   // its thread has moved on to followChains later chunks
 }
 
 // liveRec is a log record read but not yet emitted.
@@ -125,7 +131,7 @@ func newFollower(f *os.File, h *Header, opts *Options) *follower {
 	if opts != nil {
 		d.opts = *opts
 	}
-	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*liveChunk{}}
+	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*[followChains]*liveChunk{}}
 }
 
 func (fl *follower) poll(fn func(*Record) error) error {
@@ -277,10 +283,16 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
 	lc := &liveChunk{c: c, w: w, pos: off + logfile.ChunkHeaderSize, ts: ch.BaseTS}
-	if prev := fl.last[w]; prev != nil {
-		prev.final = true
+	latest := fl.last[w]
+	if latest == nil {
+		latest = new([followChains]*liveChunk)
+		fl.last[w] = latest
 	}
-	fl.last[w] = lc
+	if old := latest[0]; old != nil {
+		old.final = true
+	}
+	copy(latest[:], latest[1:])
+	latest[followChains-1] = lc
 	fl.open = append(fl.open, lc)
 	d.pairs = append(d.pairs, logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS})
 	return true, nil

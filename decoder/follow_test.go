@@ -119,3 +119,61 @@ func TestFollowDamage(t *testing.T) {
 		t.Errorf("skips %v", skips)
 	}
 }
+
+// A thread whose records two copies of the runtime write into chunks of
+// their own: the main copy's chunk stays open for its records after the
+// other copy's chunk appears, and each poll's records come out by time.
+func TestFollowTwoRuntimeCopies(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.lpk")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := newLog(10)
+	host, plugin := w.Thread(10, 10), w.Thread(10, 10)
+	host.Log(siteHello, 2000, 0, fmtdb.Int(1))
+	plugin.Log(siteHello, 2500, 0, fmtdb.Int(2))
+	host.Log(siteHello, 2600, 0, fmtdb.Int(3))
+	if _, err := f.WriteAt(w.Bytes(8*4096), 0); err != nil {
+		t.Fatal(err)
+	}
+
+	var mu sync.Mutex
+	var out bytes.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		var rw *Writer
+		done <- Follow(ctx, path, nil, 10*time.Millisecond,
+			func(h *Header) { rw = NewWriter(&out, FormatPlain, nil) },
+			func(r *Record) error { mu.Lock(); defer mu.Unlock(); _, err := rw.Write(r); return err },
+			func() error { mu.Lock(); defer mu.Unlock(); return rw.Flush() })
+	}()
+	waitOutput := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			mu.Lock()
+			got := out.String()
+			mu.Unlock()
+			if got == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("output %q, want %q", got, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitOutput("hello 1\nhello 2\nhello 3\n")
+	host.Log(siteHello, 3000, 0, fmtdb.Int(4)) // into the host's chunk, before the plugin's
+	if _, err := f.WriteAt(w.Bytes(8*4096), 0); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput("hello 1\nhello 2\nhello 3\nhello 4\n")
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Follow returned %v", err)
+	}
+}
