@@ -301,8 +301,9 @@ func TestGarbage(t *testing.T) {
 
 // FuzzDecode feeds arbitrary bytes to the whole decoder as the chunk area
 // of a log (after a valid header, whose check would otherwise stop almost
-// every mutation): it must never panic or hang, and everything it renders
-// must come from a known site. Seeds: valid logs, truncated and corrupted
+// every mutation): it must never panic or hang, everything it renders
+// must come from a known site, and a thread's times must not go back
+// where its ticks do not. Seeds: valid logs, truncated and corrupted
 // ones.
 func FuzzDecode(f *testing.F) {
 	small := func() []byte {
@@ -347,6 +348,11 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("valid header refused: %v", err)
 		}
 		w := NewWriter(io.Discard, Format(len(body)%3), &WriterOptions{Redact: NewRedactor()})
+		type stamp struct {
+			raw uint64
+			ns  int64
+		}
+		last := map[[2]uint32]stamp{}
 		for r, err := range d.Records() {
 			if err != nil {
 				t.Fatal(err)
@@ -354,6 +360,13 @@ func FuzzDecode(f *testing.F) {
 			if r.Site == nil || d.site(uint64(r.Index)) != r.Site {
 				t.Fatalf("record at %d rendered with a site its index does not name", r.Offset)
 			}
+			// Ticks that do not go back convert to times that do not
+			// (short of distances whose nanoseconds overflow).
+			th := [2]uint32{r.PID, r.TID}
+			if p, ok := last[th]; ok && r.raw >= p.raw && r.TS < p.ns && r.raw-p.raw < 1<<52 {
+				t.Fatalf("record at %d: tick %d after %d, but %d ns after %d", r.Offset, r.raw, p.raw, r.TS, p.ns)
+			}
+			last[th] = stamp{r.raw, r.TS}
 			w.Write(r)
 		}
 		w.Flush()
