@@ -1,11 +1,14 @@
 package decoder
 
 import (
+	"bytes"
 	"os"
 	"regexp"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/logpack/logpack/internal/logfile"
 )
 
 // testdata/criu-like.lpk is the binary log of the CRIU-like example
@@ -37,5 +40,34 @@ func TestRealProgram(t *testing.T) {
 	pidLines := regexp.MustCompile(`(?m)^\(\d\d+\.\d{6}\) +\d+: `)
 	if a, b := len(pidLines.FindAllString(string(text), -1)), len(pidLines.FindAllString(out, -1)); a != b || a == 0 {
 		t.Errorf("%d lines with a pid prefix in the text log, %d decoded", a, b)
+	}
+}
+
+// The real log's TSC ticks convert to times that never go back, neither
+// within a thread (also where it starts a new chunk) nor in the merged
+// output.
+func TestRealProgramTimesNeverGoBack(t *testing.T) {
+	log, err := os.ReadFile("testdata/criu-like.lpk")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(bytes.NewReader(log), int64(len(log)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Header().TSKind != logfile.TSTSC || d.Header().TSCHz != 0 {
+		t.Fatalf("want a TSC log without a known frequency")
+	}
+	var prev int64
+	n := 0
+	for r, err := range d.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		if r.TS < prev {
+			t.Errorf("record %d (pid %d tid %d, offset %d): time goes back from %d to %d ns", n, r.PID, r.TID, r.Offset, prev, r.TS)
+		}
+		prev = r.TS
 	}
 }
