@@ -758,6 +758,31 @@ static inline __attribute__((always_inline)) size_t lp_strlen_short(const char *
 #endif
 }
 
+/* The fixed-size classes, as case labels of a switch over the class byte
+ * with the output pointer p and the argument pointer a in scope. Both
+ * argument loops below use them: shared as labels rather than as a helper
+ * function so the fast path keeps a single dispatch per argument. */
+#define LP_SCALAR_CASES                                      \
+	case LOGPACK_I32:                                    \
+		p = put_uv_fast(p, zigzag((int)a++->i));     \
+		break;                                       \
+	case LOGPACK_U32:                                    \
+		p = put_uv_fast(p, (unsigned)a++->u);        \
+		break;                                       \
+	case LOGPACK_I64:                                    \
+		p = put_uv_fast(p, zigzag(a++->i));          \
+		break;                                       \
+	case LOGPACK_U64:                                    \
+		p = put_uv_fast(p, a++->u);                  \
+		break;                                       \
+	case LOGPACK_PTR:                                    \
+		p = put_uv_fast(p, (uintptr_t)a++->p);       \
+		break;                                       \
+	case LOGPACK_F64:                                    \
+		memcpy(p, &a++->d, 8);                       \
+		p += 8;                                      \
+		break;
+
 /* The arguments of the common record: scalars and short strings only, in
  * a chunk with room for LP_ARG_ROOM per argument. Writes them from *pp on
  * and returns where it stopped in the class list: ce when all are
@@ -769,25 +794,7 @@ lp_fast_args(unsigned char **pp, const unsigned char *c, const unsigned char *ce
 	unsigned char *p = *pp;
 	for (; c < ce; c++) {
 		switch (*c) {
-		case LOGPACK_I32:
-			p = put_uv_fast(p, zigzag((int)a++->i));
-			break;
-		case LOGPACK_U32:
-			p = put_uv_fast(p, (unsigned)a++->u);
-			break;
-		case LOGPACK_I64:
-			p = put_uv_fast(p, zigzag(a++->i));
-			break;
-		case LOGPACK_U64:
-			p = put_uv_fast(p, a++->u);
-			break;
-		case LOGPACK_PTR:
-			p = put_uv_fast(p, (uintptr_t)a++->p);
-			break;
-		case LOGPACK_F64:
-			memcpy(p, &a++->d, 8);
-			p += 8;
-			break;
+		LP_SCALAR_CASES
 		case LOGPACK_STR: {
 			const char *s = a++->p;
 			if (LP_UNLIKELY(!s))
@@ -824,25 +831,7 @@ lp_args(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp, ui
 	for (uint64_t i = 0; i < n; i++) {
 		unsigned k = *c++;
 		switch (k) {
-		case LOGPACK_I32:
-			p = put_uv_fast(p, zigzag((int)a++->i));
-			break;
-		case LOGPACK_U32:
-			p = put_uv_fast(p, (unsigned)a++->u);
-			break;
-		case LOGPACK_I64:
-			p = put_uv_fast(p, zigzag(a++->i));
-			break;
-		case LOGPACK_U64:
-			p = put_uv_fast(p, a++->u);
-			break;
-		case LOGPACK_PTR:
-			p = put_uv_fast(p, (uintptr_t)a++->p);
-			break;
-		case LOGPACK_F64:
-			memcpy(p, &a++->d, 8);
-			p += 8;
-			break;
+		LP_SCALAR_CASES
 		case LOGPACK_F80:
 			memcpy(p, a++->p, 10);
 			p += 10;
