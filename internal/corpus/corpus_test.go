@@ -346,9 +346,6 @@ func decode(t *testing.T, lp, dir string, args ...string) string {
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {
-		if strings.Contains(e.String(), "not built yet") {
-			t.Skipf("logpack decode is not available yet: %s", e.String())
-		}
 		t.Fatalf("logpack decode %v: %v\n%s", args, err, e.String())
 	}
 	return o.String()
