@@ -3,6 +3,8 @@ package cc
 import (
 	"bytes"
 	"strings"
+
+	"github.com/logpack/logpack/rewriter"
 )
 
 var commentEnd = []byte("*/")
@@ -43,126 +45,146 @@ func fallthroughWarning(args []string) bool {
 // Where it reports false the unit is the same token for token, and the
 // comparison with a second preprocessing run (sameTokens) is not needed.
 func commentRisk(src []byte) bool {
-	lineStart := true
-	for i := 0; i < len(src); {
-		c := src[i]
-		switch {
-		case c == '\n':
-			lineStart = true
-			i++
-		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
-			i++
-		case lineStart && c == '#' && isLineMarker(src[i:]):
-			// File names are no literals of the program ("/tmp/dir//"
-			// names the working directory under -g).
-			for i < len(src) && src[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(src) && (src[i+1] == '*' || src[i+1] == '/'):
-			if src[i+1] == '/' {
-				for i < len(src) && src[i] != '\n' {
-					i++
-				}
-				continue
-			}
-			end := bytes.Index(src[i+2:], commentEnd)
-			if end < 0 {
+	var u unitScanner
+	u.init(src)
+	lastComment := -1 // end of the comment just before, or -1
+	for {
+		t := u.next()
+		switch t.kind {
+		case rewriter.EOF:
+			return false
+		case rewriter.String, rewriter.Char:
+			// Line markers come whole, so their file names ("/tmp/dir//"
+			// names the working directory under -g) are not looked into.
+			if bytes.Contains(t.text, commentStart) || bytes.Contains(t.text, lineCommentStart) {
 				return true
 			}
-			i += 2 + end + 2
-			if lineStart {
-				// Only blanks and more comments may follow before a '#'.
-				j := i
-				for j < len(src) && (src[j] == ' ' || src[j] == '\t') {
-					j++
-				}
-				if j < len(src) && src[j] == '#' {
-					return true
-				}
+		case rewriter.Comment:
+			if bytes.HasPrefix(t.text, commentStart) && (len(t.text) < 4 || !bytes.HasSuffix(t.text, commentEnd)) {
+				return true // unterminated: the rest of the unit is in doubt
 			}
-		case c == '"' || c == '\'':
-			j := i + 1
-			for j < len(src) && src[j] != c && src[j] != '\n' {
-				if src[j] == '\\' && j+1 < len(src) {
-					j++
-				} else if src[j] == '/' && j+1 < len(src) && (src[j+1] == '*' || src[j+1] == '/') {
-					return true
-				}
-				j++
+			lastComment = t.off + len(t.text)
+			continue
+		case rewriter.Directive:
+			// The scanner starts a directive after a comment only when
+			// the comment began the line: only blanks lie between them.
+			if !t.end && lastComment >= 0 && !lineBreak(src[lastComment:t.off]) {
+				return true
 			}
-			if j < len(src) {
-				j++
-			}
-			lineStart = false
-			i = j
-		default:
-			lineStart = false
-			i++
 		}
+		lastComment = -1
 	}
-	return false
 }
 
 // sameTokens reports whether two preprocessed outputs of one source, one
 // with comments (-C) and one without, hold the same tokens: comments,
 // whitespace and line markers aside, string and character literals exact.
 func sameTokens(withComments, without []byte) bool {
-	var a, b strings.Builder
-	canonical(&a, withComments)
-	canonical(&b, without)
-	return a.String() == b.String()
-}
-
-// canonical writes src without comments, whitespace and line markers. It
-// is a small state machine over the preprocessed C (literals copied
-// verbatim, with their escapes).
-func canonical(w *strings.Builder, src []byte) {
-	lineStart := true
-	for i := 0; i < len(src); {
-		c := src[i]
-		switch {
-		case c == '\n':
-			lineStart = true
-			i++
-		case c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v':
-			i++
-		case lineStart && c == '#' && isLineMarker(src[i:]):
-			for i < len(src) && src[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(src) && src[i+1] == '*':
-			end := bytes.Index(src[i+2:], commentEnd)
-			if end < 0 {
-				i = len(src)
-			} else {
-				i += 2 + end + 2
-			}
-		case c == '/' && i+1 < len(src) && src[i+1] == '/':
-			for i < len(src) && src[i] != '\n' {
-				i++
-			}
-		case c == '"' || c == '\'':
-			j := i + 1
-			for j < len(src) && src[j] != c && src[j] != '\n' {
-				if src[j] == '\\' && j+1 < len(src) {
-					j++
-				}
-				j++
-			}
-			if j < len(src) && src[j] == c {
-				j++
-			}
-			w.WriteByte(0) // literals never merge with neighbouring text
-			w.Write(src[i:j])
-			w.WriteByte(0)
-			lineStart = false
-			i = j
-		default:
-			w.WriteByte(c)
-			lineStart = false
-			i++
+	var a, b unitScanner
+	a.init(withComments)
+	b.init(without)
+	for {
+		s, t := a.significant(), b.significant()
+		if s.kind != t.kind || s.end != t.end || !bytes.Equal(s.text, t.text) {
+			return false
+		}
+		if s.kind == rewriter.EOF {
+			return true
 		}
 	}
+}
+
+var (
+	commentStart     = []byte("/*")
+	lineCommentStart = []byte("//")
+)
+
+// unitToken is a token of a preprocessed unit as unitScanner sees it.
+type unitToken struct {
+	kind   rewriter.Kind
+	off    int    // byte offset in the unit
+	text   []byte // the token's bytes, literals with their escapes
+	marker bool   // a line marker: position information, no program text
+	end    bool   // the end of a directive line stepped into (empty text)
+}
+
+// unitScanner walks a preprocessed unit with the rewriter's scanner. The
+// scanner returns a directive line as one token; the directives left in
+// gcc -E output other than line markers (#pragma, #ident) hold program
+// text, so unitScanner steps into them: their '#', their tokens and an
+// end token.
+type unitScanner struct {
+	src          []byte
+	outer, inner rewriter.Scanner
+	base         int  // offset of the inner scanner's text in src
+	dirEnd       int  // end of the directive being stepped into
+	inDirective  bool // the inner scanner is active
+}
+
+func (u *unitScanner) init(src []byte) {
+	u.src = src
+	u.outer.Init(src, "", nil)
+	u.inDirective = false
+}
+
+// next returns the next token; at the end of the unit it returns EOF
+// forever. Lexical errors are left to the compiler.
+func (u *unitScanner) next() unitToken {
+	if u.inDirective {
+		t := u.inner.Scan()
+		if t.Kind != rewriter.EOF {
+			off := u.base + t.Off
+			return unitToken{kind: t.Kind, off: off, text: u.src[off : u.base+t.End]}
+		}
+		u.inDirective = false
+		return unitToken{kind: rewriter.Directive, off: u.dirEnd, end: true}
+	}
+	t := u.outer.Scan()
+	tok := unitToken{kind: t.Kind, off: t.Off, text: u.src[t.Off:t.End]}
+	if t.Kind != rewriter.Directive {
+		return tok
+	}
+	if isLineMarker(tok.text) {
+		tok.marker = true
+		return tok
+	}
+	n := 1 // '#', or the digraph "%:"
+	if tok.text[0] == '%' {
+		n = 2
+	}
+	u.base, u.dirEnd, u.inDirective = t.Off+n, t.End, true
+	u.inner.Init(u.src[u.base:t.End], "", nil)
+	tok.text = tok.text[:n]
+	return tok
+}
+
+// significant returns the next token that is program text: comments and
+// line markers skipped.
+func (u *unitScanner) significant() unitToken {
+	for {
+		t := u.next()
+		if t.kind != rewriter.Comment && !t.marker {
+			return t
+		}
+	}
+}
+
+// lineBreak reports whether blanks between two tokens hold a newline that
+// is not a line continuation.
+func lineBreak(b []byte) bool {
+	for i, c := range b {
+		if c != '\n' {
+			continue
+		}
+		j := i - 1
+		if j >= 0 && b[j] == '\r' {
+			j--
+		}
+		if j < 0 || b[j] != '\\' {
+			return true
+		}
+	}
+	return false
 }
 
 // isLineMarker reports whether a line starting with '#' is a line marker
