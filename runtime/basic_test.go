@@ -93,7 +93,7 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 		t.Errorf("%d process records, want 1", n)
 	}
 	h := l.Hdr
-	if h.TSKind > 1 || h.FirstPid == 0 || h.NextSite != 16+6-1 || h.Exe != prog || h.BuildID == 0 {
+	if h.TSKind > 1 || h.FirstPID == 0 || h.NextSiteIndex != 16+6-1 || h.Exe != prog || h.BuildID == 0 {
 		t.Errorf("header %+v", h)
 	}
 	if h.Flags&1 != 1 {
@@ -139,7 +139,7 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 		t.Errorf("decoder gave %d records, want 110", len(recs))
 	}
 	for _, r := range recs {
-		if r.File != "testdata/prog.c" || r.Pid != h.FirstPid {
+		if r.File != "testdata/prog.c" || r.Pid != h.FirstPID {
 			t.Errorf("decoded record %+v", r)
 			break
 		}
@@ -196,8 +196,8 @@ func TestClockKinds(t *testing.T) {
 		if clock == "ns" && l.Hdr.TSKind != 0 {
 			t.Errorf("LOGPACK_CLOCK=ns: ts_kind %d", l.Hdr.TSKind)
 		}
-		if l.Hdr.TSKind == 0 && l.Hdr.StartTS != l.Hdr.StartMono {
-			t.Errorf("ts_kind 0: start_ts %d != start_mono_ns %d", l.Hdr.StartTS, l.Hdr.StartMono)
+		if l.Hdr.TSKind == 0 && l.Hdr.StartTS != l.Hdr.StartMonoNS {
+			t.Errorf("ts_kind 0: start_ts %d != start_mono_ns %d", l.Hdr.StartTS, l.Hdr.StartMonoNS)
 		}
 		seq := l.logRecords("seq %d %d %d %d\n")
 		first, last := seq[0].TS, seq[len(seq)-1].TS
@@ -228,8 +228,8 @@ func TestClockRecordAfterPause(t *testing.T) {
 			t.Fatalf("%s: %d clock records, want 1", clock, len(clocks))
 		}
 		c := clocks[0]
-		if c.Mono < l.Hdr.StartMono+1e9 || c.Mono > l.Hdr.StartMono+60e9 {
-			t.Errorf("%s: clock record at %d ns, log started at %d", clock, c.Mono, l.Hdr.StartMono)
+		if c.Mono < l.Hdr.StartMonoNS+1e9 || c.Mono > l.Hdr.StartMonoNS+60e9 {
+			t.Errorf("%s: clock record at %d ns, log started at %d", clock, c.Mono, l.Hdr.StartMonoNS)
 		}
 		if l.Hdr.TSKind == 0 && c.TS != c.Mono {
 			t.Errorf("ns clock: record ts %d != its CLOCK_MONOTONIC %d", c.TS, c.Mono)

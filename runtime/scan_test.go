@@ -2,33 +2,18 @@ package runtime
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"os"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 )
 
-// A strict reader of docs/FORMAT.md for the runtime's own tests,
-// independent of the decoder: any deviation from the format is an error
-// here, where the decoder would skip and resync.
-
-type scanHeader struct {
-	TSKind     uint32
-	Session    uint64
-	StartTS    uint64
-	FirstPid   uint32
-	BuildID    uint64
-	Tail       uint64
-	Capacity   uint64
-	Dropped    uint64
-	NextSite   uint32
-	Flags      uint32
-	Exe        string
-	StartMono  uint64
-	StartRealt uint64
-}
+// A strict view of a whole log for the runtime's tests, on top of
+// internal/logfile: where the decoder skips damage and resyncs, any
+// deviation from docs/FORMAT.md is an error here.
 
 type scanRecord struct {
 	Off      int64 // file offset of the len byte
@@ -48,28 +33,11 @@ type scanRecord struct {
 type errnoVal int64
 
 type scanLog struct {
-	Hdr     scanHeader
+	Hdr     logfile.Header
 	Records []scanRecord // in file order; one writer's records are in its order
 	Chunks  int
 	Sites   map[uint64]*fmtdb.Site
 }
-
-func fnv32(b []byte) uint32 {
-	h := fnv.New32a()
-	h.Write(b)
-	return h.Sum32()
-}
-
-func uvarint(b []byte, off *int) (uint64, error) {
-	v, n := binary.Uvarint(b[*off:])
-	if n <= 0 {
-		return 0, fmt.Errorf("bad varint")
-	}
-	*off += n
-	return v, nil
-}
-
-func unzig(v uint64) int64 { return int64(v>>1) ^ -int64(v&1) }
 
 func scanFile(path string) (*scanLog, error) {
 	b, err := os.ReadFile(path)
@@ -80,218 +48,167 @@ func scanFile(path string) (*scanLog, error) {
 }
 
 func scanBytes(b []byte) (*scanLog, error) {
-	if len(b) < 4096 {
-		return nil, fmt.Errorf("file of %d bytes has no header", len(b))
+	h, err := logfile.ParseHeader(b)
+	if err != nil {
+		return nil, err
 	}
-	le := binary.LittleEndian
-	if string(b[:8]) != "LOGPACK\n" || le.Uint16(b[8:]) != 1 || le.Uint16(b[10:]) != 4096 {
-		return nil, fmt.Errorf("bad magic/version %q", b[:12])
-	}
-	if le.Uint32(b[60:]) != fnv32(b[:60]) {
-		return nil, fmt.Errorf("bad header check")
-	}
-	l := &scanLog{Sites: map[uint64]*fmtdb.Site{}}
-	h := &l.Hdr
-	h.TSKind = le.Uint32(b[12:])
-	h.Session = le.Uint64(b[16:])
-	h.StartRealt = le.Uint64(b[24:])
-	h.StartMono = le.Uint64(b[32:])
-	h.StartTS = le.Uint64(b[40:])
-	h.FirstPid = le.Uint32(b[56:])
-	h.BuildID = le.Uint64(b[64:])
-	h.Tail = le.Uint64(b[72:])
-	h.Capacity = le.Uint64(b[80:])
-	h.Dropped = le.Uint64(b[88:])
-	h.NextSite = le.Uint32(b[96:])
-	h.Flags = le.Uint32(b[100:])
-	exe := b[104:360]
-	for i, c := range exe {
-		if c == 0 {
-			exe = exe[:i]
-			break
-		}
-	}
-	h.Exe = string(exe)
-	end := int64(len(b))
-	if int64(h.Tail) < end {
-		end = int64(h.Tail)
-	}
+	l := &scanLog{Hdr: *h, Sites: map[uint64]*fmtdb.Site{}}
 	if h.Capacity > uint64(len(b)) {
 		return nil, fmt.Errorf("capacity %d beyond the file's %d bytes", h.Capacity, len(b))
 	}
+	end := min(int64(len(b)), int64(h.Tail))
 	// Pass 1: descriptors, which may sit after the records using them.
 	type pending struct {
 		rec  scanRecord
-		body []byte
+		body []byte // the log record's level and arguments
 	}
 	var recs []pending
-	for off := int64(4096); off+40 <= end; {
-		c := b[off:]
-		if le.Uint32(c) == 0 {
-			off += 4096
+	for off := int64(logfile.HeaderSize); off+logfile.ChunkHeaderSize <= end; {
+		ch, err := logfile.ParseChunkHeader(b[off:])
+		if errors.Is(err, logfile.ErrUnused) && binary.LittleEndian.Uint32(b[off:]) == 0 {
+			off += logfile.Align
 			continue
 		}
-		if string(c[:4]) != "LPCK" {
-			return nil, fmt.Errorf("offset %d: bad chunk magic %q", off, c[:4])
+		// A header without its check is unused to a live reader; in a
+		// finished log it is damage.
+		if err != nil {
+			return nil, fmt.Errorf("offset %d: %w", off, err)
 		}
-		size := int64(le.Uint32(c[4:]))
-		if size == 0 || size%4096 != 0 || off+size > int64(len(b)) {
-			return nil, fmt.Errorf("offset %d: bad chunk size %d", off, size)
-		}
-		if le.Uint32(c[32:]) != fnv32(c[:32]) {
-			return nil, fmt.Errorf("offset %d: bad chunk check", off)
+		size := int64(ch.Size)
+		if off+size > int64(len(b)) {
+			return nil, fmt.Errorf("offset %d: chunk of %d bytes past the file end", off, size)
 		}
 		l.Chunks++
-		pid, tid := le.Uint32(c[8:]), le.Uint32(c[12:])
-		ts := le.Uint64(c[16:])
-		c = c[:size]
-		for p := int64(40); p < size; {
-			n := int64(c[p])
+		ts := ch.BaseTS
+		for p := off + logfile.ChunkHeaderSize; p < off+size; {
 			at := p
-			p++
+			body, n, err := logfile.Frame(b[p : off+size])
+			if err != nil {
+				return nil, fmt.Errorf("offset %d: %w", at, err)
+			}
 			if n == 0 {
 				break
 			}
-			if n == 255 {
-				if p+2 > size {
-					return nil, fmt.Errorf("offset %d: long length past the chunk", off+at)
-				}
-				n = int64(le.Uint16(c[p:]))
-				p += 2
+			p += int64(n)
+			tag, k := logfile.Uvarint(body)
+			if k <= 0 {
+				return nil, fmt.Errorf("offset %d: bad tag varint", at)
 			}
-			if p+n > size {
-				return nil, fmt.Errorf("offset %d: record of %d bytes crosses the chunk end", off+at, n)
-			}
-			body := c[p : p+n]
-			p += n
-			k := 0
-			tag, err := uvarint(body, &k)
-			if err != nil {
-				return nil, fmt.Errorf("offset %d: %v", off+at, err)
-			}
-			r := scanRecord{Off: off + at, Pid: pid, Tid: tid, Tag: tag, Level: -1}
+			body = body[k:]
+			r := scanRecord{Off: at, Pid: ch.PID, Tid: ch.TID, Tag: tag, Level: -1}
 			switch {
-			case tag == 0:
-				idx, err := uvarint(body, &k)
-				if err != nil {
-					return nil, fmt.Errorf("offset %d: %v", off+at, err)
+			case tag == logfile.TagDescriptor:
+				idx, k := logfile.Uvarint(body)
+				if k <= 0 {
+					return nil, fmt.Errorf("offset %d: bad site index varint", at)
 				}
 				s, err := fmtdb.DecodeDescriptor(body[k:])
 				if err != nil {
-					return nil, fmt.Errorf("offset %d: %v", off+at, err)
+					return nil, fmt.Errorf("offset %d: %v", at, err)
 				}
 				l.Sites[idx] = &s
 				continue
-			case tag == 1:
-				r.N, err = uvarint(body, &k)
-			case tag == 2 || tag == 3 || tag >= 16:
+			case tag == logfile.TagDropped:
+				if r.N, k = logfile.Uvarint(body); k <= 0 {
+					err = errors.New("bad dropped count varint")
+				}
+			case tag == logfile.TagClock:
 				var d uint64
-				d, err = uvarint(body, &k)
+				d, r.Mono, err = logfile.ParseClock(body)
 				ts += d
 				r.TS = ts
-				if tag == 2 {
-					if k+8 != len(body) {
-						err = fmt.Errorf("clock record of %d bytes", len(body))
-					} else {
-						r.Mono = le.Uint64(body[k:])
-					}
+				// ParseClock allows bytes after mono_ns; the runtime
+				// writes none.
+				if _, k := logfile.Uvarint(body); err == nil && len(body) != k+8 {
+					err = fmt.Errorf("clock record body of %d bytes", len(body))
 				}
-				if tag == 3 && err == nil {
-					r.Ppid, err = uvarint(body, &k)
-					if err == nil && k+8 <= len(body) {
-						r.BuildID = le.Uint64(body[k:])
-						k += 8
-						var n uint64
-						n, err = uvarint(body, &k)
-						if err == nil && uint64(len(body)-k) == n {
-							r.Exe = string(body[k:])
-						} else if err == nil {
-							err = fmt.Errorf("process record: bad exe length")
-						}
-					}
+			case tag == logfile.TagProcess:
+				var pr logfile.Process
+				pr, err = logfile.ParseProcess(body[:len(body):len(body)])
+				ts += pr.TSDelta
+				r.TS, r.Ppid, r.BuildID, r.Exe = ts, uint64(pr.PPID), pr.BuildID, string(pr.Exe)
+				// ParseProcess allows bytes after the path; the runtime
+				// writes none. With the body's capacity cut to its
+				// length, Exe reaches the end iff it fills its capacity.
+				if err == nil && len(pr.Exe) != cap(pr.Exe) {
+					err = fmt.Errorf("process record: %d bytes after the executable path", cap(pr.Exe)-len(pr.Exe))
 				}
+			case tag >= logfile.FirstSiteIndex:
+				d, k := logfile.Uvarint(body)
+				if k <= 0 {
+					err = errors.New("bad ts delta varint")
+					break
+				}
+				ts += d
+				r.TS = ts
+				body = body[k:]
 			default:
 				err = fmt.Errorf("reserved tag %d", tag)
 			}
 			if err != nil {
-				return nil, fmt.Errorf("offset %d: %v", off+at, err)
+				return nil, fmt.Errorf("offset %d: %v", at, err)
 			}
-			recs = append(recs, pending{r, body[k:]})
+			recs = append(recs, pending{r, body})
 		}
 		off += size
 	}
+	var vals []fmtdb.Value
 	for _, pr := range recs {
 		r := pr.rec
-		if r.Tag >= 16 {
+		if r.Tag >= logfile.FirstSiteIndex {
 			s := l.Sites[r.Tag]
 			if s == nil {
 				return nil, fmt.Errorf("offset %d: site index %d has no descriptor", r.Off, r.Tag)
 			}
 			r.Site = s
 			body := pr.body
-			k := 0
 			if s.Level == fmtdb.LevelRuntime {
 				if len(body) == 0 {
 					return nil, fmt.Errorf("offset %d: no level byte", r.Off)
 				}
 				r.Level = int(body[0])
-				k++
+				body = body[1:]
 			}
-			for _, a := range s.Args {
-				if k > len(body) {
-					return nil, fmt.Errorf("offset %d: arguments cut short", r.Off)
-				}
-				var err error
-				var v uint64
-				switch a.Class {
-				case fmtdb.ClassI32, fmtdb.ClassI64:
-					v, err = uvarint(body, &k)
-					r.Args = append(r.Args, unzig(v))
-				case fmtdb.ClassErrno:
-					v, err = uvarint(body, &k)
-					r.Args = append(r.Args, errnoVal(unzig(v)))
-				case fmtdb.ClassU32, fmtdb.ClassU64, fmtdb.ClassPtr:
-					v, err = uvarint(body, &k)
-					r.Args = append(r.Args, v)
-				case fmtdb.ClassF64:
-					if k+8 > len(body) {
-						return nil, fmt.Errorf("offset %d: f64 cut short", r.Off)
-					}
-					r.Args = append(r.Args, math.Float64frombits(le.Uint64(body[k:])))
-					k += 8
-				case fmtdb.ClassF80:
-					if k+10 > len(body) {
-						return nil, fmt.Errorf("offset %d: f80 cut short", r.Off)
-					}
-					var x [10]byte
-					copy(x[:], body[k:])
-					r.Args = append(r.Args, x)
-					k += 10
-				case fmtdb.ClassStr, fmtdb.ClassStrMax:
-					v, err = uvarint(body, &k)
-					if err == nil && v == 0 {
-						r.Args = append(r.Args, nil)
-					} else if err == nil {
-						if uint64(len(body)-k) < v-1 {
-							return nil, fmt.Errorf("offset %d: string cut short", r.Off)
-						}
-						r.Args = append(r.Args, string(body[k:k+int(v-1)]))
-						k += int(v - 1)
-					}
-				default:
-					err = fmt.Errorf("class %v", a.Class)
-				}
-				if err != nil {
-					return nil, fmt.Errorf("offset %d: %v", r.Off, err)
-				}
+			var k int
+			var err error
+			vals, k, err = logfile.DecodeArgs(body, s.Args, vals[:0])
+			if err != nil {
+				return nil, fmt.Errorf("offset %d: %v", r.Off, err)
 			}
 			if k != len(body) {
 				return nil, fmt.Errorf("offset %d: %d bytes after the arguments", r.Off, len(body)-k)
+			}
+			for _, v := range vals {
+				r.Args = append(r.Args, scanValue(v))
 			}
 		}
 		l.Records = append(l.Records, r)
 	}
 	return l, nil
+}
+
+// scanValue turns a decoded argument into a value the tests compare with ==.
+func scanValue(v fmtdb.Value) any {
+	switch v.Kind {
+	case fmtdb.KindInt:
+		return int64(v.Bits)
+	case fmtdb.KindErrno:
+		return errnoVal(int64(v.Bits))
+	case fmtdb.KindUint, fmtdb.KindPtr:
+		return v.Bits
+	case fmtdb.KindF64:
+		return math.Float64frombits(v.Bits)
+	case fmtdb.KindF80:
+		var x [10]byte
+		binary.LittleEndian.PutUint64(x[:], v.Bits)
+		binary.LittleEndian.PutUint16(x[8:], v.SE)
+		return x
+	case fmtdb.KindStr:
+		return string(v.Str)
+	case fmtdb.KindNull:
+		return nil
+	}
+	return fmt.Sprintf("kind %v", v.Kind)
 }
 
 // logRecords returns the log records (tag >= 16) whose format is format.
