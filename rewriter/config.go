@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/logpack/logpack/internal/sitetab"
 )
 
 // ParamKind is the role of one parameter of a log function.
@@ -39,6 +41,24 @@ type LogFunc struct {
 	Suffix     string   // literal text after the format (": %s\n")
 	SuffixArgs []string // arguments the suffix consumes, after the caller's: "strerror(errno)"
 	Once       bool     // the macro prints only the first time (a static flag)
+
+	// LevelMap translates the function's own constant levels to logpack's
+	// (CRIU's numbering), as the program's sink does; levels it does not
+	// list become LevelMapDefault. nil: levels are taken as they are.
+	LevelMap        map[int]int
+	LevelMapDefault int
+	// Units limits the declaration to translation units with one of these
+	// base names ("soccr.c"): for a name as common as "log".
+	Units []string
+}
+
+// PrefixFunc declares a function whose one argument, rendered with
+// Format, prefixes every later line of the calling process (CRIU's
+// log_init_by_pid: "%6d: " of the pid). Its calls are recorded too, so the
+// decoder can put the prefix where the program did.
+type PrefixFunc struct {
+	Name   string
+	Format string
 }
 
 // DefaultLevel is the level of a function declared without a level
@@ -105,7 +125,31 @@ type Config struct {
 	// LogPrefixMacro names the macro a LogFunc with LogPrefix inserts
 	// ("LOG_PREFIX"); it is "" until the file defines it.
 	LogPrefixMacro string
+	// TextLevel: calls at levels 1..TextLevel (errors and warnings in
+	// CRIU's numbering) also run the original call while binary logging
+	// is on, so that the program's text log, stderr and error reporting
+	// (CRIU's RPC error message) keep them. 0: none.
+	TextLevel int
+	// PrefixFuncs declare functions that set a line prefix.
+	PrefixFuncs []PrefixFunc
+	// TextFdFunc names the program's function that returns the descriptor
+	// of its text log (CRIU's log_get_fd); the unit that defines it tells
+	// the runtime, which then notes where the text log's other lines go.
+	TextFdFunc string
+
+	// How the output is made (set by the cc wrapper, not by presets).
+	// Encoders: calls go to per-signature encoders (the wrapper generates
+	// them at link time); otherwise to logpack_emit with an array.
+	Encoders bool
+	// UnitID makes the unit's site symbols unique in a program.
+	UnitID string
+	// Strings says where the compiler puts string literals.
+	Strings sitetab.StringRule
 }
+
+// DefaultTextLevel is TextLevel unless told otherwise: errors and
+// warnings.
+const DefaultTextLevel = 2
 
 // ParseLogFunc parses a --log-func SPEC: NAME(PARAMS) where each param is
 // "level", "fmt", "..." or another name (passed through unchanged),
@@ -170,6 +214,9 @@ func ParseLogFunc(spec string) (LogFunc, error) {
 	if !seen["fmt"] {
 		return bad("no fmt parameter")
 	}
+	if !seen["level"] && !levelSet {
+		return bad("no level: name the level parameter \"level\", or give a fixed level with \" level=N\" after the parameters")
+	}
 	if seen["level"] && levelSet {
 		return bad("level=N given for a function with a level parameter")
 	}
@@ -195,9 +242,12 @@ var Presets = []string{"criu"}
 //
 // "criu": the sink print_on_level(level, fmt, ...) for preprocessed input,
 // with level 0 (pr_msg and run-time level 0: user messages on stdout)
-// kept as text; for source mode CRIU's pr_* macros as defined in its
-// log.h (CRIU-LOGGING.md), LOG_PREFIX, the LOG_* levels and the PRI*
-// macros; CR_NOGLIBC marks objects built without glibc.
+// kept as text and errors and warnings printed as text too; compel's
+// compel_print_on_level and soccr's log pointer; log_init_by_pid, which
+// starts a restored task's "%6d: " pid prefix; log_get_fd, the text log's
+// descriptor; for source mode CRIU's pr_* macros as defined in its log.h
+// (CRIU-LOGGING.md), LOG_PREFIX, the LOG_* levels and the PRI* macros;
+// CR_NOGLIBC marks objects built without glibc.
 func Preset(name string) (Config, error) {
 	switch name {
 	case "criu":
@@ -227,7 +277,17 @@ func criuPreset() Config {
 			{Name: "pr_err_once", Params: fmtv, Level: 1, SourceOnly: true, Prefix: errPre, PrefixArgs: fileLine, LogPrefix: true, Once: true},
 			{Name: "pr_warn_once", Params: fmtv, Level: 2, SourceOnly: true, Prefix: warnPre, PrefixArgs: fileLine, LogPrefix: true, Once: true},
 			{Name: "print_once", Params: lvl, SourceOnly: true, Once: true},
+			// compel's library logs through its own sink, with the same
+			// levels (an enum in its header), handed on to criu's.
+			{Name: "compel_print_on_level", Params: lvl},
+			// soccr logs through a function pointer named log, with
+			// levels of its own that criu maps: SOCCR_LOG_ERR (1) to
+			// LOG_ERROR, SOCCR_LOG_DBG (2) to LOG_DEBUG, others to LOG_INFO.
+			{Name: "log", Params: lvl, LevelMap: map[int]int{1: 1, 2: 4}, LevelMapDefault: 3, Units: []string{"soccr.c"}},
 		},
+		PrefixFuncs:    []PrefixFunc{{Name: "log_init_by_pid", Format: "%6d: "}},
+		TextFdFunc:     "log_get_fd",
+		TextLevel:      DefaultTextLevel,
 		TextLevels:     []int{0},
 		NoGlibcDefines: []string{"CR_NOGLIBC"},
 		StringMacros:   map[string]string{},
@@ -269,7 +329,7 @@ var priMacros = func() map[string]string {
 // the cc and rewrite commands take them. A spec naming a function the
 // preset already declares replaces the preset's declaration.
 func BuildConfig(preset string, specs []string) (Config, error) {
-	var cfg Config
+	cfg := Config{TextLevel: DefaultTextLevel}
 	if preset != "" {
 		var err error
 		if cfg, err = Preset(preset); err != nil {

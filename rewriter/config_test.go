@@ -13,7 +13,7 @@ func TestParseLogFunc(t *testing.T) {
 		{"print_on_level(level, fmt, ...)", "print_on_level(level, fmt, ...)"},
 		{"pr_info(fmt, ...) level=3", "pr_info(fmt, ...) level=3"},
 		{"  mylog( ctx ,level,fmt , ... )  ", "mylog(ctx, level, fmt, ...)"},
-		{"die(fmt)", "die(fmt) level=3"}, // DefaultLevel, no variadic arguments
+		{"die(fmt) level=3", "die(fmt) level=3"}, // no variadic arguments
 		{"log0(fmt, ...) level=0", "log0(fmt, ...) level=0"},
 	}
 	for _, g := range good {
@@ -30,6 +30,8 @@ func TestParseLogFunc(t *testing.T) {
 		"", "noparens", "f(level, ...)", "f(fmt, fmt)", "f(..., fmt)", "1f(fmt)",
 		"f(fmt) level=8", "f(fmt) level=x", "f(level, fmt) level=2", "f(fmt) lvl=2",
 		"f(fmt, a b)", "f(fmt, a-b)", "f(fmt, ...)x",
+		// no level: a parameter meant as one would pass through silently
+		"applog(lvl, fmt, ...)", "die(fmt)",
 	}
 	for _, s := range bad {
 		if f, err := ParseLogFunc(s); err == nil {
@@ -51,7 +53,7 @@ func TestPresetCRIU(t *testing.T) {
 		}
 	}
 	for _, n := range []string{"print_on_level", "pr_msg", "pr_info", "pr_debug", "pr_err", "pr_warn",
-		"pr_perror", "pr_pwarn", "pr_err_once", "pr_warn_once", "print_once"} {
+		"pr_perror", "pr_pwarn", "pr_err_once", "pr_warn_once", "print_once", "compel_print_on_level", "log"} {
 		if !names[n] {
 			t.Errorf("preset criu lacks %s", n)
 		}

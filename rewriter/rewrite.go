@@ -2,12 +2,15 @@ package rewriter
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
+	"hash/fnv"
+	"slices"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/sitetab"
 	"github.com/logpack/logpack/runtime"
 )
 
@@ -24,9 +27,12 @@ func (d Diag) String() string {
 
 // Result is one rewritten translation unit.
 type Result struct {
-	Output []byte       // the rewritten C
-	Sites  []fmtdb.Site // one per rewritten call, in source order
-	Diags  []Diag       // calls left as text, in source order
+	Output  []byte          // the rewritten C
+	Sites   []fmtdb.Site    // one per rewritten call, in source order
+	Diags   []Diag          // calls left as text, in source order
+	Changed bool            // Output differs from the input
+	UnitID  string          // names the unit's site symbols (sitetab.SymbolName)
+	Table   []sitetab.Entry // the unit's site table, in the order of Sites
 }
 
 type mode uint8
@@ -36,8 +42,14 @@ const (
 	modeSource
 )
 
-// SiteVar is the C name of the static site variable of the i-th site.
-func SiteVar(i int) string { return "logpack_site_" + strconv.Itoa(i) }
+// unitHash names a unit that was given no ID: from its text and name.
+func unitHash(src []byte, name string) string {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	h.Write([]byte{0})
+	h.Write(src)
+	return hex.EncodeToString(h.Sum(nil))
+}
 
 // RewritePreprocessed rewrites a preprocessed unit (gcc -E output).
 // filename names the input when it carries no line markers. The runtime
@@ -112,8 +124,12 @@ type rewriter struct {
 	deadFrom   int
 	deadRanges [][2]int // byte ranges of never compiled code
 	macros     map[string]fileMacro
-	nsites     int
-	defs       strings.Builder
+	prefixes   map[string]*PrefixFunc
+	enums      map[string]int // file-scope enumeration constants with known values
+	unit       *sitetab.Unit
+	encoders   map[string]bool // declarations of the encoders the unit calls
+	// definesTextFd: the unit defines cfg.TextFdFunc
+	definesTextFd bool
 }
 
 // fileMacro is an object-like macro defined in the file being rewritten.
@@ -128,13 +144,27 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 		cfg = &Config{}
 	}
 	r := &rewriter{src: src, file: filename, cfg: cfg, mode: m, funcs: map[string]*LogFunc{},
-		macros: map[string]fileMacro{}}
+		macros: map[string]fileMacro{}, prefixes: map[string]*PrefixFunc{}, enums: map[string]int{},
+		encoders: map[string]bool{}}
+	unitID := cfg.UnitID
+	if unitID == "" {
+		unitID = unitHash(src, filename)
+	}
+	r.unit = sitetab.NewUnit(unitID, cfg.Strings)
+	r.res.UnitID = unitID
+	base := filename
+	if k := strings.LastIndexByte(base, '/'); k >= 0 {
+		base = base[k+1:]
+	}
 	for i := range cfg.Funcs {
 		f := &cfg.Funcs[i]
-		if f.SourceOnly && m != modeSource {
+		if f.SourceOnly && m != modeSource || len(f.Units) > 0 && !slices.Contains(f.Units, base) {
 			continue
 		}
 		r.funcs[f.Name] = f
+	}
+	for i := range cfg.PrefixFuncs {
+		r.prefixes[cfg.PrefixFuncs[i].Name] = &cfg.PrefixFuncs[i]
 	}
 	var sc Scanner
 	sc.Init(src, filename, func(file string, line int, msg string) {
@@ -160,6 +190,7 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 		return nil, err
 	}
 	r.res.Output = out
+	r.res.Table = r.unit.Entries()
 	if r.dead > 0 {
 		r.setDead(-r.dead, len(src))
 	}
@@ -252,6 +283,10 @@ func (r *rewriter) walk() {
 			}
 			if f, ok := r.funcs[name]; ok && r.dead == 0 {
 				r.candidate(i, f)
+			} else if pf, ok := r.prefixes[name]; ok && r.dead == 0 {
+				r.prefixCandidate(i, pf)
+			} else if name == "enum" && r.dead == 0 {
+				r.enumDecl(i)
 			}
 		case Punct:
 			switch p := r.punct(i); p {
@@ -268,6 +303,9 @@ func (r *rewriter) walk() {
 					if len(r.stack) == 0 && r.punct(pi) == ")" && r.declName != "" {
 						o.fn = true
 						r.curFunc = r.declName
+						if r.curFunc == r.cfg.TextFdFunc && r.dead == 0 {
+							r.definesTextFd = true
+						}
 					}
 					o.stmtExpr = r.punct(pi) == "("
 				}
@@ -538,7 +576,36 @@ func (r *rewriter) candidate(i int, f *LogFunc) {
 		r.diag(name, "the call is inside the arguments of another log call")
 		return
 	}
-	if r.site(i, f, args, closeIdx) {
+	if p := r.plan(i, f, args, closeIdx); p != nil && r.emitCall(p) {
+		r.noEdit = r.toks[closeIdx].End
+	}
+}
+
+// prefixCandidate examines an occurrence of a prefix function's name: a
+// call anywhere in an expression inside a function.
+func (r *rewriter) prefixCandidate(i int, pf *PrefixFunc) {
+	name := r.toks[i]
+	open := r.next(i)
+	if r.punct(open) != "(" || len(r.stack) == 0 {
+		return
+	}
+	pi := r.prev(i)
+	if pp := r.punct(pi); pp == "." || pp == "->" {
+		return
+	}
+	if pi >= 0 && r.toks[pi].Kind == Ident && !exprKeyword(r.text(r.toks[pi])) {
+		return // a local declaration
+	}
+	args, closeIdx, why := r.splitArgs(open)
+	if closeIdx < 0 || why != "" {
+		r.diag(name, "%s", why)
+		return
+	}
+	if name.Off < r.noEdit {
+		r.diag(name, "the call is inside the arguments of a log call")
+		return
+	}
+	if r.emitPrefix(i, pf, args, closeIdx) {
 		r.noEdit = r.toks[closeIdx].End
 	}
 }
@@ -857,6 +924,9 @@ func (r *rewriter) level(a arg) (int, bool) {
 				return v, true
 			}
 		}
+		if v, ok := r.enums[r.text(t)]; ok {
+			return v, true
+		}
 	}
 	return 0, false
 }
@@ -868,293 +938,6 @@ func (r *rewriter) isTextLevel(l int) bool {
 		}
 	}
 	return false
-}
-
-// site decides whether the call at i is encodable and, if so, records its
-// site and the edits. It reports whether the call was rewritten.
-func (r *rewriter) site(i int, f *LogFunc, args []arg, closeIdx int) bool {
-	name := r.toks[i]
-	nvar := -1
-	if f.hasParam(ParamVarargs) >= 0 {
-		nvar = len(f.Params) - 1
-	}
-	if nvar >= 0 && len(args) < nvar || nvar < 0 && len(args) != len(f.Params) {
-		r.diag(name, "%d arguments for %s", len(args), f.String())
-		return false
-	}
-	for _, a := range args {
-		if a.empty() {
-			r.diag(name, "empty argument")
-			return false
-		}
-	}
-	var (
-		fmtArg   arg
-		levelArg = -1
-		passArgs []arg
-	)
-	for k, p := range f.Params {
-		switch p.Kind {
-		case ParamFmt:
-			fmtArg = args[k]
-		case ParamLevel:
-			levelArg = k
-		case ParamOther:
-			passArgs = append(passArgs, args[k])
-		}
-	}
-	var callArgs []arg
-	for _, s := range f.PrefixArgs {
-		callArgs = append(callArgs, arg{synth: s})
-	}
-	if nvar >= 0 {
-		callArgs = append(callArgs, args[nvar:]...)
-	}
-	for _, s := range f.SuffixArgs {
-		callArgs = append(callArgs, arg{synth: s})
-	}
-	for _, a := range callArgs {
-		if a.empty() {
-			r.diag(name, "empty argument")
-			return false
-		}
-	}
-
-	// level
-	lvl, constLevel := f.Level, true
-	if levelArg >= 0 {
-		lvl, constLevel = r.level(args[levelArg])
-	}
-	if !constLevel && f.Once {
-		r.diag(name, "a run-time level in a once-macro")
-		return false
-	}
-	if constLevel {
-		if r.isTextLevel(lvl) {
-			return false // stays text by configuration (CRIU's user messages)
-		}
-		if lvl < 0 || lvl > MaxLevel {
-			r.diag(name, "level %d is outside 0..%d", lvl, MaxLevel)
-			return false
-		}
-	}
-
-	// format
-	body, why := r.formatText(fmtArg)
-	if why != "" {
-		r.diag(name, "%s", why)
-		return false
-	}
-	format := f.Prefix
-	if f.LogPrefix && r.cfg.LogPrefixMacro != "" {
-		p, why := r.stringMacro(r.cfg.LogPrefixMacro)
-		if why != "" {
-			r.diag(name, "%s", why)
-			return false
-		}
-		format += p
-	}
-	format += body + f.Suffix
-	if strings.IndexByte(format, 0) >= 0 {
-		r.diag(name, "the format contains a NUL byte (printf stops there)")
-		return false
-	}
-	pf, err := fmtdb.Parse(format)
-	if err != nil {
-		r.diag(name, "%s", fmtReason(err))
-		return false
-	}
-	if err := pf.Recordable(); err != nil {
-		r.diag(name, "%s", fmtReason(err))
-		return false
-	}
-	want := 0
-	for _, a := range pf.Args {
-		if a.Class.TakesArgument() {
-			want++
-		}
-	}
-	if want != len(callArgs) {
-		r.diag(name, "the format takes %d arguments, the call passes %d", want, len(callArgs))
-		return false
-	}
-
-	// Map C arguments to format arguments, then fold constants and turn
-	// strerror(errno) into %m by editing the stored format.
-	cIndex := make([]int, len(pf.Args)) // format arg → call arg, -1 for %m
-	for k, c := 0, 0; k < len(pf.Args); k++ {
-		if pf.Args[k].Class.TakesArgument() {
-			cIndex[k] = c
-			c++
-		} else {
-			cIndex[k] = -1
-		}
-	}
-	var stored strings.Builder
-	dropped := make([]bool, len(callArgs))
-	last := 0
-	for si := range pf.Specs {
-		sp := &pf.Specs[si]
-		if sp.Arg < 0 || pf.Positional {
-			continue
-		}
-		ca := cIndex[sp.Arg]
-		if ca < 0 {
-			continue
-		}
-		a := callArgs[ca]
-		if c, ok := r.constValue(a, name); ok {
-			if text, ok := foldSpec(pf, sp, c); ok {
-				stored.WriteString(format[last:sp.Offset])
-				stored.WriteString(text)
-				last = sp.End
-				dropped[ca] = true
-				continue
-			}
-		}
-		if r.isErrnoText(a) && sp.Conv == 's' && sp.PrecArg < 0 && sp.WidthArg < 0 && pf.Args[sp.Arg].Class == fmtdb.ClassStr {
-			stored.WriteString(format[last : sp.End-1])
-			stored.WriteByte('m')
-			last = sp.End
-			dropped[ca] = true
-		}
-	}
-	stored.WriteString(format[last:])
-	final := stored.String()
-	ff := pf
-	if final != format {
-		ff, err = fmtdb.Parse(final)
-		if err == nil {
-			err = ff.Recordable()
-		}
-	}
-	if err != nil {
-		r.diag(name, "internal: the stored format does not parse: %v", err)
-		return false
-	}
-	// the C arguments that remain, in order: those not folded or turned into %m
-	var slots []arg
-	for k, a := range callArgs {
-		if !dropped[k] {
-			slots = append(slots, a)
-		}
-	}
-	if len(slots) != countTaking(ff.Args) {
-		r.diag(name, "internal: %d arguments for %d stored slots", len(slots), countTaking(ff.Args))
-		return false
-	}
-
-	site := fmtdb.Site{Level: uint8(lvl), File: name.File, Line: name.Line, Func: r.curFunc, Format: final, Args: ff.Args}
-	if !constLevel {
-		site.Level = fmtdb.LevelRuntime
-	}
-	site.ID = fmtdb.SiteID(&site)
-	vname := SiteVar(r.nsites)
-	def, err := runtime.SiteDefinition(vname, &site)
-	if err != nil {
-		r.diag(name, "internal: %v", err)
-		return false
-	}
-	r.nsites++
-	r.defs.WriteString(def)
-	r.res.Sites = append(r.res.Sites, site)
-
-	// the record branch's argument array
-	var ab strings.Builder
-	slotIdx := 0
-	for _, a := range ff.Args {
-		if !a.Class.TakesArgument() {
-			continue
-		}
-		x := "(" + r.argText(slots[slotIdx]) + ")"
-		slotIdx++
-		if ab.Len() > 0 {
-			ab.WriteString(", ")
-		}
-		switch a.Class {
-		case fmtdb.ClassI32:
-			ab.WriteString("{.i = (int)" + x + "}")
-		case fmtdb.ClassU32:
-			// the outer cast keeps gcc's -Wsign-conversion quiet for short operands
-			ab.WriteString("{.u = (unsigned long long)(unsigned int)" + x + "}")
-		case fmtdb.ClassI64:
-			ab.WriteString("{.i = (long long)" + x + "}")
-		case fmtdb.ClassU64:
-			ab.WriteString("{.u = (unsigned long long)" + x + "}")
-		case fmtdb.ClassF64:
-			ab.WriteString("{.d = (double)" + x + "}")
-		case fmtdb.ClassF80:
-			ab.WriteString("{.p = &(long double){" + x + "}}")
-		default: // str, strmax, ptr
-			ab.WriteString("{.p = (const void *)" + x + "}")
-		}
-	}
-	argv := "0"
-	if ab.Len() > 0 {
-		argv = "(const union logpack_arg[]){" + ab.String() + "}"
-	}
-	// pass-through arguments are still evaluated once when recording
-	var pass strings.Builder
-	for _, a := range passArgs {
-		if !r.simpleArg(a) {
-			pass.WriteString("(void)(" + r.argText(a) + "), ")
-		}
-	}
-	closeEnd := r.toks[closeIdx].End
-	switch {
-	case f.Once:
-		// a do/while statement, since a once-macro is one too
-		guard := "logpack_once_" + strconv.Itoa(r.nsites-1)
-		emit := "logpack_emit(&" + vname + ", " + argv + ")"
-		r.edits = append(r.edits,
-			edit{name.Off, name.Off, "do { if (logpack_recording) { static int " + guard + "; if (!" + guard + ") { " +
-				guard + " = 1; " + pass.String() + emit + "; } } else "},
-			edit{closeEnd, closeEnd, "; } while (0)"})
-	case constLevel:
-		r.edits = append(r.edits,
-			edit{name.Off, name.Off, "(logpack_recording ? " + pass.String() + "logpack_emit(&" + vname + ", " + argv + ") : (void)"},
-			edit{closeEnd, closeEnd, ")"})
-	case r.pureExpr(args[levelArg]):
-		// A level without side effects is simply read again: the
-		// original call stays exactly as written.
-		lt := "(" + r.argText(args[levelArg]) + ")"
-		cond := "logpack_recording"
-		for _, tl := range r.cfg.TextLevels {
-			cond += " && " + lt + " != " + strconv.Itoa(tl)
-		}
-		r.edits = append(r.edits,
-			edit{name.Off, name.Off, "((" + cond + ") ? " + pass.String() +
-				"logpack_emit_level(&" + vname + ", (int)" + lt + ", " + argv + ") : (void)"},
-			edit{closeEnd, closeEnd, ")"})
-	default:
-		// Otherwise the level is evaluated once into a variable of its
-		// own type (no conversion warnings); __extension__ keeps
-		// -pedantic quiet about the statement expression.
-		la := args[levelArg]
-		lt := r.argText(la)
-		cond := "logpack_recording"
-		for _, tl := range r.cfg.TextLevels {
-			cond += " && logpack_level_ != " + strconv.Itoa(tl)
-		}
-		lo, hi := r.toks[la.lo].Off, r.toks[la.hi].End
-		nl := strings.Repeat("\n", bytes.Count(r.src[lo:hi], []byte{'\n'}))
-		r.edits = append(r.edits,
-			edit{name.Off, name.Off, "__extension__ ({ __typeof__((" + lt + ") + 0) logpack_level_ = (" + lt + "); (" + cond + ") ? " + pass.String() +
-				"logpack_emit_level(&" + vname + ", (int)logpack_level_, " + argv + ") : (void)"},
-			edit{lo, hi, "logpack_level_" + nl},
-			edit{closeEnd, closeEnd, "; })"})
-	}
-	return true
-}
-
-func countTaking(args []fmtdb.ArgSpec) int {
-	n := 0
-	for _, a := range args {
-		if a.Class.TakesArgument() {
-			n++
-		}
-	}
-	return n
 }
 
 // pureExpr reports whether evaluating the argument twice is the same as
@@ -1213,24 +996,43 @@ func fmtReason(err error) string {
 
 // output applies the edits and pastes the definitions at the top.
 func (r *rewriter) output() ([]byte, error) {
-	if len(r.edits) == 0 {
+	textFd := ""
+	if r.definesTextFd {
+		// The runtime learns the text log's descriptor from the unit that
+		// knows it (at the end: after the function's definition).
+		textFd = "\nstatic void __attribute__((__constructor__, __used__)) logpack_text_fd_init(void) { logpack_text_fd(" +
+			r.cfg.TextFdFunc + "); }\n"
+	}
+	if len(r.edits) == 0 && textFd == "" {
 		return r.src, nil
 	}
+	r.res.Changed = true
 	sort.SliceStable(r.edits, func(i, j int) bool { return r.edits[i].off < r.edits[j].off })
+	var defs strings.Builder
+	encs := make([]string, 0, len(r.encoders))
+	for d := range r.encoders {
+		encs = append(encs, d)
+	}
+	sort.Strings(encs)
+	for _, d := range encs {
+		defs.WriteString(d + "\n")
+	}
+	defs.WriteString(r.unit.Decls())
+	defs.WriteString(r.unit.Asm())
 	var b bytes.Buffer
-	b.Grow(len(r.src) + r.defs.Len() + 8192)
+	b.Grow(len(r.src) + defs.Len() + 8192)
 	switch r.mode {
 	case modePreprocessed:
 		b.WriteString("# 1 \"<logpack>\"\n")
 		b.Write(runtime.Prelude())
-		b.WriteString(r.defs.String())
+		b.WriteString(defs.String())
 		if !startsWithMarker(r.src) {
-			b.WriteString("# 1 " + runtime.CString([]byte(r.file)) + "\n")
+			b.WriteString("# 1 " + sitetab.CString([]byte(r.file)) + "\n")
 		}
 	case modeSource:
 		b.WriteString("#include \"logpack_site.h\"\n")
-		b.WriteString(r.defs.String())
-		b.WriteString("#line 1 " + runtime.CString([]byte(r.file)) + "\n")
+		b.WriteString(defs.String())
+		b.WriteString("#line 1 " + sitetab.CString([]byte(r.file)) + "\n")
 	}
 	pos := 0
 	for _, e := range r.edits {
@@ -1242,6 +1044,7 @@ func (r *rewriter) output() ([]byte, error) {
 		pos = e.end
 	}
 	b.Write(r.src[pos:])
+	b.WriteString(textFd)
 	return b.Bytes(), nil
 }
 

@@ -2,6 +2,8 @@ package cc
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,15 +17,8 @@ import (
 	"time"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/sitetab"
 )
-
-// Rewriter rewrites the log calls of one preprocessed translation unit.
-// name is the source file as given to the compiler (for messages). The
-// result is the complete unit to compile, the sites it defines and the
-// diagnostics for calls left as text.
-type Rewriter interface {
-	RewriteUnit(src []byte, name string) (out []byte, sites []fmtdb.Site, diags []string, err error)
-}
 
 // Options configure the wrapper.
 type Options struct {
@@ -345,21 +340,22 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 			}
 		}
 	}
-	out, sites, diags, err := w.rewrite(text, src.Path)
+	unit := &Unit{Text: text, Name: src.Path, ID: unitID(text, obj, base), Strings: stringRule(base)}
+	rw, err := w.rewrite(unit)
 	if err != nil {
 		return original(fmt.Sprintf("rewrite failed: %v", err))
 	}
 	if w.opts.Verbose {
-		for _, d := range diags {
+		for _, d := range rw.Diags {
 			fmt.Fprintln(w.opts.Stderr, d)
 		}
 	}
-	if len(sites) == 0 {
+	if !rw.Changed {
 		// Nothing to record: the original compile is the safest.
 		w.verbosef("%s: no log calls rewritten", src.Path)
 		return original("")
 	}
-	if err := os.WriteFile(tmpName, out, 0o600); err != nil {
+	if err := os.WriteFile(tmpName, rw.Out, 0o600); err != nil {
 		return original(fmt.Sprintf("writing the rewritten unit: %v", err))
 	}
 	cc := w.command(base...)
@@ -368,25 +364,98 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	if w.interrupted(st) {
 		return st, 0
 	}
+	if st != 0 || len(ccErr) > 0 || len(ccOut) > 0 {
+		// What the compiler says is the original source's business:
+		// diagnostics of the rewritten unit would point into rewritten
+		// text. Compile the original (into a scratch object when the
+		// rewritten one is good) and show exactly what it says.
+		st, rewritten := w.diagnose(src, obj, base, st == 0)
+		if st != 0 || !rewritten {
+			return st, 0
+		}
+	} else {
+		w.opts.Stderr.Write(ppErr)
+	}
+	w.recordSites(src, rw.Sites)
+	w.verbosef("%s: %d log calls rewritten", src.Path, len(rw.Sites))
+	return 0, len(rw.Sites)
+}
+
+// diagnose compiles the original source of a unit whose rewritten
+// compile said something (or failed), and reports what the original
+// compile says (the preprocessor's messages included), with its status.
+// The object stays the rewritten one when that compiled (haveObj) and the
+// original compiles too (rewritten is then true); otherwise it is the
+// original's.
+func (w *wrapper) diagnose(src Input, obj string, base []string, haveObj bool) (status int, rewritten bool) {
+	out := obj
+	if haveObj {
+		f, err := os.CreateTemp(filepath.Dir(obj), ".logpack-*.o")
+		if err != nil {
+			f, err = os.CreateTemp("", "logpack-*.o")
+		}
+		if err == nil {
+			out = f.Name()
+			f.Close()
+			defer os.Remove(out)
+		} else {
+			haveObj = false
+		}
+	}
+	args := w.command(base...)
+	args = append(args, "-c", "-o", out)
+	if src.ExplicitLang {
+		args = append(args, "-x", "c")
+	}
+	args = append(args, src.Path)
+	st, stdout, stderr := w.runQuiet(args)
+	w.opts.Stdout.Write(stdout)
+	w.opts.Stderr.Write(stderr)
 	if st != 0 {
-		msg := firstLine(ccErr)
-		return original(fmt.Sprintf("the rewritten unit did not compile (%s)", msg))
+		return st, false
 	}
-	// Success: show what the compiler said, as it would have.
-	w.opts.Stderr.Write(ppErr)
-	w.opts.Stdout.Write(ccOut)
-	w.opts.Stderr.Write(ccErr)
-	if w.opts.DB != "" {
-		entries := make([]fmtdb.Entry, len(sites))
-		for i, s := range sites {
-			entries[i] = fmtdb.Entry{Site: s, Unit: src.Path, Build: w.opts.Build}
-		}
-		if err := fmtdb.Append(w.opts.DB, entries); err != nil {
-			w.warnf("%v", err)
+	if !haveObj {
+		// The rewritten unit did not compile; the original did.
+		w.warnf("%s: the rewritten unit did not compile; compiled it unchanged (its log calls stay text)", src.Path)
+		return 0, false
+	}
+	return 0, true
+}
+
+// recordSites appends a unit's sites to the format database.
+func (w *wrapper) recordSites(src Input, sites []fmtdb.Site) {
+	if w.opts.DB == "" || len(sites) == 0 {
+		return
+	}
+	entries := make([]fmtdb.Entry, len(sites))
+	for i, s := range sites {
+		entries[i] = fmtdb.Entry{Site: s, Unit: src.Path, Build: w.opts.Build}
+	}
+	if err := fmtdb.Append(w.opts.DB, entries); err != nil {
+		w.warnf("%v", err)
+	}
+}
+
+// unitID names a unit's site symbols: a hash of its text, the object it
+// becomes and the flags, so that two units of one program never share it
+// (the same source compiled twice into one program has two objects).
+func unitID(text []byte, obj string, args []string) string {
+	h := sha256.New()
+	h.Write(text)
+	fmt.Fprintf(h, "\x00%s\x00%q", obj, args)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// stringRule tells where gcc puts string literals for these flags: the
+// last -O option decides (-Os and -Oz keep them byte-aligned).
+func stringRule(args []string) sitetab.StringRule {
+	var r sitetab.StringRule
+	for _, a := range args {
+		if strings.HasPrefix(a, "-O") {
+			r.SizeOpt = a == "-Os" || a == "-Oz"
 		}
 	}
-	w.verbosef("%s: %d log calls rewritten", src.Path, len(sites))
-	return 0, len(sites)
+	return r
 }
 
 // withoutOutputFormFlags drops the options that only shape -E output
@@ -409,12 +478,10 @@ func withoutOutputFormFlags(args []string) []string {
 // the original source (a rewrite that never ends must not hang the build).
 var rewriteTimeout = 2 * time.Minute
 
-func (w *wrapper) rewrite(text []byte, name string) ([]byte, []fmtdb.Site, []string, error) {
+func (w *wrapper) rewrite(u *Unit) (*Rewritten, error) {
 	type result struct {
-		out   []byte
-		sites []fmtdb.Site
-		diags []string
-		err   error
+		rw  *Rewritten
+		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
@@ -425,13 +492,13 @@ func (w *wrapper) rewrite(text []byte, name string) ([]byte, []fmtdb.Site, []str
 			}
 			ch <- r
 		}()
-		r.out, r.sites, r.diags, r.err = w.opts.Rewriter.RewriteUnit(text, name)
+		r.rw, r.err = w.opts.Rewriter.RewriteUnit(u)
 	}()
 	select {
 	case r := <-ch:
-		return r.out, r.sites, r.diags, r.err
+		return r.rw, r.err
 	case <-time.After(rewriteTimeout):
-		return nil, nil, nil, fmt.Errorf("rewrite took longer than %v", rewriteTimeout)
+		return nil, fmt.Errorf("rewrite took longer than %v", rewriteTimeout)
 	}
 }
 
@@ -478,23 +545,25 @@ func (w *wrapper) link(argv []string, inv *Invocation) int {
 		}
 		args = append(args, a)
 	}
-	need, err := w.needsRuntime(inv, ownObjs)
+	use, err := w.needsRuntime(inv, ownObjs)
 	if err != nil {
 		w.verbosef("%v", err)
 	}
+	need := use.uses && !use.defines
 	export := false
-	if need {
-		rt, err := w.runtimeObject(inv)
+	switch {
+	case need:
+		rt, err := w.runtimeObject(inv, use.encoderNames())
 		if err != nil {
 			w.warnf("cannot build the logpack runtime: %v", err)
 		} else {
 			args = append(args, rt.path)
-			if rt.pthread {
-				args = append(args, "-lpthread")
-			}
 			export = !inv.Shared
 		}
-	} else {
+	case use.defines && len(use.encoderNames()) > 0:
+		w.warnf("the link carries its own logpack runtime but not the encoders %s that logpack cc's objects call; "+
+			"write them with 'logpack runtime -o DIR --encoders OBJECTS...'", strings.Join(use.encoderNames(), ", "))
+	default:
 		w.verbosef("link: no input uses logpack; runtime not added")
 	}
 	if len(replace) == 0 && !need {

@@ -143,12 +143,15 @@ type fakeRewriter struct {
 	fn    func(src []byte) ([]byte, []fmtdb.Site, error)
 }
 
-func (f *fakeRewriter) RewriteUnit(src []byte, name string) ([]byte, []fmtdb.Site, []string, error) {
+func (f *fakeRewriter) RewriteUnit(u *Unit) (*Rewritten, error) {
 	f.mu.Lock()
 	f.calls++
 	f.mu.Unlock()
-	out, sites, err := f.fn(src)
-	return out, sites, nil, err
+	out, sites, err := f.fn(u.Text)
+	if err != nil {
+		return nil, err
+	}
+	return &Rewritten{Out: out, Sites: sites, Changed: !bytes.Equal(out, u.Text)}, nil
 }
 
 type result struct {
@@ -531,7 +534,7 @@ func TestRuntimeCacheUnderParallelBuilds(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			w := &wrapper{opts: &Options{CacheDir: cache, Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}, compiler: []string{"gcc"}}
-			rt, err := w.runtimeObject(inv)
+			rt, err := w.runtimeObject(inv, []string{"logpack_enc_sz", "logpack_encl_v", "logpack_enc_zuudse"})
 			paths[i], errs[i] = rt.path, err
 		}(i)
 	}

@@ -15,29 +15,68 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/logpack/logpack/internal/sitetab"
 	lpruntime "github.com/logpack/logpack/runtime"
 )
 
 func execve(path string, argv, env []string) error { return syscall.Exec(path, argv, env) }
 
 // Symbols that rewritten code references; a link needs the runtime when
-// an input leaves one of them undefined and none defines logpack_emit (a
-// project that vendors the runtime links its own copy).
-var runtimeRefs = map[string]bool{"logpack_emit": true, "logpack_emit_level": true, "logpack_recording": true}
+// an input leaves one of them (or an encoder) undefined and none defines
+// logpack_emit (a project that vendors the runtime links its own copy).
+var runtimeRefs = map[string]bool{"logpack_emit": true, "logpack_emit_level": true, "logpack_recording": true,
+	"logpack_text_fd": true}
 
-type symUse struct{ uses, defines bool }
+// symUse is what a link's inputs want from the runtime.
+type symUse struct {
+	uses, defines bool
+	encoders      map[string]bool // encoders referenced and not defined
+	defined       map[string]bool // encoders defined (by a vendored copy)
+}
 
-func (u *symUse) add(v symUse) { u.uses = u.uses || v.uses; u.defines = u.defines || v.defines }
+func (u *symUse) add(v symUse) {
+	u.uses = u.uses || v.uses
+	u.defines = u.defines || v.defines
+	for n := range v.encoders {
+		u.addName(&u.encoders, n)
+	}
+	for n := range v.defined {
+		u.addName(&u.defined, n)
+	}
+}
 
-// needsRuntime reports whether the link's inputs use the runtime: the
+func (u *symUse) addName(m *map[string]bool, n string) {
+	if *m == nil {
+		*m = map[string]bool{}
+	}
+	(*m)[n] = true
+}
+
+// encoderNames lists the encoders the link needs, sorted.
+func (u *symUse) encoderNames() []string {
+	var out []string
+	for n := range u.encoders {
+		if !u.defined[n] {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// needsRuntime reports what the link's inputs want from the runtime: the
 // objects compiled in this step (own), object files, archives and -l
 // libraries found as archives in the -L directories.
-func (w *wrapper) needsRuntime(inv *Invocation, own []string) (bool, error) {
+func (w *wrapper) needsRuntime(inv *Invocation, own []string) (symUse, error) {
 	var u symUse
-	if len(own) > 0 {
-		u.uses = true
-	}
 	var firstErr error
+	for _, o := range own {
+		v, err := scanLinkInput(o)
+		if err != nil && firstErr == nil {
+			firstErr = err
+		}
+		u.add(v)
+	}
 	for _, in := range inv.Inputs {
 		var path string
 		switch in.Lang {
@@ -55,7 +94,7 @@ func (w *wrapper) needsRuntime(inv *Invocation, own []string) (bool, error) {
 		}
 		u.add(v)
 	}
-	return u.uses && !u.defines, firstErr
+	return u, firstErr
 }
 
 // findArchive finds libNAME.a the way the linker would, if a shared
@@ -126,6 +165,15 @@ func scanObject(r io.ReaderAt, name string) (symUse, error) {
 	}
 	var u symUse
 	for _, s := range syms {
+		if _, _, enc := sitetab.ParseEncoderName(s.Name); enc {
+			if s.Section == elf.SHN_UNDEF {
+				u.uses = true
+				u.addName(&u.encoders, s.Name)
+			} else {
+				u.addName(&u.defined, s.Name)
+			}
+			continue
+		}
 		if !runtimeRefs[s.Name] {
 			continue
 		}
@@ -174,8 +222,7 @@ func scanArchive(f *os.File, name string) (symUse, error) {
 
 // runtimeObj is a compiled runtime in the cache.
 type runtimeObj struct {
-	path    string
-	pthread bool // it calls into libpthread (link -lpthread)
+	path string
 }
 
 // runtimeFlags are the compiler options that change which runtime object
@@ -199,11 +246,12 @@ func runtimeFlags(inv *Invocation) []string {
 	return out
 }
 
-// runtimeObject compiles the embedded runtime for this compiler and these
-// flags once into the cache (keyed by the runtime's content, the compiler
-// and the flags) and returns it. Parallel wrappers race harmlessly: each
-// writes a temporary file and renames it into place.
-func (w *wrapper) runtimeObject(inv *Invocation) (runtimeObj, error) {
+// runtimeObject compiles the embedded runtime with the encoders the link
+// needs, for this compiler and these flags, once into the cache (keyed by
+// the runtime's content, the encoders, the compiler and the flags) and
+// returns it. Parallel wrappers race harmlessly: each writes a temporary
+// file and renames it into place.
+func (w *wrapper) runtimeObject(inv *Invocation, encoders []string) (runtimeObj, error) {
 	flags := runtimeFlags(inv)
 	h := sha256.New()
 	files := lpruntime.Files()
@@ -222,6 +270,7 @@ func (w *wrapper) runtimeObject(inv *Invocation) (runtimeObj, error) {
 	}
 	fmt.Fprintf(h, "compiler %s\n", compilerIdentity(w.compiler[len(w.compiler)-1]))
 	fmt.Fprintf(h, "flags %q\n", flags)
+	fmt.Fprintf(h, "encoders %q\n", encoders)
 	key := hex.EncodeToString(h.Sum(nil))[:24]
 
 	dir, err := w.cacheDir()
@@ -230,7 +279,7 @@ func (w *wrapper) runtimeObject(inv *Invocation) (runtimeObj, error) {
 	}
 	obj := filepath.Join(dir, "rt-"+key+".o")
 	if fileExists(obj) {
-		return describeRuntime(obj)
+		return runtimeObj{path: obj}, nil
 	}
 	src, err := os.MkdirTemp(dir, "src-")
 	if err != nil {
@@ -247,6 +296,8 @@ func (w *wrapper) runtimeObject(inv *Invocation) (runtimeObj, error) {
 			fmt.Fprintf(&unity, "#include \"%s\"\n", n)
 		}
 	}
+	// The encoders use the runtime's internals: same unit, after it.
+	unity.WriteString(sitetab.Encoders(encoders))
 	// One unit for all runtime sources: one object to add to links.
 	if err := os.WriteFile(filepath.Join(src, "logpack-runtime.c"), unity.Bytes(), 0o644); err != nil {
 		return runtimeObj{}, err
@@ -261,23 +312,7 @@ func (w *wrapper) runtimeObject(inv *Invocation) (runtimeObj, error) {
 	if err := os.Rename(tmpObj, obj); err != nil {
 		return runtimeObj{}, err
 	}
-	return describeRuntime(obj)
-}
-
-func describeRuntime(path string) (runtimeObj, error) {
-	rt := runtimeObj{path: path}
-	f, err := elf.Open(path)
-	if err != nil {
-		return rt, err
-	}
-	defer f.Close()
-	syms, _ := f.Symbols()
-	for _, s := range syms {
-		if s.Section == elf.SHN_UNDEF && strings.HasPrefix(s.Name, "pthread_") {
-			rt.pthread = true
-		}
-	}
-	return rt, nil
+	return runtimeObj{path: obj}, nil
 }
 
 // compilerIdentity names the compiler binary by path, size and time, so a

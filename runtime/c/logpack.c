@@ -6,27 +6,48 @@
  * Shape of the design:
  * - The log file is mapped MAP_SHARED once, over a large virtual range, so
  *   pointers never move; records are safe in the page cache as soon as they
- *   are stored. Only pages inside the allocated capacity are ever touched
- *   (no SIGBUS), and the file grows by fallocate after checking
- *   RLIMIT_FSIZE (no SIGXFSZ).
+ *   are stored. The file grows by ftruncate in steps ahead of the writers
+ *   (after checking RLIMIT_FSIZE: no SIGXFSZ), and a page is written only
+ *   after MADV_POPULATE_WRITE made it present, which reports a full disk as
+ *   an error instead of a SIGBUS.
  * - Each thread owns a chunk and appends to it without atomics; a new chunk
  *   is claimed with one fetch_add on the shared tail.
  * - A new thread, a fork or raw clone child, or a reopened log is noticed
  *   without a system call: a MADV_WIPEONFORK page holds the process epoch
  *   and every thread compares it with its own copy.
- * - A first write fault on a file page costs microseconds, so pages are
- *   faulted in (MADV_POPULATE_WRITE) a chunk at a time when the chunk is
- *   claimed, never record by record. LOGPACK_PREFAULT=thread moves that
- *   work, and the file's growth, to a background thread (started lazily,
- *   again in each forked child, never in a raw clone child) that keeps the
- *   pages ahead of the tail ready: faster for the logging thread when a
- *   core is idle, but the host then has a thread it did not create
- *   (unshare/setns of a user namespace need a single-threaded caller), and
- *   on a busy machine it costs more than it saves.
+ * - Several runs share one file: each opens the existing log and appends a
+ *   session of its own; a new file is created under a temporary name and
+ *   linked into place, so nobody sees a half-made header and nothing that
+ *   is not a logpack log is ever written to.
+ * - Per-signature encoders (logpack_enc_<classes>), generated at link time
+ *   for the signatures a program uses and compiled into the same unit as
+ *   this file, take the arguments in registers; logpack_emit takes them as
+ *   an array and serves every other call.
  *
- * All state lives in the default-visibility objects logpack_state_ and
- * logpack_thread_, so that an executable and a shared library that both
- * carry this file end up sharing one copy through the dynamic linker.
+ * Threads, processes and signals. All state lives in the default-
+ * visibility objects logpack_state_ (per process) and logpack_thread_ (per
+ * thread), so that an executable and shared libraries that carry this file
+ * share one copy through the dynamic linker. The rules for shared data:
+ *
+ *   field                     written by                      read by (ordering)
+ *   logpack_recording         open/close/early (any thread)   call sites (relaxed)
+ *   lp.hdr, lp.gen, lp.wipe   open/close/early (release)      log calls (acquire/relaxed)
+ *   site->state               the describing thread (release) log calls (relaxed)
+ *   hdr->tail                 chunk claims, fetch_add         claims, readers
+ *   hdr->capacity             growers, CAS upwards (release)  claims (acquire)
+ *   hdr->dropped, next_site_index  fetch_add                  readers
+ *   lp.populated              claims, CAS upwards             claims (relaxed)
+ *   lp.growing                spin lock around growth         -
+ *   lp.early_*                under lp.early_lock             -
+ *   logpack_thread_           its own thread only; a signal handler of that
+ *                             thread sees t->busy and drops its record
+ *
+ * Every access to a field in the table goes through LP_LOAD/LP_STORE (or
+ * an explicit __atomic read-modify-write): relaxed atomics are plain moves
+ * on x86-64, and ThreadSanitizer can check the rules (make test builds the
+ * threaded tests with -fsanitize=thread). Open and close while other
+ * threads log is allowed: the mapping is never unmapped, so a thread still
+ * inside a call of an old generation writes into valid memory.
  */
 #define _GNU_SOURCE
 #include "logpack.h"
@@ -35,10 +56,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <linux/futex.h>
-#include <pthread.h>
+#include <link.h>
 #include <sched.h>
-#include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +70,7 @@
 #include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
 #include <x86intrin.h>
 #define LP_HAVE_TSC 1
 #else
@@ -66,10 +87,15 @@
 #define LP_LIKELY(x) __builtin_expect(!!(x), 1)
 #define LP_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
+/* Shared fields (see the table above). */
+#define LP_LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define LP_LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define LP_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define LP_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
 enum {
 	LP_PAGE = 4096,
 	LP_HEADER_SIZE = 4096,
-	LP_CHUNK_HDR = 40,
 	LP_CHUNK_MIN = 4096,       /* a thread's first chunk: short-lived threads waste little */
 	LP_CHUNK_MAX = 64 << 10,   /* doubled per claim up to this */
 	LP_SLACK = 3,              /* room to widen a len byte to 255 + u16 */
@@ -78,13 +104,29 @@ enum {
 	LP_MAX_BODY = 65535,
 	LP_STR_BUDGET = 62000,     /* strings stop here so that the scalars after them still fit */
 	LP_EARLY_SIZE = 64 << 10,
-	LP_AHEAD = 4 << 20,        /* populated ahead of the tail */
 	LP_FIRST_INDEX = 16,
+	LP_VERSION = 2,
+	LP_DESC_VERSION = 2,
+	LP_EXE_MAX = 255,
+	LP_CMDLINE_MAX = 1024,
+	LP_SITE_ARGS = 28,         /* offsetof(struct logpack_site, args) */
+	LP_FD_PREFERRED = 512,     /* the log's descriptor sits here, above what programs use */
 	LP_TAG_SITE = 0, LP_TAG_DROPPED = 1, LP_TAG_CLOCK = 2, LP_TAG_PROCESS = 3,
+	LP_TAG_TEXT = 4, LP_TAG_CUT = 5,
+	LP_PROC_SESSION_START = 1, LP_PROC_EXEC_JOIN = 2,
 };
 
-#define LP_INITIAL_CAP ((uint64_t)4 << 20)
+/* Growth: the file is extended by ftruncate in steps of a sixteenth of its
+ * size, at least LP_GROW_MIN (a short run's file stays small) and at most
+ * LP_GROW_MAX, and its pages are made present ahead of the claims. */
+#define LP_GROW_MIN ((uint64_t)32 << 10)
+#define LP_GROW_MAX ((uint64_t)64 << 20)
+#define LP_POPULATE_AHEAD ((uint64_t)256 << 10)
 #define LP_RETRY_DROPS 1024 /* records dropped between two attempts to get space */
+/* A pause this long (TSC ticks at 2.5 GHz, until measured; ns for the
+ * monotonic clock) before a record adds a text mark: the program waited,
+ * and others may have written its text log meanwhile. */
+#define LP_GAP_NS 20000u
 
 /* docs/FORMAT.md, "File header". */
 struct lp_header {
@@ -92,7 +134,7 @@ struct lp_header {
 	uint16_t version;
 	uint16_t header_size;
 	uint32_t ts_kind;
-	uint64_t session;
+	uint64_t file_id;
 	uint64_t start_realtime_ns;
 	uint64_t start_mono_ns;
 	uint64_t start_ts;
@@ -108,10 +150,27 @@ struct lp_header {
 	char exe[256];
 };
 _Static_assert(offsetof(struct lp_header, header_check) == 60, "header layout");
+_Static_assert(offsetof(struct lp_header, build_id) == 64, "header layout");
 _Static_assert(offsetof(struct lp_header, tail) == 72, "header layout");
 _Static_assert(offsetof(struct lp_header, next_site_index) == 96, "header layout");
 _Static_assert(offsetof(struct lp_header, exe) == 104, "header layout");
-_Static_assert(sizeof(struct logpack_site) == 32, "site layout");
+_Static_assert(sizeof(struct lp_header) <= LP_HEADER_SIZE, "header layout");
+
+/* docs/FORMAT.md, "Chunks". */
+struct lp_chunk {
+	char magic[4];
+	uint32_t size;
+	uint32_t pid;
+	uint32_t tid;
+	uint64_t base_ts;
+	uint64_t mono_ns;
+	uint32_t check; /* FNV-1a32 of the bytes before it */
+	uint32_t reserved;
+};
+_Static_assert(sizeof(struct lp_chunk) == 40, "chunk header layout");
+_Static_assert(offsetof(struct lp_chunk, check) == 32, "chunk header layout");
+_Static_assert(offsetof(struct logpack_site, args) == LP_SITE_ARGS, "site layout");
+_Static_assert(offsetof(struct logpack_site, level) == 24, "site layout");
 
 /* Per-thread writer state. Zero (a new thread) never matches an epoch. */
 struct lp_thread {
@@ -139,25 +198,30 @@ struct logpack_state_s {
 	uint64_t epoch_counter;
 	uint32_t gen;            /* log generation of this process: site->state >> 32 */
 	int initialized;         /* the constructor ran (in any copy of this file) */
-	int fd;
+	int fd;                  /* the log, or -1 when the program closed it */
 	dev_t dev;
 	ino_t ino;
 	int ts_tsc;
 	uint64_t pair_ticks;     /* add a clock record after this many ticks */
+	uint64_t gap_ticks;      /* a pause this long adds a text mark */
+	uint64_t hz_ts, hz_mono; /* first calibration pair of the process, for gap_ticks */
 	uint32_t pid;
 	uint64_t build_id;
 	uint64_t dropped_local;
+	uint64_t session;        /* this process's session */
+	unsigned proc_flags;     /* LP_PROC_* for this process's next process record */
 	int proc_pending;        /* this process has not written its process record */
-	int atfork_seen;         /* set by the atfork child handler: not a raw clone */
-	int atfork_registered;
-	int prefault_inline;
-	int pop_started;
-	uint32_t pop_seq;        /* futex word of the populator */
-	uint64_t populated;      /* file offset up to which this process has faulted pages in */
+	uint64_t populated;      /* file offset up to which this process made pages present */
 	int growing;
 	int created;             /* this process created the log */
+	int (*text_fd_fn)(void); /* the program's text log, for text marks */
+	dev_t text_dev;
+	ino_t text_ino;
+	uint64_t text_size;      /* size at this process's last text mark */
 	char path[PATH_MAX];
-	char exe[256];
+	char exe[LP_EXE_MAX + 1];
+	char cmdline[LP_CMDLINE_MAX];
+	uint32_t cmdline_len;
 	/* early buffer */
 	int early_on;
 	int early_lock;
@@ -169,7 +233,7 @@ struct logpack_state_s {
 
 int logpack_recording;
 struct logpack_state_s logpack_state_ = {.fd = -1};
-__thread struct lp_thread logpack_thread_;
+__thread struct lp_thread logpack_thread_ __attribute__((tls_model("initial-exec")));
 
 #define lp logpack_state_
 
@@ -185,14 +249,6 @@ static uint32_t fnv32(const void *p, size_t n)
 	uint32_t h = 2166136261u;
 	while (n--)
 		h = (h ^ *b++) * 16777619u;
-	return h;
-}
-
-static uint64_t fnv64_add(uint64_t h, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	while (n--)
-		h = (h ^ *b++) * 1099511628211ull;
 	return h;
 }
 
@@ -222,7 +278,7 @@ static inline unsigned char *put_uv(unsigned char *p, uint64_t v)
 	return p;
 }
 
-/* put_uv for the record path, unrolled for the values below 2^28 where
+/* put_uv for the record path, unrolled for the values below 2^21 where
  * nearly every argument and timestamp delta lies. */
 static inline __attribute__((always_inline)) unsigned char *put_uv_fast(unsigned char *p, uint64_t v)
 {
@@ -255,6 +311,13 @@ static inline unsigned char *put_u64(unsigned char *p, uint64_t v)
 	return p + 8;
 }
 
+static inline unsigned char *put_bytes(unsigned char *p, const void *s, size_t n)
+{
+	p = put_uv(p, n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
 static const unsigned char *get_uv(const unsigned char *p, uint64_t *v)
 {
 	uint64_t r = 0;
@@ -266,11 +329,6 @@ static const unsigned char *get_uv(const unsigned char *p, uint64_t *v)
 	r |= (uint64_t)*p++ << s;
 	*v = r;
 	return p;
-}
-
-static long lp_futex(uint32_t *uaddr, int op, uint32_t val)
-{
-	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
 }
 
 /* Publishes a record whose body is at rec+1 .. p: the len byte goes last so
@@ -289,176 +347,180 @@ static inline unsigned char *lp_commit(unsigned char *rec, unsigned char *p)
 	return p + 2;
 }
 
-/* ---- file space ---- */
-
-static int lp_fd_ok(void)
+/* The environment, except in a privileged program (setuid, setgid, file
+ * capabilities): there whoever starts it would choose where it writes. */
+static const char *lp_getenv(const char *name)
 {
-	struct stat st;
-	if (lp.fd >= 0 && fstat(lp.fd, &st) == 0 && st.st_dev == lp.dev && st.st_ino == lp.ino)
-		return 1;
-	/* The program closed or reused our descriptor: find the file again by
-	 * its path, and only if it is still the same file. */
-	if (!lp.path[0])
-		return 0;
-	int fd = open(lp.path, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	if (fstat(fd, &st) != 0 || st.st_dev != lp.dev || st.st_ino != lp.ino) {
-		close(fd);
-		return 0;
-	}
-	lp.fd = fd;
-	return 1;
+	return secure_getenv(name);
 }
 
-/* Makes at least want bytes of the file allocated; returns non-zero when
- * hdr->capacity >= want afterwards. */
+/* ---- the site table ---- */
+
+static inline const unsigned char *lp_site_args(const struct logpack_site *s)
+{
+	return (const unsigned char *)s + LP_SITE_ARGS;
+}
+
+static inline const char *lp_site_str(const struct logpack_site *s, int off)
+{
+	return (const char *)s + off;
+}
+
+/* Skips the extra bytes after class k in a site's argument list. */
+static const unsigned char *lp_skip_extra(unsigned k, const unsigned char *c)
+{
+	uint64_t v;
+	switch (k) {
+	case LOGPACK_STRMAX:
+		return get_uv(c, &v);
+	case LOGPACK_CONST_STR:
+		return c + 4;
+	case LOGPACK_CONST_INT:
+	case LOGPACK_CONST_UINT:
+		return c + 8;
+	}
+	return c;
+}
+
+/* Whether class k takes a slot of the call's argument array. */
+static inline int lp_takes_slot(unsigned k)
+{
+	return k != LOGPACK_ERRNO && k < LOGPACK_CONST_STR;
+}
+
+/* ---- file space ---- */
+
+/* The descriptor to grow the file through: ours if the program left it
+ * alone, else the file opened again by its path for the length of one
+ * call (*transient says to close it), only if it is still the same file.
+ * A program may close every descriptor it does not know (CRIU's restored
+ * tasks do), and a descriptor reopened for good would take a number the
+ * program is about to use. */
+static int lp_grow_fd(int *transient)
+{
+	struct stat st;
+	*transient = 0;
+	if (lp.fd >= 0 && fstat(lp.fd, &st) == 0 && st.st_dev == lp.dev && st.st_ino == lp.ino)
+		return lp.fd;
+	lp.fd = -1;
+	if (!lp.path[0])
+		return -1;
+	int fd = open(lp.path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || st.st_dev != lp.dev || st.st_ino != lp.ino) {
+		close(fd);
+		return -1;
+	}
+	*transient = 1;
+	return fd;
+}
+
+/* Makes the file at least want bytes long (a step more when it grows);
+ * returns non-zero when hdr->capacity >= want afterwards. */
 static int lp_grow(uint64_t want)
 {
 	struct lp_header *h = lp.hdr;
-	uint64_t cap = __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE);
+	uint64_t cap = LP_LOAD_ACQ(&h->capacity);
 	if (want <= cap)
 		return 1;
 	if (want > lp.map_len)
 		return 0;
-	/* One grower per process; the others wait for it (a fallocate is
+	/* One grower per process; the others wait for it (an ftruncate is
 	 * short) and then find the capacity they need. */
 	while (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
 		sched_yield();
-	int ok = 0;
-	cap = __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE);
+	int ok = 0, transient = 0, fd = -1;
+	cap = LP_LOAD_ACQ(&h->capacity);
 	if (want <= cap) {
 		ok = 1;
 		goto out;
 	}
-	uint64_t step = cap / 4;
-	if (step < LP_INITIAL_CAP)
-		step = LP_INITIAL_CAP;
-	if (step > ((uint64_t)256 << 20))
-		step = (uint64_t)256 << 20;
-	uint64_t newcap = (want > cap + step ? want : cap + step);
-	newcap = (newcap + (1 << 20) - 1) & ~(uint64_t)((1 << 20) - 1);
+	uint64_t step = cap / 16;
+	if (step < LP_GROW_MIN)
+		step = LP_GROW_MIN;
+	if (step > LP_GROW_MAX)
+		step = LP_GROW_MAX;
+	uint64_t newcap = want > cap + step ? want : cap + step;
+	newcap = (newcap + LP_PAGE - 1) & ~(uint64_t)(LP_PAGE - 1);
 	if (newcap > lp.map_len)
 		newcap = lp.map_len;
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    newcap > (uint64_t)rl.rlim_cur)
 		newcap = (uint64_t)rl.rlim_cur & ~(uint64_t)(LP_PAGE - 1);
-	want = (want + LP_PAGE - 1) & ~(uint64_t)(LP_PAGE - 1);
-	if (newcap < want || !lp_fd_ok())
+	if (newcap < want)
 		goto out;
-	for (;;) {
-		int r = fallocate(lp.fd, 0, 0, (off_t)newcap);
-		if (r != 0 && errno == EOPNOTSUPP) {
-			/* No preallocation here (some network filesystems): a sparse
-			 * file is the best left. */
-			struct stat st;
-			r = fstat(lp.fd, &st);
-			if (r == 0 && (uint64_t)st.st_size < newcap)
-				r = ftruncate(lp.fd, (off_t)newcap);
-		}
-		if (r == 0)
-			break;
-		if (newcap == want)
-			goto out;
-		newcap = want; /* the disk is nearly full: take only what is needed */
-	}
-	cap = __atomic_load_n(&h->capacity, __ATOMIC_RELAXED);
+	fd = lp_grow_fd(&transient);
+	if (fd < 0)
+		goto out;
+	/* Never shrink: another process may have grown the file further. */
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		goto out;
+	if ((uint64_t)st.st_size < newcap && ftruncate(fd, (off_t)newcap) != 0)
+		goto out;
+	cap = LP_LOAD(&h->capacity);
 	while (cap < newcap &&
 	       !__atomic_compare_exchange_n(&h->capacity, &cap, newcap, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		;
 	ok = 1;
 out:
+	if (transient)
+		close(fd);
 	__atomic_store_n(&lp.growing, 0, __ATOMIC_RELEASE);
-	return ok || __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE) >= want;
+	return ok || LP_LOAD_ACQ(&h->capacity) >= want;
 }
 
-/* Faults pages in [from, to) of the file into this process. */
-static void lp_populate(uint64_t from, uint64_t to)
+/* Makes the pages of [from, to) present and writable in this process.
+ * Returns 0 when they cannot be (a full disk or filesystem): writing them
+ * would raise SIGBUS. */
+static int lp_populate(uint64_t from, uint64_t to)
 {
 	from &= ~(uint64_t)(LP_PAGE - 1);
 	if (to <= from)
-		return;
-	if (madvise(lp.map + from, to - from, MADV_POPULATE_WRITE) != 0 && errno == EINVAL) {
-		/* Kernels before 5.14: a locked add of zero faults each page in
-		 * without changing what another writer may have stored. */
-		for (uint64_t o = from; o < to; o += LP_PAGE)
-			__atomic_fetch_add((uint32_t *)(lp.map + o + LP_PAGE - 4), 0, __ATOMIC_RELAXED);
-	}
-}
-
-/* Readies a chunk just claimed (nobody else writes there) that the
- * prefault thread has not reached. Writing its zeros through the
- * descriptor first costs about half of faulting in preallocated but
- * unwritten pages (ext4), and where the file could only be grown sparse
- * it reserves the blocks, so a full disk fails here and not as a SIGBUS
- * later. Returns 0 when the chunk cannot be used. */
-static int lp_prepare_chunk(uint64_t off, uint64_t size)
-{
-	static const unsigned char zeros[64 << 10];
-	struct stat st;
-	struct rlimit rl;
-	/* Only on our own file (the program may have reused the descriptor)
-	 * and never at an offset the size limit forbids (SIGXFSZ). */
-	if (lp.fd >= 0 && fstat(lp.fd, &st) == 0 && st.st_dev == lp.dev && st.st_ino == lp.ino &&
-	    getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
-	    (rl.rlim_cur == RLIM_INFINITY || off + size <= (uint64_t)rl.rlim_cur)) {
-		for (uint64_t o = 0; o < size; o += sizeof zeros) {
-			size_t n = size - o < sizeof zeros ? (size_t)(size - o) : sizeof zeros;
-			if (pwrite(lp.fd, zeros, n, (off_t)(off + o)) != (ssize_t)n)
-				return 0;
-		}
-	}
-	lp_populate(off, off + size);
+		return 1;
+	if (madvise(lp.map + from, to - from, MADV_POPULATE_WRITE) == 0)
+		return 1;
+	if (errno != EINVAL)
+		return 0;
+	/* Before Linux 5.14: allocate the blocks, so that the faults find
+	 * them, then fault each page in with a locked add of zero (which
+	 * keeps what another writer may have stored). */
+	int transient = 0, fd = lp_grow_fd(&transient);
+	int ok = fd >= 0 && fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)from, (off_t)(to - from)) == 0;
+	if (transient)
+		close(fd);
+	if (!ok && errno != EOPNOTSUPP)
+		return 0;
+	for (uint64_t o = from; o < to; o += LP_PAGE)
+		__atomic_fetch_add((uint32_t *)(lp.map + o + LP_PAGE - 4), 0, __ATOMIC_RELAXED);
 	return 1;
 }
 
-static void *lp_populator(void *arg)
+/* Readies [off, off + size) for a chunk just claimed, making pages present
+ * ahead of it too. */
+static int lp_prepare_chunk(uint64_t off, uint64_t size)
 {
-	uint32_t gen = (uint32_t)(uintptr_t)arg;
-	for (;;) {
-		uint32_t seq = __atomic_load_n(&lp.pop_seq, __ATOMIC_ACQUIRE);
-		struct lp_header *h = __atomic_load_n(&lp.hdr, __ATOMIC_ACQUIRE);
-		if (!h || __atomic_load_n(&lp.gen, __ATOMIC_ACQUIRE) != gen)
-			return NULL; /* the log was closed or replaced: its successor has its own */
-		uint64_t tail = __atomic_load_n(&h->tail, __ATOMIC_RELAXED);
-		uint64_t want = tail + LP_AHEAD;
-		uint64_t cap = __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE);
-		/* Grow well before the writers need it: by a quarter of the
-		 * log when it is within a quarter of its end. */
-		uint64_t early = want + cap / 4;
-		lp_grow(early < lp.map_len ? early : lp.map_len);
-		cap = __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE);
-		if (want > cap)
-			want = cap;
-		uint64_t from = __atomic_load_n(&lp.populated, __ATOMIC_RELAXED);
-		if (from < tail)
-			from = tail;
-		if (from < want) {
-			lp_populate(from, want);
-			__atomic_store_n(&lp.populated, want, __ATOMIC_RELEASE);
-		}
-		lp_futex(&lp.pop_seq, FUTEX_WAIT_PRIVATE, seq);
+	uint64_t end = off + size;
+	uint64_t done = LP_LOAD(&lp.populated);
+	if (end <= done)
+		return 1;
+	uint64_t from = done > off ? done : off;
+	uint64_t cap = LP_LOAD_ACQ(&lp.hdr->capacity);
+	uint64_t ahead = end + LP_POPULATE_AHEAD;
+	if (ahead > cap)
+		ahead = cap;
+	if (!lp_populate(from, ahead)) {
+		/* Perhaps only the pages ahead cannot be had. */
+		if (ahead == end || !lp_populate(from, end))
+			return 0;
+		ahead = end;
 	}
-}
-
-static void lp_start_populator(void)
-{
-	if (lp.prefault_inline || __atomic_exchange_n(&lp.pop_started, 1, __ATOMIC_ACQ_REL))
-		return;
-	pthread_attr_t a;
-	pthread_t th;
-	sigset_t all, old;
-	sigfillset(&all);
-	/* The thread takes no signals meant for the program. */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&a, 64 << 10);
-	if (pthread_create(&th, &a, lp_populator, (void *)(uintptr_t)lp.gen) != 0)
-		lp.prefault_inline = 1;
-	pthread_attr_destroy(&a);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	while (done < ahead &&
+	       !__atomic_compare_exchange_n(&lp.populated, &done, ahead, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+	return 1;
 }
 
 /* ---- chunks ---- */
@@ -468,21 +530,25 @@ static void lp_count_drop(struct lp_thread *t)
 	t->dropped++;
 	t->epoch = 0; /* the next call takes the slow path, which reports the drops */
 	__atomic_fetch_add(&lp.dropped_local, 1, __ATOMIC_RELAXED);
-	if (lp.hdr)
-		__atomic_fetch_add(&lp.hdr->dropped, 1, __ATOMIC_RELAXED);
+	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
+	if (h && t != &lp.early_t)
+		__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
 }
 
-static unsigned char *lp_process_record(unsigned char *p, uint64_t ts_delta)
+static unsigned char *lp_process_record(unsigned char *p)
 {
 	unsigned char *rec = p++;
+	unsigned flags = lp.proc_flags;
 	p = put_uv(p, LP_TAG_PROCESS);
-	p = put_uv(p, ts_delta);
+	p = put_uv(p, 0); /* ts delta: the chunk's base */
 	p = put_uv(p, (uint64_t)getppid());
+	p = put_u64(p, lp.session);
+	p = put_uv(p, flags);
 	p = put_u64(p, lp.build_id);
-	size_t n = strlen(lp.exe);
-	p = put_uv(p, n);
-	memcpy(p, lp.exe, n);
-	return lp_commit(rec, p + n);
+	p = put_bytes(p, lp.exe, strlen(lp.exe));
+	p = put_bytes(p, lp.cmdline, flags ? lp.cmdline_len : 0);
+	lp.proc_flags = 0;
+	return lp_commit(rec, p);
 }
 
 /* Reports t's dropped records, in the chunk's reserve if need be (a full
@@ -500,9 +566,77 @@ static void lp_put_dropped(struct lp_thread *t)
 		t->end = t->pos; /* the reserve is used up: the chunk is full */
 }
 
+/* Learns the TSC rate from the process's calibration pairs, for the text
+ * marks' pause threshold (the decoder does its own fit). */
+static void lp_learn_rate(uint64_t ts, uint64_t mono)
+{
+	if (!lp.ts_tsc)
+		return;
+	if (!lp.hz_mono) {
+		lp.hz_ts = ts;
+		lp.hz_mono = mono;
+		return;
+	}
+	uint64_t dn = mono - lp.hz_mono;
+	if (dn > 1000000 && ts > lp.hz_ts) /* a millisecond apart at least */
+		LP_STORE(&lp.gap_ticks, (uint64_t)((double)(ts - lp.hz_ts) / (double)dn * LP_GAP_NS));
+}
+
 /* Gives t a chunk with room for need bytes of records. Returns 0 (and
  * leaves t without a chunk) when the log has no space. */
-static int lp_claim_(struct lp_thread *t, size_t need);
+static int lp_claim_(struct lp_thread *t, size_t need)
+{
+	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
+	if (t == &lp.early_t || !h)
+		return 0;
+	if (t->retry) {
+		t->retry--;
+		return 0;
+	}
+	uint64_t size = t->chunk_size ? t->chunk_size : LP_CHUNK_MIN;
+	uint64_t fit = (sizeof(struct lp_chunk) + need + 64 + LP_EXE_MAX + LP_CMDLINE_MAX + 32 + LP_PAGE - 1) &
+		       ~(uint64_t)(LP_PAGE - 1);
+	if (size < fit)
+		size = fit;
+	uint64_t tail = LP_LOAD(&h->tail);
+	/* Check before claiming, so a full log does not run the tail away. */
+	if (tail + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(tail + size))
+		goto full;
+	uint64_t off = __atomic_fetch_add(&h->tail, size, __ATOMIC_RELAXED);
+	if (off + size > lp.map_len || (off + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(off + size)))
+		goto full; /* the claimed range stays zero: readers skip it */
+	if (!lp_prepare_chunk(off, size))
+		goto full; /* no pages for it after all: the range stays zero */
+
+	struct lp_chunk *c = (struct lp_chunk *)(lp.map + off);
+	uint64_t ts = lp_now();
+	uint64_t mono = lp.ts_tsc ? clock_ns(CLOCK_MONOTONIC) : ts;
+	lp_learn_rate(ts, mono);
+	c->size = (uint32_t)size;
+	c->pid = lp.pid;
+	c->tid = t->tid;
+	c->base_ts = ts;
+	c->mono_ns = mono;
+	memcpy(c->magic, "LPCK", 4);
+	c->check = fnv32(c, offsetof(struct lp_chunk, check));
+
+	unsigned char *base = (unsigned char *)c;
+	t->pos = base + sizeof *c;
+	t->end = base + size - LP_MARK_RESERVE;
+	t->limit = base + size;
+	t->chunk = base;
+	t->last_ts = ts;
+	t->pair_ts = ts;
+	if (size <= LP_CHUNK_MAX / 2 && t->chunk_size < LP_CHUNK_MAX)
+		t->chunk_size = t->chunk_size ? t->chunk_size * 2 : LP_CHUNK_MIN * 2;
+	if (LP_LOAD(&lp.proc_pending) && __atomic_exchange_n(&lp.proc_pending, 0, __ATOMIC_ACQ_REL))
+		t->pos = lp_process_record(t->pos);
+	lp_put_dropped(t);
+	return 1;
+full:
+	t->retry = LP_RETRY_DROPS;
+	return 0;
+}
 
 /* Called from inside log calls, so errno survives it. */
 static __attribute__((noinline)) int lp_claim(struct lp_thread *t, size_t need)
@@ -513,75 +647,7 @@ static __attribute__((noinline)) int lp_claim(struct lp_thread *t, size_t need)
 	return r;
 }
 
-static int lp_claim_(struct lp_thread *t, size_t need)
-{
-	if (t == &lp.early_t || !lp.hdr)
-		return 0;
-	struct lp_header *h = lp.hdr;
-	if (t->retry) {
-		t->retry--;
-		return 0;
-	}
-	uint64_t size = t->chunk_size ? t->chunk_size : LP_CHUNK_MIN;
-	uint64_t fit = (LP_CHUNK_HDR + need + 64 + 300 + LP_PAGE - 1) & ~(uint64_t)(LP_PAGE - 1);
-	if (size < fit)
-		size = fit;
-	uint64_t tail = __atomic_load_n(&h->tail, __ATOMIC_RELAXED);
-	/* Check before claiming, so a full log does not run the tail away. */
-	if (tail + size > __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE) && !lp_grow(tail + size))
-		goto full;
-	uint64_t off = __atomic_fetch_add(&h->tail, size, __ATOMIC_RELAXED);
-	if (off + size > lp.map_len ||
-	    (off + size > __atomic_load_n(&h->capacity, __ATOMIC_ACQUIRE) && !lp_grow(off + size)))
-		goto full; /* the claimed range stays zero: readers skip it */
-	if (off + size > __atomic_load_n(&lp.populated, __ATOMIC_ACQUIRE) && !lp_prepare_chunk(off, size))
-		goto full; /* no blocks for it after all: the range stays zero */
-	if (!lp.prefault_inline) {
-		if (!lp.pop_started)
-			lp_start_populator();
-		if (off + size + LP_AHEAD / 2 > __atomic_load_n(&lp.populated, __ATOMIC_RELAXED)) {
-			__atomic_fetch_add(&lp.pop_seq, 1, __ATOMIC_RELEASE);
-			lp_futex(&lp.pop_seq, FUTEX_WAKE_PRIVATE, 1);
-		}
-	}
-
-	unsigned char *c = lp.map + off;
-	uint64_t ts = lp_now();
-	uint64_t mono = lp.ts_tsc ? clock_ns(CLOCK_MONOTONIC) : ts;
-	uint32_t sz32 = (uint32_t)size;
-	memcpy(c + 4, &sz32, 4);
-	memcpy(c + 8, &lp.pid, 4);
-	memcpy(c + 12, &t->tid, 4);
-	memcpy(c + 16, &ts, 8);
-	memcpy(c + 24, &mono, 8);
-	memcpy(c, "LPCK", 4);
-	uint32_t check = fnv32(c, 32);
-	memcpy(c + 32, &check, 4);
-
-	t->pos = c + LP_CHUNK_HDR;
-	t->end = c + size - LP_MARK_RESERVE;
-	t->limit = c + size;
-	t->chunk = c;
-	t->last_ts = ts;
-	t->pair_ts = ts;
-	if (size <= LP_CHUNK_MAX / 2 && t->chunk_size < LP_CHUNK_MAX)
-		t->chunk_size = t->chunk_size ? t->chunk_size * 2 : LP_CHUNK_MIN * 2;
-	if (__atomic_load_n(&lp.proc_pending, __ATOMIC_RELAXED) &&
-	    __atomic_exchange_n(&lp.proc_pending, 0, __ATOMIC_ACQ_REL))
-		t->pos = lp_process_record(t->pos, 0);
-	lp_put_dropped(t);
-	return 1;
-full:
-	t->retry = LP_RETRY_DROPS;
-	return 0;
-}
-
 /* ---- processes and threads ---- */
-
-static void lp_atfork_child(void)
-{
-	lp.atfork_seen = 1;
-}
 
 static void lp_read_exe(void)
 {
@@ -589,20 +655,29 @@ static void lp_read_exe(void)
 	lp.exe[n > 0 ? n : 0] = 0;
 }
 
+static void lp_read_cmdline(void)
+{
+	lp.cmdline_len = 0;
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, lp.cmdline, sizeof lp.cmdline);
+	close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && lp.cmdline[n - 1] == 0)
+		n--; /* the last argument's NUL */
+	lp.cmdline_len = (uint32_t)n;
+}
+
 /* This process is new to the log: the first open, or a fork or raw clone
  * child (its wipe page reads zero). */
 static void lp_new_process(void)
 {
 	lp.pid = (uint32_t)getpid();
-	/* A raw clone runs no atfork handlers and leaves the C library's
-	 * thread bookkeeping as the parent had it: start no thread there. */
-	if (!lp.atfork_seen)
-		lp.prefault_inline = 1;
-	lp.atfork_seen = 0;
-	lp.pop_started = 0;
-	lp.populated = 0;
-	lp.growing = 0;
-	lp.early_lock = 0;
+	LP_STORE(&lp.populated, 0);
+	LP_STORE(&lp.growing, 0);
+	LP_STORE(&lp.early_lock, 0);
 	uint64_t e = ++lp.epoch_counter;
 	if (e == UINT64_MAX || e == 0)
 		e = lp.epoch_counter = 1;
@@ -612,9 +687,10 @@ static void lp_new_process(void)
 
 static void lp_sync(struct lp_thread *t)
 {
-	if (lp.wipe == lp.wipe_page && *lp.wipe == 0)
+	const volatile uint64_t *w = LP_LOAD_ACQ(&lp.wipe);
+	if (w == lp.wipe_page && *w == 0)
 		lp_new_process();
-	uint64_t e = *lp.wipe;
+	uint64_t e = *w;
 	if (t->chunk_epoch != e) {
 		/* New thread, new process or new log: the old chunk (if any)
 		 * belongs to someone else now. */
@@ -629,6 +705,43 @@ static void lp_sync(struct lp_thread *t)
 }
 
 /* ---- records ---- */
+
+/* Notes the size of the program's text log before the record about to be
+ * written at ts, when it changed since this process's last note: lines
+ * that others (CRIU's parasite, helper programs) wrote into it while the
+ * program waited can then be put in their place. */
+static void lp_text_mark(struct lp_thread *t, uint64_t ts)
+{
+	int fd = lp.text_fd_fn ? lp.text_fd_fn() : STDERR_FILENO;
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		return;
+	int same = st.st_dev == lp.text_dev && st.st_ino == lp.text_ino;
+	if (same && (uint64_t)st.st_size == lp.text_size)
+		return;
+	char path[PATH_MAX];
+	ssize_t n = 0;
+	if (!same) {
+		char link[32];
+		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		n = readlink(link, path, sizeof path);
+		if (n < 0 || n >= (ssize_t)sizeof path)
+			n = 0;
+	}
+	size_t need = 32 + (size_t)n;
+	if ((size_t)(t->end - t->pos) < need + LP_SLACK)
+		return; /* a mark is a hint: no new chunk for it */
+	unsigned char *rec = t->pos, *p = rec + 1;
+	p = put_uv(p, LP_TAG_TEXT);
+	p = put_uv(p, ts - t->last_ts);
+	p = put_uv(p, (uint64_t)st.st_size);
+	p = put_bytes(p, path, (size_t)n);
+	t->pos = lp_commit(rec, p);
+	t->last_ts = ts;
+	lp.text_dev = st.st_dev;
+	lp.text_ino = st.st_ino;
+	lp.text_size = (uint64_t)st.st_size;
+}
 
 /* The current chunk cannot hold the next need bytes of the record begun at
  * rec (arguments from argstart): move it to a new chunk. */
@@ -657,7 +770,7 @@ static __attribute__((noinline)) unsigned char *lp_spill(struct lp_thread *t, un
 
 /* Copies len <= 64 bytes without a call, reading only the len bytes of
  * the source. */
-static inline void lp_copy_short(unsigned char *d, const char *s, size_t len)
+static inline __attribute__((always_inline)) void lp_copy_short(unsigned char *d, const char *s, size_t len)
 {
 	if (len >= 8) {
 		if (len > 32) {
@@ -680,43 +793,29 @@ static inline void lp_copy_short(unsigned char *d, const char *s, size_t len)
 	}
 }
 
+/* A string cut to fit its record: the cut record after the record says
+ * how long it was (argument k of the site's list). */
+struct lp_cut {
+	unsigned k;
+	size_t len;
+};
+
 /* A string argument that is not short, NULL, or read with a bound: cut
  * to what one record holds, moving the record to a new chunk if need be
  * (rest: room the arguments after it need). */
 static __attribute__((noinline)) unsigned char *
 lp_put_str(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp, unsigned char *p,
-	   unsigned k, const unsigned char **cp, const unsigned char *classes,
-	   const union logpack_arg *args, const char *s, uint32_t idx, int level, size_t rest)
+	   unsigned k, uint64_t bound, const char *s, uint32_t idx, int level, size_t rest, size_t *full)
 {
 	size_t len = 0;
-	if (k == LOGPACK_STRMAX) {
-		uint64_t b;
-		*cp = get_uv(*cp, &b);
-		long long bound = (long long)(b >> 1);
-		if (b & 1) {
-			/* The bound is another argument's value: find its slot. */
-			const unsigned char *cc = classes;
-			uint64_t cn;
-			cc = get_uv(cc, &cn);
-			size_t slot = 0;
-			for (uint64_t j = 0; j < (b >> 1) && j < cn; j++) {
-				unsigned kk = *cc++;
-				if (kk == LOGPACK_STRMAX) {
-					uint64_t skip;
-					cc = get_uv(cc, &skip);
-				}
-				slot += kk != LOGPACK_ERRNO;
-			}
-			bound = (int)args[slot].i;
-		}
-		if (s)
-			len = bound < 0 ? strlen(s) : strnlen(s, (size_t)bound);
-	} else if (s) {
-		len = strlen(s);
-	}
+	*full = 0;
+	if (s)
+		len = k == LOGPACK_STRMAX && (long long)bound >= 0 ? strnlen(s, (size_t)bound) : strlen(s);
 	long room = LP_STR_BUDGET - (long)(p - *recp);
-	if ((long)len > room)
+	if ((long)len > room) {
+		*full = len;
 		len = room > 0 ? (size_t)room : 0;
+	}
 	/* Keep LP_ARG_ROOM for each argument after this one. */
 	if ((size_t)(t->end - p) < len + 10 + LP_SLACK + rest) {
 		p = lp_spill(t, recp, argstartp, p, len + 10 + LP_SLACK + rest, idx, level);
@@ -738,7 +837,7 @@ lp_put_str(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp,
  * record path a call and the spills around it. */
 static inline __attribute__((always_inline)) size_t lp_strlen_short(const char *s)
 {
-#if defined(__SSE2__) && !defined(__SANITIZE_ADDRESS__)
+#if defined(__SSE2__) && !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
 	const __m128i *b = (const __m128i *)((uintptr_t)s & ~(uintptr_t)15);
 	unsigned off = (unsigned)((uintptr_t)s & 15);
 	__m128i zero = _mm_setzero_si128();
@@ -807,8 +906,8 @@ lp_fast_args(unsigned char **pp, const unsigned char *c, const unsigned char *ce
 			p += len;
 			break;
 		}
-		default: /* f80, strmax, errno (reading it is a call), or a class
-			  * this runtime does not know */
+		default: /* f80, strmax, errno (reading it is a call), constants,
+			  * or a class this runtime does not know */
 			goto out;
 		}
 	}
@@ -819,17 +918,29 @@ out:
 
 /* The general loop over a record's arguments: long and NULL strings,
  * bounded strings (which may move the record to a new chunk: *recp,
- * *argstartp and *tsp follow it), f80. Returns the end of the arguments, or
- * NULL when the record cannot be written. */
+ * *argstartp and *tsp follow it), f80, errno, constants. Returns the end
+ * of the arguments, or NULL when the record cannot be written. */
 static __attribute__((noinline)) unsigned char *
 lp_args(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp, uint64_t *tsp,
-	const unsigned char *c, uint64_t n, struct logpack_site *site, uint32_t idx, int level,
-	const union logpack_arg *args, int err)
+	struct logpack_site *site, uint32_t idx, int level, const union logpack_arg *args, int err,
+	struct lp_cut *cut)
 {
 	unsigned char *rec = *recp, *p = *argstartp;
 	const union logpack_arg *a = args;
-	for (uint64_t i = 0; i < n; i++) {
+	const unsigned char *c = lp_site_args(site);
+	unsigned n = site->nargs;
+	/* The slots after each argument, for the room a long string leaves. */
+	unsigned slots_left = 0;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned k = c[0];
+		slots_left += k < LOGPACK_CONST_STR;
+		c = lp_skip_extra(k, c + 1);
+	}
+	c = lp_site_args(site);
+	cut->len = 0;
+	for (unsigned i = 0; i < n; i++) {
 		unsigned k = *c++;
+		slots_left -= k < LOGPACK_CONST_STR;
 		switch (k) {
 		LP_SCALAR_CASES
 		case LOGPACK_F80:
@@ -839,25 +950,42 @@ lp_args(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp, ui
 		case LOGPACK_ERRNO:
 			p = put_uv_fast(p, zigzag(err < 0 ? errno : err));
 			break;
+		case LOGPACK_CONST_STR:
+		case LOGPACK_CONST_INT:
+		case LOGPACK_CONST_UINT:
+			c = lp_skip_extra(k, c);
+			break;
 		case LOGPACK_STR:
-			if (LP_LIKELY(a->p != NULL)) {
-				size_t len = strlen(a->p);
-				if (LP_LIKELY(len < LP_ARG_ROOM - 1)) {
-					*p++ = (unsigned char)(len + 1);
-					lp_copy_short(p, a++->p, len);
-					p += len;
-					break;
+		case LOGPACK_STRMAX: {
+			uint64_t b = (uint64_t)-1;
+			if (k == LOGPACK_STRMAX) {
+				c = get_uv(c, &b);
+				if (b & 1) {
+					/* The bound is another argument's value: find its slot. */
+					const unsigned char *cc = lp_site_args(site);
+					size_t slot = 0;
+					for (uint64_t j = 0; j < (b >> 1) && j < n; j++) {
+						unsigned kk = *cc++;
+						slot += lp_takes_slot(kk);
+						cc = lp_skip_extra(kk, cc);
+					}
+					b = (uint64_t)(long long)(int)args[slot].i;
+				} else {
+					b >>= 1;
 				}
 			}
-			/* fall through */
-		case LOGPACK_STRMAX: {
 			unsigned char *was = rec;
-			p = lp_put_str(t, &rec, argstartp, p, k, &c, site->classes, args, a++->p, idx, level,
-				       (size_t)(n - i - 1) * LP_ARG_ROOM);
+			size_t full;
+			p = lp_put_str(t, &rec, argstartp, p, k, b, a++->p, idx, level,
+				       (size_t)slots_left * LP_ARG_ROOM, &full);
 			if (!p)
 				return NULL;
 			if (rec != was)
 				*tsp = t->last_ts;
+			if (full) {
+				cut->k = i;
+				cut->len = full;
+			}
 			break;
 		}
 		default:
@@ -879,6 +1007,11 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 	uint64_t last = t->last_ts;
 	if (LP_UNLIKELY(ts < last))
 		ts = last;
+	if (LP_UNLIKELY(ts - last > LP_LOAD(&lp.gap_ticks))) {
+		lp_text_mark(t, ts);
+		rec = t->pos;
+		last = t->last_ts;
+	}
 	if (LP_UNLIKELY(ts - t->pair_ts > lp.pair_ticks) && end - rec > 32) {
 		/* A calibration pair keeps the TSC-to-ns fit accurate over
 		 * long runs. */
@@ -889,13 +1022,9 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 		t->last_ts = t->pair_ts = last = ts;
 		t->pos = rec;
 	}
-	const unsigned char *c = site->classes;
-	uint64_t n = *c++;
-	if (LP_UNLIKELY(n & 0x80))
-		c = get_uv(c - 1, &n);
 	/* Room for the header and LP_ARG_ROOM per argument, checked once:
 	 * scalars and short strings need no check of their own. */
-	size_t worst = 16 + LP_SLACK + (size_t)n * LP_ARG_ROOM;
+	size_t worst = 16 + LP_SLACK + (size_t)site->nargs * LP_ARG_ROOM;
 	if (LP_UNLIKELY(end - rec < (ptrdiff_t)worst)) {
 		if (!lp_claim(t, worst))
 			return 0;
@@ -908,19 +1037,114 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 	p = put_uv_fast(p, ts - last);
 	if (level >= 0)
 		*p++ = (unsigned char)level;
-	unsigned char *q = lp_args(t, &rec, &p, &ts, c, n, site, idx, level, args, err);
+	struct lp_cut cut;
+	unsigned char *q = lp_args(t, &rec, &p, &ts, site, idx, level, args, err, &cut);
 	if (!q)
 		return 0;
 	t->pos = lp_commit(rec, q);
 	t->last_ts = ts;
+	if (LP_UNLIKELY(cut.len) && t->limit - t->pos >= 24) {
+		unsigned char *r = t->pos, *x = put_uv(r + 1, LP_TAG_CUT);
+		x = put_uv(x, cut.k);
+		x = put_uv(x, cut.len);
+		t->pos = lp_commit(r, x);
+		if (t->pos > t->end)
+			t->end = t->pos;
+	}
 	return 1;
+}
+
+/* A byte sink that only counts when p is NULL: the descriptor is measured
+ * first, then written straight into the chunk. */
+struct lp_w {
+	unsigned char *p;
+	size_t n;
+};
+
+static void w_byte(struct lp_w *w, unsigned c)
+{
+	if (w->p)
+		w->p[w->n] = (unsigned char)c;
+	w->n++;
+}
+
+static void w_uv(struct lp_w *w, uint64_t v)
+{
+	while (v >= 0x80) {
+		w_byte(w, (unsigned)(v & 0x7f) | 0x80);
+		v >>= 7;
+	}
+	w_byte(w, (unsigned)v);
+}
+
+static void w_bytes(struct lp_w *w, const void *s, size_t n)
+{
+	w_uv(w, n);
+	if (w->p)
+		memcpy(w->p + w->n, s, n);
+	w->n += n;
+}
+
+/* The site's descriptor (docs/FORMAT.md, "Site descriptors") from its
+ * table entry. */
+static void lp_descriptor(const struct logpack_site *site, struct lp_w *w)
+{
+	const char *fmt = lp_site_str(site, site->format);
+	const char *file = lp_site_str(site, site->file);
+	const char *func = lp_site_str(site, site->func);
+	w_byte(w, LP_DESC_VERSION);
+	w_byte(w, site->level);
+	w_byte(w, site->flags);
+	w_byte(w, site->text_level);
+	w_bytes(w, file, strlen(file));
+	w_uv(w, site->line);
+	w_bytes(w, func, strlen(func));
+	w_bytes(w, fmt, strlen(fmt));
+	w_uv(w, site->nargs);
+	const unsigned char *c = lp_site_args(site);
+	for (unsigned i = 0; i < site->nargs; i++) {
+		unsigned k = *c++;
+		w_byte(w, k);
+		switch (k) {
+		case LOGPACK_STRMAX: {
+			uint64_t b;
+			c = get_uv(c, &b);
+			w_uv(w, b);
+			break;
+		}
+		case LOGPACK_CONST_STR: {
+			int32_t off;
+			memcpy(&off, c, 4);
+			c += 4;
+			const char *s = lp_site_str(site, off);
+			w_bytes(w, s, strlen(s));
+			break;
+		}
+		case LOGPACK_CONST_INT: {
+			int64_t v;
+			memcpy(&v, c, 8);
+			c += 8;
+			w_uv(w, zigzag(v));
+			break;
+		}
+		case LOGPACK_CONST_UINT: {
+			uint64_t v;
+			memcpy(&v, c, 8);
+			c += 8;
+			w_uv(w, v);
+			break;
+		}
+		}
+	}
 }
 
 /* The site's descriptor goes into the log the first time this process uses
  * the site in this log. */
 static int lp_describe(struct lp_thread *t, struct logpack_site *site, uint32_t *idx)
 {
-	size_t n = site->desc_len;
+	struct lp_w w = {NULL, 0};
+	lp_descriptor(site, &w);
+	size_t n = w.n;
 	if (n > LP_MAX_BODY - 16)
 		return 0;
 	uint32_t i = t == &lp.early_t ? lp.early_next_index++
@@ -931,9 +1155,11 @@ static int lp_describe(struct lp_thread *t, struct logpack_site *site, uint32_t 
 	unsigned char *rec = t->pos;
 	unsigned char *p = put_uv(rec + 1, LP_TAG_SITE);
 	p = put_uv(p, i);
-	memcpy(p, site->desc, n);
-	t->pos = lp_commit(rec, p + n);
-	__atomic_store_n(&site->state, ((uint64_t)lp.gen << 32) | i, __ATOMIC_RELEASE);
+	w.p = p;
+	w.n = 0;
+	lp_descriptor(site, &w);
+	t->pos = lp_commit(rec, p + w.n);
+	LP_STORE_REL(&site->state, ((uint64_t)LP_LOAD(&lp.gen) << 32) | i);
 	*idx = i;
 	return 1;
 }
@@ -946,9 +1172,9 @@ static void lp_slow_locked(struct lp_thread *t, struct logpack_site *site, int l
 		lp_count_drop(t);
 		return;
 	}
-	uint64_t st = __atomic_load_n(&site->state, __ATOMIC_ACQUIRE);
+	uint64_t st = LP_LOAD_ACQ(&site->state);
 	uint32_t idx = (uint32_t)st;
-	if ((uint32_t)(st >> 32) != lp.gen && !lp_describe(t, site, &idx)) {
+	if ((uint32_t)(st >> 32) != LP_LOAD(&lp.gen) && !lp_describe(t, site, &idx)) {
 		lp_count_drop(t);
 		return;
 	}
@@ -961,7 +1187,7 @@ static __attribute__((noinline)) void lp_slow(struct logpack_site *site, int lev
 {
 	int err = errno;
 	struct lp_thread *t = &logpack_thread_;
-	if (!logpack_recording)
+	if (!LP_LOAD(&logpack_recording))
 		goto out;
 	if (t->busy) {
 		/* A signal handler interrupted a log call of this thread. */
@@ -972,16 +1198,16 @@ static __attribute__((noinline)) void lp_slow(struct logpack_site *site, int lev
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	int done = 0;
-	if (lp.early_on) {
+	if (LP_LOAD(&lp.early_on)) {
 		while (__atomic_exchange_n(&lp.early_lock, 1, __ATOMIC_ACQUIRE))
 			;
-		if (lp.early_on) {
+		if (LP_LOAD(&lp.early_on)) {
 			lp_slow_locked(&lp.early_t, site, level, args, err);
 			done = 1;
 		}
 		__atomic_store_n(&lp.early_lock, 0, __ATOMIC_RELEASE);
 	}
-	if (!done && lp.hdr) {
+	if (!done && LP_LOAD_ACQ(&lp.hdr)) {
 		lp_sync(t);
 		lp_slow_locked(t, site, level, args, err);
 	}
@@ -991,33 +1217,39 @@ out:
 	errno = err;
 }
 
-/* The common call, without a call of its own (so without saving
- * registers): the site is described, the thread's chunk has room for the
- * worst case of every argument, and every argument is a scalar or a short
- * string. Returns 0, with nothing published and errno untouched, for
- * lp_emit_general to do the rest. */
+/* Whether a call can take the fast path: the thread is in sync with the
+ * process and the log, the site is described, no pause wants a text mark,
+ * no calibration pair is due and the chunk has room for worst bytes. ts - last
+ * also catches a clock going back (another CPU's TSC): it wraps. */
+static inline __attribute__((always_inline)) int lp_fast_ok(struct lp_thread *t, uint64_t st, uint64_t ts,
+							    size_t worst)
+{
+	return t->epoch == *LP_LOAD(&lp.wipe) && (uint32_t)(st >> 32) == LP_LOAD(&lp.gen) && !t->busy &&
+	       ts - t->last_ts <= LP_LOAD(&lp.gap_ticks) && ts - t->pair_ts <= lp.pair_ticks &&
+	       t->end - t->pos >= (ptrdiff_t)worst;
+}
+
+/* The common generic call, without a call of its own (so without saving
+ * registers): every argument is a scalar or a short string. Returns 0,
+ * with nothing published and errno untouched, for lp_emit_general to do
+ * the rest. */
 static inline __attribute__((always_inline)) int lp_try(struct logpack_site *site, int level,
 							 const union logpack_arg *args, uint64_t ts)
 {
 	struct lp_thread *t = &logpack_thread_;
-	uint64_t st = site->state;
-	const unsigned char *c = site->classes;
-	unsigned n = *c++;
-	if (LP_UNLIKELY(t->epoch != *lp.wipe || (uint32_t)(st >> 32) != lp.gen || t->busy))
+	uint64_t st = LP_LOAD(&site->state);
+	const unsigned char *c = lp_site_args(site);
+	unsigned n = site->nargs;
+	if (LP_UNLIKELY(!lp_fast_ok(t, st, ts, 16 + LP_SLACK + (size_t)n * LP_ARG_ROOM)))
 		return 0;
 	t->busy = 1;
 	/* The chunk is read only now: a signal handler's call before this
 	 * point may have moved it on. */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	unsigned char *rec = t->pos, *p = NULL;
-	uint64_t last = t->last_ts;
-	/* A clock going back (another CPU's TSC), a calibration pair due, a
-	 * class count of 128 or more, or a chunk without room: the general
-	 * path. */
-	if (LP_LIKELY(ts >= last && ts - t->pair_ts <= lp.pair_ticks && n < 0x80 &&
-		      t->end - rec >= (ptrdiff_t)(16 + LP_SLACK + n * LP_ARG_ROOM))) {
+	if (LP_LIKELY(t->end - rec >= (ptrdiff_t)(16 + LP_SLACK + n * LP_ARG_ROOM))) {
 		p = put_uv_fast(rec + 1, (uint32_t)st);
-		p = put_uv_fast(p, ts - last);
+		p = put_uv_fast(p, ts - t->last_ts);
 		if (level >= 0 && site->level == 255)
 			*p++ = (unsigned char)level;
 		if (LP_LIKELY(lp_fast_args(&p, c, c + n, args) == c + n)) {
@@ -1048,8 +1280,8 @@ static __attribute__((noinline)) void lp_emit_general(struct logpack_site *site,
 						      const union logpack_arg *args, uint64_t ts)
 {
 	struct lp_thread *t = &logpack_thread_;
-	uint64_t st = site->state;
-	if (LP_UNLIKELY(t->epoch != *lp.wipe || (uint32_t)(st >> 32) != lp.gen || t->busy)) {
+	uint64_t st = LP_LOAD(&site->state);
+	if (LP_UNLIKELY(t->epoch != *LP_LOAD(&lp.wipe) || (uint32_t)(st >> 32) != LP_LOAD(&lp.gen) || t->busy)) {
 		lp_slow(site, level, args);
 		return;
 	}
@@ -1092,49 +1324,184 @@ void logpack_emit_level(struct logpack_site *site, int level, const union logpac
 	lp_emit(site, level & 0xff, args);
 }
 
+void logpack_text_fd(int (*fn)(void))
+{
+	lp.text_fd_fn = fn;
+}
+
+/*
+ * Per-signature encoders. Generated code (logpack cc writes one function
+ * per signature a program uses, after this file in the same unit) is a
+ * sequence of these macros, over four kinds of argument: z (a signed
+ * integer, zigzag), u (an unsigned integer or a pointer), d (a double),
+ * s (a string), and e (errno, read on entry):
+ *
+ *	void logpack_enc_sz(struct logpack_site *site, const char *a0, long long a1)
+ *	{
+ *		LP_ENC_BEGIN(site, -1, 2);
+ *		LP_ENC_STR(a0);
+ *		LP_ENC_Z(a1);
+ *		LP_ENC_END();
+ *		LP_ENC_GENERAL(site, -1, 2, lp_a[0].p = a0; lp_a[1].i = a1);
+ *	}
+ *
+ * The fast path writes the record straight from the registers; anything
+ * unusual (a long or NULL string, no room, a pause, a new thread) undoes
+ * what it wrote and hands the arguments to lp_emit_general as an array.
+ * What is rare or bulky (long varints, strings, long records) is out of
+ * line, shared by all encoders: a program has a few hundred of them.
+ */
+static __attribute__((noinline)) unsigned char *lp_put_uv_long(unsigned char *p, uint64_t v)
+{
+	return put_uv(p, v);
+}
+
+static inline __attribute__((always_inline)) unsigned char *lp_put_uv_enc(unsigned char *p, uint64_t v)
+{
+	if (LP_LIKELY(v < 0x80)) {
+		p[0] = (unsigned char)v;
+		return p + 1;
+	}
+	if (LP_LIKELY(v < (1u << 14))) {
+		p[0] = (unsigned char)(v | 0x80);
+		p[1] = (unsigned char)(v >> 7);
+		return p + 2;
+	}
+	return lp_put_uv_long(p, v);
+}
+
+/* A string of fewer than LP_ARG_ROOM - 1 bytes, or NULL (nothing written)
+ * when s is NULL or longer. */
+static __attribute__((noinline)) unsigned char *lp_put_short_str(unsigned char *p, const char *s)
+{
+	if (LP_UNLIKELY(!s))
+		return NULL;
+	size_t n = lp_strlen_short(s);
+	if (LP_UNLIKELY(n >= LP_ARG_ROOM - 1))
+		return NULL;
+	*p++ = (unsigned char)(n + 1);
+	lp_copy_short(p, s, n);
+	return p + n;
+}
+
+static __attribute__((noinline)) unsigned char *lp_commit_long(unsigned char *rec, unsigned char *p)
+{
+	return lp_commit(rec, p);
+}
+
+struct lp_enc {
+	struct lp_thread *t;
+	unsigned char *rec, *p;
+	uint64_t ts;
+};
+
+#if LP_HAVE_TSC
+#define LP_ENC_TS() (LP_LIKELY(lp.ts_tsc) ? __rdtsc() : 0)
+#else
+#define LP_ENC_TS() 0
+#endif
+
+#define LP_ENC_BEGIN(site, level, nargs)                                                          \
+	struct lp_enc e_;                                                                          \
+	e_.t = &logpack_thread_;                                                                   \
+	e_.ts = LP_ENC_TS();                                                                       \
+	e_.rec = NULL;                                                                             \
+	{                                                                                          \
+		uint64_t st_ = LP_LOAD(&(site)->state);                                            \
+		if (LP_UNLIKELY(!e_.ts ||                                                          \
+				!lp_fast_ok(e_.t, st_, e_.ts, 16 + LP_SLACK + (nargs) * LP_ARG_ROOM))) \
+			goto general_;                                                             \
+		e_.t->busy = 1;                                                                    \
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
+		e_.rec = e_.t->pos;                                                                \
+		e_.p = lp_put_uv_enc(e_.rec + 1, (uint32_t)st_);                                   \
+		e_.p = lp_put_uv_enc(e_.p, e_.ts - e_.t->last_ts);                                 \
+		if ((level) >= 0)                                                                  \
+			*e_.p++ = (unsigned char)(level);                                          \
+	}
+
+#define LP_ENC_Z(x) (e_.p = lp_put_uv_enc(e_.p, zigzag(x)))
+#define LP_ENC_U(x) (e_.p = lp_put_uv_enc(e_.p, (x)))
+#define LP_ENC_D(x) (memcpy(e_.p, &(double){(x)}, 8), e_.p += 8)
+#define LP_ENC_ERRNO(err) (e_.p = lp_put_uv_enc(e_.p, zigzag(err)))
+#define LP_ENC_STR(x)                                                \
+	do {                                                         \
+		unsigned char *q_ = lp_put_short_str(e_.p, (x));     \
+		if (LP_UNLIKELY(!q_))                                \
+			goto undo_;                                  \
+		e_.p = q_;                                           \
+	} while (0)
+
+#define LP_ENC_END()                                                                 \
+	if (LP_LIKELY(e_.p - e_.rec - 1 <= 254))                                     \
+		__atomic_store_n(e_.rec, (unsigned char)(e_.p - e_.rec - 1), __ATOMIC_RELEASE); \
+	else                                                                         \
+		e_.p = lp_commit_long(e_.rec, e_.p);                                 \
+	e_.t->pos = e_.p;                                                            \
+	e_.t->last_ts = e_.ts;                                                       \
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);                                     \
+	e_.t->busy = 0;                                                              \
+	return;                                                                      \
+undo_: __attribute__((unused));                                                      \
+	memset(e_.rec + 1, 0, (size_t)(e_.p - e_.rec - 1));                          \
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);                                     \
+	e_.t->busy = 0;
+
+#define LP_ENC_GENERAL(site, level, nslots, fill)                      \
+	general_: {                                                    \
+		union logpack_arg lp_a[(nslots) ? (nslots) : 1];       \
+		fill;                                                  \
+		lp_emit_general((site), (level), lp_a, e_.ts);         \
+	}
+
 /* ---- opening ---- */
 
-extern struct logpack_site __start_logpack_sites[] __attribute__((weak));
-extern struct logpack_site __stop_logpack_sites[] __attribute__((weak));
+/* The first 8 bytes of the main program's GNU build ID note (0 without
+ * one): read from the program headers in memory, no system call. */
+static int lp_build_id_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
+		const unsigned char *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const unsigned char *name = p + sizeof *nh;
+			const unsigned char *desc = name + ((nh->n_namesz + 3) & ~3u);
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && memcmp(name, "GNU", 4) == 0 &&
+			    nh->n_descsz >= 8 && desc + 8 <= end) {
+				memcpy(data, desc, 8);
+				return 1;
+			}
+			p = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1; /* the main program only */
+}
 
 static uint64_t lp_compute_build_id(void)
 {
-	uint64_t h = 14695981039346656037ull;
-	int any = 0;
-	if (!__start_logpack_sites || !__stop_logpack_sites)
-		return 0;
-	for (struct logpack_site *s = __start_logpack_sites; s < __stop_logpack_sites; s++) {
-		if (s->desc && s->desc_len >= 9) {
-			h = fnv64_add(h, s->desc + 1, 8);
-			any = 1;
-		}
-	}
-	return any ? h : 0;
+	uint64_t id = 0;
+	dl_iterate_phdr(lp_build_id_cb, &id);
+	return id;
 }
 
+/* An invariant TSC (CPUID 0x80000007 EDX bit 8) ticks at one rate on every
+ * CPU, in every power state: usable as a clock. */
 static int lp_tsc_usable(void)
 {
 #if LP_HAVE_TSC
-	const char *e = getenv("LOGPACK_CLOCK");
+	const char *e = lp_getenv("LOGPACK_CLOCK");
 	if (e && strcmp(e, "ns") == 0)
 		return 0;
-	int fd = open("/proc/cpuinfo", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	unsigned a, b, c, d;
+	if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007)
 		return 0;
-	/* The flags line of the first CPU is within the first few KiB. */
-	char buf[8192];
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	char *flags = strstr(buf, "\nflags");
-	if (!flags)
-		return 0;
-	char *eol = strchr(flags + 1, '\n');
-	if (eol)
-		*eol = 0;
-	return strstr(flags, " constant_tsc") && strstr(flags, " nonstop_tsc");
+	__cpuid(0x80000007, a, b, c, d);
+	return (d >> 8) & 1;
 #else
 	return 0;
 #endif
@@ -1143,25 +1510,15 @@ static int lp_tsc_usable(void)
 static uint64_t lp_random64(void)
 {
 	uint64_t v = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, &v, sizeof v) != (ssize_t)sizeof v)
-			v = 0;
-		close(fd);
-	}
+	if (syscall(SYS_getrandom, &v, sizeof v, 0x0001 /* GRND_NONBLOCK */) != (long)sizeof v)
+		v = 0;
 	v ^= clock_ns(CLOCK_REALTIME) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 32;
 	return v ? v : 1;
 }
 
-static uint64_t lp_env_session(void)
-{
-	const char *s = getenv("LOGPACK_SESSION");
-	return s ? strtoull(s, NULL, 16) : 0;
-}
-
 static int lp_header_valid(const struct lp_header *h)
 {
-	return memcmp(h->magic, "LOGPACK\n", 8) == 0 && h->version == 1 &&
+	return memcmp(h->magic, "LOGPACK\n", 8) == 0 && h->version == LP_VERSION &&
 	       h->header_size == LP_HEADER_SIZE && h->header_check == fnv32(h, 60);
 }
 
@@ -1176,16 +1533,11 @@ static int lp_setup_process(void)
 			/* Without it (before Linux 4.14) a child could not be told
 			 * apart without a system call per record: stay off. */
 			munmap(w, LP_PAGE);
+			errno = ENOSYS;
 			return -1;
 		}
 		lp.wipe_page = w;
 	}
-	if (!lp.atfork_registered) {
-		pthread_atfork(NULL, NULL, lp_atfork_child);
-		lp.atfork_registered = 1;
-	}
-	const char *pf = getenv("LOGPACK_PREFAULT");
-	lp.prefault_inline = !(pf && strcmp(pf, "thread") == 0);
 	lp.ts_tsc = lp_tsc_usable();
 	if (!lp.exe[0])
 		lp_read_exe();
@@ -1197,7 +1549,8 @@ static int lp_setup_process(void)
 static void *lp_map_file(int fd, uint64_t *len)
 {
 	/* A large range mapped once: pointers into it stay valid as the file
-	 * grows. Only pages below the allocated capacity are touched. */
+	 * grows. Only pages below the capacity are touched. MAP_NORESERVE:
+	 * the range costs address space, not memory. */
 	for (uint64_t l = (uint64_t)64 << 30; l >= ((uint64_t)16 << 20); l >>= 2) {
 		void *m = mmap(NULL, l, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
 		if (m != MAP_FAILED) {
@@ -1208,44 +1561,141 @@ static void *lp_map_file(int fd, uint64_t *len)
 	return NULL;
 }
 
+/* Moves fd above the descriptors a program uses (CRIU's own descriptor
+ * numbers appear in its log, and its restore closes and reuses low ones),
+ * below where programs keep their service descriptors (the top of the
+ * limit). */
+static int lp_park_fd(int fd)
+{
+	struct rlimit rl;
+	int want = LP_FD_PREFERRED;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (rlim_t)want >= rl.rlim_cur / 2)
+		want = (int)(rl.rlim_cur / 2);
+	if (fd >= want)
+		return fd;
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, want);
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
+}
+
 static void lp_flush_early(void);
 
-static int lp_start(int fd, int flags, const char *path, int from_env)
+/* Fills a new log's header in the mapping m of fd (capacity is set
+ * already). */
+static void lp_init_header(struct lp_header *h, uint64_t capacity)
+{
+	memset(h, 0, LP_HEADER_SIZE);
+	h->version = LP_VERSION;
+	h->header_size = LP_HEADER_SIZE;
+	h->ts_kind = (uint32_t)lp.ts_tsc;
+	h->file_id = lp_random64();
+	h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
+	h->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	h->start_ts = lp.ts_tsc ? lp_now() : h->start_mono_ns;
+	h->first_pid = (uint32_t)getpid();
+	h->build_id = lp.build_id;
+	h->tail = LP_HEADER_SIZE;
+	h->capacity = capacity;
+	h->next_site_index = LP_FIRST_INDEX;
+	memcpy(h->exe, lp.exe, sizeof h->exe - 1);
+	memcpy(h->magic, "LOGPACK\n", 8);
+	h->header_check = fnv32(h, 60);
+}
+
+/* Why the last open failed, for the one line a user who set LOGPACK_FILE
+ * gets on stderr. */
+static const char *lp_why;
+
+/* Makes fd (a new, empty file) a log: size, map, header. */
+static int lp_create_in(int fd)
+{
+	uint64_t cap = LP_HEADER_SIZE + LP_GROW_MIN;
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && cap > (uint64_t)rl.rlim_cur) {
+		lp_why = "the file size limit (ulimit -f) is too small";
+		errno = EFBIG;
+		return -1;
+	}
+	if (ftruncate(fd, (off_t)cap) != 0) {
+		lp_why = "cannot size the file";
+		return -1;
+	}
+	void *h = mmap(NULL, LP_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED) {
+		lp_why = "cannot map the file";
+		return -1;
+	}
+	if (madvise(h, LP_HEADER_SIZE, MADV_POPULATE_WRITE) != 0 && errno != EINVAL) {
+		munmap(h, LP_HEADER_SIZE);
+		lp_why = "no space for the file";
+		return -1;
+	}
+	lp_init_header(h, cap);
+	munmap(h, LP_HEADER_SIZE);
+	return 0;
+}
+
+/* Checks that fd holds a log this runtime may join (v2, not shrunk). */
+static int lp_check_log(int fd, const struct stat *st)
+{
+	struct lp_header h;
+	ssize_t n = pread(fd, &h, sizeof h, 0);
+	if (n == 0 || (n > 0 && (size_t)n < sizeof h && st->st_size < (off_t)sizeof h)) {
+		lp_why = st->st_size == 0 ? "the file exists and is empty; not a logpack log" : "not a logpack log";
+		errno = EEXIST;
+		return -1;
+	}
+	if (n != (ssize_t)sizeof h || memcmp(h.magic, "LOGPACK\n", 8) != 0) {
+		lp_why = "the file exists and is not a logpack log; it is left alone";
+		errno = EEXIST;
+		return -1;
+	}
+	if (!lp_header_valid(&h)) {
+		lp_why = h.version != LP_VERSION ? "a logpack log of another format version; it is left alone"
+						 : "a damaged logpack log header; it is left alone";
+		errno = EEXIST;
+		return -1;
+	}
+	return 0;
+}
+
+/* Maps a valid log in fd and starts logging into it. */
+static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_flags)
 {
 	struct stat st;
-	struct lp_header old;
 	if (fstat(fd, &st) != 0)
 		return -1;
-	if (!S_ISREG(st.st_mode)) {
-		errno = EINVAL;
+	if (lp_setup_process() != 0) {
+		lp_why = "the kernel lacks MADV_WIPEONFORK (Linux 4.14)";
 		return -1;
-	}
-	if (lp_setup_process() != 0)
-		return -1;
-	int join = 0;
-	if (pread(fd, &old, sizeof old, 0) == (ssize_t)sizeof old && lp_header_valid(&old)) {
-		uint64_t want = lp_env_session();
-		join = (flags & LOGPACK_APPEND) || (want && want == old.session);
-	}
-	if (!join) {
-		if (ftruncate(fd, 0) != 0)
-			return -1;
 	}
 	uint64_t map_len;
 	unsigned char *m = lp_map_file(fd, &map_len);
-	if (!m)
+	if (!m) {
+		lp_why = "cannot map the file";
 		return -1;
-	const char *mx = getenv("LOGPACK_MAX_BYTES");
+	}
+	struct lp_header *h = (struct lp_header *)m;
+	if (LP_LOAD_ACQ(&h->capacity) > (uint64_t)st.st_size) {
+		/* Someone shrank the file under the log: writing would fault.
+		 * Stay off rather than risk SIGBUS. */
+		munmap(m, map_len);
+		lp_why = "the file is shorter than its header says";
+		errno = EINVAL;
+		return -1;
+	}
+	const char *mx = lp_getenv("LOGPACK_MAX_BYTES");
 	if (mx) {
 		/* A cap on the log's size, for hosts with little disk. */
 		uint64_t v = strtoull(mx, NULL, 0) & ~(uint64_t)(LP_PAGE - 1);
 		if (v >= LP_HEADER_SIZE + 2 * LP_CHUNK_MAX && v < map_len)
 			map_len = v;
 	}
-	/* From here on the fields the growth path needs are set. */
 	lp.map = m;
 	lp.map_len = map_len;
-	lp.fd = fd;
+	lp.fd = lp_park_fd(fd);
 	lp.dev = st.st_dev;
 	lp.ino = st.st_ino;
 	lp.path[0] = 0;
@@ -1262,70 +1712,139 @@ static int lp_start(int fd, int flags, const char *path, int from_env)
 			strcpy(lp.path, path);
 		}
 	}
-	struct lp_header *h = (struct lp_header *)m;
-	if (!join) {
-		struct lp_header tmp = {.capacity = LP_HEADER_SIZE};
-		lp.hdr = &tmp; /* lp_grow reads capacity from here until the header exists */
-		int ok = lp_grow(LP_INITIAL_CAP);
-		if (!ok)
-			ok = lp_grow(LP_HEADER_SIZE + LP_CHUNK_MAX);
-		lp.hdr = NULL;
-		if (!ok) {
-			munmap(m, map_len);
-			lp.map = NULL;
-			errno = ENOSPC;
-			return -1;
-		}
-		memset(h, 0, LP_HEADER_SIZE);
-		h->version = 1;
-		h->header_size = LP_HEADER_SIZE;
-		h->ts_kind = (uint32_t)lp.ts_tsc;
-		h->session = lp_random64();
-		h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
-		h->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
-		h->start_ts = lp.ts_tsc ? lp_now() : h->start_mono_ns;
-		h->tsc_hz = 0;
-		h->first_pid = (uint32_t)getpid();
-		h->build_id = lp.build_id;
-		h->tail = LP_HEADER_SIZE;
-		h->capacity = tmp.capacity;
-		h->next_site_index = LP_FIRST_INDEX;
-		memcpy(h->exe, lp.exe, sizeof h->exe - 1);
-		memcpy(h->magic, "LOGPACK\n", 8);
-		h->header_check = fnv32(h, 60);
-		lp.created = 1;
-		if (from_env) {
-			char buf[24];
-			snprintf(buf, sizeof buf, "%016llx", (unsigned long long)h->session);
-			setenv("LOGPACK_SESSION", buf, 1);
-		}
-	} else {
-		if (h->capacity > (uint64_t)st.st_size) {
-			/* Someone shrank the file under the log: writing would
-			 * fault. Stay off rather than risk SIGBUS. */
-			munmap(m, map_len);
-			lp.map = NULL;
-			errno = EINVAL;
-			return -1;
-		}
-		lp.created = 0;
-		if (h->ts_kind != (uint32_t)lp.ts_tsc) {
-			/* Write in the log's own units. */
-			lp.ts_tsc = h->ts_kind == 1 && LP_HAVE_TSC;
-		}
-	}
+	if (h->ts_kind != (uint32_t)lp.ts_tsc)
+		lp.ts_tsc = h->ts_kind == 1 && LP_HAVE_TSC; /* write in the log's own units */
 	lp.pair_ticks = lp.ts_tsc ? ((uint64_t)1 << 31) : 1000000000u;
-	lp.populated = 0;
-	lp.gen++;
-	if (lp.gen == 0)
-		lp.gen = 1;
-	__atomic_store_n(&lp.hdr, h, __ATOMIC_RELEASE);
-	lp.wipe = lp.wipe_page;
-	lp.atfork_seen = 1;
+	LP_STORE(&lp.gap_ticks, lp.ts_tsc ? (uint64_t)LP_GAP_NS * 5 / 2 : LP_GAP_NS);
+	lp.hz_mono = 0;
+	lp.session = session;
+	lp.proc_flags = proc_flags;
+	if (proc_flags)
+		lp_read_cmdline();
+	lp.text_dev = 0;
+	lp.text_ino = 0;
+	lp.text_size = 0;
+	uint32_t gen = LP_LOAD(&lp.gen) + 1;
+	LP_STORE_REL(&lp.gen, gen ? gen : 1);
+	LP_STORE_REL(&lp.hdr, h);
+	LP_STORE_REL(&lp.wipe, (const volatile uint64_t *)lp.wipe_page);
 	lp_new_process();
 	lp_flush_early();
-	__atomic_store_n(&logpack_recording, 1, __ATOMIC_RELEASE);
+	LP_STORE_REL(&logpack_recording, 1);
 	return 0;
+}
+
+/* The path LOGPACK_FILE names: %p is the pid, %% a percent sign. */
+static int lp_expand_path(const char *pat, char *out, size_t cap)
+{
+	size_t n = 0;
+	for (const char *s = pat; *s; s++) {
+		char tmp[24];
+		const char *add = tmp;
+		size_t len = 1;
+		if (s[0] == '%' && s[1] == 'p') {
+			len = (size_t)snprintf(tmp, sizeof tmp, "%d", (int)getpid());
+			s++;
+		} else if (s[0] == '%' && s[1] == '%') {
+			tmp[0] = '%';
+			s++;
+		} else {
+			tmp[0] = *s;
+		}
+		if (n + len >= cap)
+			return -1;
+		memcpy(out + n, add, len);
+		n += len;
+	}
+	out[n] = 0;
+	return 0;
+}
+
+/* Opens the log at path for a new session, or for joining session: the
+ * existing log if there is one (it must be a regular file owned by this
+ * user, not a symlink, and a logpack log), else a new one created under a
+ * temporary name and linked into place. */
+static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
+{
+	for (int attempt = 0; attempt < 8; attempt++) {
+		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+		if (fd >= 0) {
+			struct stat st;
+			if (fstat(fd, &st) != 0) {
+				close(fd);
+				return -1;
+			}
+			if (!S_ISREG(st.st_mode)) {
+				close(fd);
+				lp_why = S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file";
+				errno = EINVAL;
+				return -1;
+			}
+			if (st.st_uid != geteuid()) {
+				close(fd);
+				lp_why = "the file belongs to another user; it is left alone";
+				errno = EPERM;
+				return -1;
+			}
+			if (lp_check_log(fd, &st) != 0 || lp_start(fd, path, session, proc_flags) != 0) {
+				int err = errno;
+				close(fd);
+				errno = err;
+				return -1;
+			}
+			return 0;
+		}
+		if (errno == ELOOP) {
+			lp_why = "it is a symbolic link; it is left alone";
+			return -1;
+		}
+		if (errno != ENOENT) {
+			lp_why = NULL;
+			return -1;
+		}
+		/* Create: a temporary file next to it, made a log, then linked
+		 * to the name, which fails if someone else got there first. */
+		char tmp[PATH_MAX];
+		if (snprintf(tmp, sizeof tmp, "%s.%d.%llx.tmp", path, (int)getpid(),
+			     (unsigned long long)(lp_random64() & 0xffffff)) >= (int)sizeof tmp) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+		if (fd < 0) {
+			lp_why = NULL;
+			return -1;
+		}
+		if (lp_setup_process() != 0 || lp_create_in(fd) != 0) {
+			int err = errno;
+			close(fd);
+			unlink(tmp);
+			errno = err;
+			return -1;
+		}
+		int linked = link(tmp, path);
+		int link_err = errno;
+		unlink(tmp);
+		if (linked != 0) {
+			close(fd);
+			if (link_err == EEXIST)
+				continue; /* another run created it meanwhile: join that */
+			errno = link_err;
+			lp_why = "cannot link the new log into place";
+			return -1;
+		}
+		lp.created = 1;
+		if (lp_start(fd, path, session, proc_flags) != 0) {
+			int err = errno;
+			close(fd);
+			errno = err;
+			return -1;
+		}
+		return 0;
+	}
+	lp_why = "the file keeps changing under us";
+	errno = EAGAIN;
+	return -1;
 }
 
 /* Copies the early records into the log as one chunk, renumbering their
@@ -1338,11 +1857,11 @@ static void lp_flush_early(void)
 		;
 	struct lp_thread *t = &logpack_thread_;
 	struct lp_thread *e = &lp.early_t;
-	unsigned char *src = lp.early_buf + LP_CHUNK_HDR, *stop = e->pos ? e->pos : src;
+	unsigned char *src = lp.early_buf + sizeof(struct lp_chunk), *stop = e->pos ? e->pos : src;
 	uint32_t nlocal = lp.early_next_index - LP_FIRST_INDEX;
 	uint32_t base = __atomic_fetch_add(&lp.hdr->next_site_index, nlocal, __ATOMIC_RELAXED);
 	uint64_t early_dropped = e->dropped;
-	lp.early_on = 0;
+	LP_STORE(&lp.early_on, 0);
 	lp_sync(t);
 	/* Remapped indexes can need 4 more bytes each; records have at least 3. */
 	size_t need = (size_t)(stop - src) * 3 + 64;
@@ -1350,14 +1869,11 @@ static void lp_flush_early(void)
 	tmp.chunk_size = 0;
 	tmp.dropped = early_dropped;
 	if (src < stop && lp_claim(&tmp, need)) {
-		unsigned char *c = tmp.chunk;
+		struct lp_chunk *c = (struct lp_chunk *)tmp.chunk;
 		/* Early records keep their own time base. */
-		uint64_t base_ts;
-		memcpy(&base_ts, lp.early_buf + 16, 8);
-		memcpy(c + 16, &base_ts, 8);
-		memcpy(c + 24, &lp.early_mono, 8);
-		uint32_t check = fnv32(c, 32);
-		memcpy(c + 32, &check, 4);
+		memcpy(&c->base_ts, lp.early_buf + offsetof(struct lp_chunk, base_ts), 8);
+		c->mono_ns = lp.early_mono;
+		c->check = fnv32(c, offsetof(struct lp_chunk, check));
 		/* The process record (stamped with the early base) and a dropped
 		 * record (no time) may precede the early records. */
 		unsigned char *out = tmp.pos;
@@ -1400,26 +1916,21 @@ static void lp_flush_early(void)
 
 int logpack_open(const char *path, int flags)
 {
+	(void)flags; /* an existing log is always joined now */
 	int err = errno;
-	if (lp.hdr)
+	if (LP_LOAD(&lp.hdr))
 		logpack_close();
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
+	if (lp_open_path(path, lp_random64(), LP_PROC_SESSION_START) != 0)
 		return -1;
-	if (lp_start(fd, flags, path, 0) != 0) {
-		err = errno;
-		close(fd);
-		errno = err;
-		return -1;
-	}
 	errno = err;
 	return 0;
 }
 
 int logpack_attach_fd(int fd, int flags)
 {
+	(void)flags;
 	int err = errno;
-	if (lp.hdr)
+	if (LP_LOAD(&lp.hdr))
 		logpack_close();
 	int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (own < 0)
@@ -1428,7 +1939,25 @@ int logpack_attach_fd(int fd, int flags)
 	snprintf(link, sizeof link, "/proc/self/fd/%d", own);
 	ssize_t n = readlink(link, path, sizeof path - 1);
 	path[n > 0 ? n : 0] = 0;
-	if (lp_start(own, flags, n > 0 && path[0] == '/' ? path : NULL, 0) != 0) {
+	struct stat st;
+	int r = fstat(own, &st);
+	if (r == 0 && !S_ISREG(st.st_mode)) {
+		errno = EINVAL;
+		r = -1;
+	}
+	if (r == 0 && st.st_size == 0) {
+		/* The caller made an empty file for the log. */
+		r = lp_setup_process();
+		if (r == 0)
+			r = lp_create_in(own);
+		if (r == 0)
+			lp.created = 1;
+	} else if (r == 0) {
+		r = lp_check_log(own, &st);
+	}
+	if (r == 0)
+		r = lp_start(own, n > 0 && path[0] == '/' ? path : NULL, lp_random64(), LP_PROC_SESSION_START);
+	if (r != 0) {
 		err = errno;
 		close(own);
 		errno = err;
@@ -1441,7 +1970,7 @@ int logpack_attach_fd(int fd, int flags)
 void logpack_early(void)
 {
 	int err = errno;
-	if (lp.hdr || lp.early_buf)
+	if (LP_LOAD(&lp.hdr) || lp.early_buf)
 		return;
 	void *b = mmap(NULL, LP_EARLY_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b == MAP_FAILED) {
@@ -1450,32 +1979,33 @@ void logpack_early(void)
 	}
 	lp.ts_tsc = lp_tsc_usable();
 	lp.pair_ticks = UINT64_MAX; /* the chunk header is the early buffer's pair */
+	LP_STORE(&lp.gap_ticks, UINT64_MAX);
 	lp.early_buf = b;
 	uint64_t ts = lp_now();
 	lp.early_mono = clock_ns(CLOCK_MONOTONIC);
-	memcpy(lp.early_buf + 16, &ts, 8);
+	memcpy(lp.early_buf + offsetof(struct lp_chunk, base_ts), &ts, 8);
 	struct lp_thread *e = &lp.early_t;
 	memset(e, 0, sizeof *e);
-	e->pos = lp.early_buf + LP_CHUNK_HDR;
+	e->pos = lp.early_buf + sizeof(struct lp_chunk);
 	e->end = e->limit = lp.early_buf + LP_EARLY_SIZE;
 	e->last_ts = e->pair_ts = ts;
 	lp.early_next_index = LP_FIRST_INDEX;
-	if (++lp.gen == 0)
-		lp.gen = 1;
-	lp.wipe = &lp_closed_epoch;
-	lp.early_on = 1;
-	__atomic_store_n(&logpack_recording, 1, __ATOMIC_RELEASE);
+	uint32_t gen = LP_LOAD(&lp.gen) + 1;
+	LP_STORE_REL(&lp.gen, gen ? gen : 1);
+	LP_STORE_REL(&lp.wipe, &lp_closed_epoch);
+	LP_STORE(&lp.early_on, 1);
+	LP_STORE_REL(&logpack_recording, 1);
 	errno = err;
 }
 
 int logpack_flush(void)
 {
 	int err = errno;
-	struct lp_header *h = lp.hdr;
+	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
 	if (!h)
 		return 0;
-	uint64_t n = __atomic_load_n(&h->tail, __ATOMIC_RELAXED);
-	uint64_t cap = __atomic_load_n(&h->capacity, __ATOMIC_RELAXED);
+	uint64_t n = LP_LOAD(&h->tail);
+	uint64_t cap = LP_LOAD(&h->capacity);
 	if (n > cap)
 		n = cap;
 	if (msync(lp.map, n, MS_SYNC) != 0)
@@ -1487,22 +2017,21 @@ int logpack_flush(void)
 void logpack_close(void)
 {
 	int err = errno;
-	struct lp_header *h = lp.hdr;
-	__atomic_store_n(&logpack_recording, 0, __ATOMIC_RELEASE);
+	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
+	LP_STORE_REL(&logpack_recording, 0);
 	if (!h)
 		goto out;
 	if (lp.created && (uint32_t)getpid() == h->first_pid)
 		__atomic_fetch_or(&h->flags, 1u, __ATOMIC_RELEASE);
 	/* The mapping stays: another thread may be inside a log call. Threads
 	 * notice the new epoch and let go of their chunks. */
-	__atomic_store_n(&lp.hdr, NULL, __ATOMIC_RELEASE);
-	lp.wipe = &lp_closed_epoch;
-	if (++lp.gen == 0)
-		lp.gen = 1;
-	__atomic_fetch_add(&lp.pop_seq, 1, __ATOMIC_RELEASE);
-	lp_futex(&lp.pop_seq, FUTEX_WAKE_PRIVATE, 1);
-	if (lp.fd >= 0 && lp_fd_ok())
-		close(lp.fd);
+	LP_STORE_REL(&lp.hdr, NULL);
+	LP_STORE_REL(&lp.wipe, &lp_closed_epoch);
+	uint32_t gen = LP_LOAD(&lp.gen) + 1;
+	LP_STORE_REL(&lp.gen, gen ? gen : 1);
+	int transient = 0, fd = lp_grow_fd(&transient);
+	if (fd >= 0)
+		close(fd);
 	lp.fd = -1;
 out:
 	errno = err;
@@ -1510,31 +2039,59 @@ out:
 
 int logpack_enabled(void)
 {
-	return __atomic_load_n(&logpack_recording, __ATOMIC_RELAXED);
+	return LP_LOAD(&logpack_recording);
 }
 
 unsigned long long logpack_dropped(void)
 {
-	return __atomic_load_n(&lp.dropped_local, __ATOMIC_RELAXED);
+	return LP_LOAD(&lp.dropped_local);
 }
 
-static void lp_open_env(const char *path)
+/* Says once, on stderr, why LOGPACK_FILE could not be used: the user who
+ * set it asked for binary logging. The program runs on with text. */
+static void lp_notice(const char *path, int err)
 {
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0)
+	char buf[PATH_MAX + 256];
+	const char *why = lp_why ? lp_why : strerror(err);
+	int n = snprintf(buf, sizeof buf, "logpack: LOGPACK_FILE=%s: %s; binary logging is off\n", path, why);
+	if (n > (int)sizeof buf - 1)
+		n = (int)sizeof buf - 1;
+	ssize_t w = write(STDERR_FILENO, buf, (size_t)n);
+	(void)w;
+}
+
+static void lp_open_env(const char *pattern)
+{
+	char path[PATH_MAX];
+	if (lp_expand_path(pattern, path, sizeof path) != 0) {
+		lp_why = "the name is too long";
+		lp_notice(pattern, ENAMETOOLONG);
 		return;
-	if (lp_start(fd, 0, path, 1) != 0)
-		close(fd);
+	}
+	/* A program exec'd by a logging one joins its session. */
+	const char *s = lp_getenv("LOGPACK_SESSION");
+	uint64_t session = s ? strtoull(s, NULL, 16) : 0;
+	unsigned flags = session ? LP_PROC_EXEC_JOIN : LP_PROC_SESSION_START;
+	if (!session)
+		session = lp_random64();
+	lp_why = NULL;
+	if (lp_open_path(path, session, flags) != 0) {
+		lp_notice(path, errno);
+		return;
+	}
+	char buf[24];
+	snprintf(buf, sizeof buf, "%016llx", (unsigned long long)session);
+	setenv("LOGPACK_SESSION", buf, 1);
 }
 
 __attribute__((destructor)) static void lp_destructor(void)
 {
 	int err = errno;
 	struct lp_thread *t = &logpack_thread_;
-	struct lp_header *h = lp.hdr;
-	if (!h || !logpack_recording || t->busy)
+	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
+	if (!h || !LP_LOAD(&logpack_recording) || t->busy)
 		goto out;
-	if (t->chunk_epoch == *lp.wipe)
+	if (t->chunk_epoch == *LP_LOAD(&lp.wipe))
 		lp_put_dropped(t);
 	if (lp.created && lp.pid == h->first_pid)
 		__atomic_fetch_or(&h->flags, 1u, __ATOMIC_RELEASE);
@@ -1550,7 +2107,7 @@ __attribute__((constructor)) static void lp_constructor(void)
 		return;
 	lp.initialized = 1;
 	int err = errno;
-	const char *path = getenv("LOGPACK_FILE");
+	const char *path = lp_getenv("LOGPACK_FILE");
 	if (path && *path)
 		lp_open_env(path);
 	errno = err;

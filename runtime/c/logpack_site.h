@@ -1,8 +1,8 @@
 /*
  * logpack_site.h - what rewritten code needs from the logpack runtime.
  *
- * The rewriter pastes this file ((it is compiled without the
- * preprocessor, so it must not include anything) at the top of every rewritten
+ * The rewriter pastes this file (it is compiled without the preprocessor,
+ * so it must not include anything) at the top of every rewritten
  * translation unit. Keep it self-contained, free of macros that could clash
  * with a program's, and valid C99/C11 and C++-free GNU C.
  */
@@ -18,28 +18,60 @@ union logpack_arg {
 	const void *p;
 };
 
-/* One call site. The rewriter emits one static instance per call, in
- * section "logpack_sites"; the runtime only writes .state. */
+/* One call site (docs/FORMAT.md, "Call sites in the program"). The
+ * rewriter emits one entry per call into section "logpack_sites" as data
+ * whose string fields are offsets from the entry, resolved by the linker:
+ * no pointers, so no relocations at start-up. The runtime only writes
+ * .state. */
 struct logpack_site {
 	/* (log generation << 32) | site index in that log; 0: not described. */
 	unsigned long long state;
-	const unsigned char *desc;    /* descriptor bytes (docs/FORMAT.md) */
-	const unsigned char *classes; /* points into desc: the class list */
-	unsigned int desc_len;
-	unsigned char level;          /* 0..7, or 255: given per call */
-	unsigned char pad[3];
-} __attribute__((aligned(8)));
+	int format;               /* offset of the NUL-terminated format */
+	int file;                 /* offset of the file name */
+	int func;                 /* offset of the function name */
+	unsigned int line;
+	unsigned char level;      /* 0..7, or 255: given per call */
+	unsigned char flags;      /* LOGPACK_SITE_* */
+	unsigned char text_level; /* records at a level <= this also print as text */
+	unsigned char nargs;      /* entries in args */
+	unsigned char args[];     /* per format argument: class, then its extra bytes */
+};
 
-/* Non-zero while binary logging is on; rewritten calls test it first. */
+/* Non-zero while binary logging is on; rewritten calls test it first,
+ * through logpack_on (a relaxed atomic load: a plain move on x86-64). */
 extern int logpack_recording;
 
-/* Records one call. args has one slot per class that takes an argument. */
+static __inline__ __attribute__((__always_inline__, __unused__)) int logpack_on(void)
+{
+	return __atomic_load_n(&logpack_recording, 0 /* __ATOMIC_RELAXED: no macros here */);
+}
+
+/* Whether a record at run-time level l also prints as text (levels
+ * 1..max). A function, so that the compiler does not warn about a level
+ * expression that can never be in range. */
+static __inline__ __attribute__((__always_inline__, __unused__)) int logpack_text_level(int l, int max)
+{
+	return l >= 1 && l <= max;
+}
+
+/* Records one call. args has one slot per argument the call passes (the
+ * constants of the site's list and errno take none). */
 extern void logpack_emit(struct logpack_site *site, const union logpack_arg *args);
 /* The same for a site whose level is decided at run time. */
 extern void logpack_emit_level(struct logpack_site *site, int level,
 			       const union logpack_arg *args);
 
-/* Classes (fmtdb.Class); a test checks these against the Go table. */
+/* Names the function that returns the descriptor of the program's own text
+ * log, so that the log can say where the text log's lines belong. */
+extern void logpack_text_fd(int (*fn)(void));
+
+/* Site flags. */
+enum logpack_site_flag {
+	LOGPACK_SITE_PREFIX = 1, /* its text prefixes the process's later lines */
+};
+
+/* Classes (fmtdb.Class) and constant kinds; a test checks these against
+ * the Go table. */
 enum logpack_class {
 	LOGPACK_I32 = 1,
 	LOGPACK_U32 = 2,
@@ -51,6 +83,9 @@ enum logpack_class {
 	LOGPACK_PTR = 8,
 	LOGPACK_ERRNO = 9,
 	LOGPACK_STRMAX = 10,
+	LOGPACK_CONST_STR = 11,
+	LOGPACK_CONST_INT = 12,
+	LOGPACK_CONST_UINT = 13,
 };
 
 #endif
