@@ -4,6 +4,7 @@
 #   make demo    the CRIU-like example built both ways, run, decoded, compared
 #   make test    gofmt check, go vet, every Go test (including the example and corpus builds)
 #   make bench   the log-call benchmark: bench/out/results.md and docs/bench.svg
+#   make criu-check CRIU_SRC=DIR   the real CRIU built both ways, run, compared (root)
 #   make clean
 GO      ?= go
 CC      := gcc
@@ -11,7 +12,7 @@ BIN     := bin/logpack
 GOFILES := $(shell find . -name '*.go' -not -path './examples/*/build/*')
 RTFILES := $(wildcard runtime/c/*.c runtime/c/*.h)
 
-.PHONY: all build test vet demo bench examples clean
+.PHONY: all build test vet demo bench examples criu-check clean
 
 all: build
 
@@ -59,9 +60,9 @@ bench/out/logbench: $(BENCH_SRCS) $(BIN)
 
 # The sustained figure: 10 M calls per repetition into one crash-safe log,
 # each repetition in a fresh process (runtime/bench/emitbench.c).
-bench/out/emitbench: runtime/bench/emitbench.c runtime/bench/bench_site.h $(RTFILES)
+bench/out/emitbench: runtime/bench/emitbench.c runtime/bench/bench_site.h runtime/bench/bench_enc.c $(RTFILES)
 	@mkdir -p bench/out
-	$(CC) -O2 -Wall -Wextra -Werror -Iruntime/c -Iruntime/bench -o $@ runtime/bench/emitbench.c runtime/c/logpack.c -lpthread
+	$(CC) -O2 -Wall -Wextra -Werror -Iruntime/c -Iruntime/bench -o $@ runtime/bench/emitbench.c runtime/bench/bench_enc.c
 
 BENCH_CALLS     ?= 20000
 BENCH_REPS      ?= 15
@@ -74,6 +75,13 @@ bench: bench/out/logbench bench/out/emitbench
 	@bench/out/emitbench -n $(SUSTAINED_CALLS) -r 5 -d bench/out | tee bench/out/sustained.txt
 	@{ echo; echo "Sustained, message (a): $(SUSTAINED_CALLS) calls per repetition into one crash-safe log, 5 repetitions (runtime/bench/emitbench.c):"; \
 	   echo; echo '```'; cat bench/out/sustained.txt; echo '```'; } >> bench/out/results.md
+
+# The real thing: a CRIU tree built plainly and through logpack cc, criu
+# check, dump and restore both ways, decoded logs against text logs. Needs
+# root and CRIU's build dependencies; not part of make test.
+criu-check: $(BIN) bin/logcmp
+	@test -n "$(CRIU_SRC)" || { echo "usage: make criu-check CRIU_SRC=/path/to/criu" >&2; exit 2; }
+	CRIU_SRC="$(CRIU_SRC)" examples/criu-check.sh
 
 clean:
 	rm -rf bin bench/out examples/criu-like/build examples/minimal/build

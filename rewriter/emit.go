@@ -102,6 +102,15 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 			edit{name.Off, name.Off, "do { if (" + recExpr + ") { static int " + guard + "; if (!" + guard + ") { " +
 				guard + " = 1; " + record + "; } } else "},
 			edit{closeEnd, closeEnd, "; } while (0)"})
+	case p.constLevel && wantText:
+		// Printed either way: the arguments are evaluated once into the
+		// temporaries, recorded when logging is on, and printed from them;
+		// the original call stays, never run, for the compiler's format
+		// checks.
+		r.edits = append(r.edits,
+			edit{name.Off, name.Off, "__extension__ ({ " + decls.String() + "if (" + recExpr + ") " + pass.String() + call +
+				"; (void)" + r.textCall(p, temps, passTemps) + "; if (0) (void)"},
+			edit{closeEnd, closeEnd, "; })"})
 	case p.constLevel:
 		r.edits = append(r.edits,
 			edit{name.Off, name.Off, "(" + recExpr + " ? " + record + " : (void)"},

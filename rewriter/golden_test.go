@@ -14,7 +14,7 @@ import (
 	"golang.org/x/tools/txtar"
 
 	"github.com/logpack/logpack/fmtdb"
-	"github.com/logpack/logpack/runtime"
+	"github.com/logpack/logpack/internal/sitetab"
 )
 
 var update = flag.Bool("update", false, "regenerate the expected sections of testdata/golden/*.txtar")
@@ -122,7 +122,7 @@ func (c *goldenCase) run(src []byte) (*Result, error) {
 
 // goldenOutputs renders a result the way the archive stores it.
 func goldenOutputs(t *testing.T, res *Result) (out, sites, diags []byte) {
-	out = bytes.Replace(res.Output, runtime.Prelude(), []byte(preludeMark), 1)
+	out = bytes.Replace(res.Output, sitetab.Prelude(), []byte(preludeMark), 1)
 	// The table's assembly is sitetab's business (and tested there): shown
 	// here one entry per line.
 	if i := bytes.Index(out, []byte("\n__asm__(")); i >= 0 {
@@ -204,11 +204,11 @@ func checkLines(t *testing.T, m mode, in, out []byte) {
 	var body []byte
 	switch m {
 	case modePreprocessed:
-		i := bytes.Index(out, runtime.Prelude())
+		i := bytes.Index(out, sitetab.Prelude())
 		if i < 0 {
 			t.Fatal("output does not contain the prelude")
 		}
-		body = out[i+len(runtime.Prelude()):]
+		body = out[i+len(sitetab.Prelude()):]
 		// skip the site definitions: declarations and the table's asm
 		for bytes.HasPrefix(body, []byte("extern ")) || bytes.HasPrefix(body, []byte("__asm__(")) {
 			body = body[bytes.IndexByte(body, '\n')+1:]

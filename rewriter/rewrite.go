@@ -11,7 +11,6 @@ import (
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/sitetab"
-	"github.com/logpack/logpack/runtime"
 )
 
 // Diag reports a log call left as text.
@@ -1024,7 +1023,7 @@ func (r *rewriter) output() ([]byte, error) {
 	switch r.mode {
 	case modePreprocessed:
 		b.WriteString("# 1 \"<logpack>\"\n")
-		b.Write(runtime.Prelude())
+		b.Write(sitetab.Prelude())
 		b.WriteString(defs.String())
 		if !startsWithMarker(r.src) {
 			b.WriteString("# 1 " + sitetab.CString([]byte(r.file)) + "\n")

@@ -1,4 +1,4 @@
-package runtime
+package runtime_test
 
 import (
 	"os"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/sitetab"
 )
 
 // benchSite is the call site of bench/emitbench.c.
@@ -23,26 +24,36 @@ func benchSite() fmtdb.Site {
 }
 
 func benchSiteHeader(t testing.TB) string {
-	s := benchSite()
-	def, err := SiteDefinition("logpack_site_bench", &s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "/* bench_site.h - the site struct of emitbench.c's log call, as\n" +
-		" * runtime.SiteDefinition emits it (TestBenchSiteHeader keeps it so). */\n" +
-		"#include \"logpack_site.h\"\n" + def
+	u := sitetab.NewUnit("bench", sitetab.StringRule{})
+	sym := u.Add(tableEntry(benchSite()))
+	return "/* bench_site.h - the site table entry of emitbench.c's log call, as\n" +
+		" * the rewriter emits it (TestBenchSiteHeader keeps it so). */\n" +
+		"#include \"logpack_site.h\"\n#define logpack_site_bench " + sym + "\n" + u.Decls() + u.Asm()
 }
 
-// bench/bench_site.h is what the rewriter would generate for the call.
+// benchEncoders is the runtime with the encoder the bench's call needs,
+// as logpack cc compiles it into a program.
+func benchEncoders() string {
+	return "/* bench_enc.c - the runtime with the encoder emitbench.c's call needs, as\n" +
+		" * logpack cc builds it (TestBenchSiteHeader keeps it so). */\n" +
+		"#include \"logpack.c\"\n" + sitetab.Encoders([]string{"logpack_enc_sszzzu"})
+}
+
+// bench/bench_site.h and bench_enc.c are what the rewriter and logpack cc
+// would generate for the call.
 func TestBenchSiteHeader(t *testing.T) {
-	want := benchSiteHeader(t)
-	got, err := os.ReadFile("bench/bench_site.h")
-	if os.Getenv("LOGPACK_UPDATE") != "" {
-		os.WriteFile("bench/bench_site.h", []byte(want), 0o644)
-		return
-	}
-	if err != nil || string(got) != want {
-		t.Errorf("bench/bench_site.h is stale (LOGPACK_UPDATE=1 go test -run TestBenchSiteHeader rewrites it); want:\n%s", want)
+	for _, f := range []struct{ name, want string }{
+		{"bench/bench_site.h", benchSiteHeader(t) + sitetab.EncoderDecl("sszzzu", false) + "\n"},
+		{"bench/bench_enc.c", benchEncoders()},
+	} {
+		got, err := os.ReadFile(f.name)
+		if os.Getenv("LOGPACK_UPDATE") != "" {
+			os.WriteFile(f.name, []byte(f.want), 0o644)
+			continue
+		}
+		if err != nil || string(got) != f.want {
+			t.Errorf("%s is stale (LOGPACK_UPDATE=1 go test -run TestBenchSiteHeader rewrites it); want:\n%s", f.name, f.want)
+		}
 	}
 }
 
@@ -50,7 +61,7 @@ func buildBench(b testing.TB) string {
 	needGCC(b)
 	out := filepath.Join(b.TempDir(), "emitbench")
 	args := []string{"-std=gnu11", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread", "-I", "c", "-I", "bench",
-		"-o", out, "bench/emitbench.c", "c/logpack.c"}
+		"-o", out, "bench/emitbench.c", "bench/bench_enc.c"}
 	if o, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
 		b.Fatalf("gcc: %v\n%s", err, o)
 	}
@@ -65,7 +76,7 @@ func TestEmitBenchRuns(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	for _, m := range []string{"logpack", "text", "floor"} {
+	for _, m := range []string{"logpack", "generic", "text", "floor"} {
 		if !strings.Contains(string(out), m+" ns/call=") {
 			t.Errorf("no %s line in\n%s", m, out)
 		}
@@ -79,9 +90,9 @@ func TestEmitBenchRuns(t *testing.T) {
 //	go test -run XXX -bench Emit -benchtime 1x ./runtime
 func BenchmarkEmit(b *testing.B) {
 	prog := buildBench(b)
-	for _, pf := range []string{"thread", "inline"} {
+	for _, pf := range []string{"once"} {
 		b.Run(pf, func(b *testing.B) {
-			cmd := exec.Command(prog, "-p", pf, "-d", b.TempDir())
+			cmd := exec.Command(prog, "-d", b.TempDir())
 			cmd.Env = withoutLogpackEnv()
 			out, err := cmd.CombinedOutput()
 			if err != nil {

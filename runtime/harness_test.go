@@ -1,4 +1,4 @@
-package runtime
+package runtime_test
 
 import (
 	"bufio"
@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/sitetab"
+	lpruntime "github.com/logpack/logpack/runtime"
 )
 
 // The runtime is tested with real processes: C programs from testdata/,
@@ -88,19 +90,30 @@ func testSites() map[string]fmtdb.Site {
 	return m
 }
 
+// tableEntry is a site as the program's table holds it: every argument
+// recorded (the test sites have no constants).
+func tableEntry(s fmtdb.Site) sitetab.Entry {
+	e := sitetab.Entry{Level: s.Level, TextLevel: sitetab.NoTextLevel, File: s.File, Line: s.Line, Func: s.Func, Format: s.Format}
+	for _, a := range s.Args {
+		e.Args = append(e.Args, sitetab.Arg{Class: a.Class, Bound: a.Bound, BoundArg: a.BoundArg})
+	}
+	return e
+}
+
+// sitesHeader is the site table of the test programs, under the C names
+// testlog.h uses (each unit that includes it has its own copy, as each
+// rewritten unit has its own sites).
 func sitesHeader(t testing.TB) []byte {
 	var b bytes.Buffer
 	b.WriteString("#ifndef SITES_H\n#define SITES_H\n#include \"logpack_site.h\"\n")
 	sites := testSites()
+	u := sitetab.NewUnit("test", sitetab.StringRule{})
+	u.Local = true
 	for _, name := range []string{"site_seq", "site_all", "site_lvl", "site_zero", "site_str", "site_bench"} {
-		s := sites[name]
-		def, err := SiteDefinition(name, &s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Not every program uses every site.
-		b.WriteString(strings.Replace(def, "static struct", "__attribute__((unused)) static struct", 1))
+		fmt.Fprintf(&b, "#define %s %s\n", name, u.Add(tableEntry(sites[name])))
 	}
+	b.WriteString(u.Decls())
+	b.WriteString(u.Asm())
 	b.WriteString("#endif\n")
 	return b.Bytes()
 }
@@ -113,11 +126,11 @@ func runtimeDir(t testing.TB) string {
 	srcOnce.Do(func() {
 		dir := filepath.Join(tmpRoot, "src")
 		os.MkdirAll(dir, 0o755)
-		fs.WalkDir(Files(), ".", func(p string, d fs.DirEntry, err error) error {
+		fs.WalkDir(lpruntime.Files(), ".", func(p string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
 			}
-			b, _ := fs.ReadFile(Files(), p)
+			b, _ := fs.ReadFile(lpruntime.Files(), p)
 			return os.WriteFile(filepath.Join(dir, p), b, 0o644)
 		})
 		os.WriteFile(filepath.Join(dir, "sites.h"), sitesHeader(t), 0o644)
@@ -129,7 +142,7 @@ func runtimeDir(t testing.TB) string {
 func runtimeSources(t testing.TB) []string {
 	dir := runtimeDir(t)
 	var out []string
-	fs.WalkDir(Files(), ".", func(p string, d fs.DirEntry, err error) error {
+	fs.WalkDir(lpruntime.Files(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, ".c") {
 			out = append(out, filepath.Join(dir, p))
 		}

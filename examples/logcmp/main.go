@@ -2,9 +2,12 @@
 // of another run of it, after normalising timestamps and pid prefixes
 // (examples.Normalize). It prints "identical: N lines", or the differing
 // lines and exits 1. With -side N it first shows the first N lines of both
-// logs side by side.
+// logs side by side. With -fuzzy TOL it compares logs of two different
+// runs of a real program: numbers do not count, lines are aligned, and up
+// to the fraction TOL of the lines may differ (the CRIU check uses it).
 //
 //	logcmp [-side N] [-width W] TEXT.log DECODED.log
+//	logcmp -fuzzy TOL [-show N] A.log B.log
 package main
 
 import (
@@ -21,6 +24,8 @@ func main() {
 	side := flag.Int("side", 0, "show the first N lines of both logs side by side")
 	width := flag.Int("width", 78, "columns per side for -side")
 	names := flag.String("names", "text log,decoded binary log", "column titles for -side, comma-separated")
+	fuzzy := flag.Float64("fuzzy", -1, "compare two runs' logs: numbers ignored, lines aligned, up to this fraction may differ")
+	show := flag.Int("show", 20, "with -fuzzy: how many unmatched lines of each log to show")
 	flag.Parse()
 	if flag.NArg() != 2 {
 		fmt.Fprintln(os.Stderr, "usage: logcmp [-side N] [-width W] TEXT.log DECODED.log")
@@ -33,6 +38,12 @@ func main() {
 	got, err := readLog(flag.Arg(1))
 	if err != nil {
 		fail(err)
+	}
+	if *fuzzy >= 0 {
+		if !fuzzyReport(flag.Arg(0), flag.Arg(1), fuzzyCompare(want, got), *fuzzy, *show) {
+			os.Exit(1)
+		}
+		return
 	}
 	if *side > 0 {
 		title := strings.SplitN(*names+",", ",", 3)

@@ -1,11 +1,14 @@
 package sitetab
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
+	lpruntime "github.com/logpack/logpack/runtime"
 )
 
 // StringRule says where the compiler puts a unit's string literals, so
@@ -29,6 +32,11 @@ func (r StringRule) section(s string) (name string, align int) {
 // Unit collects the sites of one translation unit and renders them as one
 // top-level asm statement. Strings are stored once per unit.
 type Unit struct {
+	// Local makes the site symbols local to the object (for code that
+	// defines the same table in several units of a program, as tests do);
+	// by default they are global and hidden, which link-time optimisation
+	// needs.
+	Local   bool
 	id      string
 	rule    StringRule
 	entries []Entry
@@ -75,6 +83,40 @@ func (u *Unit) str(s string) string {
 	return fmt.Sprintf(".Llogpack_%s_s%d", u.id, n)
 }
 
+// Prelude returns logpack_site.h with comments and preprocessor lines
+// removed, ready to paste at the top of an already preprocessed
+// translation unit (which the compiler reads without running cpp again).
+func Prelude() []byte {
+	var out bytes.Buffer
+	inComment := false
+	sc := bufio.NewScanner(bytes.NewReader(lpruntime.SiteHeader()))
+	for sc.Scan() {
+		line := sc.Text()
+		var kept strings.Builder
+		for i := 0; i < len(line); i++ {
+			switch {
+			case inComment:
+				if strings.HasPrefix(line[i:], "*/") {
+					inComment = false
+					i++
+				}
+			case strings.HasPrefix(line[i:], "/*"):
+				inComment = true
+				i++
+			default:
+				kept.WriteByte(line[i])
+			}
+		}
+		s := strings.TrimRight(kept.String(), " \t")
+		if strings.TrimSpace(s) == "" || strings.HasPrefix(strings.TrimSpace(s), "#") {
+			continue
+		}
+		out.WriteString(s)
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}
+
 // Decls returns the C declarations of the unit's site symbols.
 func (u *Unit) Decls() string {
 	var b strings.Builder
@@ -110,7 +152,11 @@ func (u *Unit) entryAsm(a *strings.Builder, i int) {
 	e := &u.entries[i]
 	sym := SymbolName(u.id, i)
 	rel := func(s string) string { return u.str(s) + "-" + sym }
-	fmt.Fprintf(a, "\t.balign %d\n\t.globl %s\n\t.hidden %s\n\t.type %s,@object\n%s:\n", EntryAlign, sym, sym, sym, sym)
+	fmt.Fprintf(a, "\t.balign %d\n", EntryAlign)
+	if !u.Local {
+		fmt.Fprintf(a, "\t.globl %s\n\t.hidden %s\n", sym, sym)
+	}
+	fmt.Fprintf(a, "\t.type %s,@object\n%s:\n", sym, sym)
 	a.WriteString("\t.quad 0\n")
 	fmt.Fprintf(a, "\t.long %s, %s, %s, %d\n", rel(e.Format), rel(e.File), rel(e.Func), uint32(e.Line))
 	fmt.Fprintf(a, "\t.byte %d, %d, %d, %d\n", e.Level, e.Flags, e.TextLevel, len(e.Args))

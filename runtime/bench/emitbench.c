@@ -1,8 +1,11 @@
 /*
  * emitbench.c - what one log call costs, three ways, in one run:
  *
- *   logpack  the rewritten call (logpack_emit) into a crash-safe log file,
- *            TSC timestamps on, sustained over many calls
+ *   logpack  the rewritten call (its signature's encoder, as logpack cc
+ *            emits it) into a crash-safe log file, TSC timestamps on,
+ *            sustained over many calls
+ *   generic  the same through logpack_emit with an argument array (what
+ *            logpack rewrite emits in source mode)
  *   text     CRIU's way: timestamp prefix + vsnprintf + one write(2) per
  *            message to a file
  *   floor    a hand-written encoder of the same record into RAM with an
@@ -11,14 +14,16 @@
  * on "Some message %s %s %c %li %d %lu\n". Each is repeated and the median
  * repetition reported, with bytes per record.
  *
- * Build: gcc -O2 -I runtime/c runtime/bench/emitbench.c runtime/c/logpack.c
- * Usage: emitbench [-n CALLS] [-t TEXT_CALLS] [-r REPS] [-d DIR]
- *                  [-p thread|inline] [MODE...]
+ * Build: gcc -O2 -I runtime/c -I runtime/bench runtime/bench/emitbench.c runtime/bench/bench_enc.c
+ * (bench_enc.c is the runtime with the encoder the call needs.)
+ * Usage: emitbench [-n CALLS] [-t TEXT_CALLS] [-r REPS] [-d DIR] [MODE...]
  * Output: one line per mode, "MODE ns/call=MEDIAN min=MIN cpu=C proccpu=P
  * bytes/record=Y reps=a,b,c": wall-clock median and minimum over the
  * repetitions, the median CPU time of the calling thread (what a call costs
  * when not preempted: the better figure on a busy machine) and of the whole
- * process (any prefault thread included), all in ns per call.
+ * process, all in ns per call. For the file modes, bytes/record counts the
+ * log's size on disk after the run (st_blocks), file_ratio its size against
+ * its record bytes.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -182,7 +187,16 @@ static const char *volatile s1 = "string1", *volatile s2 = "string2";
 static void __attribute__((noinline)) run_logpack(long n)
 {
 	for (long i = 0; i < n; i++)
-		(logpack_recording
+		(logpack_on() ? logpack_enc_sszzzu(&logpack_site_bench, s1, s2, (int)'x', (long)i, (int)(i & 1023),
+						   (unsigned long)(i * 3))
+			      : (void)text_log(3, "Some message %s %s %c %li %d %lu\n", s1, s2, 'x', i, (int)(i & 1023),
+					       (unsigned long)(i * 3)));
+}
+
+static void __attribute__((noinline)) run_generic(long n)
+{
+	for (long i = 0; i < n; i++)
+		(logpack_on()
 			 ? logpack_emit(&logpack_site_bench,
 					(const union logpack_arg[]){{.p = (const void *)(s1)},
 								    {.p = (const void *)(s2)},
@@ -209,10 +223,10 @@ static void __attribute__((noinline)) run_floor(long n)
 /* One repetition of the logpack mode, in a child process. */
 struct rep {
 	struct stamp t0, t1;
-	double bytes;
+	double bytes, records, ratio;
 };
 
-static int rep_logpack(const char *dir, long calls, struct rep *out)
+static int rep_logpack(const char *dir, long calls, struct rep *out, void (*run)(long))
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/emitbench.%d.lpk", dir, (int)getpid());
@@ -222,18 +236,22 @@ static int rep_logpack(const char *dir, long calls, struct rep *out)
 		return 1;
 	}
 	/* The first call describes the site: not what is measured. */
-	run_logpack(1);
+	run(1);
 	out->t0 = now();
-	run_logpack(calls);
+	run(calls);
 	out->t1 = now();
 	struct stat st;
 	int fd = open(path, O_RDONLY);
 	uint64_t tail = 0;
 	if (fd >= 0 && pread(fd, &tail, 8, 72) == 8)
-		out->bytes = (double)(tail - 4096) / (calls + 1);
+		out->records = (double)(tail - 4096);
 	if (fd >= 0)
 		close(fd);
 	int bad = logpack_dropped() || stat(path, &st) != 0;
+	if (!bad) {
+		out->bytes = (double)st.st_blocks * 512 / (calls + 1);
+		out->ratio = (double)st.st_size / out->records;
+	}
 	if (bad)
 		fprintf(stderr, "logpack: %llu records dropped\n", logpack_dropped());
 	logpack_close();
@@ -267,34 +285,31 @@ int main(int argc, char **argv)
 {
 	long n = 10000000, tn = 200000;
 	int reps = 5, opt;
-	const char *dir = "/tmp", *prefault = NULL;
-	while ((opt = getopt(argc, argv, "n:t:r:d:p:")) != -1) {
+	const char *dir = "/tmp";
+	while ((opt = getopt(argc, argv, "n:t:r:d:")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 't': tn = atol(optarg); break;
 		case 'r': reps = atoi(optarg); break;
 		case 'd': dir = optarg; break;
-		case 'p': prefault = optarg; break;
 		default: return 2;
 		}
 	}
 	if (reps < 1 || reps > 64 || n < 1 || tn < 1)
 		return 2;
-	if (prefault)
-		setenv("LOGPACK_PREFAULT", prefault, 1);
-	static const char *all[] = {"logpack", "text", "floor"};
+	static const char *all[] = {"logpack", "generic", "text", "floor"};
 	char **modes = optind < argc ? argv + optind : (char **)all;
-	int nmodes = optind < argc ? argc - optind : 3;
+	int nmodes = optind < argc ? argc - optind : 4;
 	char path[4096];
 
 	for (int m = 0; m < nmodes; m++) {
 		const char *mode = modes[m];
 		double t[64], tc[64], pc[64];
-		double bytes = 0;
+		double bytes = 0, ratio = 0;
 		long calls = strcmp(mode, "text") == 0 ? tn : n;
 		for (int r = 0; r < reps; r++) {
 			struct stamp t0, t1;
-			if (strcmp(mode, "logpack") == 0) {
+			if (strcmp(mode, "logpack") == 0 || strcmp(mode, "generic") == 0) {
 				/* Each repetition in a process of its own, as a program
 				 * logs: a closed log stays mapped (another thread may
 				 * still be in a log call), so in one process the
@@ -309,13 +324,14 @@ int main(int argc, char **argv)
 				if (pid < 0)
 					return 1;
 				if (pid == 0)
-					_exit(rep_logpack(dir, calls, out));
+					_exit(rep_logpack(dir, calls, out, mode[0] == 'l' ? run_logpack : run_generic));
 				int status;
 				if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
 					return 1;
 				t0 = out->t0;
 				t1 = out->t1;
 				bytes = out->bytes;
+				ratio = out->ratio;
 				munmap(out, sizeof *out);
 			} else if (strcmp(mode, "text") == 0) {
 				snprintf(path, sizeof path, "%s/emitbench.%d.log", dir, (int)getpid());
@@ -355,8 +371,11 @@ int main(int argc, char **argv)
 			tc[r] = (t1.thread - t0.thread) / calls;
 			pc[r] = (t1.proc - t0.proc) / calls;
 		}
-		printf("%s ns/call=%.2f min=%.2f cpu=%.2f proccpu=%.2f bytes/record=%.2f reps=", mode,
+		printf("%s ns/call=%.2f min=%.2f cpu=%.2f proccpu=%.2f bytes/record=%.2f", mode,
 		       median(t, reps), minimum(t, reps), median(tc, reps), median(pc, reps), bytes);
+		if (ratio > 0)
+			printf(" file_ratio=%.3f", ratio);
+		printf(" reps=");
 		for (int r = 0; r < reps; r++)
 			printf("%s%.2f", r ? "," : "", t[r]);
 		printf("\n");

@@ -6,10 +6,9 @@
  * Shape of the design:
  * - The log file is mapped MAP_SHARED once, over a large virtual range, so
  *   pointers never move; records are safe in the page cache as soon as they
- *   are stored. The file grows by ftruncate in steps ahead of the writers
- *   (after checking RLIMIT_FSIZE: no SIGXFSZ), and a page is written only
- *   after MADV_POPULATE_WRITE made it present, which reports a full disk as
- *   an error instead of a SIGBUS.
+ *   are stored. The file grows in steps ahead of the writers by writing
+ *   zeros past its end (after checking RLIMIT_FSIZE: no SIGXFSZ), so a full
+ *   disk shows as a failed write, never as a SIGBUS on a store.
  * - Each thread owns a chunk and appends to it without atomics; a new chunk
  *   is claimed with one fetch_add on the shared tail.
  * - A new thread, a fork or raw clone child, or a reopened log is noticed
@@ -36,7 +35,6 @@
  *   hdr->tail                 chunk claims, fetch_add         claims, readers
  *   hdr->capacity             growers, CAS upwards (release)  claims (acquire)
  *   hdr->dropped, next_site_index  fetch_add                  readers
- *   lp.populated              claims, CAS upwards             claims (relaxed)
  *   lp.growing                spin lock around growth         -
  *   lp.early_*                under lp.early_lock             -
  *   logpack_thread_           its own thread only; a signal handler of that
@@ -64,6 +62,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -79,9 +78,6 @@
 
 #ifndef MADV_WIPEONFORK
 #define MADV_WIPEONFORK 18
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23
 #endif
 
 #define LP_LIKELY(x) __builtin_expect(!!(x), 1)
@@ -116,12 +112,11 @@ enum {
 	LP_PROC_SESSION_START = 1, LP_PROC_EXEC_JOIN = 2,
 };
 
-/* Growth: the file is extended by ftruncate in steps of a sixteenth of its
- * size, at least LP_GROW_MIN (a short run's file stays small) and at most
- * LP_GROW_MAX, and its pages are made present ahead of the claims. */
+/* Growth: the file is extended in steps of a thirty-second of its size (a
+ * big log stays within a few percent of its records), at least
+ * LP_GROW_MIN (a short run's file stays small) and at most LP_GROW_MAX. */
 #define LP_GROW_MIN ((uint64_t)32 << 10)
 #define LP_GROW_MAX ((uint64_t)64 << 20)
-#define LP_POPULATE_AHEAD ((uint64_t)256 << 10)
 #define LP_RETRY_DROPS 1024 /* records dropped between two attempts to get space */
 /* A pause this long (TSC ticks at 2.5 GHz, until measured; ns for the
  * monotonic clock) before a record adds a text mark: the program waited,
@@ -211,7 +206,6 @@ struct logpack_state_s {
 	uint64_t session;        /* this process's session */
 	unsigned proc_flags;     /* LP_PROC_* for this process's next process record */
 	int proc_pending;        /* this process has not written its process record */
-	uint64_t populated;      /* file offset up to which this process made pages present */
 	int growing;
 	int created;             /* this process created the log */
 	int (*text_fd_fn)(void); /* the program's text log, for text marks */
@@ -416,6 +410,27 @@ static int lp_grow_fd(int *transient)
 	return fd;
 }
 
+/* The file grows by writing zeros past its end: that allocates its blocks
+ * (a full disk fails here, not as a SIGBUS on a store into the mapping)
+ * and puts the pages in the page cache, so that the stores that follow
+ * take only minor faults (the kernel maps neighbouring pages together).
+ * On ext4 this costs a fifth of making the pages present with
+ * MADV_POPULATE_WRITE. Nobody stores past the capacity, which is
+ * published after the zeros; growers of all processes take turns under an
+ * flock, so that zeros never land in space another process published. */
+static int lp_write_zeros(int fd, uint64_t from, uint64_t to)
+{
+	static const unsigned char zeros[64 << 10];
+	while (from < to) {
+		size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
+		ssize_t w = pwrite(fd, zeros, n, (off_t)from);
+		if (w <= 0)
+			return -1;
+		from += (uint64_t)w;
+	}
+	return 0;
+}
+
 /* Makes the file at least want bytes long (a step more when it grows);
  * returns non-zero when hdr->capacity >= want afterwards. */
 static int lp_grow(uint64_t want)
@@ -426,17 +441,39 @@ static int lp_grow(uint64_t want)
 		return 1;
 	if (want > lp.map_len)
 		return 0;
-	/* One grower per process; the others wait for it (an ftruncate is
-	 * short) and then find the capacity they need. */
+	/* One grower per process; the others wait for it and then find the
+	 * capacity they need. */
 	while (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
 		sched_yield();
-	int ok = 0, transient = 0, fd = -1;
+	int ok = 0, transient = 0, locked = 0;
+	int fd = lp_grow_fd(&transient);
+	if (fd < 0)
+		goto out;
+	/* Another process growing the file holds the lock for a moment; one
+	 * that is stopped (a debugger, a freezer) must not stop us: past a
+	 * bound, the records are dropped instead. */
+	for (int i = 0; i < 200; i++) {
+		if (LP_LOAD_ACQ(&h->capacity) >= want) {
+			ok = 1;
+			goto out;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			locked = 1;
+			break;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		struct timespec pause = {0, 100000};
+		nanosleep(&pause, NULL);
+	}
+	if (!locked)
+		goto out;
 	cap = LP_LOAD_ACQ(&h->capacity);
 	if (want <= cap) {
 		ok = 1;
 		goto out;
 	}
-	uint64_t step = cap / 16;
+	uint64_t step = cap / 32;
 	if (step < LP_GROW_MIN)
 		step = LP_GROW_MIN;
 	if (step > LP_GROW_MAX)
@@ -451,76 +488,32 @@ static int lp_grow(uint64_t want)
 		newcap = (uint64_t)rl.rlim_cur & ~(uint64_t)(LP_PAGE - 1);
 	if (newcap < want)
 		goto out;
-	fd = lp_grow_fd(&transient);
-	if (fd < 0)
-		goto out;
-	/* Never shrink: another process may have grown the file further. */
+	/* Bytes past the capacity were only ever written by growers: zeros
+	 * (a grower killed before publishing leaves them behind). */
 	struct stat st;
 	if (fstat(fd, &st) != 0)
 		goto out;
-	if ((uint64_t)st.st_size < newcap && ftruncate(fd, (off_t)newcap) != 0)
-		goto out;
+	uint64_t from = (uint64_t)st.st_size > cap ? (uint64_t)st.st_size : cap;
+	if (from < newcap && lp_write_zeros(fd, from, newcap) != 0) {
+		/* Take what could be written, if it is enough. */
+		if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < want)
+			goto out;
+		newcap = (uint64_t)st.st_size & ~(uint64_t)(LP_PAGE - 1);
+		if (newcap < want)
+			goto out;
+	}
 	cap = LP_LOAD(&h->capacity);
 	while (cap < newcap &&
 	       !__atomic_compare_exchange_n(&h->capacity, &cap, newcap, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		;
 	ok = 1;
 out:
+	if (locked)
+		flock(fd, LOCK_UN);
 	if (transient)
 		close(fd);
 	__atomic_store_n(&lp.growing, 0, __ATOMIC_RELEASE);
 	return ok || LP_LOAD_ACQ(&h->capacity) >= want;
-}
-
-/* Makes the pages of [from, to) present and writable in this process.
- * Returns 0 when they cannot be (a full disk or filesystem): writing them
- * would raise SIGBUS. */
-static int lp_populate(uint64_t from, uint64_t to)
-{
-	from &= ~(uint64_t)(LP_PAGE - 1);
-	if (to <= from)
-		return 1;
-	if (madvise(lp.map + from, to - from, MADV_POPULATE_WRITE) == 0)
-		return 1;
-	if (errno != EINVAL)
-		return 0;
-	/* Before Linux 5.14: allocate the blocks, so that the faults find
-	 * them, then fault each page in with a locked add of zero (which
-	 * keeps what another writer may have stored). */
-	int transient = 0, fd = lp_grow_fd(&transient);
-	int ok = fd >= 0 && fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)from, (off_t)(to - from)) == 0;
-	if (transient)
-		close(fd);
-	if (!ok && errno != EOPNOTSUPP)
-		return 0;
-	for (uint64_t o = from; o < to; o += LP_PAGE)
-		__atomic_fetch_add((uint32_t *)(lp.map + o + LP_PAGE - 4), 0, __ATOMIC_RELAXED);
-	return 1;
-}
-
-/* Readies [off, off + size) for a chunk just claimed, making pages present
- * ahead of it too. */
-static int lp_prepare_chunk(uint64_t off, uint64_t size)
-{
-	uint64_t end = off + size;
-	uint64_t done = LP_LOAD(&lp.populated);
-	if (end <= done)
-		return 1;
-	uint64_t from = done > off ? done : off;
-	uint64_t cap = LP_LOAD_ACQ(&lp.hdr->capacity);
-	uint64_t ahead = end + LP_POPULATE_AHEAD;
-	if (ahead > cap)
-		ahead = cap;
-	if (!lp_populate(from, ahead)) {
-		/* Perhaps only the pages ahead cannot be had. */
-		if (ahead == end || !lp_populate(from, end))
-			return 0;
-		ahead = end;
-	}
-	while (done < ahead &&
-	       !__atomic_compare_exchange_n(&lp.populated, &done, ahead, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-	return 1;
 }
 
 /* ---- chunks ---- */
@@ -605,8 +598,6 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 	uint64_t off = __atomic_fetch_add(&h->tail, size, __ATOMIC_RELAXED);
 	if (off + size > lp.map_len || (off + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(off + size)))
 		goto full; /* the claimed range stays zero: readers skip it */
-	if (!lp_prepare_chunk(off, size))
-		goto full; /* no pages for it after all: the range stays zero */
 
 	struct lp_chunk *c = (struct lp_chunk *)(lp.map + off);
 	uint64_t ts = lp_now();
@@ -675,7 +666,6 @@ static void lp_read_cmdline(void)
 static void lp_new_process(void)
 {
 	lp.pid = (uint32_t)getpid();
-	LP_STORE(&lp.populated, 0);
 	LP_STORE(&lp.growing, 0);
 	LP_STORE(&lp.early_lock, 0);
 	uint64_t e = ++lp.epoch_counter;
@@ -1618,18 +1608,13 @@ static int lp_create_in(int fd)
 		errno = EFBIG;
 		return -1;
 	}
-	if (ftruncate(fd, (off_t)cap) != 0) {
-		lp_why = "cannot size the file";
+	if (lp_write_zeros(fd, 0, cap) != 0) {
+		lp_why = errno == ENOSPC ? "no space left on the device" : NULL;
 		return -1;
 	}
 	void *h = mmap(NULL, LP_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED) {
 		lp_why = "cannot map the file";
-		return -1;
-	}
-	if (madvise(h, LP_HEADER_SIZE, MADV_POPULATE_WRITE) != 0 && errno != EINVAL) {
-		munmap(h, LP_HEADER_SIZE);
-		lp_why = "no space for the file";
 		return -1;
 	}
 	lp_init_header(h, cap);

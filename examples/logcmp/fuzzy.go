@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Two runs of a real program (CRIU dumping a process) never log exactly
+// the same lines: addresses, pids, inode numbers, descriptor numbers and
+// timings differ, and a few lines depend on timing. The fuzzy comparison
+// puts every number in a line as "#", aligns the two logs line by line
+// (longest common subsequence) and counts what only one of them has.
+
+// shape is a line with its timestamp prefix dropped and every run of
+// digits (decimal or hex, with an optional 0x) replaced by "#".
+func shape(line string) string {
+	if n := timestampLen(line); n > 0 {
+		line = line[n:]
+	}
+	var b strings.Builder
+	for i := 0; i < len(line); {
+		c := line[i]
+		if isHexDigit(c) && (i == 0 || !isWordChar(line[i-1])) {
+			j := i
+			if c == '0' && i+1 < len(line) && (line[i+1] == 'x' || line[i+1] == 'X') {
+				j += 2
+			}
+			k := j
+			for k < len(line) && isHexDigit(line[k]) {
+				k++
+			}
+			// a number: digits only, or hex with at least one digit
+			if k > i && (k == len(line) || !isWordChar(line[k])) && hasDigit(line[i:k]) {
+				b.WriteByte('#')
+				i = k
+				continue
+			}
+		}
+		if c == ' ' && b.Len() > 0 && strings.HasSuffix(b.String(), " ") {
+			i++ // runs of spaces (padding of numbers) count as one
+			continue
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func timestampLen(s string) int {
+	if len(s) < 12 || s[0] != '(' {
+		return 0
+	}
+	i := 1
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i < 3 || i >= len(s) || s[i] != '.' {
+		return 0
+	}
+	j := i + 1
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	if j-i-1 != 6 || j+1 >= len(s) || s[j] != ')' || s[j+1] != ' ' {
+		return 0
+	}
+	return j + 2
+}
+
+func isHexDigit(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func isWordChar(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+func hasDigit(s string) bool {
+	return strings.IndexAny(s, "0123456789") >= 0
+}
+
+// fuzzyResult summarises an alignment of two logs.
+type fuzzyResult struct {
+	A, B, Matched int
+	OnlyA, OnlyB  []string // the unmatched lines (shapes), in order
+}
+
+// fuzzyCompare aligns a and b by their shapes.
+func fuzzyCompare(a, b []string) fuzzyResult {
+	sa, sb := make([]string, len(a)), make([]string, len(b))
+	for i := range a {
+		sa[i] = shape(a[i])
+	}
+	for i := range b {
+		sb[i] = shape(b[i])
+	}
+	r := fuzzyResult{A: len(a), B: len(b)}
+	// LCS over lines, in O(n*m) bits of a table of lengths by rows of
+	// uint16: logs of a few thousand lines.
+	n, m := len(sa), len(sb)
+	table := make([][]uint16, n+1)
+	for i := range table {
+		table[i] = make([]uint16, m+1)
+	}
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			switch {
+			case sa[i] == sb[j]:
+				table[i][j] = table[i+1][j+1] + 1
+			case table[i+1][j] >= table[i][j+1]:
+				table[i][j] = table[i+1][j]
+			default:
+				table[i][j] = table[i][j+1]
+			}
+		}
+	}
+	i, j := 0, 0
+	for i < n && j < m {
+		switch {
+		case sa[i] == sb[j]:
+			r.Matched++
+			i++
+			j++
+		case table[i+1][j] >= table[i][j+1]:
+			r.OnlyA = append(r.OnlyA, sa[i])
+			i++
+		default:
+			r.OnlyB = append(r.OnlyB, sb[j])
+			j++
+		}
+	}
+	r.OnlyA = append(r.OnlyA, sa[i:]...)
+	r.OnlyB = append(r.OnlyB, sb[j:]...)
+	return r
+}
+
+// fuzzyReport prints the summary and the unmatched lines, and reports
+// whether the logs agree within tolerance (a fraction of the longer log
+// that may differ, as two runs of a program do).
+func fuzzyReport(nameA, nameB string, r fuzzyResult, tolerance float64, show int) bool {
+	longer := max(r.A, r.B)
+	diff := len(r.OnlyA) + len(r.OnlyB)
+	frac := 0.0
+	if longer > 0 {
+		frac = float64(diff) / float64(2*longer)
+	}
+	ok := frac <= tolerance
+	verdict := "agree"
+	if !ok {
+		verdict = "DIFFER"
+	}
+	fmt.Printf("%s: %s %d lines, %s %d lines, %d aligned, %d only in the first, %d only in the second (%.1f%%, tolerance %.1f%%)\n",
+		verdict, nameA, r.A, nameB, r.B, r.Matched, len(r.OnlyA), len(r.OnlyB), 100*frac, 100*tolerance)
+	for k, l := range r.OnlyA {
+		if k >= show {
+			fmt.Printf("  ... %d more only in %s\n", len(r.OnlyA)-show, nameA)
+			break
+		}
+		fmt.Printf("  - %s\n", l)
+	}
+	for k, l := range r.OnlyB {
+		if k >= show {
+			fmt.Printf("  ... %d more only in %s\n", len(r.OnlyB)-show, nameB)
+			break
+		}
+		fmt.Printf("  + %s\n", l)
+	}
+	return ok
+}
