@@ -1341,7 +1341,7 @@ void logpack_text_fd(int (*fn)(void))
  * What is rare or bulky (long varints, strings, long records) is out of
  * line, shared by all encoders: a program has a few hundred of them.
  */
-static __attribute__((noinline)) unsigned char *lp_put_uv_long(unsigned char *p, uint64_t v)
+static __attribute__((noinline, unused)) unsigned char *lp_put_uv_long(unsigned char *p, uint64_t v)
 {
 	return put_uv(p, v);
 }
@@ -1362,7 +1362,7 @@ static inline __attribute__((always_inline)) unsigned char *lp_put_uv_enc(unsign
 
 /* A string of fewer than LP_ARG_ROOM - 1 bytes, or NULL (nothing written)
  * when s is NULL or longer. */
-static __attribute__((noinline)) unsigned char *lp_put_short_str(unsigned char *p, const char *s)
+static __attribute__((noinline, unused)) unsigned char *lp_put_short_str(unsigned char *p, const char *s)
 {
 	if (LP_UNLIKELY(!s))
 		return NULL;
@@ -1374,7 +1374,7 @@ static __attribute__((noinline)) unsigned char *lp_put_short_str(unsigned char *
 	return p + n;
 }
 
-static __attribute__((noinline)) unsigned char *lp_commit_long(unsigned char *rec, unsigned char *p)
+static __attribute__((noinline, unused)) unsigned char *lp_commit_long(unsigned char *rec, unsigned char *p)
 {
 	return lp_commit(rec, p);
 }
@@ -1622,16 +1622,14 @@ static int lp_create_in(int fd)
 	return 0;
 }
 
-/* Checks that fd holds a log this runtime may join (v2, not shrunk). */
-static int lp_check_log(int fd, const struct stat *st)
+/* Checks that fd holds a log this runtime may join: 0, or 1 for an empty
+ * file, or -1 (lp_why says why). */
+static int lp_check_log(int fd)
 {
 	struct lp_header h;
 	ssize_t n = pread(fd, &h, sizeof h, 0);
-	if (n == 0 || (n > 0 && (size_t)n < sizeof h && st->st_size < (off_t)sizeof h)) {
-		lp_why = st->st_size == 0 ? "the file exists and is empty; not a logpack log" : "not a logpack log";
-		errno = EEXIST;
-		return -1;
-	}
+	if (n == 0)
+		return 1; /* empty: the caller may make it a log */
 	if (n != (ssize_t)sizeof h || memcmp(h.magic, "LOGPACK\n", 8) != 0) {
 		lp_why = "the file exists and is not a logpack log; it is left alone";
 		errno = EEXIST;
@@ -1771,7 +1769,31 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 				errno = EPERM;
 				return -1;
 			}
-			if (lp_check_log(fd, &st) != 0 || lp_start(fd, path, session, proc_flags) != 0) {
+			int r = lp_check_log(fd);
+			if (r == 1) {
+				/* An empty file of ours (mktemp): make it a log, under
+				 * the lock growers take, unless another run is doing
+				 * just that (then join it on the next round). */
+				if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+					r = fstat(fd, &st) == 0 && st.st_size == 0 ? 2 : 3;
+					if (r == 2 && (lp_setup_process() != 0 || lp_create_in(fd) != 0))
+						r = -1;
+					flock(fd, LOCK_UN);
+				} else {
+					r = 3;
+				}
+				if (r == 3) {
+					close(fd);
+					struct timespec pause = {0, 2000000};
+					nanosleep(&pause, NULL);
+					continue;
+				}
+				if (r == 2) {
+					lp.created = 1;
+					r = 0;
+				}
+			}
+			if (r != 0 || lp_start(fd, path, session, proc_flags) != 0) {
 				int err = errno;
 				close(fd);
 				errno = err;
@@ -1937,8 +1959,8 @@ int logpack_attach_fd(int fd, int flags)
 			r = lp_create_in(own);
 		if (r == 0)
 			lp.created = 1;
-	} else if (r == 0) {
-		r = lp_check_log(own, &st);
+	} else if (r == 0 && lp_check_log(own) != 0) {
+		r = -1;
 	}
 	if (r == 0)
 		r = lp_start(own, n > 0 && path[0] == '/' ? path : NULL, lp_random64(), LP_PROC_SESSION_START);
