@@ -7,7 +7,7 @@ import (
 
 func float64frombits(b uint64) float64 { return math.Float64frombits(b) }
 
-// The corner cases of PRINTF.md, each checked against glibc.
+// The corner cases of docs/PRINTF.md, each checked against glibc.
 func TestPrintfCornerCases(t *testing.T) {
 	cases := []struct {
 		format string
@@ -103,7 +103,7 @@ func TestFloatCornerCases(t *testing.T) {
 	}
 }
 
-// The examples of PRINTF.md, with the text it gives (and glibc agrees).
+// The examples of docs/PRINTF.md, with the text it gives (and glibc agrees).
 func TestPrintfMDExamples(t *testing.T) {
 	cases := []struct {
 		format string
