@@ -165,11 +165,9 @@ func (c *cli) parse(args []string) (status int, done bool) {
 	}
 	switch {
 	case c.help:
-		c.usage(c.stdout)
-		return exitOK, true
+		return checkStdout(c.name, c.stdout, c.stderr, exitOK, c.usage), true
 	case c.version:
-		printVersion(c.stdout)
-		return exitOK, true
+		return checkStdout(c.name, c.stdout, c.stderr, exitOK, printVersion), true
 	}
 	return exitOK, false
 }

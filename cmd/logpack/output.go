@@ -43,7 +43,11 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 	}
 	n, err := c.w.Write(p)
 	if err != nil {
-		c.err = wrapWrite("standard output", err)
+		c.err = err
+		var we *writeError
+		if !errors.As(err, &we) {
+			c.err = wrapWrite("standard output", err)
+		}
 		return n, c.err
 	}
 	return n, nil

@@ -278,6 +278,8 @@ func TestWriteErrors(t *testing.T) {
 		{append(append([]string{"rewrite"}, appFunc...), src), "logpack rewrite" + onStdout},
 		{append(append([]string{"rewrite"}, appFunc...), "-o", "/dev/full", src), "logpack rewrite" + onFull},
 		{[]string{"decode", "--help"}, "logpack decode" + onStdout},
+		{[]string{"cc", "--help"}, "logpack cc" + onStdout},
+		{[]string{"cc", "--version"}, "logpack cc" + onStdout},
 		{[]string{"--help"}, "logpack" + onStdout},
 		{[]string{"db", "--version"}, "logpack db" + onStdout},
 	} {
