@@ -113,6 +113,10 @@ func createOutput(path string, stdout io.Writer, how int) (*output, error) {
 	}
 	f, err := createTemp(dest)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = fmt.Errorf("creating %s: %w", path, pe.Err) // not the temporary name
+		}
 		return nil, err
 	}
 	if st != nil {

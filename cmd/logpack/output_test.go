@@ -206,6 +206,14 @@ func TestOutputReplacedWhole(t *testing.T) {
 			t.Errorf("%q: output now %q", args, got)
 		}
 	}
+	// A file that cannot be created is named as given.
+	nodir := filepath.Join(dir, "nodir", "x.txt")
+	if r := runArgs(nil, "decode", "-o", nodir, mixLog); r.status != 1 || r.stderr != "logpack decode: creating "+nodir+": no such file or directory\n" {
+		t.Errorf("-o in a missing directory: %+v", r)
+	}
+	if r := runArgs(nil, "decode", "-o", dir, mixLog); r.status != 1 || r.stderr != "logpack decode: "+dir+" is a directory\n" {
+		t.Errorf("-o DIR: %+v", r)
+	}
 	if r := runArgs(nil, "decode", "-o", out, mixLog); r.status != 0 {
 		t.Fatalf("decode: %+v", r)
 	}
