@@ -2,7 +2,8 @@
 #
 #   make         build bin/logpack
 #   make demo    the CRIU-like example built both ways, run, decoded, compared
-#   make test    gofmt check, go vet, every Go test (including the example and corpus builds)
+#   make vet     gofmt check, go vet and staticcheck
+#   make test    make vet, then every Go test (including the example and corpus builds)
 #   make bench   the log-call benchmark: bench/out/results.md and docs/bench.svg
 #   make criu-check CRIU_SRC=DIR   the real CRIU built both ways, run, compared (root)
 #   make clean
@@ -11,6 +12,9 @@ CC      := gcc
 BIN     := bin/logpack
 GOFILES := $(shell find . -name '*.go' -not -path './examples/*/build/*')
 RTFILES := $(wildcard runtime/c/*.c runtime/c/*.h)
+# staticcheck at a pinned version (go run fetches it into the module cache
+# once; go.mod does not list it): v0.8.2 is release 2026.2.2, for Go 1.26.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: all build test vet demo bench examples criu-check clean
 
@@ -28,6 +32,7 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
 
 # go test ./... includes examples/, which builds the example programs both
 # ways and checks decoded logs against text logs, and internal/corpus, which

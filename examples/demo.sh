@@ -14,7 +14,13 @@ OUT=$EX/build/demo
 rm -rf "$OUT"
 mkdir -p "$OUT"
 
-bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+# Bold headings only on a terminal (and not with NO_COLOR set): no escape
+# codes in a pipe or a file.
+if [ -t 1 ] && [ -z "${NO_COLOR:-}" ]; then
+	bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
+else
+	bold() { printf '\n%s\n' "$*"; }
+fi
 show() { printf '  $ %s\n' "$*"; }
 # elapsed CMD...: runs CMD, stores its wall time in ms in $ms.
 elapsed() {
@@ -50,7 +56,7 @@ printf '  text run %d ms, binary run %d ms; the text log of the binary run has %
 	"$t_text" "$t_bin" "$(wc -c <"$OUT/text-alongside.log")"
 
 bold "4. Decode the binary log in CRIU's layout"
-show "bin/logpack decode --format criu --level 4 $OUT/run.lpk > $OUT/decoded.log"
+show "bin/logpack decode --format criu --level 4 -o $OUT/decoded.log $OUT/run.lpk"
 elapsed "$LP" decode --format criu --level 4 -o "$OUT/decoded.log" "$OUT/run.lpk"
 t_dec=$ms
 echo
@@ -65,17 +71,17 @@ printf '  call-site descriptors and the partly filled chunks of 4 processes); de
 bold "Where the bytes go"
 show "bin/logpack stats $OUT/run.lpk | head -7"
 "$LP" stats "$OUT/run.lpk" >"$OUT/stats.txt"
-head -7 "$OUT/stats.txt" | cut -c1-150 | sed 's/^/  /'
+head -7 "$OUT/stats.txt" | sed 's/^/  /'
 
 bold "5. Default verbosity: the text log has only warnings, the binary log has everything"
 show "$EX/build/plain/criu-like -o $OUT/text-default.log"
 "$EX/build/plain/criu-like" -o "$OUT/text-default.log" >/dev/null
 show "LOGPACK_FILE=$OUT/default.lpk $EX/build/logpack/criu-like"
 env LOGPACK_FILE="$OUT/default.lpk" "$EX/build/logpack/criu-like" >/dev/null
-show "bin/logpack decode --format criu --level 2 $OUT/default.lpk   # what the text log showed"
+show "bin/logpack decode --format criu --level 2 -o $OUT/default-2.log $OUT/default.lpk   # what the text log showed"
 "$LP" decode --format criu --level 2 -o "$OUT/default-2.log" "$OUT/default.lpk"
 "$CMP" "$OUT/text-default.log" "$OUT/default-2.log"
-show "bin/logpack decode --format criu --level 4 $OUT/default.lpk   # the full debug log, after the fact"
+show "bin/logpack decode --format criu --level 4 -o $OUT/default-4.log $OUT/default.lpk   # the full debug log, after the fact"
 "$LP" decode --format criu --level 4 -o "$OUT/default-4.log" "$OUT/default.lpk"
 "$CMP" "$OUT/text.log" "$OUT/default-4.log"
 
@@ -84,7 +90,7 @@ show "$EX/build/plain/criu-like -v4 -o $OUT/text-killed.log --kill-at 3"
 { "$EX/build/plain/criu-like" -v4 -o "$OUT/text-killed.log" --kill-at 3 >/dev/null; } 2>/dev/null || true
 show "LOGPACK_FILE=$OUT/killed.lpk $EX/build/logpack/criu-like -v4 --kill-at 3"
 { env LOGPACK_FILE="$OUT/killed.lpk" "$EX/build/logpack/criu-like" -v4 --kill-at 3 >/dev/null; } 2>/dev/null || true
-show "bin/logpack decode --format criu --level 4 $OUT/killed.lpk"
+show "bin/logpack decode --format criu --level 4 -o $OUT/killed.log $OUT/killed.lpk"
 "$LP" decode --format criu --level 4 -o "$OUT/killed.log" "$OUT/killed.lpk"
 printf '  last line: %s\n' "$(tail -1 "$OUT/killed.log")"
 "$CMP" "$OUT/text-killed.log" "$OUT/killed.log"

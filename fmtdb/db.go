@@ -220,6 +220,10 @@ const MaxLineLen = 1 << 20
 // are errors.
 func Read(r io.Reader, name string) ([]RawEntry, []Problem, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
+	head, _ := br.Peek(512)
+	if err := notDatabase(head, name); err != nil {
+		return nil, nil, err
+	}
 	var (
 		out   []RawEntry
 		probs []Problem
@@ -258,6 +262,32 @@ func Read(r io.Reader, name string) ([]RawEntry, []Problem, error) {
 			return out, probs, nil
 		}
 	}
+}
+
+// NotDatabaseError is Read's error for data that is no database at all.
+type NotDatabaseError struct {
+	Name string
+	What string // what it is instead
+	ELF  bool   // an ELF file (ExtractELF reads its sites)
+}
+
+func (e *NotDatabaseError) Error() string { return e.Name + ": not a format database: " + e.What }
+
+// notDatabase recognises binary data by the start of a stream: a
+// database is text, and its first line (a torn write leaves only the
+// last one damaged) holds no NUL byte.
+func notDatabase(head []byte, name string) error {
+	switch {
+	case bytes.HasPrefix(head, []byte(elf.ELFMAG)):
+		return &NotDatabaseError{Name: name, What: "an ELF file", ELF: true}
+	case bytes.HasPrefix(head, []byte("LOGPACK\n")): // internal/logfile.Magic
+		return &NotDatabaseError{Name: name, What: "a binary log"}
+	}
+	line, _, _ := bytes.Cut(head, []byte("\n"))
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		return &NotDatabaseError{Name: name, What: fmt.Sprintf("binary data (a NUL byte at offset %d)", i)}
+	}
+	return nil
 }
 
 // readLine returns one line including its newline; a line over MaxLineLen
@@ -509,11 +539,24 @@ const (
 // that identity. Descriptors that do not decode are errors naming the
 // site's address.
 func ExtractELF(path string) ([]Entry, uint64, error) {
-	f, err := elf.Open(path)
+	file, err := os.Open(path)
 	if err != nil {
 		return nil, 0, err
 	}
-	defer f.Close()
+	defer file.Close()
+	var magic [len(elf.ELFMAG)]byte
+	n, _ := io.ReadFull(file, magic[:])
+	if string(magic[:n]) != elf.ELFMAG {
+		what := "it is empty"
+		if n > 0 {
+			what = fmt.Sprintf("it starts with %q", magic[:n])
+		}
+		return nil, 0, fmt.Errorf("%s: not an ELF file (a program, shared library or object file starts with %q; %s)", path, elf.ELFMAG, what)
+	}
+	f, err := elf.NewFile(file)
+	if err != nil {
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
+	}
 	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB {
 		return nil, 0, fmt.Errorf("%s: only 64-bit little-endian ELF files are supported", path)
 	}

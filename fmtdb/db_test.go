@@ -2,7 +2,9 @@ package fmtdb
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,6 +110,39 @@ func TestReadBoundsLineLength(t *testing.T) {
 	}
 	if len(got) != 1 || len(probs) != 1 || probs[0].Kind != ProblemTorn {
 		t.Errorf("got %d entries, problems %v", len(got), probs)
+	}
+}
+
+// Binary data is no database: Read says what it is at once instead of
+// reading it as torn lines (or, for /dev/zero, for ever).
+func TestReadRefusesBinaryData(t *testing.T) {
+	a := testEntry("a.c", 1, "one\n")
+	la, _ := a.MarshalLine()
+	zero, err := os.Open("/dev/zero")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zero.Close()
+	for _, c := range []struct {
+		name string
+		in   io.Reader
+		want string
+	}{
+		{"/dev/zero", zero, "/dev/zero: not a format database: binary data (a NUL byte at offset 0)"},
+		{"prog", strings.NewReader("\x7fELF\x02\x01\x01\x00"), "prog: not a format database: an ELF file"},
+		{"run.lpk", strings.NewReader("LOGPACK\n\x01\x00\x00\x10"), "run.lpk: not a format database: a binary log"},
+		{"text", strings.NewReader("abc\x00def\n" + string(la)), "text: not a format database: binary data (a NUL byte at offset 3)"},
+	} {
+		_, _, err := Read(c.in, c.name)
+		var nd *NotDatabaseError
+		if !errors.As(err, &nd) || err.Error() != c.want {
+			t.Errorf("%s: %v, want %s", c.name, err, c.want)
+		}
+	}
+	// A torn tail of NUL bytes (a crash after the file grew) is a torn line.
+	got, probs, err := Read(strings.NewReader(string(la)+"\x00\x00\x00"), "torn")
+	if err != nil || len(got) != 1 || len(probs) != 1 {
+		t.Errorf("torn tail: %d entries, problems %v, %v", len(got), probs, err)
 	}
 }
 
@@ -306,8 +341,16 @@ func TestExtractELF(t *testing.T) {
 	if err != nil || len(got) != 2*len(sites) || got[len(sites)].ID != sites[0].ID {
 		t.Errorf("built-in.o: %d sites, %v", len(got), err)
 	}
-	if _, _, err := ExtractELF(c); err == nil {
-		t.Error("a C source accepted as ELF")
+	if _, _, err := ExtractELF(c); err == nil || !strings.Contains(err.Error(), c+`: not an ELF file (a program, shared library or object file starts with "\x7fELF"; it starts with`) {
+		t.Errorf("a C source: %v", err)
+	}
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o644)
+	if _, _, err := ExtractELF(empty); err == nil || !strings.HasSuffix(err.Error(), "; it is empty)") {
+		t.Errorf("an empty file: %v", err)
+	}
+	if _, _, err := ExtractELF("/dev/zero"); err == nil || !strings.Contains(err.Error(), `not an ELF file`) {
+		t.Errorf("/dev/zero: %v", err)
 	}
 }
 

@@ -394,149 +394,140 @@ func mergeClass(a, b Class) (Class, bool) {
 }
 
 // directive parses one directive starting at the '%' at off, following
-// glibc's __parse_one_specmb.
+// glibc's __parse_one_specmb: position, flags, width, precision, length,
+// conversion; then it binds the arguments the directive reads.
 func (p *parser) directive(off int) (Spec, error) {
 	s := p.s
 	sp := Spec{Offset: off, WidthArg: -1, Prec: -1, PrecArg: -1, Arg: -1}
-	i := off + 1
-	// %N$
-	if i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		n, j, over := readInt(s, i)
-		if j < len(s) && s[j] == '$' && n != 0 {
-			if over {
-				return sp, p.errf(off, "argument position %s is too large", s[i:j])
-			}
-			if n > MaxDescriptorArgs { // glibc would read that many arguments
-				return sp, p.errf(off, "positional argument %d is over the limit of %d", n, MaxDescriptorArgs)
-			}
-			sp.Pos = n
-			i = j + 1
-		}
+	i, err := p.position(&sp, off+1)
+	if err != nil {
+		return sp, err
 	}
-	// flags
-flags:
-	for ; i < len(s); i++ {
-		switch s[i] {
-		case ' ':
-			sp.Flags |= FlagSpace
-		case '+':
-			sp.Flags |= FlagPlus
-		case '-':
-			sp.Flags |= FlagMinus
-		case '#':
-			sp.Flags |= FlagHash
-		case '0':
-			sp.Flags |= FlagZero
-		case '\'':
-			sp.Flags |= FlagQuote
-		case 'I':
-			sp.Flags |= FlagI18n
-		default:
-			break flags
-		}
+	sp.Flags, i = flagsAt(s, i)
+	width, widthPos, i, err := p.amount(off, i, "width")
+	if err != nil {
+		return sp, err
 	}
-	// width
-	widthPos := -1
-	if i < len(s) && s[i] == '*' {
-		i++
-		widthPos = 0
-		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			n, j, over := readInt(s, i)
-			if over { // glibc fails on these digits whatever follows
-				return sp, p.errf(off, "argument position %s is too large", s[i:j])
-			}
-			if j < len(s) && s[j] == '$' && n != 0 {
-				widthPos = n
-				i = j + 1
-			}
-		}
-	} else if i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		n, j, over := readInt(s, i)
-		if over {
-			return sp, p.errf(off, "width %s is over the limit of %d", s[i:j], MaxAmount)
-		}
-		sp.Width, i = n, j
+	if widthPos < 0 {
+		sp.Width = width
 	}
-	// precision
 	precPos := -1
 	if i < len(s) && s[i] == '.' {
-		i++
-		if i < len(s) && s[i] == '*' {
-			i++
-			precPos = 0
-			if i < len(s) && s[i] >= '0' && s[i] <= '9' {
-				n, j, over := readInt(s, i)
-				if over {
-					return sp, p.errf(off, "argument position %s is too large", s[i:j])
-				}
-				if j < len(s) && s[j] == '$' && n != 0 {
-					precPos = n
-					i = j + 1
-				}
-			}
-		} else if i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			n, j, over := readInt(s, i)
-			if over {
-				return sp, p.errf(off, "precision %s is over the limit of %d", s[i:j], MaxAmount)
-			}
-			sp.Prec, i = n, j
-		} else {
-			sp.Prec = 0 // "%.d" is "%.0d"
+		var prec int
+		if prec, precPos, i, err = p.amount(off, i+1, "precision"); err != nil {
+			return sp, err
+		}
+		if precPos < 0 {
+			sp.Prec = prec // "%.d" is "%.0d"
 		}
 	}
-	// length
-	if i < len(s) {
-		switch s[i] {
-		case 'h':
-			i++
-			sp.Length = LenH
-			if i < len(s) && s[i] == 'h' {
-				i++
-				sp.Length = LenHH
-			}
-		case 'l':
-			i++
-			sp.Length = LenL
-			if i < len(s) && s[i] == 'l' {
-				i++
-				sp.Length = LenLL
-			}
-		case 'L':
-			i, sp.Length = i+1, LenBigL
-		case 'q':
-			i, sp.Length = i+1, LenQ
-		case 'j':
-			i, sp.Length = i+1, LenJ
-		case 'z':
-			i, sp.Length = i+1, LenZ
-		case 'Z':
-			i, sp.Length = i+1, LenBigZ
-		case 't':
-			i, sp.Length = i+1, LenT
-		}
-	}
+	sp.Length, i = lengthAt(s, i)
 	if i >= len(s) {
 		return sp, p.errf(off, "format ends inside a conversion specification")
 	}
-	sp.Conv = s[i]
-	sp.End = i + 1
-	kind := convKind(sp.Conv)
-	if kind == kWriteback {
+	sp.Conv, sp.End = s[i], i+1
+	if convKind(sp.Conv) == kWriteback {
 		return sp, p.errf(off, "%%n is not allowed")
 	}
-	// Arguments in C order: width, precision, value.
+	return sp, p.bind(&sp, widthPos, precPos)
+}
+
+// position reads the "N$" of a positional directive at i, if there is
+// one, and returns where the flags start.
+func (p *parser) position(sp *Spec, i int) (int, error) {
+	s := p.s
+	if i >= len(s) || !isDigit(s[i]) {
+		return i, nil
+	}
+	n, j, over := readInt(s, i)
+	if j >= len(s) || s[j] != '$' || n == 0 {
+		return i, nil // digits of the flags ('0') or the width
+	}
+	switch {
+	case over:
+		return i, p.errf(sp.Offset, "argument position %s is too large", s[i:j])
+	case n > MaxDescriptorArgs: // glibc would read that many arguments
+		return i, p.errf(sp.Offset, "positional argument %d is over the limit of %d", n, MaxDescriptorArgs)
+	}
+	sp.Pos = n
+	return j + 1, nil
+}
+
+// flagChars maps the flag characters to their flags.
+var flagChars = [256]Flags{' ': FlagSpace, '+': FlagPlus, '-': FlagMinus, '#': FlagHash, '0': FlagZero, '\'': FlagQuote, 'I': FlagI18n}
+
+// flagsAt reads the flag characters at i.
+func flagsAt(s string, i int) (Flags, int) {
+	var fl Flags
+	for ; i < len(s) && flagChars[s[i]] != 0; i++ {
+		fl |= flagChars[s[i]]
+	}
+	return fl, i
+}
+
+// amount reads a width or precision (what) at i, the one place that
+// reads '*' amounts: a '*' argument, whose position pos is N for "*N$"
+// and 0 for the next sequential argument; or a constant n (pos -1; no
+// amount at all is n 0). next is where the amount ends.
+func (p *parser) amount(off, i int, what string) (n, pos, next int, err error) {
+	s := p.s
+	switch {
+	case i < len(s) && s[i] == '*':
+		i++
+		if i < len(s) && isDigit(s[i]) {
+			k, j, over := readInt(s, i)
+			if over { // glibc fails on these digits whatever follows
+				return 0, -1, i, p.errf(off, "argument position %s is too large", s[i:j])
+			}
+			if j < len(s) && s[j] == '$' && k != 0 {
+				return 0, k, j + 1, nil
+			}
+		}
+		return 0, 0, i, nil
+	case i < len(s) && isDigit(s[i]):
+		k, j, over := readInt(s, i)
+		if over {
+			return 0, -1, i, p.errf(off, "%s %s is over the limit of %d", what, s[i:j], MaxAmount)
+		}
+		return k, -1, j, nil
+	}
+	return 0, -1, i, nil
+}
+
+// lengthChars maps the one-letter length modifiers (h and l may double).
+var lengthChars = [256]Length{'h': LenH, 'l': LenL, 'L': LenBigL, 'q': LenQ, 'j': LenJ, 'z': LenZ, 'Z': LenBigZ, 't': LenT}
+
+// lengthAt reads the length modifier at i.
+func lengthAt(s string, i int) (Length, int) {
+	if i >= len(s) || lengthChars[s[i]] == LenNone {
+		return LenNone, i
+	}
+	l := lengthChars[s[i]]
+	switch {
+	case l == LenH && i+1 < len(s) && s[i+1] == 'h':
+		return LenHH, i + 2
+	case l == LenL && i+1 < len(s) && s[i+1] == 'l':
+		return LenLL, i + 2
+	}
+	return l, i + 1
+}
+
+// bind records the arguments the directive reads, in C order: the '*'
+// width, the '*' precision (their positions, -1 for none), the value.
+func (p *parser) bind(sp *Spec, widthPos, precPos int) error {
 	var err error
+	star := ArgSpec{Class: ClassI32, BoundArg: -1}
 	if widthPos >= 0 {
-		if sp.WidthArg, err = p.use(off, widthPos, ArgSpec{Class: ClassI32, BoundArg: -1}); err != nil {
-			return sp, err
+		if sp.WidthArg, err = p.use(sp.Offset, widthPos, star); err != nil {
+			return err
 		}
 	}
 	if precPos >= 0 {
-		if sp.PrecArg, err = p.use(off, precPos, ArgSpec{Class: ClassI32, BoundArg: -1}); err != nil {
-			return sp, err
+		if sp.PrecArg, err = p.use(sp.Offset, precPos, star); err != nil {
+			return err
 		}
 	}
-	switch kind {
+	switch kind := convKind(sp.Conv); kind {
 	case kUnknown, kPercent:
 		// no value; a "%1$" here names nothing glibc reads
 	case kErrno:
@@ -553,12 +544,14 @@ flags:
 				a.Class, a.Bound = ClassStrMax, sp.Prec
 			}
 		}
-		if sp.Arg, err = p.use(off, sp.Pos, a); err != nil {
-			return sp, err
+		if sp.Arg, err = p.use(sp.Offset, sp.Pos, a); err != nil {
+			return err
 		}
 	}
-	return sp, nil
+	return nil
 }
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // Recordable reports why a valid format cannot be recorded as a binary
 // record and rendered later, or nil if it can: wide characters and

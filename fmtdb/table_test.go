@@ -19,7 +19,7 @@ var (
 )
 
 // Every flag set, width and precision form, length modifier and
-// conversion of PRINTF.md, combined programmatically, is rendered
+// conversion of docs/PRINTF.md, combined programmatically, is rendered
 // byte-for-byte as glibc's snprintf renders it.
 func TestDifferentialTable(t *testing.T) {
 	flagSets := []string{"", "-", "+", " ", "#", "0", "-0", "+0", "+ ", "#0", "-#", "+-#0 ", " 0", "'", "I"}

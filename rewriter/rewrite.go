@@ -753,7 +753,7 @@ func (r *rewriter) argText(a arg) string {
 		}
 		if last >= 0 {
 			gap := r.src[r.toks[last].End:t.Off]
-			if len(gap) > 0 && bytes.IndexAny(gap, "\n/\\") < 0 {
+			if len(gap) > 0 && !bytes.ContainsAny(gap, "\n/\\") {
 				b.Write(gap)
 			} else if len(gap) > 0 {
 				b.WriteByte(' ')

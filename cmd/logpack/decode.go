@@ -11,18 +11,21 @@ import (
 	"strings"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/logpack/logpack/decoder"
-	"github.com/logpack/logpack/fmtdb"
 )
 
 // stdin is the input of LOG "-" (a variable for tests).
 var stdin io.Reader = os.Stdin
 
 func runDecode(args []string, stdout, stderr io.Writer) int {
-	flags := pflag.NewFlagSet("logpack decode", pflag.ContinueOnError)
-	flags.SetOutput(stderr)
+	c := newCLI("logpack decode", stdout, stderr,
+		`Renders binary logs ('-': standard input) as the text printf would have
+printed, records of all processes and threads merged by time. Anything
+skipped (damage, a cut-off tail, unknown sites) is summarised on standard
+error and makes the exit status 1, as does a log that cannot be read.`,
+		"logpack decode [options] LOG...")
+	c.footer = decoder.RedactHelp
+	flags := c.flags
 	dbPath := flags.String("db", "", "check that the log's sites belong to the format database `FILE` (the build's database from logpack cc --db)")
 	format := flags.String("format", "plain", "output `FORMAT`: plain (messages exactly as printf printed them), criu (CRIU's log layout) or json (one object per record)")
 	level := flags.Int("level", -1, "keep records of level <= `N` (0 msg, 1 error, 2 warn, 3 info, 4 debug; default: all); in criu format N >= 3 (or no --level) adds timestamps")
@@ -32,35 +35,18 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	follow := flags.Bool("follow", false, "keep reading a log that is still being written, like tail -f (one LOG; stop with Ctrl-C)")
 	force := flags.Bool("force", false, "decode even if the log does not match --db or its site descriptors do not match their IDs")
 	redact := flags.Bool("redact", false, "replace string arguments and IP addresses by pseudonyms (see below)")
-	out := flags.StringP("output", "o", "-", "write the output to `OUT` ('-': standard output)")
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logpack decode [options] LOG...   ('-' reads standard input)")
-		fmt.Fprintln(stderr, "Renders binary logs as the text printf would have printed, records of all")
-		fmt.Fprintln(stderr, "processes and threads merged by time. Anything skipped (damage, a cut-off")
-		fmt.Fprintln(stderr, "tail, unknown sites) is summarised on standard error and makes the exit")
-		fmt.Fprintln(stderr, "status 1; usage and fatal errors exit 2.")
-		flags.PrintDefaults()
-		fmt.Fprintln(stderr)
-		io.WriteString(stderr, decoder.RedactHelp+"\n")
+	out := flags.StringP("output", "o", "-", "write the output to `OUT` (default: standard output)")
+	if st, done := c.parse(args); done {
+		return st
 	}
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if st, ok := c.operands(1, -1, "LOG"); !ok {
+		return st
 	}
 	logs := flags.Args()
-	if len(logs) == 0 {
-		flags.Usage()
-		return 2
-	}
-	fail := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "logpack decode: "+format+"\n", a...)
-		return 2
-	}
+	fail := c.usageError
 	f, err := decoder.ParseFormat(*format)
 	if err != nil {
-		return fail("%v", err)
+		return c.badValue("format", *format, "plain, criu or json")
 	}
 	filter := decoder.NewFilter()
 	filter.MaxLevel = *level
@@ -77,26 +63,32 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	if *follow && (len(logs) != 1 || logs[0] == "-") {
 		return fail("--follow takes exactly one LOG file")
 	}
+	if st, ok := c.oneStdin(append(logs, *dbPath)); !ok {
+		return st
+	}
+	if err := checkOutput(*out, append(logs, *dbPath)...); err != nil {
+		return fail("%v", err)
+	}
 	opts := &decoder.Options{Force: *force}
 	if *dbPath != "" {
-		db, probs, err := fmtdb.Load(*dbPath)
+		db, _, probs, err := loadDBs([]string{*dbPath})
 		if err != nil {
-			return fail("--db: %v", err)
+			return c.fail("--db: %v", err)
 		}
 		for _, p := range probs {
 			fmt.Fprintf(stderr, "logpack decode: %s\n", p)
 		}
 		opts.DB, opts.DBName = db, *dbPath
 	}
-	w := stdout
-	if *out != "-" {
-		fo, err := os.Create(*out)
-		if err != nil {
-			return fail("%v", err)
-		}
-		defer fo.Close()
-		w = fo
+	how := 0
+	if *follow {
+		how = outInPlace // the output grows with the log
 	}
+	o, err := createOutput(*out, stdout, how)
+	if err != nil {
+		return c.fail("%v", err)
+	}
+	w := io.Writer(o)
 	wopts := &decoder.WriterOptions{Verbosity: *level}
 	if *level < 0 {
 		wopts.Verbosity = 4
@@ -107,15 +99,32 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	if *redact {
 		wopts.Redact = decoder.NewRedactor() // one per output: pseudonyms hold across LOGs
 	}
-	status := 0
+	status, decoded := exitOK, false
 	for _, name := range logs {
 		st := decodeOne(name, f, filter, opts, wopts, *follow, w, stderr)
+		if st == 2 {
+			st = exitFailure // nothing of that log
+		} else {
+			decoded = true
+		}
 		status = max(status, st)
+	}
+	if !decoded {
+		o.abort() // an existing OUT keeps its content
+		return status
+	}
+	reported := o.err // decodeOne reports failed writes
+	if err := o.close(); err != nil {
+		if reported == nil {
+			c.errorf("%v", err)
+		}
+		return exitFailure
 	}
 	return status
 }
 
-// decodeOne decodes one LOG and reports what it skipped.
+// decodeOne decodes one LOG and reports what it skipped. It returns 2
+// when nothing of the log could be decoded (runDecode makes that status 1).
 func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *decoder.Options, wopts *decoder.WriterOptions, follow bool, w, stderr io.Writer) int {
 	display := name
 	var d *decoder.Decoder
@@ -184,12 +193,12 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 			continue
 		}
 		if _, err := rw.Write(r); err != nil {
-			fmt.Fprintf(stderr, "logpack decode: writing: %v\n", err)
+			fmt.Fprintf(stderr, "logpack decode: %v\n", err)
 			return 2
 		}
 	}
 	if err := rw.Flush(); err != nil {
-		fmt.Fprintf(stderr, "logpack decode: writing: %v\n", err)
+		fmt.Fprintf(stderr, "logpack decode: %v\n", err)
 		return 2
 	}
 	return summarize("logpack decode", display, d, stderr)

@@ -120,7 +120,7 @@ func TestDecodeDB(t *testing.T) {
 		t.Errorf("matching db: exit %d: %s", code, errs)
 	}
 	code, out, errs := run(t, nil, "decode", "--db", partial, featuresLog)
-	if code != 2 || out != "" || !strings.Contains(errs, "does not match database "+partial) || !strings.Contains(errs, "--force") {
+	if code != 1 || out != "" || !strings.Contains(errs, "does not match database "+partial) || !strings.Contains(errs, "--force") {
 		t.Errorf("mismatched db: exit %d, stderr %q", code, errs)
 	}
 	code, out, errs = run(t, nil, "decode", "--force", "--db", partial, featuresLog)
@@ -136,11 +136,11 @@ func TestDecodeUsage(t *testing.T) {
 	if code, _, _ := run(t, nil, "decode", "--format", "xml", mixLog); code != 2 {
 		t.Errorf("bad format: exit %d", code)
 	}
-	code, _, errs := run(t, nil, "decode", "--help")
-	if code != 0 || !strings.Contains(errs, "It keeps:") {
-		t.Errorf("--help: exit %d, redaction not explained: %q", code, errs)
+	code, out, _ := run(t, nil, "decode", "--help")
+	if code != 0 || !strings.Contains(out, "It keeps:") {
+		t.Errorf("--help: exit %d, redaction not explained: %q", code, out)
 	}
-	if code, _, errs := run(t, nil, "decode", "/nonexistent.lpk"); code != 2 || !strings.Contains(errs, "no such file") {
+	if code, _, errs := run(t, nil, "decode", "/nonexistent.lpk"); code != 1 || !strings.Contains(errs, "no such file") {
 		t.Errorf("missing file: exit %d %q", code, errs)
 	}
 }

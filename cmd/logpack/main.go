@@ -1,57 +1,26 @@
 // Command logpack is the binary logging toolchain for C programs: it
 // rewrites log calls at build time (cc, rewrite), ships the C runtime
 // (runtime) and turns binary logs back into text (decode, stats, db).
+//
+// This package is the command line only: flags, usage and dispatch to
+// the packages that do the work (cli.go holds the conventions every
+// command follows).
 package main
 
-import (
-	"fmt"
-	"io"
-	"os"
-)
+import "os"
 
-// command is one subcommand: run gets the arguments after its name and
-// returns the process exit status.
-type command struct {
-	name    string
-	summary string
-	run     func(args []string, stdout, stderr io.Writer) int
-}
-
-var commands = []command{
-	{"cc", "compile C with log calls rewritten: logpack cc [options] -- COMPILER ARGS...", runCC},
-	{"rewrite", "rewrite log calls source to source: logpack rewrite [options] FILE.c...", runRewrite},
-	{"decode", "render binary logs as text: logpack decode [options] LOG...", runDecode},
-	{"stats", "per call site counts and bytes: logpack stats LOG", runStats},
-	{"db", "inspect format databases: logpack db show|check|merge|extract", runDB},
-	{"runtime", "write the C runtime files: logpack runtime -o DIR", runRuntime},
+var logpack = command{
+	summary: "Binary logging for C programs: log calls are rewritten at build time to record their raw arguments, and binary logs are decoded to exactly printf's text",
+	sub: []command{
+		{name: "cc", args: "[options] -- COMPILER ARGS...", summary: "compile C with its log calls rewritten", run: runCC, rawStdout: true},
+		{name: "rewrite", args: "[options] FILE.c...", summary: "rewrite log calls source to source", run: runRewrite},
+		{name: "decode", args: "[options] LOG...", summary: "render binary logs as the text printf would have printed", run: runDecode},
+		{name: "stats", args: "[options] LOG", summary: "records and bytes per call site", run: runStats},
+		{name: "db", args: "show|check|merge|extract ...", summary: "inspect and combine format databases", sub: dbCommands},
+		{name: "runtime", args: "-o DIR", summary: "write the C runtime's files", run: runRuntime},
+	},
 }
 
 func main() {
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-func dispatch(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		usage(stdout)
-		if len(args) == 0 {
-			return 2
-		}
-		return 0
-	}
-	for _, c := range commands {
-		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "logpack: unknown command %q\n", args[0])
-	usage(stderr)
-	return 2
-}
-
-func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: logpack COMMAND [options] [args]")
-	fmt.Fprintln(w)
-	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
-	}
 }

@@ -1,110 +1,142 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-
-	"github.com/spf13/pflag"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/rewriter"
 )
 
 func runRewrite(args []string, stdout, stderr io.Writer) int {
-	flags := pflag.NewFlagSet("logpack rewrite", pflag.ContinueOnError)
-	flags.SetOutput(stderr)
+	c := newCLI("logpack rewrite", stdout, stderr,
+		`Rewrites the log calls of raw C sources ('-': standard input). The output
+includes "logpack_site.h" (see logpack runtime). Calls left as text are
+reported on standard error.`,
+		"logpack rewrite [options] FILE.c",
+		"logpack rewrite [options] -d DIR FILE.c...")
+	flags := c.flags
 	var (
-		specs  = flags.StringArray("log-func", nil, "declare a log function or macro: 'NAME(level, fmt, ...)' or 'NAME(fmt, ...) level=N' (repeatable)")
-		preset = flags.String("preset", "", "declare a known project's log functions: criu")
-		db     = flags.String("db", "", "append the rewritten call sites to this format database")
-		out    = flags.StringP("output", "o", "", "write the rewritten file here (one input; default: standard output)")
-		dir    = flags.StringP("dir", "d", "", "write each rewritten file into this directory under its base name")
+		specs  = flags.StringArray("log-func", nil, "declare a log function or macro by its `SPEC`, 'NAME(level, fmt, ...)' or 'NAME(fmt, ...) level=N' (repeatable)")
+		preset = flags.String("preset", "", "declare the log functions of the known project `NAME` (criu)")
+		db     = flags.String("db", "", "append the rewritten call sites to the format database `FILE`")
+		out    = flags.StringP("output", "o", "", "write the rewritten file to `OUT` (one FILE; default: standard output)")
+		dir    = flags.StringP("dir", "d", "", "write each rewritten file into `DIR` under its base name")
 	)
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logpack rewrite [options] FILE.c...")
-		fmt.Fprintln(stderr, "Rewrites the log calls of raw C sources. The output includes \"logpack_site.h\"")
-		fmt.Fprintln(stderr, "(see logpack runtime). Calls left as text are reported on standard error.")
-		flags.PrintDefaults()
-	}
-	if err := flags.Parse(args); err != nil {
-		return 2
+	if st, done := c.parse(args); done {
+		return st
 	}
 	files := flags.Args()
-	if len(files) == 0 || *out != "" && *dir != "" || *out != "" && len(files) > 1 ||
-		*out == "" && *dir == "" && len(files) > 1 {
-		flags.Usage()
-		return 2
+	switch {
+	case len(files) == 0:
+		return c.usageError("no FILE.c given")
+	case *out != "" && *dir != "":
+		return c.usageError("-o and -d exclude each other")
+	case *dir == "" && len(files) > 1:
+		return c.usageError("%d FILEs need -d DIR (-o and standard output take one)", len(files))
+	}
+	if *dir != "" {
+		for _, f := range files {
+			if f == "-" {
+				return c.usageError("-d DIR names outputs after their FILEs: standard input has no name")
+			}
+		}
+	}
+	if st, ok := checkLogFuncs(c, *preset, *specs); !ok {
+		return st
 	}
 	cfg, err := rewriter.BuildConfig(*preset, *specs)
 	if err != nil {
-		fmt.Fprintf(stderr, "logpack rewrite: %v\n", err)
-		return 2
+		return c.usageError("%v", err)
 	}
-	status := 0
+	if *db != "" {
+		if err := checkOutput(*db, files...); err != nil {
+			return c.usageError("--db: %v", err)
+		}
+	}
+	outs := make([]string, len(files))
+	for i, name := range files {
+		outs[i] = *out
+		if *dir != "" {
+			outs[i] = filepath.Join(*dir, filepath.Base(name))
+		}
+		if err := checkOutput(outs[i], files...); err != nil {
+			return c.usageError("%v", err)
+		}
+	}
+	status := exitOK
 	var entries []fmtdb.Entry
-	for _, name := range files {
-		src, err := os.ReadFile(name)
+	for i, name := range files {
+		src, display, err := readSource(name)
 		if err != nil {
-			fmt.Fprintf(stderr, "logpack rewrite: %v\n", err)
-			status = 1
+			status = c.fail("%v", err)
 			continue
 		}
-		res, err := rewriter.RewriteSource(src, name, &cfg)
+		res, err := rewriter.RewriteSource(src, display, &cfg)
 		if err != nil {
-			fmt.Fprintf(stderr, "logpack rewrite: %s: %v\n", name, err)
-			status = 1
+			status = c.fail("%s: %v", display, err)
 			continue
 		}
 		for _, d := range res.Diags {
 			fmt.Fprintln(stderr, d)
 		}
-		switch {
-		case *dir != "":
-			err = writeRewritten(filepath.Join(*dir, filepath.Base(name)), res.Output)
-		case *out != "":
-			err = writeRewritten(*out, res.Output)
-		default:
-			_, err = stdout.Write(res.Output)
+		o, err := createOutput(outs[i], stdout, outMkdir)
+		if err == nil {
+			o.Write(res.Output)
+			err = o.close()
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "logpack rewrite: %v\n", err)
-			status = 1
+			status = c.fail("%v", err)
 			continue
 		}
 		for _, s := range res.Sites {
-			entries = append(entries, fmtdb.Entry{Site: s, Unit: name})
+			entries = append(entries, fmtdb.Entry{Site: s, Unit: display})
 		}
 	}
 	if *db != "" {
 		if err := fmtdb.Append(*db, entries); err != nil {
-			fmt.Fprintf(stderr, "logpack rewrite: %v\n", err)
-			status = 1
+			status = c.fail("%v", err)
 		}
 	}
 	return status
 }
 
-// writeRewritten writes via a temporary file and a rename, so a reader
-// (or a failed run) never sees half a file.
-func writeRewritten(path string, data []byte) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
+// maxSource bounds a C source read into memory.
+const maxSource = 256 << 20
+
+// readSource reads a C source ("-": standard input, named "<stdin>" as
+// gcc names it), refusing binary data and endless streams.
+func readSource(name string) (src []byte, display string, err error) {
+	display = name
+	var r io.Reader
+	if name == "-" {
+		display, r = "<stdin>", stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			return nil, name, err
+		}
+		defer f.Close()
+		r = f
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".logpack-*")
-	if err != nil {
-		return err
+	// Look at the start first: /dev/zero must not be read to the limit.
+	head := make([]byte, 4096)
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, display, fmt.Errorf("reading %s: %w", display, err)
 	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if i := bytes.IndexByte(head[:n], 0); i >= 0 {
+		return nil, display, fmt.Errorf("%s: not a C source: binary data (a NUL byte at offset %d)", display, i)
 	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
+	src, err = io.ReadAll(io.MultiReader(bytes.NewReader(head[:n]), io.LimitReader(r, maxSource+1-int64(n))))
+	switch {
+	case err != nil:
+		return nil, display, fmt.Errorf("reading %s: %w", display, err)
+	case len(src) > maxSource:
+		return nil, display, fmt.Errorf("%s: not a C source: over %d MiB", display, maxSource>>20)
 	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
+	return src, display, nil
 }

@@ -1,42 +1,40 @@
 package main
 
 import (
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
-	"github.com/spf13/pflag"
-
 	lpruntime "github.com/logpack/logpack/runtime"
 )
 
 func runRuntime(args []string, stdout, stderr io.Writer) int {
-	flags := pflag.NewFlagSet("logpack runtime", pflag.ContinueOnError)
-	flags.SetOutput(stderr)
-	dir := flags.StringP("output", "o", "", "directory to write the runtime's C files into (created if missing)")
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logpack runtime -o DIR")
-		fmt.Fprintln(stderr, "Writes logpack.c, logpack.h and logpack_site.h for projects that vendor the runtime.")
-		flags.PrintDefaults()
+	c := newCLI("logpack runtime", stdout, stderr,
+		`Writes logpack.c, logpack.h and logpack_site.h, for projects that vendor the
+runtime.`,
+		"logpack runtime -o DIR")
+	dir := c.flags.StringP("output", "o", "", "write the runtime's C files into the directory `DIR` (created if missing)")
+	if st, done := c.parse(args); done {
+		return st
 	}
-	if err := flags.Parse(args); err != nil {
-		return 2
+	if st, ok := c.operands(0, 0, "operand"); !ok {
+		return st
 	}
-	if *dir == "" || flags.NArg() != 0 {
-		flags.Usage()
-		return 2
+	switch *dir {
+	case "":
+		return c.usageError("no -o DIR given")
+	case "-":
+		return c.badValue("output", *dir, "a directory (the runtime is several files)")
 	}
 	if err := writeRuntime(*dir); err != nil {
-		fmt.Fprintf(stderr, "logpack runtime: %v\n", err)
-		return 1
+		return c.fail("%v", err)
 	}
-	return 0
+	return exitOK
 }
 
 func writeRuntime(dir string) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
 	src := lpruntime.Files()
@@ -48,6 +46,11 @@ func writeRuntime(dir string) error {
 		if err != nil {
 			return err
 		}
-		return os.WriteFile(filepath.Join(dir, path), b, 0o644)
+		o, err := createOutput(filepath.Join(dir, path), nil, 0)
+		if err != nil {
+			return err
+		}
+		o.Write(b)
+		return o.close()
 	})
 }

@@ -3,36 +3,30 @@ package main
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
-
-	"github.com/spf13/pflag"
 
 	"github.com/logpack/logpack/decoder"
 	"github.com/logpack/logpack/fmtdb"
 )
 
 func runStats(args []string, stdout, stderr io.Writer) int {
-	flags := pflag.NewFlagSet("logpack stats", pflag.ContinueOnError)
-	flags.SetOutput(stderr)
-	format := flags.String("format", "table", "output format: table or json")
-	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logpack stats [--format table|json] LOG")
-		fmt.Fprintln(stderr, "Per call site: records, bytes in the log, share of the log's record bytes,")
-		fmt.Fprintln(stderr, "bytes of the rendered text, first and last time; largest first.")
-		flags.PrintDefaults()
+	c := newCLI("logpack stats", stdout, stderr,
+		`Per call site of a binary log ('-': standard input): records, bytes in the
+log, share of the log's record bytes, bytes of the rendered text, first and
+last time; largest first.`,
+		"logpack stats [--format table|json] LOG")
+	flags := c.flags
+	format := flags.String("format", "table", "output `FORMAT`: table or json")
+	if st, done := c.parse(args); done {
+		return st
 	}
-	if err := flags.Parse(args); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			return 0
-		}
-		return 2
+	if st, ok := c.operands(1, 1, "LOG"); !ok {
+		return st
 	}
-	if flags.NArg() != 1 || *format != "table" && *format != "json" {
-		flags.Usage()
-		return 2
+	if *format != "table" && *format != "json" {
+		return c.badValue("format", *format, "table or json")
 	}
 	name := flags.Arg(0)
 	var d *decoder.Decoder
@@ -43,14 +37,12 @@ func runStats(args []string, stdout, stderr io.Writer) int {
 		d, err = decoder.Open(name, nil)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "logpack stats: %v\n", err)
-		return 2
+		return c.fail("%v", err)
 	}
 	defer d.Close()
 	st, err := d.Stats()
 	if err != nil {
-		fmt.Fprintf(stderr, "logpack stats: %s: %v\n", name, err)
-		return 2
+		return c.fail("%s: %v", name, err)
 	}
 	bw := bufio.NewWriter(stdout)
 	if *format == "json" {
@@ -59,8 +51,7 @@ func runStats(args []string, stdout, stderr io.Writer) int {
 		writeStatsTable(bw, d, st)
 	}
 	if err := bw.Flush(); err != nil {
-		fmt.Fprintf(stderr, "logpack stats: %v\n", err)
-		return 2
+		return c.fail("%v", err)
 	}
 	return summarize("logpack stats", name, d, stderr)
 }

@@ -501,9 +501,7 @@ func (g *gen) genFile(stem string, nsites int, withLong bool) {
 			}
 		}
 	}
-	for _, w := range works {
-		fns = append(fns, w)
-	}
+	fns = append(fns, works...)
 	fmt.Fprintf(&b, "int run_%s(int a)\n{\n\tint ret = 0;\n\n", id)
 	for _, f := range fns {
 		fmt.Fprintf(&b, "\tret |= %s(a);\n", f)

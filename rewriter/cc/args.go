@@ -133,136 +133,167 @@ func Classify(args []string, noGlibc []string) (*Invocation, error) {
 	if err != nil {
 		return nil, err
 	}
-	inv := &Invocation{Args: expanded, skip: map[int]bool{}}
-	var (
-		compileOnly bool
-		lang        = langNoneFlag
-		pass        string
-	)
-	passBecause := func(why string) {
-		if pass == "" {
-			pass = why
-		}
+	c := &classifier{inv: &Invocation{Args: expanded, skip: map[int]bool{}}, noGlibc: noGlibc, lang: langNoneFlag}
+	c.scan()
+	c.decide()
+	return c.inv, nil
+}
+
+// classifier is Classify's state while it reads the arguments.
+type classifier struct {
+	inv         *Invocation
+	noGlibc     []string
+	compileOnly bool   // -c
+	lang        Lang   // of the inputs that follow (-x), langNoneFlag: by name
+	pass        string // why the invocation is passed through, the first reason found
+}
+
+func (c *classifier) passBecause(why string) {
+	if c.pass == "" {
+		c.pass = why
 	}
-	a := expanded
+}
+
+// scan reads the arguments in order.
+func (c *classifier) scan() {
+	a := c.inv.Args
 	for i := 0; i < len(a); i++ {
 		arg := a[i]
-		// Separate-argument forms: consume the next word.
-		if takesArg[arg] {
+		switch {
+		case takesArg[arg]:
 			if i+1 >= len(a) {
-				passBecause(fmt.Sprintf("%s without its argument", arg))
-				break
+				c.passBecause(fmt.Sprintf("%s without its argument", arg))
+				return
 			}
-			val := a[i+1]
-			switch arg {
-			case "-o", "--output":
-				inv.Output = val
-				inv.skip[i], inv.skip[i+1] = true, true
-			case "-x":
-				lang = langFromX(val)
-				inv.HasLangFlag = true
-				inv.skip[i], inv.skip[i+1] = true, true
-			case "-MF", "-MT", "-MQ":
-				inv.skip[i], inv.skip[i+1] = true, true
-				inv.depArgs = append(inv.depArgs, i, i+1)
-				if arg == "-MF" {
-					inv.HasDepFile = true
-				} else {
-					inv.HasDepTgt = true
-				}
-			case "-D":
-				if isNoGlibc(val, noGlibc) {
-					passBecause("built without glibc (-D" + val + ")")
-				}
-			case "-l":
-				inv.Inputs = append(inv.Inputs, Input{Path: val, Index: i + 1, Lang: LangLib})
-			case "-L":
-				inv.LibDirs = append(inv.LibDirs, val)
-			}
+			c.separate(i, arg, a[i+1])
 			i++
-			continue
-		}
-		if arg == "-" {
-			inv.Inputs = append(inv.Inputs, Input{Path: arg, Index: i, Lang: LangStdin})
-			passBecause("reads its source from stdin (a feature probe)")
-			continue
-		}
-		if !strings.HasPrefix(arg, "-") || arg == "" {
-			in := Input{Path: arg, Index: i, Lang: lang, ExplicitLang: lang != langNoneFlag}
-			if lang == langNoneFlag {
+		case arg == "-":
+			c.inv.Inputs = append(c.inv.Inputs, Input{Path: arg, Index: i, Lang: LangStdin})
+			c.passBecause("reads its source from stdin (a feature probe)")
+		case arg == "" || arg[0] != '-':
+			in := Input{Path: arg, Index: i, Lang: c.lang, ExplicitLang: c.lang != langNoneFlag}
+			if c.lang == langNoneFlag {
 				in.Lang = langFromName(arg)
 			}
-			inv.Inputs = append(inv.Inputs, in)
-			continue
-		}
-		if why, ok := passFlags[arg]; ok {
-			passBecause(why)
-			continue
-		}
-		switch {
-		case arg == "-c":
-			compileOnly = true
-			inv.skip[i] = true
-		case arg == "-shared":
-			inv.Shared = true
-		case arg == "-r":
-			inv.Relocatable = true
-		case arg == "-MD" || arg == "-MMD":
-			inv.DepGen = true
-			inv.skip[i] = true
-			inv.depArgs = append(inv.depArgs, i)
-		case arg == "-MP" || arg == "-MG":
-			inv.skip[i] = true
-			inv.depArgs = append(inv.depArgs, i)
-		case strings.HasPrefix(arg, "-MF") || strings.HasPrefix(arg, "-MT") || strings.HasPrefix(arg, "-MQ"):
-			inv.skip[i] = true
-			inv.depArgs = append(inv.depArgs, i)
-			if arg[2] == 'F' {
-				inv.HasDepFile = true
-			} else {
-				inv.HasDepTgt = true
-			}
-		case strings.HasPrefix(arg, "-o"):
-			inv.Output = arg[2:]
-			inv.skip[i] = true
-		case strings.HasPrefix(arg, "--output="):
-			inv.Output = strings.TrimPrefix(arg, "--output=")
-			inv.skip[i] = true
-		case strings.HasPrefix(arg, "-x"):
-			lang = langFromX(arg[2:])
-			inv.HasLangFlag = true
-			inv.skip[i] = true
-		case strings.HasPrefix(arg, "-D"):
-			if isNoGlibc(arg[2:], noGlibc) {
-				passBecause("built without glibc (" + arg + ")")
-			}
-		case strings.HasPrefix(arg, "-l"):
-			inv.Inputs = append(inv.Inputs, Input{Path: arg[2:], Index: i, Lang: LangLib})
-		case strings.HasPrefix(arg, "-L"):
-			inv.LibDirs = append(inv.LibDirs, arg[2:])
-		case strings.HasPrefix(arg, "-save-temps"):
-			passBecause("-save-temps keeps the compiler's own temporaries")
-		case strings.HasPrefix(arg, "--help") || strings.HasPrefix(arg, "-print-") || strings.HasPrefix(arg, "--print-"):
-			passBecause("query (" + arg + ")")
-		case arg == "-Wp,-M" || arg == "-Wp,-MM" || strings.HasPrefix(arg, "-Wp,-M,") || strings.HasPrefix(arg, "-Wp,-MM,"):
-			passBecause("dependency pass (" + arg + ")")
+			c.inv.Inputs = append(c.inv.Inputs, in)
+		default:
+			c.option(i, arg)
 		}
 	}
+}
+
+// separate handles an option whose argument is the next word, val
+// (at i+1).
+func (c *classifier) separate(i int, opt, val string) {
+	inv := c.inv
+	switch opt {
+	case "-o", "--output":
+		inv.Output = val
+		inv.skip[i], inv.skip[i+1] = true, true
+	case "-x":
+		c.lang = langFromX(val)
+		inv.HasLangFlag = true
+		inv.skip[i], inv.skip[i+1] = true, true
+	case "-MF", "-MT", "-MQ":
+		c.depOption(opt, i, i+1)
+	case "-D":
+		if isNoGlibc(val, c.noGlibc) {
+			c.passBecause("built without glibc (-D" + val + ")")
+		}
+	case "-l":
+		inv.Inputs = append(inv.Inputs, Input{Path: val, Index: i + 1, Lang: LangLib})
+	case "-L":
+		inv.LibDirs = append(inv.LibDirs, val)
+	}
+}
+
+// option handles an option in one word (at i).
+func (c *classifier) option(i int, arg string) {
+	inv := c.inv
+	if why, ok := passFlags[arg]; ok {
+		c.passBecause(why)
+		return
+	}
 	switch {
-	case pass != "":
-		inv.Reason = pass
+	case arg == "-c":
+		c.compileOnly = true
+		inv.skip[i] = true
+	case arg == "-shared":
+		inv.Shared = true
+	case arg == "-r":
+		inv.Relocatable = true
+	case arg == "-MD" || arg == "-MMD" || arg == "-MP" || arg == "-MG":
+		c.depOption(arg, i)
+	case strings.HasPrefix(arg, "-MF") || strings.HasPrefix(arg, "-MT") || strings.HasPrefix(arg, "-MQ"):
+		c.depOption(arg[:3], i)
+	case strings.HasPrefix(arg, "-o"):
+		inv.Output = arg[2:]
+		inv.skip[i] = true
+	case strings.HasPrefix(arg, "--output="):
+		inv.Output = strings.TrimPrefix(arg, "--output=")
+		inv.skip[i] = true
+	case strings.HasPrefix(arg, "-x"):
+		c.lang = langFromX(arg[2:])
+		inv.HasLangFlag = true
+		inv.skip[i] = true
+	case strings.HasPrefix(arg, "-D"):
+		if isNoGlibc(arg[2:], c.noGlibc) {
+			c.passBecause("built without glibc (" + arg + ")")
+		}
+	case strings.HasPrefix(arg, "-l"):
+		inv.Inputs = append(inv.Inputs, Input{Path: arg[2:], Index: i, Lang: LangLib})
+	case strings.HasPrefix(arg, "-L"):
+		inv.LibDirs = append(inv.LibDirs, arg[2:])
+	default:
+		if why := passReason(arg); why != "" {
+			c.passBecause(why)
+		}
+	}
+}
+
+// depOption records a dependency-output option (-MD, -MMD, -MP, -MG,
+// -MF, -MT, -MQ) at the argument indexes idx (two for a separate
+// argument): the wrapper gives them to its preprocessing run only.
+func (c *classifier) depOption(opt string, idx ...int) {
+	inv := c.inv
+	for _, i := range idx {
+		inv.skip[i] = true
+	}
+	inv.depArgs = append(inv.depArgs, idx...)
+	switch opt {
+	case "-MD", "-MMD":
+		inv.DepGen = true
+	case "-MF":
+		inv.HasDepFile = true
+	case "-MT", "-MQ":
+		inv.HasDepTgt = true
+	}
+}
+
+// passReason says why an option in one word makes the wrapper pass the
+// invocation through, "" if it does not.
+func passReason(arg string) string {
+	switch {
+	case strings.HasPrefix(arg, "-save-temps"):
+		return "-save-temps keeps the compiler's own temporaries"
+	case strings.HasPrefix(arg, "--help") || strings.HasPrefix(arg, "-print-") || strings.HasPrefix(arg, "--print-"):
+		return "query (" + arg + ")"
+	case arg == "-Wp,-M" || arg == "-Wp,-MM" || strings.HasPrefix(arg, "-Wp,-M,") || strings.HasPrefix(arg, "-Wp,-MM,"):
+		return "dependency pass (" + arg + ")"
+	}
+	return ""
+}
+
+// decide sets the kind of the invocation, or why it is passed through.
+func (c *classifier) decide() {
+	inv := c.inv
+	switch {
+	case c.pass != "":
+		inv.Reason = c.pass
 	case len(inv.Inputs) == 0:
 		inv.Reason = "no input files"
-	case compileOnly:
-		for _, in := range inv.Inputs {
-			if in.Lang != LangC {
-				inv.Reason = fmt.Sprintf("%s is not C source (%s)", in.Path, in.Lang)
-				break
-			}
-		}
-		if inv.Reason == "" && len(inv.Inputs) > 1 && inv.Output != "" {
-			inv.Reason = "-o with several inputs (the compiler reports it)"
-		}
+	case c.compileOnly:
+		inv.Reason = compileProblem(inv)
 		if inv.Reason == "" {
 			inv.Kind = Compile
 		}
@@ -271,7 +302,20 @@ func Classify(args []string, noGlibc []string) (*Invocation, error) {
 	default:
 		inv.Kind = Link
 	}
-	return inv, nil
+}
+
+// compileProblem says why a -c invocation cannot be rewritten, "" if it
+// can.
+func compileProblem(inv *Invocation) string {
+	for _, in := range inv.Inputs {
+		if in.Lang != LangC {
+			return fmt.Sprintf("%s is not C source (%s)", in.Path, in.Lang)
+		}
+	}
+	if len(inv.Inputs) > 1 && inv.Output != "" {
+		return "-o with several inputs (the compiler reports it)"
+	}
+	return ""
 }
 
 // Sources returns the C sources the wrapper rewrites: all inputs of a
