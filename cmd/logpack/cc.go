@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/logpack/logpack/rewriter"
@@ -27,6 +29,7 @@ options end at the compiler's name or at "--".`,
 	db := flags.String("db", os.Getenv("LOGPACK_DB"), "append the rewritten sites to the format database `FILE` (default: $LOGPACK_DB; none: logs describe their own sites)")
 	build := flags.String("build", os.Getenv("LOGPACK_BUILD"), "record the build identity `ID` with each database entry (default: $LOGPACK_BUILD)")
 	verbose := flags.BoolP("verbose", "v", false, "report calls left as text and why invocations are passed through")
+	textLevel := flags.Int("text-level", rewriter.DefaultTextLevel, "calls at levels 1..`N` (errors and warnings) also print as text while binary logging is on; 0: none")
 	if st, done := c.parse(args); done {
 		return st
 	}
@@ -38,11 +41,18 @@ options end at the compiler's name or at "--".`,
 	}
 	opts := &cc.Options{DB: *db, Build: *build, Verbose: *verbose, ExecPassThrough: execPassThrough,
 		Stdin: os.Stdin, Stdout: stdout, Stderr: stderr}
+	if *textLevel < 0 || *textLevel > rewriter.MaxLevel {
+		return c.badValue("text-level", strconv.Itoa(*textLevel), fmt.Sprintf("a level from 0 to %d", rewriter.MaxLevel))
+	}
 	cfg, err := rewriter.BuildConfig(*preset, *specs)
 	if err != nil {
-		// No log functions: a build must not break over it; compile as is.
-		c.errorf("warning: %v; compiling without rewriting", err)
+		// No log functions: a build must not break over it; compiles go
+		// as they are (a link needs none).
+		opts.NoRewrite = err.Error()
 	} else {
+		if flags.Changed("text-level") {
+			cfg.TextLevel = *textLevel
+		}
 		opts.Rewriter = cc.NewRewriter(&cfg)
 		opts.NoGlibcDefines = cfg.NoGlibcDefines
 	}

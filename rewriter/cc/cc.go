@@ -23,6 +23,9 @@ import (
 // Options configure the wrapper.
 type Options struct {
 	Rewriter Rewriter
+	// NoRewrite says why there is no Rewriter (no log functions
+	// declared): compiles are warned about, links need none.
+	NoRewrite string
 	// NoGlibcDefines: -DNAME of one of these marks an object built
 	// without glibc (CRIU's CR_NOGLIBC); it is passed through.
 	NoGlibcDefines []string
@@ -71,6 +74,9 @@ func Run(opts *Options, argv []string) int {
 	}
 	switch inv.Kind {
 	case Compile:
+		if w.opts.Rewriter == nil && w.opts.NoRewrite != "" {
+			w.warnf("%s; compiling without rewriting", w.opts.NoRewrite)
+		}
 		defer w.handleSignals()()
 		return w.compile(argv, inv)
 	case Link:
