@@ -162,8 +162,14 @@ var (
 // (once per test binary run).
 func buildProg(t testing.TB, name string, extra ...string) string {
 	t.Helper()
+	return buildProgFlags(t, name, cflags, extra...)
+}
+
+// buildProgFlags is buildProg with other compiler flags.
+func buildProgFlags(t testing.TB, name string, flags []string, extra ...string) string {
+	t.Helper()
 	needGCC(t)
-	key := name + "\x00" + strings.Join(extra, "\x00")
+	key := name + "\x00" + strings.Join(flags, " ") + "\x00" + strings.Join(extra, "\x00")
 	builtMu.Lock()
 	defer builtMu.Unlock()
 	if p, ok := built[key]; ok {
@@ -171,7 +177,7 @@ func buildProg(t testing.TB, name string, extra ...string) string {
 	}
 	dir := runtimeDir(t)
 	out := filepath.Join(tmpRoot, fmt.Sprintf("prog%d-%s", len(built), name))
-	args := append([]string{}, cflags...)
+	args := append([]string{}, flags...)
 	args = append(args, "-I", dir, "-I", "testdata", "-o", out, filepath.Join("testdata", name+".c"))
 	args = append(args, runtimeSources(t)...)
 	args = append(args, extra...)

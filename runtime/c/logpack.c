@@ -28,17 +28,28 @@
  * thread), so that an executable and shared libraries that carry this file
  * share one copy through the dynamic linker. The rules for shared data:
  *
- *   field                     written by                      read by (ordering)
- *   logpack_recording         open/close/early (any thread)   call sites (relaxed)
- *   lp.hdr, lp.gen, lp.wipe   open/close/early (release)      log calls (acquire/relaxed)
- *   site->state               the describing thread (release) log calls (relaxed)
- *   hdr->tail                 chunk claims, fetch_add         claims, readers
- *   hdr->capacity             growers, CAS upwards (release)  claims (acquire)
- *   hdr->dropped, next_site_index  fetch_add                  readers
- *   lp.growing                spin lock around growth         -
- *   lp.early_*                under lp.early_lock             -
- *   logpack_thread_           its own thread only; a signal handler of that
- *                             thread sees t->busy and drops its record
+ *   field                       written by                      read by (ordering)
+ *   logpack_recording           open/close/early (release)      call sites (relaxed)
+ *   lp.hdr, lp.gen, lp.wipe     open/close/early (release)      log calls (acquire/relaxed)
+ *   *lp.wipe (process epoch)    a new process's first call      log calls (relaxed)
+ *   lp.map, map_len, fd, dev,   open and close, under the       claims and growers (relaxed;
+ *     ino, path                 growth lock                       growers under the lock)
+ *   lp.ts_tsc, pair_ticks,      open, early; gap_ticks also     log calls (relaxed)
+ *     gap_ticks                 by claims (the measured rate)
+ *   lp.session, proc_flags,     open; proc_flags also by the    the claim that writes the
+ *     build_id, pid             claim writing a process record  process record (acquire via
+ *                                                               proc_pending)
+ *   lp.text_*, hz_*             log calls (racing writes only   log calls (relaxed)
+ *                               make a mark twice)
+ *   site->state                 the describing thread (release) log calls (relaxed)
+ *   hdr->tail                   chunk claims, fetch_add         claims, readers
+ *   hdr->capacity               growers, CAS upwards (release)  claims (acquire)
+ *   hdr->dropped, next_site_index  fetch_add                    readers
+ *   lp.growing                  the growth lock: one grower per process; open and
+ *                               close take it to change the descriptor
+ *   lp.early_*                  under lp.early_lock
+ *   logpack_thread_             its own thread only; a signal handler of that
+ *                               thread sees t->busy and drops its record
  *
  * Every access to a field in the table goes through LP_LOAD/LP_STORE (or
  * an explicit __atomic read-modify-write): relaxed atomics are plain moves
@@ -88,6 +99,8 @@
 #define LP_LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define LP_STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define LP_STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+/* The process epoch (the kernel zeroes it in a child). */
+#define LP_EPOCH() LP_LOAD(LP_LOAD(&lp.wipe))
 
 enum {
 	LP_PAGE = 4096,
@@ -256,7 +269,7 @@ static uint64_t clock_ns(clockid_t id)
 static inline uint64_t lp_now(void)
 {
 #if LP_HAVE_TSC
-	if (LP_LIKELY(lp.ts_tsc))
+	if (LP_LIKELY(LP_LOAD(&lp.ts_tsc)))
 		return __rdtsc();
 #endif
 	return clock_ns(CLOCK_MONOTONIC);
@@ -394,15 +407,16 @@ static int lp_grow_fd(int *transient)
 {
 	struct stat st;
 	*transient = 0;
-	if (lp.fd >= 0 && fstat(lp.fd, &st) == 0 && st.st_dev == lp.dev && st.st_ino == lp.ino)
-		return lp.fd;
-	lp.fd = -1;
+	int own = LP_LOAD(&lp.fd);
+	if (own >= 0 && fstat(own, &st) == 0 && st.st_dev == LP_LOAD(&lp.dev) && st.st_ino == LP_LOAD(&lp.ino))
+		return own;
+	LP_STORE(&lp.fd, -1);
 	if (!lp.path[0])
 		return -1;
 	int fd = open(lp.path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 	if (fd < 0)
 		return -1;
-	if (fstat(fd, &st) != 0 || st.st_dev != lp.dev || st.st_ino != lp.ino) {
+	if (fstat(fd, &st) != 0 || st.st_dev != LP_LOAD(&lp.dev) || st.st_ino != LP_LOAD(&lp.ino)) {
 		close(fd);
 		return -1;
 	}
@@ -431,22 +445,35 @@ static int lp_write_zeros(int fd, uint64_t from, uint64_t to)
 	return 0;
 }
 
-/* Makes the file at least want bytes long (a step more when it grows);
- * returns non-zero when hdr->capacity >= want afterwards. */
-static int lp_grow(uint64_t want)
+static void lp_lock_growth(void)
 {
-	struct lp_header *h = lp.hdr;
+	while (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static void lp_unlock_growth(void)
+{
+	__atomic_store_n(&lp.growing, 0, __ATOMIC_RELEASE);
+}
+
+/* Makes the file of the log h at least want bytes long (a step more when
+ * it grows); returns non-zero when h->capacity >= want afterwards. */
+static int lp_grow(struct lp_header *h, uint64_t want)
+{
 	uint64_t cap = LP_LOAD_ACQ(&h->capacity);
 	if (want <= cap)
 		return 1;
-	if (want > lp.map_len)
+	if (want > LP_LOAD(&lp.map_len))
 		return 0;
 	/* One grower per process; the others wait for it and then find the
-	 * capacity they need. */
-	while (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
-		sched_yield();
-	int ok = 0, transient = 0, locked = 0;
-	int fd = lp_grow_fd(&transient);
+	 * capacity they need. The lock also keeps open and close from
+	 * changing the descriptor under a grower (a closed descriptor's
+	 * number may be the program's next file). */
+	lp_lock_growth();
+	int ok = 0, transient = 0, locked = 0, fd = -1;
+	if (h != LP_LOAD(&lp.hdr))
+		goto out; /* the log was closed or replaced meanwhile */
+	fd = lp_grow_fd(&transient);
 	if (fd < 0)
 		goto out;
 	/* Another process growing the file holds the lock for a moment; one
@@ -480,8 +507,8 @@ static int lp_grow(uint64_t want)
 		step = LP_GROW_MAX;
 	uint64_t newcap = want > cap + step ? want : cap + step;
 	newcap = (newcap + LP_PAGE - 1) & ~(uint64_t)(LP_PAGE - 1);
-	if (newcap > lp.map_len)
-		newcap = lp.map_len;
+	if (newcap > LP_LOAD(&lp.map_len))
+		newcap = LP_LOAD(&lp.map_len);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    newcap > (uint64_t)rl.rlim_cur)
@@ -512,7 +539,7 @@ out:
 		flock(fd, LOCK_UN);
 	if (transient)
 		close(fd);
-	__atomic_store_n(&lp.growing, 0, __ATOMIC_RELEASE);
+	lp_unlock_growth();
 	return ok || LP_LOAD_ACQ(&h->capacity) >= want;
 }
 
@@ -531,16 +558,16 @@ static void lp_count_drop(struct lp_thread *t)
 static unsigned char *lp_process_record(unsigned char *p)
 {
 	unsigned char *rec = p++;
-	unsigned flags = lp.proc_flags;
+	unsigned flags = LP_LOAD(&lp.proc_flags);
 	p = put_uv(p, LP_TAG_PROCESS);
 	p = put_uv(p, 0); /* ts delta: the chunk's base */
 	p = put_uv(p, (uint64_t)getppid());
-	p = put_u64(p, lp.session);
+	p = put_u64(p, LP_LOAD(&lp.session));
 	p = put_uv(p, flags);
-	p = put_u64(p, lp.build_id);
+	p = put_u64(p, LP_LOAD(&lp.build_id));
 	p = put_bytes(p, lp.exe, strlen(lp.exe));
 	p = put_bytes(p, lp.cmdline, flags ? lp.cmdline_len : 0);
-	lp.proc_flags = 0;
+	LP_STORE(&lp.proc_flags, 0);
 	return lp_commit(rec, p);
 }
 
@@ -563,16 +590,16 @@ static void lp_put_dropped(struct lp_thread *t)
  * marks' pause threshold (the decoder does its own fit). */
 static void lp_learn_rate(uint64_t ts, uint64_t mono)
 {
-	if (!lp.ts_tsc)
+	if (!LP_LOAD(&lp.ts_tsc))
 		return;
-	if (!lp.hz_mono) {
-		lp.hz_ts = ts;
-		lp.hz_mono = mono;
+	if (!LP_LOAD(&lp.hz_mono)) {
+		LP_STORE(&lp.hz_ts, ts);
+		LP_STORE(&lp.hz_mono, mono);
 		return;
 	}
-	uint64_t dn = mono - lp.hz_mono;
-	if (dn > 1000000 && ts > lp.hz_ts) /* a millisecond apart at least */
-		LP_STORE(&lp.gap_ticks, (uint64_t)((double)(ts - lp.hz_ts) / (double)dn * LP_GAP_NS));
+	uint64_t dn = mono - LP_LOAD(&lp.hz_mono);
+	if (dn > 1000000 && ts > LP_LOAD(&lp.hz_ts)) /* a millisecond apart at least */
+		LP_STORE(&lp.gap_ticks, (uint64_t)((double)(ts - LP_LOAD(&lp.hz_ts)) / (double)dn * LP_GAP_NS));
 }
 
 /* Gives t a chunk with room for need bytes of records. Returns 0 (and
@@ -593,18 +620,18 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 		size = fit;
 	uint64_t tail = LP_LOAD(&h->tail);
 	/* Check before claiming, so a full log does not run the tail away. */
-	if (tail + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(tail + size))
+	if (tail + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(h, tail + size))
 		goto full;
 	uint64_t off = __atomic_fetch_add(&h->tail, size, __ATOMIC_RELAXED);
-	if (off + size > lp.map_len || (off + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(off + size)))
+	if (off + size > LP_LOAD(&lp.map_len) || (off + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(h, off + size)))
 		goto full; /* the claimed range stays zero: readers skip it */
 
-	struct lp_chunk *c = (struct lp_chunk *)(lp.map + off);
+	struct lp_chunk *c = (struct lp_chunk *)(LP_LOAD(&lp.map) + off);
 	uint64_t ts = lp_now();
-	uint64_t mono = lp.ts_tsc ? clock_ns(CLOCK_MONOTONIC) : ts;
+	uint64_t mono = LP_LOAD(&lp.ts_tsc) ? clock_ns(CLOCK_MONOTONIC) : ts;
 	lp_learn_rate(ts, mono);
 	c->size = (uint32_t)size;
-	c->pid = lp.pid;
+	c->pid = LP_LOAD(&lp.pid);
 	c->tid = t->tid;
 	c->base_ts = ts;
 	c->mono_ns = mono;
@@ -665,22 +692,22 @@ static void lp_read_cmdline(void)
  * child (its wipe page reads zero). */
 static void lp_new_process(void)
 {
-	lp.pid = (uint32_t)getpid();
+	LP_STORE(&lp.pid, (uint32_t)getpid());
 	LP_STORE(&lp.growing, 0);
 	LP_STORE(&lp.early_lock, 0);
 	uint64_t e = ++lp.epoch_counter;
 	if (e == UINT64_MAX || e == 0)
 		e = lp.epoch_counter = 1;
-	*lp.wipe_page = e;
+	LP_STORE(lp.wipe_page, e);
 	__atomic_store_n(&lp.proc_pending, 1, __ATOMIC_RELEASE);
 }
 
 static void lp_sync(struct lp_thread *t)
 {
 	const volatile uint64_t *w = LP_LOAD_ACQ(&lp.wipe);
-	if (w == lp.wipe_page && *w == 0)
+	if (w == lp.wipe_page && LP_LOAD(w) == 0)
 		lp_new_process();
-	uint64_t e = *w;
+	uint64_t e = LP_LOAD(w);
 	if (t->chunk_epoch != e) {
 		/* New thread, new process or new log: the old chunk (if any)
 		 * belongs to someone else now. */
@@ -702,12 +729,13 @@ static void lp_sync(struct lp_thread *t)
  * program waited can then be put in their place. */
 static void lp_text_mark(struct lp_thread *t, uint64_t ts)
 {
-	int fd = lp.text_fd_fn ? lp.text_fd_fn() : STDERR_FILENO;
+	int (*fn)(void) = LP_LOAD(&lp.text_fd_fn);
+	int fd = fn ? fn() : STDERR_FILENO;
 	struct stat st;
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
 		return;
-	int same = st.st_dev == lp.text_dev && st.st_ino == lp.text_ino;
-	if (same && (uint64_t)st.st_size == lp.text_size)
+	int same = st.st_dev == LP_LOAD(&lp.text_dev) && st.st_ino == LP_LOAD(&lp.text_ino);
+	if (same && (uint64_t)st.st_size == LP_LOAD(&lp.text_size))
 		return;
 	char path[PATH_MAX];
 	ssize_t n = 0;
@@ -728,9 +756,9 @@ static void lp_text_mark(struct lp_thread *t, uint64_t ts)
 	p = put_bytes(p, path, (size_t)n);
 	t->pos = lp_commit(rec, p);
 	t->last_ts = ts;
-	lp.text_dev = st.st_dev;
-	lp.text_ino = st.st_ino;
-	lp.text_size = (uint64_t)st.st_size;
+	LP_STORE(&lp.text_dev, st.st_dev);
+	LP_STORE(&lp.text_ino, st.st_ino);
+	LP_STORE(&lp.text_size, (uint64_t)st.st_size);
 }
 
 /* The current chunk cannot hold the next need bytes of the record begun at
@@ -1002,12 +1030,12 @@ static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, 
 		rec = t->pos;
 		last = t->last_ts;
 	}
-	if (LP_UNLIKELY(ts - t->pair_ts > lp.pair_ticks) && end - rec > 32) {
+	if (LP_UNLIKELY(ts - t->pair_ts > LP_LOAD(&lp.pair_ticks)) && end - rec > 32) {
 		/* A calibration pair keeps the TSC-to-ns fit accurate over
 		 * long runs. */
 		unsigned char *p = put_uv(rec + 1, LP_TAG_CLOCK);
 		p = put_uv(p, ts - last);
-		p = put_u64(p, lp.ts_tsc ? clock_ns(CLOCK_MONOTONIC) : ts);
+		p = put_u64(p, LP_LOAD(&lp.ts_tsc) ? clock_ns(CLOCK_MONOTONIC) : ts);
 		rec = lp_commit(rec, p);
 		t->last_ts = t->pair_ts = last = ts;
 		t->pos = rec;
@@ -1138,7 +1166,7 @@ static int lp_describe(struct lp_thread *t, struct logpack_site *site, uint32_t 
 	if (n > LP_MAX_BODY - 16)
 		return 0;
 	uint32_t i = t == &lp.early_t ? lp.early_next_index++
-				      : __atomic_fetch_add(&lp.hdr->next_site_index, 1, __ATOMIC_RELAXED);
+				      : __atomic_fetch_add(&LP_LOAD_ACQ(&lp.hdr)->next_site_index, 1, __ATOMIC_RELAXED);
 	if (!t->pos || (size_t)(t->end - t->pos) < n + 16 + LP_SLACK)
 		if (!lp_claim(t, n + 16))
 			return 0;
@@ -1214,8 +1242,8 @@ out:
 static inline __attribute__((always_inline)) int lp_fast_ok(struct lp_thread *t, uint64_t st, uint64_t ts,
 							    size_t worst)
 {
-	return t->epoch == *LP_LOAD(&lp.wipe) && (uint32_t)(st >> 32) == LP_LOAD(&lp.gen) && !t->busy &&
-	       ts - t->last_ts <= LP_LOAD(&lp.gap_ticks) && ts - t->pair_ts <= lp.pair_ticks &&
+	return t->epoch == LP_EPOCH() && (uint32_t)(st >> 32) == LP_LOAD(&lp.gen) && !t->busy &&
+	       ts - t->last_ts <= LP_LOAD(&lp.gap_ticks) && ts - t->pair_ts <= LP_LOAD(&lp.pair_ticks) &&
 	       t->end - t->pos >= (ptrdiff_t)worst;
 }
 
@@ -1271,7 +1299,7 @@ static __attribute__((noinline)) void lp_emit_general(struct logpack_site *site,
 {
 	struct lp_thread *t = &logpack_thread_;
 	uint64_t st = LP_LOAD(&site->state);
-	if (LP_UNLIKELY(t->epoch != *LP_LOAD(&lp.wipe) || (uint32_t)(st >> 32) != LP_LOAD(&lp.gen) || t->busy)) {
+	if (LP_UNLIKELY(t->epoch != LP_EPOCH() || (uint32_t)(st >> 32) != LP_LOAD(&lp.gen) || t->busy)) {
 		lp_slow(site, level, args);
 		return;
 	}
@@ -1292,7 +1320,7 @@ static inline __attribute__((always_inline)) void lp_emit(struct logpack_site *s
 							   const union logpack_arg *args)
 {
 #if LP_HAVE_TSC
-	if (LP_LIKELY(lp.ts_tsc)) {
+	if (LP_LIKELY(LP_LOAD(&lp.ts_tsc))) {
 		/* The timestamp first: the checks do not depend on it. */
 		uint64_t ts = __rdtsc();
 		if (LP_LIKELY(lp_try(site, level, args, ts)))
@@ -1316,7 +1344,7 @@ void logpack_emit_level(struct logpack_site *site, int level, const union logpac
 
 void logpack_text_fd(int (*fn)(void))
 {
-	lp.text_fd_fn = fn;
+	LP_STORE(&lp.text_fd_fn, fn);
 }
 
 /*
@@ -1386,7 +1414,7 @@ struct lp_enc {
 };
 
 #if LP_HAVE_TSC
-#define LP_ENC_TS() (LP_LIKELY(lp.ts_tsc) ? __rdtsc() : 0)
+#define LP_ENC_TS() (LP_LIKELY(LP_LOAD(&lp.ts_tsc)) ? __rdtsc() : 0)
 #else
 #define LP_ENC_TS() 0
 #endif
@@ -1528,11 +1556,11 @@ static int lp_setup_process(void)
 		}
 		lp.wipe_page = w;
 	}
-	lp.ts_tsc = lp_tsc_usable();
+	LP_STORE(&lp.ts_tsc, lp_tsc_usable());
 	if (!lp.exe[0])
 		lp_read_exe();
-	if (!lp.build_id)
-		lp.build_id = lp_compute_build_id();
+	if (!LP_LOAD(&lp.build_id))
+		LP_STORE(&lp.build_id, lp_compute_build_id());
 	return 0;
 }
 
@@ -1579,13 +1607,13 @@ static void lp_init_header(struct lp_header *h, uint64_t capacity)
 	memset(h, 0, LP_HEADER_SIZE);
 	h->version = LP_VERSION;
 	h->header_size = LP_HEADER_SIZE;
-	h->ts_kind = (uint32_t)lp.ts_tsc;
+	h->ts_kind = (uint32_t)LP_LOAD(&lp.ts_tsc);
 	h->file_id = lp_random64();
 	h->start_realtime_ns = clock_ns(CLOCK_REALTIME);
 	h->start_mono_ns = clock_ns(CLOCK_MONOTONIC);
-	h->start_ts = lp.ts_tsc ? lp_now() : h->start_mono_ns;
+	h->start_ts = LP_LOAD(&lp.ts_tsc) ? lp_now() : h->start_mono_ns;
 	h->first_pid = (uint32_t)getpid();
-	h->build_id = lp.build_id;
+	h->build_id = LP_LOAD(&lp.build_id);
 	h->tail = LP_HEADER_SIZE;
 	h->capacity = capacity;
 	h->next_site_index = LP_FIRST_INDEX;
@@ -1676,11 +1704,12 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 		if (v >= LP_HEADER_SIZE + 2 * LP_CHUNK_MAX && v < map_len)
 			map_len = v;
 	}
-	lp.map = m;
-	lp.map_len = map_len;
-	lp.fd = lp_park_fd(fd);
-	lp.dev = st.st_dev;
-	lp.ino = st.st_ino;
+	lp_lock_growth();
+	LP_STORE(&lp.map, m);
+	LP_STORE(&lp.map_len, map_len);
+	LP_STORE(&lp.fd, lp_park_fd(fd));
+	LP_STORE(&lp.dev, st.st_dev);
+	LP_STORE(&lp.ino, st.st_ino);
 	lp.path[0] = 0;
 	if (path) {
 		if (path[0] != '/' && getcwd(lp.path, sizeof lp.path - 2)) {
@@ -1695,18 +1724,19 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 			strcpy(lp.path, path);
 		}
 	}
-	if (h->ts_kind != (uint32_t)lp.ts_tsc)
-		lp.ts_tsc = h->ts_kind == 1 && LP_HAVE_TSC; /* write in the log's own units */
-	lp.pair_ticks = lp.ts_tsc ? ((uint64_t)1 << 31) : 1000000000u;
-	LP_STORE(&lp.gap_ticks, lp.ts_tsc ? (uint64_t)LP_GAP_NS * 5 / 2 : LP_GAP_NS);
-	lp.hz_mono = 0;
-	lp.session = session;
-	lp.proc_flags = proc_flags;
-	if (proc_flags)
-		lp_read_cmdline();
-	lp.text_dev = 0;
-	lp.text_ino = 0;
-	lp.text_size = 0;
+	lp_unlock_growth();
+	if (h->ts_kind != (uint32_t)LP_LOAD(&lp.ts_tsc))
+		LP_STORE(&lp.ts_tsc, h->ts_kind == 1 && LP_HAVE_TSC); /* write in the log's own units */
+	LP_STORE(&lp.pair_ticks, LP_LOAD(&lp.ts_tsc) ? ((uint64_t)1 << 31) : 1000000000u);
+	LP_STORE(&lp.gap_ticks, LP_LOAD(&lp.ts_tsc) ? (uint64_t)LP_GAP_NS * 5 / 2 : LP_GAP_NS);
+	LP_STORE(&lp.hz_mono, 0);
+	LP_STORE(&lp.session, session);
+	LP_STORE(&lp.proc_flags, proc_flags);
+	if (proc_flags && !lp.cmdline_len)
+		lp_read_cmdline(); /* once: a process's command line does not change */
+	LP_STORE(&lp.text_dev, 0);
+	LP_STORE(&lp.text_ino, 0);
+	LP_STORE(&lp.text_size, 0);
 	uint32_t gen = LP_LOAD(&lp.gen) + 1;
 	LP_STORE_REL(&lp.gen, gen ? gen : 1);
 	LP_STORE_REL(&lp.hdr, h);
@@ -1789,7 +1819,7 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 					continue;
 				}
 				if (r == 2) {
-					lp.created = 1;
+					LP_STORE(&lp.created, 1);
 					r = 0;
 				}
 			}
@@ -1840,7 +1870,7 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 			lp_why = "cannot link the new log into place";
 			return -1;
 		}
-		lp.created = 1;
+		LP_STORE(&lp.created, 1);
 		if (lp_start(fd, path, session, proc_flags) != 0) {
 			int err = errno;
 			close(fd);
@@ -1866,7 +1896,7 @@ static void lp_flush_early(void)
 	struct lp_thread *e = &lp.early_t;
 	unsigned char *src = lp.early_buf + sizeof(struct lp_chunk), *stop = e->pos ? e->pos : src;
 	uint32_t nlocal = lp.early_next_index - LP_FIRST_INDEX;
-	uint32_t base = __atomic_fetch_add(&lp.hdr->next_site_index, nlocal, __ATOMIC_RELAXED);
+	uint32_t base = __atomic_fetch_add(&LP_LOAD(&lp.hdr)->next_site_index, nlocal, __ATOMIC_RELAXED);
 	uint64_t early_dropped = e->dropped;
 	LP_STORE(&lp.early_on, 0);
 	lp_sync(t);
@@ -1958,7 +1988,7 @@ int logpack_attach_fd(int fd, int flags)
 		if (r == 0)
 			r = lp_create_in(own);
 		if (r == 0)
-			lp.created = 1;
+			LP_STORE(&lp.created, 1);
 	} else if (r == 0 && lp_check_log(own) != 0) {
 		r = -1;
 	}
@@ -1984,8 +2014,8 @@ void logpack_early(void)
 		errno = err;
 		return;
 	}
-	lp.ts_tsc = lp_tsc_usable();
-	lp.pair_ticks = UINT64_MAX; /* the chunk header is the early buffer's pair */
+	LP_STORE(&lp.ts_tsc, lp_tsc_usable());
+	LP_STORE(&lp.pair_ticks, UINT64_MAX); /* the chunk header is the early buffer's pair */
 	LP_STORE(&lp.gap_ticks, UINT64_MAX);
 	lp.early_buf = b;
 	uint64_t ts = lp_now();
@@ -2015,7 +2045,7 @@ int logpack_flush(void)
 	uint64_t cap = LP_LOAD(&h->capacity);
 	if (n > cap)
 		n = cap;
-	if (msync(lp.map, n, MS_SYNC) != 0)
+	if (msync(LP_LOAD(&lp.map), n, MS_SYNC) != 0)
 		return -1;
 	errno = err;
 	return 0;
@@ -2028,7 +2058,7 @@ void logpack_close(void)
 	LP_STORE_REL(&logpack_recording, 0);
 	if (!h)
 		goto out;
-	if (lp.created && (uint32_t)getpid() == h->first_pid)
+	if (LP_LOAD(&lp.created) && (uint32_t)getpid() == h->first_pid)
 		__atomic_fetch_or(&h->flags, 1u, __ATOMIC_RELEASE);
 	/* The mapping stays: another thread may be inside a log call. Threads
 	 * notice the new epoch and let go of their chunks. */
@@ -2036,10 +2066,12 @@ void logpack_close(void)
 	LP_STORE_REL(&lp.wipe, &lp_closed_epoch);
 	uint32_t gen = LP_LOAD(&lp.gen) + 1;
 	LP_STORE_REL(&lp.gen, gen ? gen : 1);
+	lp_lock_growth();
 	int transient = 0, fd = lp_grow_fd(&transient);
 	if (fd >= 0)
 		close(fd);
-	lp.fd = -1;
+	LP_STORE(&lp.fd, -1);
+	lp_unlock_growth();
 out:
 	errno = err;
 }
@@ -2098,9 +2130,9 @@ __attribute__((destructor)) static void lp_destructor(void)
 	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
 	if (!h || !LP_LOAD(&logpack_recording) || t->busy)
 		goto out;
-	if (t->chunk_epoch == *LP_LOAD(&lp.wipe))
+	if (t->chunk_epoch == LP_EPOCH())
 		lp_put_dropped(t);
-	if (lp.created && lp.pid == h->first_pid)
+	if (LP_LOAD(&lp.created) && LP_LOAD(&lp.pid) == h->first_pid)
 		__atomic_fetch_or(&h->flags, 1u, __ATOMIC_RELEASE);
 out:
 	errno = err;

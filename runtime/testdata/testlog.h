@@ -15,7 +15,7 @@
 
 /* "seq %d %d %d %d\n": writer, sequence number, getpid(), gettid() */
 #define LOG_SEQ(xw, xs, xp, xt)                                                                \
-	(logpack_recording                                                                 \
+	(logpack_on()                                                                 \
 		 ? logpack_emit(&site_seq, (const union logpack_arg[]){{.i = (int)(xw)},    \
 									{.i = (int)(xs)},    \
 									{.i = (int)(xp)},    \
@@ -24,7 +24,7 @@
 
 /* every class: "all %d %u %ld %lu %f %Lf %s %p %m %.*s %.3s\n" */
 #define LOG_ALL(x1, x2, x3, x4, x5, x6, x7, x8, xprec, x9, x10)                              \
-	(logpack_recording                                                                 \
+	(logpack_on()                                                                 \
 		 ? logpack_emit(&site_all,                                                 \
 				(const union logpack_arg[]){{.i = (int)(x1)},               \
 							    {.u = (unsigned)(x2)},          \
@@ -44,18 +44,18 @@
 #define LOG_LVL(level, x)                                                                  \
 	({                                                                                 \
 		int logpack_level_ = (level);                                              \
-		(logpack_recording && logpack_level_ != 0)                                 \
+		(logpack_on() && logpack_level_ != 0)                                 \
 			? logpack_emit_level(&site_lvl, logpack_level_,                    \
 					     (const union logpack_arg[]){{.i = (int)(x)}}) \
 			: (void)printf("lvl %d\n", (x));                                   \
 	})
 
 /* no arguments: "zero\n" */
-#define LOG_ZERO() (logpack_recording ? logpack_emit(&site_zero, 0) : (void)printf("zero\n"))
+#define LOG_ZERO() (logpack_on() ? logpack_emit(&site_zero, 0) : (void)printf("zero\n"))
 
 /* one string: "str %s\n" */
 #define LOG_STR(xs)                                                                         \
-	(logpack_recording                                                                 \
+	(logpack_on()                                                                 \
 		 ? logpack_emit(&site_str, (const union logpack_arg[]){{.p = (const void *)(xs)}}) \
 		 : (void)printf("str %s\n", (xs)))
 
