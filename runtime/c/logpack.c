@@ -32,8 +32,10 @@
  *   logpack_recording           open/close/early (release)      call sites (relaxed)
  *   lp.hdr, lp.gen, lp.wipe     open/close/early (release)      log calls (acquire/relaxed)
  *   *lp.wipe (process epoch)    a new process's first call      log calls (relaxed)
- *   lp.map, map_len, fd, dev,   open and close, under the       claims and growers (relaxed;
- *     ino, path                 growth lock                       growers under the lock)
+ *   lp.maps, its segments       open (release, before hdr);     claims (acquire; a published
+ *                               growers under the growth lock     entry never changes)
+ *   lp.max_len, fd, dev, ino,   open and close, under the       claims and growers (relaxed;
+ *     path                      growth lock                       growers under the lock)
  *   lp.ts_tsc, pair_ticks,      open, early; gap_ticks also     log calls (relaxed)
  *     gap_ticks                 by claims (the measured rate)
  *   lp.session, proc_flags,     open; proc_flags also by the    the claim that writes the
@@ -197,9 +199,31 @@ struct lp_thread {
 	int busy;               /* inside a log call: a signal handler's call is dropped */
 };
 
+/* A range of the file mapped into the process: the log is mapped only as
+ * far as it is long (a little ahead), extended in place when the address
+ * space allows and by another mapping when not. Published entries never
+ * change, so a thread can use one while another adds the next. */
+struct lp_seg {
+	unsigned char *base;
+	uint64_t off, len;
+};
+
+enum { LP_MAX_SEGS = 48, LP_MAPS_POOL = 16 };
+
+/* The mappings of one opened log. A log opened again gets the next table
+ * of a pool: a thread still claiming in the old log keeps a consistent
+ * view of the old one. */
+struct lp_maps {
+	int nseg;                /* published entries of seg */
+	struct lp_seg seg[LP_MAX_SEGS];
+};
+
 struct logpack_state_s {
-	unsigned char *map;
-	uint64_t map_len;
+	struct lp_maps maps_pool[LP_MAPS_POOL];
+	unsigned maps_next;
+	struct lp_maps *maps;    /* the open log's, or NULL */
+	uint64_t max_len;        /* the log never grows past this */
+	uint64_t recycle_written, recycle_dropped; /* lp_recycle's progress, under the growth lock */
 	struct lp_header *hdr;
 	const volatile uint64_t *wipe; /* process epoch; zeroed by the kernel in a child */
 	uint64_t *wipe_page;
@@ -445,6 +469,60 @@ static int lp_write_zeros(int fd, uint64_t from, uint64_t to)
 	return 0;
 }
 
+/* The address of [off, off + size) of the file, or NULL if no mapping of
+ * the process holds it. */
+static unsigned char *lp_addr(struct lp_maps *M, uint64_t off, uint64_t size)
+{
+	for (int i = LP_LOAD_ACQ(&M->nseg) - 1; i >= 0; i--) {
+		const struct lp_seg *sg = &M->seg[i];
+		if (off >= sg->off && off + size <= sg->off + sg->len)
+			return sg->base + (off - sg->off);
+	}
+	return NULL;
+}
+
+/* How far to map for a log of cap bytes: twice as far, at least 1 MiB. */
+static uint64_t lp_map_goal(uint64_t cap)
+{
+	uint64_t goal = cap * 2;
+	if (goal < ((uint64_t)1 << 20))
+		goal = (uint64_t)1 << 20;
+	return (goal + LP_PAGE - 1) & ~(uint64_t)(LP_PAGE - 1);
+}
+
+/* Makes [0, upto) of the file mapped, under the growth lock: the last
+ * mapping extended in place, or a new one from a little below where the
+ * last ends (a chunk claimed before the file grew may straddle the end of
+ * the old mapping). Returns 0 when it cannot be done. */
+static int lp_map_upto(struct lp_maps *M, int fd, uint64_t upto)
+{
+	int n = LP_LOAD(&M->nseg);
+	const struct lp_seg *last = &M->seg[n - 1];
+	if (upto <= last->off + last->len)
+		return 1;
+	if (n == LP_MAX_SEGS)
+		return 0;
+	uint64_t goal = lp_map_goal(upto);
+	struct lp_seg next = *last;
+	void *m = mremap(last->base, last->len, goal - last->off, 0);
+	if (m != MAP_FAILED) {
+		next.len = goal - last->off;
+	} else {
+		const uint64_t margin = (uint64_t)1 << 20; /* more than any chunk */
+		uint64_t from = last->off + last->len > margin ? last->off + last->len - margin : 0;
+		from &= ~(uint64_t)(LP_PAGE - 1);
+		if (fd < 0)
+			return 0;
+		m = mmap(NULL, goal - from, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, (off_t)from);
+		if (m == MAP_FAILED)
+			return 0;
+		next = (struct lp_seg){m, from, goal - from};
+	}
+	M->seg[n] = next;
+	__atomic_store_n(&M->nseg, n + 1, __ATOMIC_RELEASE);
+	return 1;
+}
+
 static void lp_lock_growth(void)
 {
 	while (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
@@ -456,14 +534,48 @@ static void lp_unlock_growth(void)
 	__atomic_store_n(&lp.growing, 0, __ATOMIC_RELEASE);
 }
 
-/* Makes the file of the log h at least want bytes long (a step more when
- * it grows); returns non-zero when h->capacity >= want afterwards. */
-static int lp_grow(struct lp_header *h, uint64_t want)
+/* A big log keeps only its last part in memory: far behind the tail, the
+ * pages are written to disk (asynchronously) and, one step later, when
+ * that is done, dropped from the page cache. Records are not lost (they
+ * are on disk), the log's memory stays bounded, and new pages come from
+ * recycled ones instead of memory never touched before, which costs a
+ * virtual machine several microseconds a page. A thread whose chunk lies
+ * back there just faults its page in again. */
+#define LP_RECYCLE_BEHIND ((uint64_t)64 << 20)
+
+static void lp_recycle(struct lp_maps *M, int fd, uint64_t tail)
+{
+	if (tail < 2 * LP_RECYCLE_BEHIND)
+		return;
+	uint64_t upto = (tail - LP_RECYCLE_BEHIND) & ~(uint64_t)(LP_PAGE - 1);
+	uint64_t written = LP_LOAD(&lp.recycle_written), dropped = LP_LOAD(&lp.recycle_dropped);
+	if (written > dropped) {
+		/* Mapped pages stay in the page cache: unmap them first (the
+		 * kernel keeps what was stored; a later store maps them back). */
+		for (int i = 0; i < LP_LOAD(&M->nseg); i++) {
+			const struct lp_seg *sg = &M->seg[i];
+			uint64_t a = dropped > sg->off ? dropped : sg->off;
+			uint64_t b = written < sg->off + sg->len ? written : sg->off + sg->len;
+			if (a < b)
+				madvise(sg->base + (a - sg->off), b - a, MADV_DONTNEED);
+		}
+		posix_fadvise(fd, (off_t)dropped, (off_t)(written - dropped), POSIX_FADV_DONTNEED);
+	}
+	if (upto > written)
+		sync_file_range(fd, (off_t)written, (off_t)(upto - written), SYNC_FILE_RANGE_WRITE);
+	LP_STORE(&lp.recycle_dropped, written);
+	LP_STORE(&lp.recycle_written, upto > written ? upto : written);
+}
+
+/* Makes the file of the log mapped by M (header h) at least want bytes
+ * long and mapped (a step more when it grows); returns non-zero when
+ * h->capacity >= want and the process maps it afterwards. */
+static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
 {
 	uint64_t cap = LP_LOAD_ACQ(&h->capacity);
 	if (want <= cap)
 		return 1;
-	if (want > LP_LOAD(&lp.map_len))
+	if (want > LP_LOAD(&lp.max_len))
 		return 0;
 	/* One grower per process; the others wait for it and then find the
 	 * capacity they need. The lock also keeps open and close from
@@ -471,7 +583,7 @@ static int lp_grow(struct lp_header *h, uint64_t want)
 	 * number may be the program's next file). */
 	lp_lock_growth();
 	int ok = 0, transient = 0, locked = 0, fd = -1;
-	if (h != LP_LOAD(&lp.hdr))
+	if (h != LP_LOAD(&lp.hdr) || M != LP_LOAD(&lp.maps))
 		goto out; /* the log was closed or replaced meanwhile */
 	fd = lp_grow_fd(&transient);
 	if (fd < 0)
@@ -481,7 +593,7 @@ static int lp_grow(struct lp_header *h, uint64_t want)
 	 * bound, the records are dropped instead. */
 	for (int i = 0; i < 200; i++) {
 		if (LP_LOAD_ACQ(&h->capacity) >= want) {
-			ok = 1;
+			ok = lp_map_upto(M, fd, LP_LOAD_ACQ(&h->capacity));
 			goto out;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
@@ -497,7 +609,7 @@ static int lp_grow(struct lp_header *h, uint64_t want)
 		goto out;
 	cap = LP_LOAD_ACQ(&h->capacity);
 	if (want <= cap) {
-		ok = 1;
+		ok = lp_map_upto(M, fd, cap);
 		goto out;
 	}
 	uint64_t step = cap / 32;
@@ -507,8 +619,8 @@ static int lp_grow(struct lp_header *h, uint64_t want)
 		step = LP_GROW_MAX;
 	uint64_t newcap = want > cap + step ? want : cap + step;
 	newcap = (newcap + LP_PAGE - 1) & ~(uint64_t)(LP_PAGE - 1);
-	if (newcap > LP_LOAD(&lp.map_len))
-		newcap = LP_LOAD(&lp.map_len);
+	if (newcap > LP_LOAD(&lp.max_len))
+		newcap = LP_LOAD(&lp.max_len);
 	struct rlimit rl;
 	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
 	    newcap > (uint64_t)rl.rlim_cur)
@@ -533,14 +645,15 @@ static int lp_grow(struct lp_header *h, uint64_t want)
 	while (cap < newcap &&
 	       !__atomic_compare_exchange_n(&h->capacity, &cap, newcap, 0, __ATOMIC_RELEASE, __ATOMIC_RELAXED))
 		;
-	ok = 1;
+	ok = lp_map_upto(M, fd, newcap > cap ? newcap : cap);
+	lp_recycle(M, fd, LP_LOAD(&h->tail));
 out:
 	if (locked)
 		flock(fd, LOCK_UN);
 	if (transient)
 		close(fd);
 	lp_unlock_growth();
-	return ok || LP_LOAD_ACQ(&h->capacity) >= want;
+	return ok;
 }
 
 /* ---- chunks ---- */
@@ -609,6 +722,9 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
 	if (t == &lp.early_t || !h)
 		return 0;
+	struct lp_maps *M = LP_LOAD_ACQ(&lp.maps);
+	if (!M || (void *)M->seg[0].base != (void *)h)
+		return 0; /* the log is being opened again */
 	if (t->retry) {
 		t->retry--;
 		return 0;
@@ -620,13 +736,18 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 		size = fit;
 	uint64_t tail = LP_LOAD(&h->tail);
 	/* Check before claiming, so a full log does not run the tail away. */
-	if (tail + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(h, tail + size))
+	if (tail + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(M, h, tail + size))
 		goto full;
 	uint64_t off = __atomic_fetch_add(&h->tail, size, __ATOMIC_RELAXED);
-	if (off + size > LP_LOAD(&lp.map_len) || (off + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(h, off + size)))
+	if (off + size > LP_LOAD(&lp.max_len) || (off + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(M, h, off + size)))
 		goto full; /* the claimed range stays zero: readers skip it */
-
-	struct lp_chunk *c = (struct lp_chunk *)(LP_LOAD(&lp.map) + off);
+	struct lp_chunk *c = (struct lp_chunk *)lp_addr(M, off, size);
+	if (!c) {
+		/* Another process grew the file past this one's mapping. */
+		lp_grow(M, h, off + size);
+		if (!(c = (struct lp_chunk *)lp_addr(M, off, size)))
+			goto full;
+	}
 	uint64_t ts = lp_now();
 	uint64_t mono = LP_LOAD(&lp.ts_tsc) ? clock_ns(CLOCK_MONOTONIC) : ts;
 	lp_learn_rate(ts, mono);
@@ -1564,20 +1685,8 @@ static int lp_setup_process(void)
 	return 0;
 }
 
-static void *lp_map_file(int fd, uint64_t *len)
-{
-	/* A large range mapped once: pointers into it stay valid as the file
-	 * grows. Only pages below the capacity are touched. MAP_NORESERVE:
-	 * the range costs address space, not memory. */
-	for (uint64_t l = (uint64_t)64 << 30; l >= ((uint64_t)16 << 20); l >>= 2) {
-		void *m = mmap(NULL, l, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-		if (m != MAP_FAILED) {
-			*len = l;
-			return m;
-		}
-	}
-	return NULL;
-}
+/* The largest log (LOGPACK_MAX_BYTES can lower it). */
+#define LP_MAX_LEN ((uint64_t)1 << 40)
 
 /* Moves fd above the descriptors a program uses (CRIU's own descriptor
  * numbers appear in its log, and its restore closes and reuses low ones),
@@ -1682,31 +1791,38 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 		lp_why = "the kernel lacks MADV_WIPEONFORK (Linux 4.14)";
 		return -1;
 	}
-	uint64_t map_len;
-	unsigned char *m = lp_map_file(fd, &map_len);
-	if (!m) {
-		lp_why = "cannot map the file";
-		return -1;
-	}
-	struct lp_header *h = (struct lp_header *)m;
-	if (LP_LOAD_ACQ(&h->capacity) > (uint64_t)st.st_size) {
+	uint64_t cap = 0;
+	if (pread(fd, &cap, sizeof cap, offsetof(struct lp_header, capacity)) != (ssize_t)sizeof cap ||
+	    cap > (uint64_t)st.st_size) {
 		/* Someone shrank the file under the log: writing would fault.
 		 * Stay off rather than risk SIGBUS. */
-		munmap(m, map_len);
 		lp_why = "the file is shorter than its header says";
 		errno = EINVAL;
 		return -1;
 	}
+	uint64_t map_len = lp_map_goal(cap);
+	unsigned char *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+	if (m == MAP_FAILED) {
+		lp_why = "cannot map the file";
+		return -1;
+	}
+	struct lp_header *h = (struct lp_header *)m;
+	uint64_t max_len = LP_MAX_LEN;
 	const char *mx = lp_getenv("LOGPACK_MAX_BYTES");
 	if (mx) {
 		/* A cap on the log's size, for hosts with little disk. */
 		uint64_t v = strtoull(mx, NULL, 0) & ~(uint64_t)(LP_PAGE - 1);
-		if (v >= LP_HEADER_SIZE + 2 * LP_CHUNK_MAX && v < map_len)
-			map_len = v;
+		if (v >= LP_HEADER_SIZE + 2 * LP_CHUNK_MAX && v < max_len)
+			max_len = v;
 	}
 	lp_lock_growth();
-	LP_STORE(&lp.map, m);
-	LP_STORE(&lp.map_len, map_len);
+	/* Mappings of a log closed before stay: a thread may still write
+	 * through them. */
+	struct lp_maps *M = &lp.maps_pool[lp.maps_next++ % LP_MAPS_POOL];
+	M->seg[0] = (struct lp_seg){m, 0, map_len};
+	__atomic_store_n(&M->nseg, 1, __ATOMIC_RELEASE);
+	LP_STORE_REL(&lp.maps, M);
+	LP_STORE(&lp.max_len, max_len);
 	LP_STORE(&lp.fd, lp_park_fd(fd));
 	LP_STORE(&lp.dev, st.st_dev);
 	LP_STORE(&lp.ino, st.st_ino);
@@ -2045,8 +2161,12 @@ int logpack_flush(void)
 	uint64_t cap = LP_LOAD(&h->capacity);
 	if (n > cap)
 		n = cap;
-	if (msync(LP_LOAD(&lp.map), n, MS_SYNC) != 0)
-		return -1;
+	struct lp_maps *M = LP_LOAD_ACQ(&lp.maps);
+	for (int i = 0; M && i < LP_LOAD_ACQ(&M->nseg); i++) {
+		const struct lp_seg *sg = &M->seg[i];
+		if (sg->off < n && msync(sg->base, (n < sg->off + sg->len ? n : sg->off + sg->len) - sg->off, MS_SYNC) != 0)
+			return -1;
+	}
 	errno = err;
 	return 0;
 }
