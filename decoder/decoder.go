@@ -183,11 +183,10 @@ type writer struct {
 	split  bool
 	chunks []chunk
 	ci     int
-	win    window
-	ts     uint64
-	seg    int // the clock's knot segment of ts
+	rd     logfile.Reader
+	seg    int // the clock's knot segment of the latest record's time
 	rec    Record
-	live   bool // a chunk is open in win
+	live   bool // a chunk is open in rd
 }
 
 // Open opens a log file.
@@ -340,7 +339,7 @@ func (d *Decoder) writerFor(pid, tid uint32) *writer {
 
 // scan is the index pass over the whole log.
 func (d *Decoder) scan() error {
-	var win window
+	var rd logfile.Reader
 	var hb [logfile.ChunkHeaderSize]byte
 	descs := map[uint32]descAt{}
 	badStart, badWhy := int64(-1), ""
@@ -376,11 +375,8 @@ func (d *Decoder) scan() error {
 		flushBad(off)
 		c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch, seq: nchunks}
 		nchunks++
-		clipped := false
-		if c.limit > d.end {
-			c.limit, clipped = d.end, true
-		}
-		limit, err := d.indexChunk(&win, &c, clipped, descs)
+		c.limit = min(c.limit, d.end)
+		limit, err := d.indexChunk(&rd, &c, descs)
 		if err != nil {
 			return err
 		}
@@ -451,90 +447,68 @@ type descAt struct {
 }
 
 // indexChunk walks the records of one chunk: descriptors, clocks and
-// process records are collected, framing damage is reported. It returns
-// where the chunk's good records end.
-func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint32]descAt) (int64, error) {
-	win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
-	ts := c.hdr.BaseTS
-	d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: c.hdr.MonoNS})
+// process records are collected, damage is reported. It returns where
+// the chunk's good records end.
+func (d *Decoder) indexChunk(rd *logfile.Reader, c *chunk, descs map[uint32]descAt) (int64, error) {
+	rd.Reset(d.r, c.off+logfile.ChunkHeaderSize, c.hdr.BaseTS, c.limit, c.off+int64(c.hdr.Size))
+	d.pairs = append(d.pairs, logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS})
 	for {
-		at := win.offset()
-		body, size, st, err := win.next(c.limit)
-		if err != nil {
-			return at, err
-		}
-		switch st {
-		case frameEnd:
-			c.last = ts
-			return c.limit, nil
-		case frameShort:
-			if clipped || win.eof {
-				d.skip(Skip{Kind: SkipCutShort, Offset: at, Bytes: c.limit - at, Records: 1})
-			} else {
-				d.skip(Skip{Kind: SkipBadLength, Detail: "the record crosses its chunk's end", Offset: at, Bytes: c.limit - at})
-			}
-			c.last = ts
-			return at, nil
-		case frameBad:
-			d.skip(Skip{Kind: SkipBadLength, Detail: "escaped length of zero", Offset: at, Bytes: c.limit - at})
-			c.last = ts
-			return at, nil
-		}
-		var tag uint64
-		var k int
-		if len(body) > 0 && body[0] < 0x80 {
-			tag, k = uint64(body[0]), 1 // most site indexes
-		} else {
-			tag, k = logfile.Uvarint(body)
-		}
-		if k <= 0 {
-			d.skip(Skip{Kind: SkipBadRecord, Detail: "bad tag", Offset: at, Bytes: int64(size)})
-			continue
-		}
-		p := body[k:]
+		rec := rd.Next()
 		switch {
-		case tag == logfile.TagDescriptor:
-			d.indexDescriptor(p, at, size, descs)
-		case tag == logfile.TagDropped:
-			n, k := logfile.Uvarint(p)
-			if k <= 0 {
-				d.skip(Skip{Kind: SkipBadRecord, Detail: "bad dropped record", Offset: at, Bytes: int64(size)})
-				continue
-			}
-			d.proc(c.hdr.PID).Dropped += n
-		case tag == logfile.TagClock:
-			delta, mono, err := logfile.ParseClock(p)
-			if err != nil {
-				d.skip(Skip{Kind: SkipBadRecord, Detail: err.Error(), Offset: at, Bytes: int64(size)})
-				continue
-			}
-			ts += delta
-			d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: mono})
-		case tag == logfile.TagProcess:
-			pr, err := logfile.ParseProcess(p)
-			if err != nil {
-				d.skip(Skip{Kind: SkipBadRecord, Detail: err.Error(), Offset: at, Bytes: int64(size)})
-				continue
-			}
-			ts += pr.TSDelta
-			P := d.proc(c.hdr.PID)
-			P.PPID, P.BuildID, P.Exe = pr.PPID, pr.BuildID, string(pr.Exe)
-		case tag < logfile.FirstSiteIndex:
-			// reserved kinds: skipped by their length
-		default:
+		case rec.Kind == logfile.KindIOError:
+			return c.limit, rec.Err
+		case rec.Kind == logfile.KindLog:
 			d.nrecords++
-			// The running ts: the timestamps of clock records'
-			// calibration pairs, and where the chunk ends in time.
-			// Short deltas inline, as in decode.
-			if len(p) > 0 && p[0] < 0x80 {
-				ts += uint64(p[0])
-			} else if len(p) > 1 && p[1] < 0x80 {
-				ts += uint64(p[0]&0x7f) | uint64(p[1])<<7
-			} else if delta, k := logfile.Uvarint(p); k > 0 {
-				ts += delta
-			}
+		case rec.Kind == logfile.KindEnd:
+			c.last = rec.TS
+			return c.limit, nil
+		case rec.Kind.Ends():
+			d.brokenChunk(rec, c.limit)
+			c.last = rec.TS
+			return rec.Offset, nil
+		default:
+			d.control(rec, c.hdr.PID, descs)
 		}
 	}
+}
+
+// brokenChunk reports framing damage that ends a chunk's records at
+// rec.Offset; limit is where they would have ended.
+func (d *Decoder) brokenChunk(rec *logfile.Record, limit int64) {
+	if rec.Kind == logfile.KindTruncated {
+		d.skip(Skip{Kind: SkipCutShort, Offset: rec.Offset, Bytes: limit - rec.Offset, Records: 1})
+		return
+	}
+	d.skip(Skip{Kind: SkipBadLength, Detail: rec.Err.Error(), Offset: rec.Offset, Bytes: limit - rec.Offset})
+}
+
+// control takes in a record other than a log record, for the index pass
+// and for Follow alike: descriptors, calibration pairs, processes and
+// dropped counts are collected, damaged records reported. It reports
+// whether it added a descriptor.
+func (d *Decoder) control(rec *logfile.Record, pid uint32, descs map[uint32]descAt) bool {
+	switch rec.Kind {
+	case logfile.KindBad:
+		s := Skip{Kind: SkipBadRecord, Detail: rec.Err.Error(), Offset: rec.Offset, Bytes: int64(rec.Size)}
+		switch {
+		case rec.Tag == logfile.TagDescriptor:
+			s.Kind = SkipBadDescriptor
+		case rec.Tag >= logfile.FirstSiteIndex:
+			s.Records = 1
+		}
+		d.skip(s)
+	case logfile.KindDescriptor:
+		d.indexDescriptor(rec.Index, rec.Data, rec.Offset, rec.Size, descs)
+		return true
+	case logfile.KindDropped:
+		d.proc(pid).Dropped += rec.Dropped
+	case logfile.KindClock:
+		d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono})
+	case logfile.KindProcess:
+		P := d.proc(pid)
+		P.PPID, P.BuildID, P.Exe = rec.Process.PPID, rec.Process.BuildID, string(rec.Process.Exe)
+	}
+	return false
 }
 
 func (d *Decoder) proc(pid uint32) *Process {
@@ -546,14 +520,7 @@ func (d *Decoder) proc(pid uint32) *Process {
 	return p
 }
 
-func (d *Decoder) indexDescriptor(p []byte, at int64, size int, descs map[uint32]descAt) {
-	idx, k := logfile.Uvarint(p)
-	if k <= 0 || idx < logfile.FirstSiteIndex || idx > 1<<32-1 {
-		d.skip(Skip{Kind: SkipBadDescriptor, Detail: "bad site index", Offset: at, Bytes: int64(size)})
-		return
-	}
-	i := uint32(idx)
-	raw := p[k:]
+func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, descs map[uint32]descAt) {
 	s, err := fmtdb.DecodeDescriptor(raw)
 	var why string
 	if err != nil {

@@ -301,6 +301,9 @@ func ParseProcess(p []byte) (Process, error) {
 		return r, errors.New("process record: bad executable path length")
 	}
 	r.Exe = p[k : k+int(n)]
+	if rest := len(p) - k - int(n); rest != 0 {
+		return r, fmt.Errorf("process record: "+errTrailingBytes, rest)
+	}
 	return r, nil
 }
 
@@ -308,7 +311,10 @@ func ParseProcess(p []byte) (Process, error) {
 func ParseClock(p []byte) (tsDelta, monoNS uint64, err error) {
 	d, k := Uvarint(p)
 	if k <= 0 || len(p)-k < 8 {
-		return 0, 0, errors.New("clock record cut short")
+		return 0, 0, ErrClockShort
+	}
+	if rest := len(p) - k - 8; rest != 0 {
+		return 0, 0, fmt.Errorf("clock record: "+errTrailingBytes, rest)
 	}
 	return d, binary.LittleEndian.Uint64(p[k:]), nil
 }
