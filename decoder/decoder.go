@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
@@ -49,10 +50,21 @@ type Header = logfile.Header
 // decoder's buffers: they are valid until the iteration moves on.
 type Arg = fmtdb.Value
 
-// Site is a call site as described in the log.
+// Site is a call site as described in the log: its constants folded into
+// the format, as the format database describes it (fmtdb.Site), and what
+// the log says besides.
 type Site struct {
 	fmtdb.Site
-	msg message // how to render it
+	// Prefix marks a prefix site: its records are not lines, their text
+	// goes in front of the later lines of their process (CRIU's pid
+	// prefix, from log_init_by_pid).
+	Prefix bool
+	// TextLevel: records of this site at a level <= TextLevel were also
+	// printed by the program's own text path; 255: none.
+	TextLevel uint8
+
+	msg      message // how to render it
+	recorded []int   // the descriptor's argument list → index in Args, -1 for constants
 }
 
 // Record is one log call. A Record handed out by an iterator and its Args
@@ -80,8 +92,11 @@ func (r *Record) AppendMessage(dst []byte) []byte {
 type Process struct {
 	PID     uint32
 	PPID    uint32
+	Session uint64 // the ID of the session (program run) it belongs to
+	Flags   uint64 // logfile.ProcStarted, logfile.ProcExec
 	BuildID uint64
 	Exe     string
+	Cmdline []string
 	Dropped uint64 // records it reported as dropped
 }
 
@@ -115,7 +130,6 @@ const (
 	SkipUnknownSite    = "unknown site index"
 	SkipBadArgs        = "arguments do not match the site"
 	SkipBadDescriptor  = "bad site descriptor"
-	SkipDescriptorID   = "site descriptor content does not match its ID"
 	SkipConflict       = "conflicting descriptors for one site index"
 	SkipLogCutShort    = "log cut short"
 	SkipUnreadableTail = "tail field out of range"
@@ -128,8 +142,7 @@ type Options struct {
 	// New fails with a *MismatchError. DBName names it in messages.
 	DB     *fmtdb.DB
 	DBName string
-	// Force decodes despite a database mismatch and renders descriptors
-	// whose content does not match their ID.
+	// Force decodes despite a database mismatch.
 	Force bool
 	// OnSkip, if set, is called for every Skip as it is found.
 	OnSkip func(Skip)
@@ -450,7 +463,7 @@ type descAt struct {
 // process records are collected, damage is reported. It returns where
 // the chunk's good records end.
 func (d *Decoder) indexChunk(rd *logfile.Reader, c *chunk, descs map[uint32]descAt) (int64, error) {
-	rd.Reset(d.r, c.off+logfile.ChunkHeaderSize, c.hdr.BaseTS, c.limit, c.off+int64(c.hdr.Size))
+	rd.Reset(d.r, logfile.Start(c.off, &c.hdr), c.limit, c.off+int64(c.hdr.Size))
 	d.pairs = append(d.pairs, logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS})
 	for {
 		rec := rd.Next()
@@ -505,8 +518,10 @@ func (d *Decoder) control(rec *logfile.Record, pid uint32, descs map[uint32]desc
 	case logfile.KindClock:
 		d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono})
 	case logfile.KindProcess:
+		pr := &rec.Process
 		P := d.proc(pid)
-		P.PPID, P.BuildID, P.Exe = rec.Process.PPID, rec.Process.BuildID, string(rec.Process.Exe)
+		P.PPID, P.Session, P.Flags, P.BuildID, P.Exe = pr.PPID, pr.Session, pr.Flags, pr.BuildID, string(pr.Exe)
+		P.Cmdline = splitCmdline(pr.Cmdline)
 	}
 	return false
 }
@@ -521,14 +536,16 @@ func (d *Decoder) proc(pid uint32) *Process {
 }
 
 func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, descs map[uint32]descAt) {
-	s, err := fmtdb.DecodeDescriptor(raw)
+	var s *Site
+	desc, err := logfile.ParseDescriptor(raw)
+	if err == nil {
+		s = &Site{Prefix: desc.Flags&logfile.DescPrefix != 0, TextLevel: desc.TextLevel}
+		s.Site, s.recorded, err = desc.Site()
+	}
 	var why string
 	if err != nil {
-		why = err.Error()
-		d.skip(Skip{Kind: SkipBadDescriptor, Detail: fmt.Sprintf("index %d: %v", i, err), Offset: at, Bytes: int64(size)})
-	} else if id := fmtdb.SiteID(&s); id != s.ID && !d.opts.Force {
-		why = fmt.Sprintf("content hashes to %s, the descriptor says %s", fmtdb.FormatID(id), fmtdb.FormatID(s.ID))
-		d.skip(Skip{Kind: SkipDescriptorID, Detail: fmt.Sprintf("index %d (%s:%d): %s", i, s.File, s.Line, why), Offset: at, Bytes: int64(size)})
+		why = strings.TrimPrefix(err.Error(), logfile.ErrDescriptor.Error()+": ")
+		d.skip(Skip{Kind: SkipBadDescriptor, Detail: fmt.Sprintf("index %d: %s", i, why), Offset: at, Bytes: int64(size)})
 	}
 	prev, seen := descs[i]
 	switch {
@@ -537,21 +554,32 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 			descs[i] = descAt{off: at, why: why}
 			return
 		}
-		site := &Site{Site: s}
-		site.msg = compile(&site.Site)
-		descs[i] = descAt{site: site, off: at, end: at + int64(size)}
+		s.msg = compile(&s.Site)
+		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
 	case why != "":
 		// A damaged copy of a descriptor already seen is harmless.
-	case prev.site != nil && !fmtdb.SameSite(&prev.site.Site, &s):
+	case prev.site != nil && !sameSite(prev.site, s):
 		why = fmt.Sprintf("offset %d describes %s:%d, offset %d %s:%d", prev.off, prev.site.File, prev.site.Line, at, s.File, s.Line)
 		d.skip(Skip{Kind: SkipConflict, Detail: fmt.Sprintf("index %d: %s", i, why), Offset: at, Bytes: int64(size)})
 		descs[i] = descAt{off: prev.off, why: "conflicting descriptors: " + why}
 	case prev.site == nil && prev.why != "" && !isConflict(prev.why):
 		// The first copy was damaged; this one is good.
-		site := &Site{Site: s}
-		site.msg = compile(&site.Site)
-		descs[i] = descAt{site: site, off: at, end: at + int64(size)}
+		s.msg = compile(&s.Site)
+		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
 	}
+}
+
+// sameSite reports whether two descriptors describe the same site.
+func sameSite(a, b *Site) bool {
+	return fmtdb.SameSite(&a.Site, &b.Site) && a.Prefix == b.Prefix && a.TextLevel == b.TextLevel && slices.Equal(a.recorded, b.recorded)
+}
+
+// splitCmdline splits a command line at its NUL bytes.
+func splitCmdline(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
 }
 
 func isConflict(why string) bool { return len(why) > 11 && why[:11] == "conflicting" }
@@ -582,7 +610,7 @@ func (d *Decoder) buildSites(descs map[uint32]descAt) {
 		d.descEnd[i] = da.end
 		// Several indexes may describe one site: share one *Site so that
 		// per-site statistics and filters see one site.
-		if s, ok := byID[da.site.ID]; ok && fmtdb.SameSite(&s.Site, &da.site.Site) {
+		if s, ok := byID[da.site.ID]; ok && sameSite(s, da.site) {
 			da.site = s
 		} else {
 			byID[da.site.ID] = da.site

@@ -27,7 +27,7 @@ var (
 // (it then returns ctx.Err()). Records of one poll are merged by
 // timestamp; a record whose site descriptor has not appeared yet waits
 // for it (up to a few seconds) and is reported as an unknown site after
-// that. If the file is started anew (its header names another session
+// that. If the file is started anew (its header names another file
 // identity), decoding restarts.
 func Follow(ctx context.Context, path string, opts *Options, poll time.Duration, start func(*Header), fn func(*Record) error, flush func() error) error {
 	f, err := os.Open(path)
@@ -45,7 +45,7 @@ func Follow(ctx context.Context, path string, opts *Options, poll time.Duration,
 		h, err := readHeader(f)
 		switch {
 		case err == nil:
-			if fl == nil || fl.d.hdr.Session != h.Session {
+			if fl == nil || fl.d.hdr.FileID != h.FileID {
 				fl = newFollower(f, h, opts)
 				start(h)
 			}
@@ -84,7 +84,7 @@ func readHeader(f *os.File) (*Header, error) {
 	return logfile.ParseHeader(b[:n])
 }
 
-// follower is the state of Follow for one log (one header session identity).
+// follower is the state of Follow for one log (one file identity).
 type follower struct {
 	d        *Decoder
 	f        *os.File
@@ -110,9 +110,8 @@ const followChains = 2
 type liveChunk struct {
 	c     chunk
 	w     *writer
-	pos   int64  // next record
-	ts    uint64 // timestamp of the last record read
-	final bool   // its thread has moved on to followChains later chunks
+	at    logfile.Cursor // where reading goes on
+	final bool           // its thread has moved on to followChains later chunks
 }
 
 // liveRec is a log record read but not yet emitted.
@@ -278,7 +277,7 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	w := d.writerFor(ch.PID, ch.TID)
 	c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
-	lc := &liveChunk{c: c, w: w, pos: off + logfile.ChunkHeaderSize, ts: ch.BaseTS}
+	lc := &liveChunk{c: c, w: w, at: logfile.Start(off, &ch)}
 	latest := fl.last[w]
 	if latest == nil {
 		latest = new([followChains]*liveChunk)
@@ -300,14 +299,14 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error) {
 	d := fl.d
 	limit := min(lc.c.limit, d.end)
-	fl.rd.Reset(d.r, lc.pos, lc.ts, limit, lc.c.limit)
+	fl.rd.Reset(d.r, lc.at, limit, lc.c.limit)
 	for {
 		rec := fl.rd.Next()
 		switch {
 		case rec.Kind == logfile.KindIOError:
 			return true, rec.Err
 		case rec.Kind == logfile.KindEnd:
-			if lc.pos >= lc.c.limit {
+			if lc.at.Off >= lc.c.limit {
 				return false, nil
 			}
 			return !lc.final, nil
@@ -317,7 +316,7 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 			d.brokenChunk(rec, lc.c.limit)
 			return false, nil
 		}
-		lc.pos, lc.ts = fl.rd.Pos()
+		lc.at = fl.rd.Cursor()
 		if rec.Kind != logfile.KindLog {
 			if d.control(rec, lc.w.pid, fl.descs) {
 				*dirty = true

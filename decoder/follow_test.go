@@ -64,7 +64,7 @@ func TestFollow(t *testing.T) {
 	}()
 	waitFor("(00.000001) hello 1\n(00.000002) hello 2\n")
 
-	main.Descriptor(late, siteMount.AppendDescriptor(nil))
+	main.Descriptor(late, descOf(siteMount))
 	child := w.Thread(12, 12)
 	child.Log(siteHello, 4000, 0, fmtdb.Int(3))
 	main.Log(siteHello, 3500, 0, fmtdb.Int(4))

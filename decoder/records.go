@@ -78,7 +78,7 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 				return false, nil
 			}
 			c := &w.chunks[w.ci]
-			w.rd.Reset(d.r, c.off+logfile.ChunkHeaderSize, c.hdr.BaseTS, c.limit, c.off+int64(c.hdr.Size))
+			w.rd.Reset(d.r, logfile.Start(c.off, &c.hdr), c.limit, c.off+int64(c.hdr.Size))
 			if w.split {
 				w.order = w.order&^(1<<32-1) | c.seq&(1<<32-1)
 			}

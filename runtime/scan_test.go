@@ -81,7 +81,7 @@ func scanBytes(b []byte) (*scanLog, error) {
 		}
 		l.Chunks++
 		var rd logfile.Reader
-		rd.Reset(bytes.NewReader(b), off+logfile.ChunkHeaderSize, ch.BaseTS, off+size, off+size)
+		rd.Reset(bytes.NewReader(b), logfile.Start(off, &ch), off+size, off+size)
 		for {
 			rec := rd.Next()
 			if rec.Kind == logfile.KindEnd {
@@ -93,7 +93,11 @@ func scanBytes(b []byte) (*scanLog, error) {
 			r := scanRecord{Off: rec.Offset, Pid: ch.PID, Tid: ch.TID, Tag: rec.Tag, Level: -1, TS: rec.TS}
 			switch rec.Kind {
 			case logfile.KindDescriptor:
-				s, err := fmtdb.DecodeDescriptor(rec.Data)
+				d, err := logfile.ParseDescriptor(rec.Data)
+				if err != nil {
+					return nil, fmt.Errorf("offset %d: %v", rec.Offset, err)
+				}
+				s, _, err := d.Site()
 				if err != nil {
 					return nil, fmt.Errorf("offset %d: %v", rec.Offset, err)
 				}

@@ -26,6 +26,11 @@ const (
 	KindClock
 	// KindProcess is a process record: Record.Process.
 	KindProcess
+	// KindTextMark is a text mark: Record.Mark, at Record.TS.
+	KindTextMark
+	// KindCut is a cut record: Record.Cut, whose Of is the offset of the
+	// log record it is about.
+	KindCut
 	// KindReserved is a record with a reserved tag, skipped by its length.
 	KindReserved
 	// KindBad is a record whose body is damaged (a bad tag, a control
@@ -49,7 +54,7 @@ const (
 	KindIOError
 )
 
-var kindNames = [...]string{"log", "descriptor", "dropped", "clock", "process", "reserved", "bad", "end", "truncated", "broken", "I/O error"}
+var kindNames = [...]string{"log", "descriptor", "dropped", "clock", "process", "text mark", "cut", "reserved", "bad", "end", "truncated", "broken", "I/O error"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) {
@@ -77,10 +82,12 @@ type Record struct {
 	Err  error  // KindBad, KindTruncated, KindBroken: what is wrong; KindIOError: the error
 
 	// Fields of control records, by Kind.
-	Index   uint32  // KindDescriptor: the site index described
-	Dropped uint64  // KindDropped
-	Mono    uint64  // KindClock: CLOCK_MONOTONIC ns at TS
-	Process Process // KindProcess
+	Index   uint32   // KindDescriptor: the site index described
+	Dropped uint64   // KindDropped
+	Mono    uint64   // KindClock: CLOCK_MONOTONIC ns at TS
+	Process Process  // KindProcess
+	Mark    TextMark // KindTextMark
+	Cut     Cut      // KindCut
 }
 
 // Errors of records, in Record.Err. Each damaged record gets the same
@@ -102,27 +109,40 @@ var (
 // reader of logs builds on. It does not allocate per record. The zero
 // value is ready for Reset.
 type Reader struct {
-	win   window
-	limit int64 // records end here
-	end   int64 // the chunk's end
-	ts    uint64
-	rec   Record
+	win     window
+	limit   int64 // records end here
+	end     int64 // the chunk's end
+	ts      uint64
+	lastLog int64 // offset of the latest log record, -1 if none
+	rec     Record
 }
 
-// Reset makes r read records from off (the first record of a chunk, or
-// where an earlier Reader stopped, see Pos) with the chunk's running
-// timestamp ts, up to limit. end is the chunk's end: a limit before it
-// means the data ends there (a file cut short, or a chunk still being
-// written), and a record crossing it is KindTruncated rather than
-// KindBroken.
-func (r *Reader) Reset(src io.ReaderAt, off int64, ts uint64, limit, end int64) {
-	r.win.reset(src, off, limit)
-	r.limit, r.end, r.ts = limit, end, ts
+// Cursor is a place in a chunk's records and the state of reading there:
+// where a Reader starts or goes on.
+type Cursor struct {
+	Off int64  // the next record
+	TS  uint64 // the chunk's running timestamp
+	Log int64  // offset of the chunk's latest log record before Off, -1 if none (for cut records)
 }
 
-// Pos returns the offset of the next record and the chunk's running
-// timestamp there: where a later Reset can go on.
-func (r *Reader) Pos() (int64, uint64) { return r.win.offset(), r.ts }
+// Start returns the cursor at the first record of the chunk whose header
+// at off is ch.
+func Start(off int64, ch *ChunkHeader) Cursor {
+	return Cursor{Off: off + ChunkHeaderSize, TS: ch.BaseTS, Log: -1}
+}
+
+// Reset makes r read records from at up to limit. end is the chunk's
+// end: a limit before it means the data ends there (a file cut short, or
+// a chunk still being written), and a record crossing it is
+// KindTruncated rather than KindBroken.
+func (r *Reader) Reset(src io.ReaderAt, at Cursor, limit, end int64) {
+	r.win.reset(src, at.Off, limit)
+	r.limit, r.end, r.ts, r.lastLog = limit, end, at.TS, at.Log
+}
+
+// Cursor returns where the reader stands: after the record Next returned
+// last (or at it, if that record ended the chunk's records).
+func (r *Reader) Cursor() Cursor { return Cursor{Off: r.win.offset(), TS: r.ts, Log: r.lastLog} }
 
 // Next reads the next record. After a record whose Kind ends the chunk's
 // records (Kind.Ends) it stays there: calling it again returns the same.
@@ -169,7 +189,9 @@ func (r *Reader) NextLog() (tag uint64, data []byte, ts uint64, off int64, size 
 	}
 	w.pos = p + 1 + l
 	r.ts += d
-	return uint64(t), b[k:], r.ts, w.base + int64(p), l + 1, true
+	off = w.base + int64(p)
+	r.lastLog = off
+	return uint64(t), b[k:], r.ts, off, l + 1, true
 }
 
 // next is Next for everything but the common log record.
@@ -234,6 +256,7 @@ func (r *Reader) parse(rec *Record, body []byte) {
 			return
 		}
 		r.ts += d
+		r.lastLog = rec.Offset
 		rec.Kind, rec.TS, rec.Data = KindLog, r.ts, p[k:]
 	case tag == TagDescriptor:
 		idx, k := Uvarint(p)
@@ -269,6 +292,26 @@ func (r *Reader) parse(rec *Record, body []byte) {
 		}
 		r.ts += pr.TSDelta
 		rec.Kind, rec.TS, rec.Process = KindProcess, r.ts, pr
+	case tag == TagTextMark:
+		m, err := ParseTextMark(p)
+		if err != nil {
+			bad(err)
+			return
+		}
+		r.ts += m.TSDelta
+		rec.Kind, rec.TS, rec.Mark = KindTextMark, r.ts, m
+	case tag == TagCut:
+		c, err := ParseCut(p)
+		if err != nil {
+			bad(err)
+			return
+		}
+		if r.lastLog < 0 {
+			bad(errors.New("cut record: no log record before it in its chunk"))
+			return
+		}
+		c.Of = r.lastLog
+		rec.Kind, rec.Cut = KindCut, c
 	default:
 		rec.Kind = KindReserved
 	}

@@ -32,7 +32,7 @@ func chunkOf(t testing.TB, bodies ...[]byte) (log []byte, start, end int64) {
 // describes each in one line.
 func readAll(log []byte, off, limit, end int64) []string {
 	var rd Reader
-	rd.Reset(bytes.NewReader(log), off, 1000, limit, end)
+	rd.Reset(bytes.NewReader(log), Cursor{Off: off, TS: 1000, Log: -1}, limit, end)
 	var out []string
 	for {
 		rec := rd.Next()
@@ -55,7 +55,12 @@ func describe(r *Record) string {
 	case KindClock:
 		s += fmt.Sprintf(" mono %d", r.Mono)
 	case KindProcess:
-		s += fmt.Sprintf(" ppid %d build %#x exe %q", r.Process.PPID, r.Process.BuildID, r.Process.Exe)
+		p := r.Process
+		s += fmt.Sprintf(" ppid %d session %#x flags %d build %#x exe %q cmdline %q", p.PPID, p.Session, p.Flags, p.BuildID, p.Exe, p.Cmdline)
+	case KindTextMark:
+		s += fmt.Sprintf(" size %d path %q", r.Mark.Size, r.Mark.Path)
+	case KindCut:
+		s += fmt.Sprintf(" arg %d len %d of %d", r.Cut.Arg, r.Cut.Len, r.Cut.Of)
 	}
 	if r.Err != nil {
 		s += ": " + r.Err.Error()
@@ -85,23 +90,31 @@ func body(tag uint64, fields ...any) []byte {
 // delta (descriptor, dropped) leave the timestamp as it was.
 func TestReaderKinds(t *testing.T) {
 	log, off, end := chunkOf(t,
-		body(16, 5, []byte{0x02}),        // log record: site 16, delta 5, one argument byte
-		body(TagDescriptor, 200, "DESC"), // descriptor of index 200
+		body(TagCut, 0, 9),        // a cut record before any log record
+		body(16, 5, []byte{0x02}), // log record: site 16, delta 5, one argument byte
+		body(TagCut, 1, 70000),    // about the log record before it
+		body(TagDescriptor, 200, "DESC"),
 		body(TagDropped, 7),
 		body(TagClock, 10, uint64(99)),
-		body(TagProcess, 1, 42, uint64(0xb1d), "/bin/x"),
+		body(TagProcess, 1, 42, uint64(0x5e55), ProcStarted, uint64(0xb1d), "/bin/x", "x\x00-v"),
+		body(TagTextMark, 3, 4096, "/tmp/dump.log"),
 		body(9, 1, 2, 3),         // reserved
 		body(300, 200, []byte{}), // a two-byte site index and delta
+		body(TagCut, 0, 300),
 	)
 	want := []string{
-		`4136+4 log tag 16 ts 1005 data 02`,
-		`4140+9 descriptor tag 0 ts 1005 index 200 data 0444455343`,
-		`4149+3 dropped tag 1 ts 1005 dropped 7`,
-		`4152+11 clock tag 2 ts 1015 mono 99`,
-		`4163+19 process tag 3 ts 1016 ppid 42 build 0xb1d exe "/bin/x"`,
-		`4182+5 reserved tag 9 ts 1016`,
-		`4187+5 log tag 300 ts 1216 data `,
-		`4192+0 end tag 0 ts 1216`,
+		`4136+4 bad tag 5 ts 1000: cut record: no log record before it in its chunk`,
+		`4140+4 log tag 16 ts 1005 data 02`,
+		`4144+6 cut tag 5 ts 1005 arg 1 len 70000 of 4140`,
+		`4150+9 descriptor tag 0 ts 1005 index 200 data 0444455343`,
+		`4159+3 dropped tag 1 ts 1005 dropped 7`,
+		`4162+11 clock tag 2 ts 1015 mono 99`,
+		`4173+33 process tag 3 ts 1016 ppid 42 session 0x5e55 flags 1 build 0xb1d exe "/bin/x" cmdline "x\x00-v"`,
+		`4206+19 text mark tag 4 ts 1019 size 4096 path "/tmp/dump.log"`,
+		`4225+5 reserved tag 9 ts 1019`,
+		`4230+5 log tag 300 ts 1219 data `,
+		`4235+5 cut tag 5 ts 1219 arg 0 len 300 of 4230`,
+		`4240+0 end tag 0 ts 1219`,
 	}
 	if diff := cmp.Diff(want, readAll(log, off, end, end)); diff != "" {
 		t.Errorf("records (-want +got):\n%s", diff)
@@ -119,7 +132,11 @@ func TestReaderDamagedBodies(t *testing.T) {
 		body(TagClock, 1, []byte{1, 2, 3}),      // mono_ns cut short
 		body(TagClock, 1, uint64(5), []byte{0}), // a byte after mono_ns
 		body(TagProcess, 1),                     // no ppid
-		body(TagProcess, 1, 1, uint64(0), "/x", []byte{0}),
+		body(TagProcess, 1, 1, uint64(0), 0, uint64(0), "/x", "", []byte{0}),
+		body(TagProcess, 1, 1, uint64(0), 0, uint64(0), "/x"), // no command line
+		body(TagTextMark, 1, 10), // no path
+		body(TagTextMark, 1, 10, "p", []byte{0}),
+		body(TagCut, 1),        // no length
 		body(TagDescriptor, 3), // index below 16
 		body(17, []byte{0x80}), // ts delta cut short
 		body(16, 1),            // good
@@ -133,6 +150,10 @@ func TestReaderDamagedBodies(t *testing.T) {
 		`bad tag 2 ts 1000: clock record: 1 bytes after its last field`,
 		`bad tag 3 ts 1000: process record: bad ppid`,
 		`bad tag 3 ts 1000: process record: 1 bytes after its last field`,
+		`bad tag 3 ts 1000: process record: bad command line length`,
+		`bad tag 4 ts 1000: text mark: bad path length`,
+		`bad tag 4 ts 1000: text mark: 1 bytes after its last field`,
+		`bad tag 5 ts 1000: cut record: bad length`,
 		`bad tag 0 ts 1000: bad site index`,
 		`bad tag 17 ts 1000: bad timestamp delta`,
 		`log tag 16 ts 1001 data `,
@@ -170,7 +191,7 @@ func TestReaderFraming(t *testing.T) {
 	}
 	for _, c := range cases {
 		var rd Reader
-		rd.Reset(bytes.NewReader(c.log), start, 0, c.limit, end)
+		rd.Reset(bytes.NewReader(c.log), Cursor{Off: start, Log: -1}, c.limit, end)
 		first := rd.Next()
 		if first.Kind != KindLog {
 			t.Fatalf("%s: first record %v", c.name, describe(first))
@@ -195,7 +216,7 @@ func (failingReader) ReadAt([]byte, int64) (int, error) { return 0, errors.New("
 // An error of the underlying reader is a kind of its own, not damage.
 func TestReaderIOError(t *testing.T) {
 	var rd Reader
-	rd.Reset(failingReader{}, HeaderSize+ChunkHeaderSize, 0, HeaderSize+Align, HeaderSize+Align)
+	rd.Reset(failingReader{}, Cursor{Off: HeaderSize + ChunkHeaderSize}, HeaderSize+Align, HeaderSize+Align)
 	if r := rd.Next(); r.Kind != KindIOError || r.Err.Error() != "disk on fire" {
 		t.Errorf("%v", describe(r))
 	}
@@ -225,7 +246,7 @@ func TestReaderFastPathAndResume(t *testing.T) {
 		t.Fatalf("only %d records in the chunk", len(want))
 	}
 	var rd Reader
-	rd.Reset(bytes.NewReader(log), start, 1000, end, end)
+	rd.Reset(bytes.NewReader(log), Cursor{Off: start, TS: 1000, Log: -1}, end, end)
 	var got []string
 	fast := 0
 	for {
@@ -240,9 +261,9 @@ func TestReaderFastPathAndResume(t *testing.T) {
 			break
 		}
 		if len(got)%7 == 0 { // stop and go on with a fresh Reader
-			pos, ts := rd.Pos()
+			at := rd.Cursor()
 			rd = Reader{}
-			rd.Reset(bytes.NewReader(log), pos, ts, end, end)
+			rd.Reset(bytes.NewReader(log), at, end, end)
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -257,7 +278,8 @@ func TestReaderFastPathAndResume(t *testing.T) {
 // at most one step per byte, without panicking, and NextLog with Next
 // reads what Next alone reads.
 func FuzzReader(f *testing.F) {
-	log, start, end := chunkOf(f, body(16, 1, []byte{1, 2}), body(TagClock, 3, uint64(4)), body(TagProcess, 1, 2, uint64(3), "x"), body(130, 200))
+	log, start, end := chunkOf(f, body(16, 1, []byte{1, 2}), body(TagCut, 0, 5), body(TagClock, 3, uint64(4)),
+		body(TagProcess, 1, 2, uint64(3), 1, uint64(4), "x", "y"), body(TagTextMark, 1, 2, "p"), body(130, 200))
 	f.Add(log[start:end])
 	f.Add([]byte{255, 0x10, 0x00, 16})
 	f.Add([]byte{3, 0x80, 0x80, 0x80})
@@ -265,8 +287,8 @@ func FuzzReader(f *testing.F) {
 		src := bytes.NewReader(area)
 		limit := int64(len(area))
 		var a, b Reader
-		a.Reset(src, 0, 0, limit, limit+1)
-		b.Reset(src, 0, 0, limit, limit+1)
+		a.Reset(src, Cursor{Log: -1}, limit, limit+1)
+		b.Reset(src, Cursor{Log: -1}, limit, limit+1)
 		for steps := 0; ; steps++ {
 			if steps > len(area)+1 {
 				t.Fatalf("no end after %d records in %d bytes", steps, len(area))
