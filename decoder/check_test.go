@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 )
 
 func dbOf(sites ...*fmtdb.Site) *fmtdb.DB {
@@ -58,21 +59,28 @@ func TestDatabaseMismatch(t *testing.T) {
 	}
 }
 
-// A descriptor whose content does not hash to its ID (another logpack
-// version, or damage) is not used unless forced.
-func TestDescriptorIDMismatch(t *testing.T) {
-	s := *siteHello
-	s.ID++
+// A descriptor lists the format as written and its constant arguments;
+// the decoder folds them in, so that the site is the one the format
+// database holds (same format, same ID) and renders as printf did.
+func TestDescriptorConstants(t *testing.T) {
+	folded := site(1, "criu/files.c", 42, "Error (criu/files.c:42): Can't open %s: %m\n", fmtdb.ClassStr, fmtdb.ClassErrno)
+	desc := logfile.Descriptor{Level: 1, TextLevel: 2, File: "criu/files.c", Line: 42, Func: "fn", Format: "Error (%s:%d): Can't open %s: %s\n",
+		Args: []logfile.DescArg{{Class: logfile.ClassConstStr, Str: "criu/files.c", BoundArg: -1}, {Class: logfile.ClassConstInt, Bits: 42, BoundArg: -1},
+			{Class: fmtdb.ClassStr, BoundArg: -1}, {Class: fmtdb.ClassErrno, BoundArg: -1}}}
 	w := newLog(1)
-	w.Thread(1, 1).Log(&s, 2000, 0, fmtdb.Int(1))
+	w.Thread(1, 1).LogDesc(&desc, 2000, 0, fmtdb.String("/etc/x"), fmtdb.Errno(13))
 	log := w.Bytes(0)
-	out, skips := decodeAll(t, log, FormatPlain, nil)
-	if out != "" || len(skips) != 2 || skips[0].Kind != SkipDescriptorID || skips[1].Kind != SkipUnknownSite {
-		t.Errorf("out %q skips %v", out, skips)
+	d, err := New(bytes.NewReader(log), int64(len(log)), &Options{DB: dbOf(folded)})
+	if err != nil {
+		t.Fatal(err)
 	}
-	out, skips = decodeAll(t, log, FormatPlain, &Options{Force: true})
-	if out != "hello 1\n" || len(skips) != 0 {
-		t.Errorf("forced: out %q skips %v", out, skips)
+	s := d.Sites()[0]
+	if s.Format != folded.Format || s.ID != folded.ID || s.TextLevel != 2 || s.Prefix {
+		t.Errorf("site %q %s text_level %d prefix %v, want %q %s", s.Format, fmtdb.FormatID(s.ID), s.TextLevel, s.Prefix, folded.Format, fmtdb.FormatID(folded.ID))
+	}
+	out, skips := decodeAll(t, log, FormatPlain, nil)
+	if out != "Error (criu/files.c:42): Can't open /etc/x: Permission denied\n" || len(skips) != 0 {
+		t.Errorf("out %q skips %v", out, skips)
 	}
 }
 
@@ -83,10 +91,10 @@ func TestDescriptorIndexes(t *testing.T) {
 	w := newLog(1)
 	a := w.Thread(1, 1)
 	i1, i2, i3 := w.NewIndex(), w.NewIndex(), w.NewIndex()
-	a.Descriptor(i1, siteHello.AppendDescriptor(nil))
-	a.Descriptor(i2, siteHello.AppendDescriptor(nil))
-	a.Descriptor(i3, siteHello.AppendDescriptor(nil))
-	a.Descriptor(i3, siteMount.AppendDescriptor(nil))
+	a.Descriptor(i1, descOf(siteHello))
+	a.Descriptor(i2, descOf(siteHello))
+	a.Descriptor(i3, descOf(siteHello))
+	a.Descriptor(i3, descOf(siteMount))
 	a.LogIndex(i1, false, 2000, 0, fmtdb.Int(1))
 	a.LogIndex(i2, false, 2001, 0, fmtdb.Int(2))
 	a.LogIndex(i3, false, 2002, 0, fmtdb.Int(3))

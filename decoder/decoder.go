@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
@@ -49,10 +50,21 @@ type Header = logfile.Header
 // decoder's buffers: they are valid until the iteration moves on.
 type Arg = fmtdb.Value
 
-// Site is a call site as described in the log.
+// Site is a call site as described in the log: its constants folded into
+// the format, as the format database describes it (fmtdb.Site), and what
+// the log says besides.
 type Site struct {
 	fmtdb.Site
-	msg message // how to render it
+	// Prefix marks a prefix site: its records are not lines, their text
+	// goes in front of the later lines of their process (CRIU's pid
+	// prefix, from log_init_by_pid).
+	Prefix bool
+	// TextLevel: records of this site at a level <= TextLevel were also
+	// printed by the program's own text path; 255: none.
+	TextLevel uint8
+
+	msg      message // how to render it
+	recorded []int   // the descriptor's argument list → index in Args, -1 for constants
 }
 
 // Record is one log call. A Record handed out by an iterator and its Args
@@ -80,8 +92,11 @@ func (r *Record) AppendMessage(dst []byte) []byte {
 type Process struct {
 	PID     uint32
 	PPID    uint32
+	Session uint64 // the ID of the session (program run) it belongs to
+	Flags   uint64 // logfile.ProcStarted, logfile.ProcExec
 	BuildID uint64
 	Exe     string
+	Cmdline []string
 	Dropped uint64 // records it reported as dropped
 }
 
@@ -115,7 +130,6 @@ const (
 	SkipUnknownSite    = "unknown site index"
 	SkipBadArgs        = "arguments do not match the site"
 	SkipBadDescriptor  = "bad site descriptor"
-	SkipDescriptorID   = "site descriptor content does not match its ID"
 	SkipConflict       = "conflicting descriptors for one site index"
 	SkipLogCutShort    = "log cut short"
 	SkipUnreadableTail = "tail field out of range"
@@ -128,8 +142,7 @@ type Options struct {
 	// New fails with a *MismatchError. DBName names it in messages.
 	DB     *fmtdb.DB
 	DBName string
-	// Force decodes despite a database mismatch and renders descriptors
-	// whose content does not match their ID.
+	// Force decodes despite a database mismatch.
 	Force bool
 	// OnSkip, if set, is called for every Skip as it is found.
 	OnSkip func(Skip)
@@ -183,11 +196,10 @@ type writer struct {
 	split  bool
 	chunks []chunk
 	ci     int
-	win    window
-	ts     uint64
-	seg    int // the clock's knot segment of ts
+	rd     logfile.Reader
+	seg    int // the clock's knot segment of the latest record's time
 	rec    Record
-	live   bool // a chunk is open in win
+	live   bool // a chunk is open in rd
 }
 
 // Open opens a log file.
@@ -340,7 +352,7 @@ func (d *Decoder) writerFor(pid, tid uint32) *writer {
 
 // scan is the index pass over the whole log.
 func (d *Decoder) scan() error {
-	var win window
+	var rd logfile.Reader
 	var hb [logfile.ChunkHeaderSize]byte
 	descs := map[uint32]descAt{}
 	badStart, badWhy := int64(-1), ""
@@ -376,11 +388,8 @@ func (d *Decoder) scan() error {
 		flushBad(off)
 		c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch, seq: nchunks}
 		nchunks++
-		clipped := false
-		if c.limit > d.end {
-			c.limit, clipped = d.end, true
-		}
-		limit, err := d.indexChunk(&win, &c, clipped, descs)
+		c.limit = min(c.limit, d.end)
+		limit, err := d.indexChunk(&rd, &c, descs)
 		if err != nil {
 			return err
 		}
@@ -451,90 +460,70 @@ type descAt struct {
 }
 
 // indexChunk walks the records of one chunk: descriptors, clocks and
-// process records are collected, framing damage is reported. It returns
-// where the chunk's good records end.
-func (d *Decoder) indexChunk(win *window, c *chunk, clipped bool, descs map[uint32]descAt) (int64, error) {
-	win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
-	ts := c.hdr.BaseTS
-	d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: c.hdr.MonoNS})
+// process records are collected, damage is reported. It returns where
+// the chunk's good records end.
+func (d *Decoder) indexChunk(rd *logfile.Reader, c *chunk, descs map[uint32]descAt) (int64, error) {
+	rd.Reset(d.r, logfile.Start(c.off, &c.hdr), c.limit, c.off+int64(c.hdr.Size))
+	d.pairs = append(d.pairs, logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS})
 	for {
-		at := win.offset()
-		body, size, st, err := win.next(c.limit)
-		if err != nil {
-			return at, err
-		}
-		switch st {
-		case frameEnd:
-			c.last = ts
-			return c.limit, nil
-		case frameShort:
-			if clipped || win.eof {
-				d.skip(Skip{Kind: SkipCutShort, Offset: at, Bytes: c.limit - at, Records: 1})
-			} else {
-				d.skip(Skip{Kind: SkipBadLength, Detail: "the record crosses its chunk's end", Offset: at, Bytes: c.limit - at})
-			}
-			c.last = ts
-			return at, nil
-		case frameBad:
-			d.skip(Skip{Kind: SkipBadLength, Detail: "escaped length of zero", Offset: at, Bytes: c.limit - at})
-			c.last = ts
-			return at, nil
-		}
-		var tag uint64
-		var k int
-		if len(body) > 0 && body[0] < 0x80 {
-			tag, k = uint64(body[0]), 1 // most site indexes
-		} else {
-			tag, k = logfile.Uvarint(body)
-		}
-		if k <= 0 {
-			d.skip(Skip{Kind: SkipBadRecord, Detail: "bad tag", Offset: at, Bytes: int64(size)})
-			continue
-		}
-		p := body[k:]
+		rec := rd.Next()
 		switch {
-		case tag == logfile.TagDescriptor:
-			d.indexDescriptor(p, at, size, descs)
-		case tag == logfile.TagDropped:
-			n, k := logfile.Uvarint(p)
-			if k <= 0 {
-				d.skip(Skip{Kind: SkipBadRecord, Detail: "bad dropped record", Offset: at, Bytes: int64(size)})
-				continue
-			}
-			d.proc(c.hdr.PID).Dropped += n
-		case tag == logfile.TagClock:
-			delta, mono, err := logfile.ParseClock(p)
-			if err != nil {
-				d.skip(Skip{Kind: SkipBadRecord, Detail: err.Error(), Offset: at, Bytes: int64(size)})
-				continue
-			}
-			ts += delta
-			d.pairs = append(d.pairs, logfile.Pair{TS: ts, Mono: mono})
-		case tag == logfile.TagProcess:
-			pr, err := logfile.ParseProcess(p)
-			if err != nil {
-				d.skip(Skip{Kind: SkipBadRecord, Detail: err.Error(), Offset: at, Bytes: int64(size)})
-				continue
-			}
-			ts += pr.TSDelta
-			P := d.proc(c.hdr.PID)
-			P.PPID, P.BuildID, P.Exe = pr.PPID, pr.BuildID, string(pr.Exe)
-		case tag < logfile.FirstSiteIndex:
-			// reserved kinds: skipped by their length
-		default:
+		case rec.Kind == logfile.KindIOError:
+			return c.limit, rec.Err
+		case rec.Kind == logfile.KindLog:
 			d.nrecords++
-			// The running ts: the timestamps of clock records'
-			// calibration pairs, and where the chunk ends in time.
-			// Short deltas inline, as in decode.
-			if len(p) > 0 && p[0] < 0x80 {
-				ts += uint64(p[0])
-			} else if len(p) > 1 && p[1] < 0x80 {
-				ts += uint64(p[0]&0x7f) | uint64(p[1])<<7
-			} else if delta, k := logfile.Uvarint(p); k > 0 {
-				ts += delta
-			}
+		case rec.Kind == logfile.KindEnd:
+			c.last = rec.TS
+			return c.limit, nil
+		case rec.Kind.Ends():
+			d.brokenChunk(rec, c.limit)
+			c.last = rec.TS
+			return rec.Offset, nil
+		default:
+			d.control(rec, c.hdr.PID, descs)
 		}
 	}
+}
+
+// brokenChunk reports framing damage that ends a chunk's records at
+// rec.Offset; limit is where they would have ended.
+func (d *Decoder) brokenChunk(rec *logfile.Record, limit int64) {
+	if rec.Kind == logfile.KindTruncated {
+		d.skip(Skip{Kind: SkipCutShort, Offset: rec.Offset, Bytes: limit - rec.Offset, Records: 1})
+		return
+	}
+	d.skip(Skip{Kind: SkipBadLength, Detail: rec.Err.Error(), Offset: rec.Offset, Bytes: limit - rec.Offset})
+}
+
+// control takes in a record other than a log record, for the index pass
+// and for Follow alike: descriptors, calibration pairs, processes and
+// dropped counts are collected, damaged records reported. It reports
+// whether it added a descriptor.
+func (d *Decoder) control(rec *logfile.Record, pid uint32, descs map[uint32]descAt) bool {
+	switch rec.Kind {
+	case logfile.KindBad:
+		s := Skip{Kind: SkipBadRecord, Detail: rec.Err.Error(), Offset: rec.Offset, Bytes: int64(rec.Size)}
+		switch {
+		case rec.Tag == logfile.TagDescriptor:
+			s.Kind = SkipBadDescriptor
+		case rec.Tag >= logfile.FirstSiteIndex:
+			s.Records = 1
+		}
+		d.skip(s)
+	case logfile.KindDescriptor:
+		d.indexDescriptor(rec.Index, rec.Data, rec.Offset, rec.Size, descs)
+		return true
+	case logfile.KindDropped:
+		d.proc(pid).Dropped += rec.Dropped
+	case logfile.KindClock:
+		d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono})
+	case logfile.KindProcess:
+		pr := &rec.Process
+		P := d.proc(pid)
+		P.PPID, P.Session, P.Flags, P.BuildID, P.Exe = pr.PPID, pr.Session, pr.Flags, pr.BuildID, string(pr.Exe)
+		P.Cmdline = splitCmdline(pr.Cmdline)
+	}
+	return false
 }
 
 func (d *Decoder) proc(pid uint32) *Process {
@@ -546,22 +535,17 @@ func (d *Decoder) proc(pid uint32) *Process {
 	return p
 }
 
-func (d *Decoder) indexDescriptor(p []byte, at int64, size int, descs map[uint32]descAt) {
-	idx, k := logfile.Uvarint(p)
-	if k <= 0 || idx < logfile.FirstSiteIndex || idx > 1<<32-1 {
-		d.skip(Skip{Kind: SkipBadDescriptor, Detail: "bad site index", Offset: at, Bytes: int64(size)})
-		return
+func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, descs map[uint32]descAt) {
+	var s *Site
+	desc, err := logfile.ParseDescriptor(raw)
+	if err == nil {
+		s = &Site{Prefix: desc.Flags&logfile.DescPrefix != 0, TextLevel: desc.TextLevel}
+		s.Site, s.recorded, err = desc.Site()
 	}
-	i := uint32(idx)
-	raw := p[k:]
-	s, err := fmtdb.DecodeDescriptor(raw)
 	var why string
 	if err != nil {
-		why = err.Error()
-		d.skip(Skip{Kind: SkipBadDescriptor, Detail: fmt.Sprintf("index %d: %v", i, err), Offset: at, Bytes: int64(size)})
-	} else if id := fmtdb.SiteID(&s); id != s.ID && !d.opts.Force {
-		why = fmt.Sprintf("content hashes to %s, the descriptor says %s", fmtdb.FormatID(id), fmtdb.FormatID(s.ID))
-		d.skip(Skip{Kind: SkipDescriptorID, Detail: fmt.Sprintf("index %d (%s:%d): %s", i, s.File, s.Line, why), Offset: at, Bytes: int64(size)})
+		why = strings.TrimPrefix(err.Error(), logfile.ErrDescriptor.Error()+": ")
+		d.skip(Skip{Kind: SkipBadDescriptor, Detail: fmt.Sprintf("index %d: %s", i, why), Offset: at, Bytes: int64(size)})
 	}
 	prev, seen := descs[i]
 	switch {
@@ -570,21 +554,32 @@ func (d *Decoder) indexDescriptor(p []byte, at int64, size int, descs map[uint32
 			descs[i] = descAt{off: at, why: why}
 			return
 		}
-		site := &Site{Site: s}
-		site.msg = compile(&site.Site)
-		descs[i] = descAt{site: site, off: at, end: at + int64(size)}
+		s.msg = compile(&s.Site)
+		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
 	case why != "":
 		// A damaged copy of a descriptor already seen is harmless.
-	case prev.site != nil && !fmtdb.SameSite(&prev.site.Site, &s):
+	case prev.site != nil && !sameSite(prev.site, s):
 		why = fmt.Sprintf("offset %d describes %s:%d, offset %d %s:%d", prev.off, prev.site.File, prev.site.Line, at, s.File, s.Line)
 		d.skip(Skip{Kind: SkipConflict, Detail: fmt.Sprintf("index %d: %s", i, why), Offset: at, Bytes: int64(size)})
 		descs[i] = descAt{off: prev.off, why: "conflicting descriptors: " + why}
 	case prev.site == nil && prev.why != "" && !isConflict(prev.why):
 		// The first copy was damaged; this one is good.
-		site := &Site{Site: s}
-		site.msg = compile(&site.Site)
-		descs[i] = descAt{site: site, off: at, end: at + int64(size)}
+		s.msg = compile(&s.Site)
+		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
 	}
+}
+
+// sameSite reports whether two descriptors describe the same site.
+func sameSite(a, b *Site) bool {
+	return fmtdb.SameSite(&a.Site, &b.Site) && a.Prefix == b.Prefix && a.TextLevel == b.TextLevel && slices.Equal(a.recorded, b.recorded)
+}
+
+// splitCmdline splits a command line at its NUL bytes.
+func splitCmdline(b []byte) []string {
+	if len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00")
 }
 
 func isConflict(why string) bool { return len(why) > 11 && why[:11] == "conflicting" }
@@ -615,7 +610,7 @@ func (d *Decoder) buildSites(descs map[uint32]descAt) {
 		d.descEnd[i] = da.end
 		// Several indexes may describe one site: share one *Site so that
 		// per-site statistics and filters see one site.
-		if s, ok := byID[da.site.ID]; ok && fmtdb.SameSite(&s.Site, &da.site.Site) {
+		if s, ok := byID[da.site.ID]; ok && sameSite(s, da.site) {
 			da.site = s
 		} else {
 			byID[da.site.ID] = da.site

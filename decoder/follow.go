@@ -27,7 +27,7 @@ var (
 // (it then returns ctx.Err()). Records of one poll are merged by
 // timestamp; a record whose site descriptor has not appeared yet waits
 // for it (up to a few seconds) and is reported as an unknown site after
-// that. If the file is started anew (its header names another session
+// that. If the file is started anew (its header names another file
 // identity), decoding restarts.
 func Follow(ctx context.Context, path string, opts *Options, poll time.Duration, start func(*Header), fn func(*Record) error, flush func() error) error {
 	f, err := os.Open(path)
@@ -45,7 +45,7 @@ func Follow(ctx context.Context, path string, opts *Options, poll time.Duration,
 		h, err := readHeader(f)
 		switch {
 		case err == nil:
-			if fl == nil || fl.d.hdr.Session != h.Session {
+			if fl == nil || fl.d.hdr.FileID != h.FileID {
 				fl = newFollower(f, h, opts)
 				start(h)
 			}
@@ -84,7 +84,7 @@ func readHeader(f *os.File) (*Header, error) {
 	return logfile.ParseHeader(b[:n])
 }
 
-// follower is the state of Follow for one log (one header session identity).
+// follower is the state of Follow for one log (one file identity).
 type follower struct {
 	d        *Decoder
 	f        *os.File
@@ -93,7 +93,7 @@ type follower struct {
 	pending  map[int64]time.Time // boundaries without a valid header yet
 	open     []*liveChunk
 	last     map[*writer]*[followChains]*liveChunk // a thread's latest chunks, oldest first
-	win      window
+	rd       logfile.Reader
 	batch    []liveRec
 	arena    []byte
 	deferred []liveRec
@@ -110,19 +110,14 @@ const followChains = 2
 type liveChunk struct {
 	c     chunk
 	w     *writer
-	pos   int64  // next record
-	ts    uint64 // timestamp of the last record read
-	final bool   // its thread has moved on to followChains later chunks
+	at    logfile.Cursor // where reading goes on
+	final bool           // its thread has moved on to followChains later chunks
 }
 
 // liveRec is a log record read but not yet emitted.
 type liveRec struct {
 	w     *writer
-	tag   uint64
-	ts    uint64
-	at    int64
-	size  int
-	body  []byte // after the ts delta; a copy
+	rec   logfile.Record // its Data is a copy
 	since time.Time
 }
 
@@ -210,7 +205,7 @@ func (fl *follower) poll(fn func(*Record) error) error {
 	// Records whose descriptor was missing before.
 	waiting := fl.deferred[:0]
 	for _, lr := range fl.deferred {
-		if d.site(lr.tag) != nil || now.Sub(lr.since) > followSiteGrace {
+		if d.site(lr.rec.Tag) != nil || now.Sub(lr.since) > followSiteGrace {
 			fl.batch = append(fl.batch, lr)
 		} else {
 			waiting = append(waiting, lr)
@@ -218,21 +213,21 @@ func (fl *follower) poll(fn func(*Record) error) error {
 	}
 	fl.deferred = waiting
 	sortBy(fl.batch, func(a, b liveRec) bool {
-		if a.ts != b.ts {
-			return a.ts < b.ts
+		if a.rec.TS != b.rec.TS {
+			return a.rec.TS < b.rec.TS
 		}
 		return a.w.order < b.w.order
 	})
 	for _, lr := range fl.batch {
-		if d.site(lr.tag) == nil && now.Sub(lr.since) <= followSiteGrace {
-			lr.body = bytes.Clone(lr.body) // the arena is reused
+		if d.site(lr.rec.Tag) == nil && now.Sub(lr.since) <= followSiteGrace {
+			lr.rec.Data = bytes.Clone(lr.rec.Data) // the arena is reused
 			fl.deferred = append(fl.deferred, lr)
 			continue
 		}
-		if !d.fill(&fl.rec, lr.tag, lr.body, lr.at, lr.size) {
+		if !d.fill(&fl.rec, lr.rec.Tag, lr.rec.Data, lr.rec.Offset, lr.rec.Size) {
 			continue
 		}
-		fl.rec.raw, fl.rec.TS = lr.ts, d.clock.NSAt(lr.ts, &fl.seg)
+		fl.rec.raw, fl.rec.TS = lr.rec.TS, d.clock.NSAt(lr.rec.TS, &fl.seg)
 		fl.rec.PID, fl.rec.TID = lr.w.pid, lr.w.tid
 		if err := fn(&fl.rec); err != nil {
 			return err
@@ -282,7 +277,7 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	w := d.writerFor(ch.PID, ch.TID)
 	c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
-	lc := &liveChunk{c: c, w: w, pos: off + logfile.ChunkHeaderSize, ts: ch.BaseTS}
+	lc := &liveChunk{c: c, w: w, at: logfile.Start(off, &ch)}
 	latest := fl.last[w]
 	if latest == nil {
 		latest = new([followChains]*liveChunk)
@@ -299,71 +294,39 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 }
 
 // read collects the chunk's new records. It returns false when the chunk
-// is finished.
+// is finished. Everything but log records goes through the same control
+// as in the index pass, so damage is reported as Open reports it.
 func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error) {
 	d := fl.d
 	limit := min(lc.c.limit, d.end)
-	fl.win.reset(d.r, lc.pos, limit)
+	fl.rd.Reset(d.r, lc.at, limit, lc.c.limit)
 	for {
-		at := fl.win.offset()
-		body, size, st, err := fl.win.next(limit)
-		if err != nil {
-			return true, err
-		}
-		switch st {
-		case frameEnd:
-			if lc.pos >= lc.c.limit {
+		rec := fl.rd.Next()
+		switch {
+		case rec.Kind == logfile.KindIOError:
+			return true, rec.Err
+		case rec.Kind == logfile.KindEnd:
+			if lc.at.Off >= lc.c.limit {
 				return false, nil
 			}
 			return !lc.final, nil
-		case frameShort:
-			if !lc.final && limit < lc.c.limit {
-				return true, nil // the rest is not in the file yet
-			}
-			d.skip(Skip{Kind: SkipBadLength, Detail: "the record crosses its chunk's end", Offset: at, Bytes: lc.c.limit - at})
-			return false, nil
-		case frameBad:
-			d.skip(Skip{Kind: SkipBadLength, Detail: "escaped length of zero", Offset: at, Bytes: lc.c.limit - at})
+		case rec.Kind == logfile.KindTruncated && !lc.final && limit < lc.c.limit:
+			return true, nil // the rest is not in the file yet
+		case rec.Kind.Ends():
+			d.brokenChunk(rec, lc.c.limit)
 			return false, nil
 		}
-		lc.pos = at + int64(size)
-		tag, k := logfile.Uvarint(body)
-		if k <= 0 {
-			d.skip(Skip{Kind: SkipBadRecord, Detail: "bad tag", Offset: at, Bytes: int64(size)})
+		lc.at = fl.rd.Cursor()
+		if rec.Kind != logfile.KindLog {
+			if d.control(rec, lc.w.pid, fl.descs) {
+				*dirty = true
+			}
 			continue
 		}
-		p := body[k:]
-		switch {
-		case tag == logfile.TagDescriptor:
-			d.indexDescriptor(p, at, size, fl.descs)
-			*dirty = true
-		case tag == logfile.TagDropped:
-			if n, k := logfile.Uvarint(p); k > 0 {
-				d.proc(lc.w.pid).Dropped += n
-			}
-		case tag == logfile.TagClock:
-			if delta, mono, err := logfile.ParseClock(p); err == nil {
-				lc.ts += delta
-				d.pairs = append(d.pairs, logfile.Pair{TS: lc.ts, Mono: mono})
-			}
-		case tag == logfile.TagProcess:
-			if pr, err := logfile.ParseProcess(p); err == nil {
-				lc.ts += pr.TSDelta
-				P := d.proc(lc.w.pid)
-				P.PPID, P.BuildID, P.Exe = pr.PPID, pr.BuildID, string(pr.Exe)
-			}
-		case tag < logfile.FirstSiteIndex:
-		default:
-			delta, k := logfile.Uvarint(p)
-			if k <= 0 {
-				d.skip(Skip{Kind: SkipBadRecord, Detail: "bad timestamp delta", Offset: at, Bytes: int64(size), Records: 1})
-				continue
-			}
-			lc.ts += delta
-			start := len(fl.arena)
-			fl.arena = append(fl.arena, p[k:]...)
-			fl.batch = append(fl.batch, liveRec{w: lc.w, tag: tag, ts: lc.ts, at: at, size: size, since: now})
-			fl.batch[len(fl.batch)-1].body = fl.arena[start:len(fl.arena):len(fl.arena)]
-		}
+		start := len(fl.arena)
+		fl.arena = append(fl.arena, rec.Data...)
+		lr := liveRec{w: lc.w, rec: *rec, since: now}
+		lr.rec.Data = fl.arena[start:len(fl.arena):len(fl.arena)]
+		fl.batch = append(fl.batch, lr)
 	}
 }

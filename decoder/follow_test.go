@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 )
 
 // Follow prints records as they are written, and holds back a record
@@ -61,7 +64,7 @@ func TestFollow(t *testing.T) {
 	}()
 	waitFor("(00.000001) hello 1\n(00.000002) hello 2\n")
 
-	main.Descriptor(late, siteMount.AppendDescriptor(nil))
+	main.Descriptor(late, descOf(siteMount))
 	child := w.Thread(12, 12)
 	child.Log(siteHello, 4000, 0, fmtdb.Int(3))
 	main.Log(siteHello, 3500, 0, fmtdb.Int(4))
@@ -175,5 +178,55 @@ func TestFollowTwoRuntimeCopies(t *testing.T) {
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Errorf("Follow returned %v", err)
+	}
+}
+
+// Follow reads records with the same reader as Open's index pass and
+// reports the same damage: malformed dropped, clock and process records,
+// a log record without a valid timestamp delta, a record crossing its
+// chunk's end.
+func TestFollowReportsWhatOpenReports(t *testing.T) {
+	w := newLog(10)
+	a := w.Thread(10, 10)
+	a.Log(siteHello, 2000, 0, fmtdb.Int(1))
+	a.Raw(2000, []byte{logfile.TagDropped})             // no count
+	a.Raw(2000, []byte{logfile.TagClock, 1, 2, 3})      // mono_ns cut short
+	a.Raw(2000, []byte{logfile.TagProcess, 1})          // no ppid
+	a.Raw(2000, []byte{byte(a.Index(siteHello)), 0x80}) // no ts delta
+	a.Log(siteHello, 2100, 0, fmtdb.Int(2))
+	b := w.Thread(10, 11)
+	b.Log(siteHello, 2200, 0, fmtdb.Int(3))
+	b.Log(siteHello, 2300, 0, fmtdb.Int(4))
+	log := w.Bytes(0)
+	log[2*4096+logfile.ChunkHeaderSize+4] = 255 // b's second record: 0xffff bytes, past its chunk's end
+	log[2*4096+logfile.ChunkHeaderSize+5] = 255
+	log[2*4096+logfile.ChunkHeaderSize+6] = 255
+
+	_, openSkips := decodeAll(t, log, FormatPlain, nil)
+	path := filepath.Join(t.TempDir(), "live.lpk")
+	if err := os.WriteFile(path, log, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var followSkips []Skip
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := Follow(ctx, path, &Options{OnSkip: func(s Skip) { followSkips = append(followSkips, s) }}, 10*time.Millisecond,
+		func(*Header) {}, func(*Record) error { return nil }, func() error { return nil })
+	if err != context.DeadlineExceeded {
+		t.Fatalf("Follow: %v", err)
+	}
+	var kinds []string
+	for _, s := range openSkips {
+		kinds = append(kinds, s.Kind+": "+s.Detail)
+	}
+	want := []string{
+		"bad record: bad dropped record", "bad record: clock record cut short", "bad record: process record: bad ppid",
+		"bad record: bad timestamp delta", "bad record length: the record crosses its chunk's end",
+	}
+	if diff := cmp.Diff(want, kinds); diff != "" {
+		t.Errorf("Open's skips (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(openSkips, followSkips); diff != "" {
+		t.Errorf("skips (-Open +Follow):\n%s", diff)
 	}
 }

@@ -2,6 +2,7 @@ package decoder
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/logpack/logpack/fmtdb"
@@ -21,10 +22,28 @@ func site(level uint8, file string, line int, format string, classes ...fmtdb.Cl
 var (
 	siteHello = site(3, "hello.c", 10, "hello %d\n", fmtdb.ClassI32)
 	siteMount = site(4, "criu/mount.c", 200, "mnt: Found %s at %#lx\n", fmtdb.ClassStr, fmtdb.ClassU64)
-	siteErr   = site(1, "criu/cr-dump.c", 77, "Error (%s:%d): Can't dump %d: %s\n", fmtdb.ClassStr, fmtdb.ClassI32, fmtdb.ClassI32, fmtdb.ClassErrno)
+	siteErr   = site(1, "criu/cr-dump.c", 77, "Error (%s:%d): Can't dump %d: %m\n", fmtdb.ClassStr, fmtdb.ClassI32, fmtdb.ClassI32, fmtdb.ClassErrno)
 	siteDyn   = site(fmtdb.LevelRuntime, "criu/log.c", 5, "level %u\n", fmtdb.ClassU32)
 	siteNone  = site(3, "criu/crtools.c", 1, "Version: 4.2\n")
 )
+
+// descOf returns the descriptor of a site whose constants are folded in.
+func descOf(s *fmtdb.Site) []byte {
+	d := logfile.DescriptorOf(s)
+	return d.Append(nil)
+}
+
+// session is the session ID of the test logs' first run.
+const session = 0x5e55
+
+// proc returns a process record of the session.
+func proc(ppid uint32, flags uint64, exe string, args ...string) logfile.Process {
+	p := logfile.Process{PPID: ppid, Session: session, Flags: flags, BuildID: 0xb1d, Exe: []byte(exe)}
+	if len(args) > 0 {
+		p.Cmdline = []byte(strings.Join(args, "\x00"))
+	}
+	return p
+}
 
 func newLog(firstPID uint32) *logfile.Writer {
 	return logfile.NewWriter(logfile.Header{FirstPID: firstPID, StartTS: 1000, StartMonoNS: 1000, Exe: "/usr/sbin/criu", BuildID: 0xb1d}, 4096)

@@ -58,7 +58,7 @@ var criuMix = []struct {
 		func(i int) []fmtdb.Value {
 			return []fmtdb.Value{fmtdb.Uint(0x55d4c6a1f000), fmtdb.Uint(0x55d4c6a21000), fmtdb.Uint(8), fmtdb.Uint(1), fmtdb.Uint(0x2), fmtdb.Uint(0100002), fmtdb.Uint(0x1), fmtdb.Uint(uint64(i) * 4096), fmtdb.String("fp"), fmtdb.Uint(0)}
 		}},
-	{site(1, "criu/cr-dump.c", 1400, "Error (%s:%d): Can't dump vma at %lx: %s\n", fmtdb.ClassStr, fmtdb.ClassI32, fmtdb.ClassU64, fmtdb.ClassErrno), 2,
+	{site(1, "criu/cr-dump.c", 1400, "Error (%s:%d): Can't dump vma at %lx: %m\n", fmtdb.ClassStr, fmtdb.ClassI32, fmtdb.ClassU64, fmtdb.ClassErrno), 2,
 		func(i int) []fmtdb.Value {
 			return []fmtdb.Value{fmtdb.String("criu/cr-dump.c"), fmtdb.Int(1400), fmtdb.Uint(0x7f00 + uint64(i)), fmtdb.Errno(int64(1 + i%40))}
 		}},

@@ -68,7 +68,9 @@ func (d *Decoder) Records() iter.Seq2[*Record, error] {
 }
 
 // advance loads the writer's next log record into w.rec. It returns false
-// when the writer has no more records.
+// when the writer has no more records. Damage other than in a log
+// record's site or arguments was reported by the index pass, which also
+// cut each chunk's limit before any framing damage.
 func (d *Decoder) advance(w *writer) (bool, error) {
 	for {
 		if !w.live {
@@ -76,93 +78,39 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 				return false, nil
 			}
 			c := &w.chunks[w.ci]
-			w.win.reset(d.r, c.off+logfile.ChunkHeaderSize, c.limit)
-			w.ts = c.hdr.BaseTS
+			w.rd.Reset(d.r, logfile.Start(c.off, &c.hdr), c.limit, c.off+int64(c.hdr.Size))
 			if w.split {
 				w.order = w.order&^(1<<32-1) | c.seq&(1<<32-1)
 			}
 			w.live = true
 		}
-		// Fast path: a short record wholly in the window (which never
-		// holds bytes past the chunk's limit).
-		win := &w.win
-		if p, e := win.pos, win.end; p < e {
-			if l := int(win.buf[p]); l != 0 && l != 255 && p+1+l <= e {
-				win.pos = p + 1 + l
-				if d.decode(w, win.buf[p+1:p+1+l], win.base+int64(p), l+1) {
-					return true, nil
+		tag, data, ts, off, size, ok := w.rd.NextLog()
+		if !ok {
+			rec := w.rd.Next()
+			tag, data, ts, off, size = rec.Tag, rec.Data, rec.TS, rec.Offset, rec.Size
+			if rec.Kind != logfile.KindLog {
+				if rec.Kind == logfile.KindIOError {
+					return false, rec.Err
+				}
+				if rec.Kind.Ends() {
+					w.live = false
+					w.ci++
 				}
 				continue
 			}
 		}
-		c := &w.chunks[w.ci]
-		at := w.win.offset()
-		body, size, st, err := w.win.next(c.limit)
-		if err != nil {
-			return false, err
-		}
-		if st != frameOK {
-			// The index pass reported any framing damage and cut the
-			// chunk's limit before it.
-			w.live = false
-			w.ci++
-			continue
-		}
-		if d.decode(w, body, at, size) {
+		r := &w.rec // its PID and TID are the writer's, set once
+		if d.fill(r, tag, data, off, size) {
+			r.raw = ts
+			r.TS = d.clock.NSAt(ts, &w.seg)
 			return true, nil
 		}
 	}
 }
 
-// decode parses one record body of writer w. It returns true for a log
-// record ready in w.rec.
-func (d *Decoder) decode(w *writer, body []byte, at int64, size int) bool {
-	// Site indexes mostly fit one varint byte, a busy writer's ts
-	// deltas two: both inlined here.
-	var tag uint64
-	var k int
-	if len(body) > 0 && body[0] < 0x80 {
-		tag, k = uint64(body[0]), 1
-	} else if tag, k = logfile.Uvarint(body); k <= 0 {
-		return false // reported by the index pass
-	}
-	p := body[k:]
-	if tag < logfile.FirstSiteIndex {
-		switch tag {
-		case logfile.TagClock:
-			// Its calibration pair is in the clock already (index pass).
-			if delta, _, err := logfile.ParseClock(p); err == nil {
-				w.ts += delta
-			}
-		case logfile.TagProcess:
-			if delta, k := logfile.Uvarint(p); k > 0 {
-				w.ts += delta
-			}
-		}
-		return false
-	}
-	var delta uint64
-	if len(p) > 1 && p[1] < 0x80 && p[0] >= 0x80 {
-		delta, k = uint64(p[0]&0x7f)|uint64(p[1])<<7, 2
-	} else if len(p) > 0 && p[0] < 0x80 {
-		delta, k = uint64(p[0]), 1
-	} else if delta, k = logfile.Uvarint(p); k <= 0 {
-		d.skip(Skip{Kind: SkipBadRecord, Detail: "bad timestamp delta", Offset: at, Bytes: int64(size), Records: 1})
-		return false
-	}
-	w.ts += delta
-	r := &w.rec // its PID and TID are the writer's, set once
-	if !d.fill(r, tag, p[k:], at, size) {
-		return false
-	}
-	r.raw = w.ts
-	r.TS = d.clock.NSAt(w.ts, &w.seg)
-	return true
-}
-
-// fill decodes a log record's site, level and arguments (p follows the ts
-// delta) into r; the caller sets the time and the writer. It reports
-// damage and returns false if the record cannot be rendered.
+// fill decodes a log record's site, level and arguments into r; the
+// caller sets the time and the writer. It reports damage and returns
+// false if the record cannot be rendered.
 func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int) bool {
 	// Good records of sites without '*' amounts decode in one pass;
 	// anything else takes the careful path, which explains damage.

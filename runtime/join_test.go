@@ -18,10 +18,10 @@ func TestExecJoinsTheRun(t *testing.T) {
 			t.Fatalf("output %q", out)
 		}
 		l := mustScan(t, log)
-		if l.Hdr.Session == session {
+		if l.Hdr.FileID == session {
 			t.Errorf("run %d reused the session of the run before", runNo)
 		}
-		session = l.Hdr.Session
+		session = l.Hdr.FileID
 		counts := map[int64]int{}
 		next := map[int64]int64{}
 		for _, r := range l.logRecords("seq %d %d %d %d\n") {

@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -79,76 +80,40 @@ func scanBytes(b []byte) (*scanLog, error) {
 			return nil, fmt.Errorf("offset %d: chunk of %d bytes past the file end", off, size)
 		}
 		l.Chunks++
-		ts := ch.BaseTS
-		for p := off + logfile.ChunkHeaderSize; p < off+size; {
-			at := p
-			body, n, err := logfile.Frame(b[p : off+size])
-			if err != nil {
-				return nil, fmt.Errorf("offset %d: %w", at, err)
-			}
-			if n == 0 {
+		var rd logfile.Reader
+		rd.Reset(bytes.NewReader(b), logfile.Start(off, &ch), off+size, off+size)
+		for {
+			rec := rd.Next()
+			if rec.Kind == logfile.KindEnd {
 				break
 			}
-			p += int64(n)
-			tag, k := logfile.Uvarint(body)
-			if k <= 0 {
-				return nil, fmt.Errorf("offset %d: bad tag varint", at)
+			if rec.Err != nil {
+				return nil, fmt.Errorf("offset %d: %v", rec.Offset, rec.Err)
 			}
-			body = body[k:]
-			r := scanRecord{Off: at, Pid: ch.PID, Tid: ch.TID, Tag: tag, Level: -1}
-			switch {
-			case tag == logfile.TagDescriptor:
-				idx, k := logfile.Uvarint(body)
-				if k <= 0 {
-					return nil, fmt.Errorf("offset %d: bad site index varint", at)
-				}
-				s, err := fmtdb.DecodeDescriptor(body[k:])
+			r := scanRecord{Off: rec.Offset, Pid: ch.PID, Tid: ch.TID, Tag: rec.Tag, Level: -1, TS: rec.TS}
+			switch rec.Kind {
+			case logfile.KindDescriptor:
+				d, err := logfile.ParseDescriptor(rec.Data)
 				if err != nil {
-					return nil, fmt.Errorf("offset %d: %v", at, err)
+					return nil, fmt.Errorf("offset %d: %v", rec.Offset, err)
 				}
-				l.Sites[idx] = &s
+				s, _, err := d.Site()
+				if err != nil {
+					return nil, fmt.Errorf("offset %d: %v", rec.Offset, err)
+				}
+				l.Sites[uint64(rec.Index)] = &s
 				continue
-			case tag == logfile.TagDropped:
-				if r.N, k = logfile.Uvarint(body); k <= 0 {
-					err = errors.New("bad dropped count varint")
-				}
-			case tag == logfile.TagClock:
-				var d uint64
-				d, r.Mono, err = logfile.ParseClock(body)
-				ts += d
-				r.TS = ts
-				// ParseClock allows bytes after mono_ns; the runtime
-				// writes none.
-				if _, k := logfile.Uvarint(body); err == nil && len(body) != k+8 {
-					err = fmt.Errorf("clock record body of %d bytes", len(body))
-				}
-			case tag == logfile.TagProcess:
-				var pr logfile.Process
-				pr, err = logfile.ParseProcess(body[:len(body):len(body)])
-				ts += pr.TSDelta
-				r.TS, r.Ppid, r.BuildID, r.Exe = ts, uint64(pr.PPID), pr.BuildID, string(pr.Exe)
-				// ParseProcess allows bytes after the path; the runtime
-				// writes none. With the body's capacity cut to its
-				// length, Exe reaches the end iff it fills its capacity.
-				if err == nil && len(pr.Exe) != cap(pr.Exe) {
-					err = fmt.Errorf("process record: %d bytes after the executable path", cap(pr.Exe)-len(pr.Exe))
-				}
-			case tag >= logfile.FirstSiteIndex:
-				d, k := logfile.Uvarint(body)
-				if k <= 0 {
-					err = errors.New("bad ts delta varint")
-					break
-				}
-				ts += d
-				r.TS = ts
-				body = body[k:]
-			default:
-				err = fmt.Errorf("reserved tag %d", tag)
+			case logfile.KindDropped:
+				r.N = rec.Dropped
+			case logfile.KindClock:
+				r.Mono = rec.Mono
+			case logfile.KindProcess:
+				pr := rec.Process
+				r.Ppid, r.BuildID, r.Exe = uint64(pr.PPID), pr.BuildID, string(pr.Exe)
+			case logfile.KindReserved:
+				return nil, fmt.Errorf("offset %d: reserved tag %d", rec.Offset, rec.Tag)
 			}
-			if err != nil {
-				return nil, fmt.Errorf("offset %d: %v", at, err)
-			}
-			recs = append(recs, pending{r, body})
+			recs = append(recs, pending{r, bytes.Clone(rec.Data)})
 		}
 		off += size
 	}

@@ -14,11 +14,11 @@ import (
 	"fmt"
 )
 
-// Layout constants of format version 1.
+// Layout constants of format version 2.
 const (
 	Magic           = "LOGPACK\n"
 	ChunkMagic      = "LPCK"
-	Version         = 1
+	Version         = 2
 	HeaderSize      = 4096
 	Align           = 4096 // chunks start and end on multiples of this
 	ChunkHeaderSize = 40
@@ -37,7 +37,7 @@ const (
 )
 
 // Header flags.
-const FlagClosed = 1
+const FlagClosed = 1 // the creator's session ended normally
 
 // Record tags below FirstSiteIndex.
 const (
@@ -45,13 +45,15 @@ const (
 	TagDropped    = 1
 	TagClock      = 2
 	TagProcess    = 3
+	TagTextMark   = 4
+	TagCut        = 5
 )
 
 // Header is the decoded file header.
 type Header struct {
 	Version         uint16
 	TSKind          uint32
-	Session         uint64
+	FileID          uint64
 	StartRealtimeNS uint64
 	StartMonoNS     uint64
 	StartTS         uint64
@@ -109,7 +111,7 @@ func ParseHeader(b []byte) (*Header, error) {
 	h := &Header{
 		Version:         le.Uint16(b[8:]),
 		TSKind:          le.Uint32(b[12:]),
-		Session:         le.Uint64(b[16:]),
+		FileID:          le.Uint64(b[16:]),
 		StartRealtimeNS: le.Uint64(b[24:]),
 		StartMonoNS:     le.Uint64(b[32:]),
 		StartTS:         le.Uint64(b[40:]),
@@ -123,7 +125,11 @@ func ParseHeader(b []byte) (*Header, error) {
 		Flags:           le.Uint32(b[100:]),
 	}
 	if h.Version != Version {
-		return nil, errAt(8, "log format version %d, this decoder reads version %d", h.Version, Version)
+		why := "a newer logpack wrote it"
+		if h.Version < Version {
+			why = "an older logpack wrote it: decode it with that version"
+		}
+		return nil, errAt(8, "log format version %d, this decoder reads version %d (%s)", h.Version, Version, why)
 	}
 	if hs := le.Uint16(b[10:]); hs != HeaderSize {
 		return nil, errAt(10, "header size %d, want %d", hs, HeaderSize)
@@ -159,7 +165,7 @@ func (h *Header) Append(b []byte) []byte {
 	le.PutUint16(p[8:], v)
 	le.PutUint16(p[10:], HeaderSize)
 	le.PutUint32(p[12:], h.TSKind)
-	le.PutUint64(p[16:], h.Session)
+	le.PutUint64(p[16:], h.FileID)
 	le.PutUint64(p[24:], h.StartRealtimeNS)
 	le.PutUint64(p[32:], h.StartMonoNS)
 	le.PutUint64(p[40:], h.StartTS)

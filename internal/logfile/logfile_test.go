@@ -16,7 +16,7 @@ import (
 
 // The header layout is the one docs/FORMAT.md tables give, byte for byte.
 func TestHeaderLayout(t *testing.T) {
-	h := Header{TSKind: TSTSC, Session: 0x1122334455667788, StartRealtimeNS: 1, StartMonoNS: 2, StartTS: 3, TSCHz: 4,
+	h := Header{TSKind: TSTSC, FileID: 0x1122334455667788, StartRealtimeNS: 1, StartMonoNS: 2, StartTS: 3, TSCHz: 4,
 		FirstPID: 5, BuildID: 6, Tail: 7, Capacity: 8, Dropped: 9, NextSiteIndex: 10, Flags: FlagClosed, Exe: "/bin/x"}
 	b := h.Append(nil)
 	if len(b) != HeaderSize {
@@ -28,7 +28,7 @@ func TestHeaderLayout(t *testing.T) {
 		got  uint64
 		want uint64
 	}{
-		{8, uint64(le.Uint16(b[8:])), 1}, {10, uint64(le.Uint16(b[10:])), 4096}, {12, uint64(le.Uint32(b[12:])), 1},
+		{8, uint64(le.Uint16(b[8:])), 2}, {10, uint64(le.Uint16(b[10:])), 4096}, {12, uint64(le.Uint32(b[12:])), 1},
 		{16, le.Uint64(b[16:]), 0x1122334455667788}, {24, le.Uint64(b[24:]), 1}, {32, le.Uint64(b[32:]), 2},
 		{40, le.Uint64(b[40:]), 3}, {48, le.Uint64(b[48:]), 4}, {56, uint64(le.Uint32(b[56:])), 5},
 		{60, uint64(le.Uint32(b[60:])), uint64(FNV32(b[:60]))}, {64, le.Uint64(b[64:]), 6}, {72, le.Uint64(b[72:]), 7},
@@ -46,7 +46,7 @@ func TestHeaderLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Version = 1
+	h.Version = 2
 	if diff := cmp.Diff(&h, got); diff != "" {
 		t.Errorf("round trip (-want +got):\n%s", diff)
 	}

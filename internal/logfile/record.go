@@ -268,12 +268,21 @@ func AppendArg(b []byte, a fmtdb.Value) []byte {
 
 // Control record bodies.
 
+// Process record flags.
+const (
+	ProcStarted = 1 << 0 // this process started its session
+	ProcExec    = 1 << 1 // it joined by exec: an earlier process had its pid
+)
+
 // Process is the body of a process record.
 type Process struct {
 	TSDelta uint64
 	PPID    uint32
+	Session uint64
+	Flags   uint64
 	BuildID uint64
 	Exe     []byte // references the record
+	Cmdline []byte // arguments separated by NUL bytes; references the record
 }
 
 // ParseProcess decodes a process record body after its tag.
@@ -292,23 +301,112 @@ func ParseProcess(p []byte) (Process, error) {
 	r.PPID = uint32(pp)
 	p = p[k:]
 	if len(p) < 8 {
+		return r, errors.New("process record: cut short in session")
+	}
+	r.Session = binary.LittleEndian.Uint64(p)
+	p = p[8:]
+	if r.Flags, k = Uvarint(p); k <= 0 {
+		return r, errors.New("process record: bad flags")
+	}
+	p = p[k:]
+	if len(p) < 8 {
 		return r, errors.New("process record: cut short in build_id")
 	}
 	r.BuildID = binary.LittleEndian.Uint64(p)
 	p = p[8:]
-	n, k := Uvarint(p)
-	if k <= 0 || n > uint64(len(p)-k) {
+	var ok bool
+	if r.Exe, p, ok = cutString(p); !ok {
 		return r, errors.New("process record: bad executable path length")
 	}
-	r.Exe = p[k : k+int(n)]
+	if r.Cmdline, p, ok = cutString(p); !ok {
+		return r, errors.New("process record: bad command line length")
+	}
+	if len(p) != 0 {
+		return r, fmt.Errorf("process record: "+errTrailingBytes, len(p))
+	}
 	return r, nil
+}
+
+// cutString splits a string (varint length, bytes) off the front of p.
+func cutString(p []byte) (s, rest []byte, ok bool) {
+	n, k := Uvarint(p)
+	if k <= 0 || n > uint64(len(p)-k) {
+		return nil, p, false
+	}
+	return p[k : k+int(n)], p[k+int(n):], true
+}
+
+// AppendString appends a string as the format stores it: a varint
+// length, then the bytes.
+func AppendString[S ~string | ~[]byte](b []byte, s S) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
 }
 
 // ParseClock decodes a clock record body after its tag.
 func ParseClock(p []byte) (tsDelta, monoNS uint64, err error) {
 	d, k := Uvarint(p)
 	if k <= 0 || len(p)-k < 8 {
-		return 0, 0, errors.New("clock record cut short")
+		return 0, 0, ErrClockShort
+	}
+	if rest := len(p) - k - 8; rest != 0 {
+		return 0, 0, fmt.Errorf("clock record: "+errTrailingBytes, rest)
 	}
 	return d, binary.LittleEndian.Uint64(p[k:]), nil
+}
+
+// TextMark is the body of a text mark: the program's text log held Size
+// bytes at this moment. Path names the text log; empty, it is the file
+// of the same process's previous text mark.
+type TextMark struct {
+	TSDelta uint64
+	Size    uint64
+	Path    []byte // references the record
+}
+
+// ParseTextMark decodes a text mark body after its tag.
+func ParseTextMark(p []byte) (TextMark, error) {
+	var m TextMark
+	var k int
+	if m.TSDelta, k = Uvarint(p); k <= 0 {
+		return m, errors.New("text mark: bad ts delta")
+	}
+	p = p[k:]
+	if m.Size, k = Uvarint(p); k <= 0 {
+		return m, errors.New("text mark: bad size")
+	}
+	var ok bool
+	if m.Path, p, ok = cutString(p[k:]); !ok {
+		return m, errors.New("text mark: bad path length")
+	}
+	if len(p) != 0 {
+		return m, fmt.Errorf("text mark: "+errTrailingBytes, len(p))
+	}
+	return m, nil
+}
+
+// Cut is the body of a cut record: in the previous log record of the
+// chunk, the string at argument Arg of its site descriptor's argument
+// list was cut; it was Len bytes long.
+type Cut struct {
+	Arg uint64
+	Len uint64
+	// Of is the file offset of that log record (filled in by Reader).
+	Of int64
+}
+
+// ParseCut decodes a cut record body after its tag.
+func ParseCut(p []byte) (Cut, error) {
+	var c Cut
+	var k, j int
+	if c.Arg, k = Uvarint(p); k <= 0 {
+		return c, errors.New("cut record: bad argument index")
+	}
+	if c.Len, j = Uvarint(p[k:]); j <= 0 {
+		return c, errors.New("cut record: bad length")
+	}
+	if rest := len(p) - k - j; rest != 0 {
+		return c, fmt.Errorf("cut record: "+errTrailingBytes, rest)
+	}
+	return c, nil
 }

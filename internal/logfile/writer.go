@@ -17,8 +17,8 @@ type Writer struct {
 	Header    Header
 	ChunkSize int // bytes per chunk, a multiple of Align
 	buf       []byte
-	next      uint32 // next site index
-	procs     map[uint32]map[uint64]uint32
+	next      uint32                       // next site index
+	procs     map[uint32]map[string]uint32 // per pid: descriptor → index
 }
 
 // NewWriter starts a log with header h (Tail, Capacity, NextSiteIndex and
@@ -28,7 +28,7 @@ func NewWriter(h Header, chunkSize int) *Writer {
 		chunkSize = Align
 	}
 	chunkSize = (chunkSize + Align - 1) / Align * Align
-	w := &Writer{Header: h, ChunkSize: chunkSize, next: FirstSiteIndex, procs: map[uint32]map[uint64]uint32{}}
+	w := &Writer{Header: h, ChunkSize: chunkSize, next: FirstSiteIndex, procs: map[uint32]map[string]uint32{}}
 	w.buf = make([]byte, HeaderSize)
 	return w
 }
@@ -132,31 +132,61 @@ func (t *Thread) Clock(ts, mono uint64) {
 	t.Raw(ts, binary.LittleEndian.AppendUint64(body, mono))
 }
 
-// Process writes a process record.
-func (t *Thread) Process(ts uint64, ppid uint32, buildID uint64, exe string) {
-	d := t.delta(ts, 40+len(exe))
+// Process writes a process record: the thread's process starts (its TSDelta
+// is ignored). Like the runtime, the new process describes every site
+// again before it first uses it.
+func (t *Thread) Process(ts uint64, p Process) {
+	d := t.delta(ts, 60+len(p.Exe)+len(p.Cmdline))
 	body := binary.AppendUvarint([]byte{TagProcess}, d)
-	body = binary.AppendUvarint(body, uint64(ppid))
-	body = binary.LittleEndian.AppendUint64(body, buildID)
-	body = binary.AppendUvarint(body, uint64(len(exe)))
-	t.Raw(ts, append(body, exe...))
+	body = binary.AppendUvarint(body, uint64(p.PPID))
+	body = binary.LittleEndian.AppendUint64(body, p.Session)
+	body = binary.AppendUvarint(body, p.Flags)
+	body = binary.LittleEndian.AppendUint64(body, p.BuildID)
+	body = AppendString(body, p.Exe)
+	body = AppendString(body, p.Cmdline)
+	t.Raw(ts, body)
+	delete(t.w.procs, t.PID)
+}
+
+// TextMark writes a text mark: the program's text log held size bytes at
+// ts; path names it ("" for the file of the process's previous mark).
+func (t *Thread) TextMark(ts, size uint64, path string) {
+	d := t.delta(ts, 30+len(path))
+	body := binary.AppendUvarint([]byte{TagTextMark}, d)
+	body = binary.AppendUvarint(body, size)
+	t.Raw(ts, AppendString(body, path))
+}
+
+// Cut writes a cut record after the thread's latest log record: its
+// string at argument arg of the site descriptor's list was n bytes long.
+func (t *Thread) Cut(arg int, n uint64) {
+	body := binary.AppendUvarint([]byte{TagCut}, uint64(arg))
+	t.Raw(t.lastTS, binary.AppendUvarint(body, n))
 }
 
 // Index returns the site index this thread's process uses for s, handing
 // out a new one and writing its descriptor first if the process has not
-// used the site yet (as the runtime does).
+// used the site yet (as the runtime does). The descriptor lists s's
+// arguments, no constants, no flags.
 func (t *Thread) Index(s *fmtdb.Site) uint32 {
+	d := DescriptorOf(s)
+	return t.IndexOf(&d)
+}
+
+// IndexOf is Index for a descriptor as given.
+func (t *Thread) IndexOf(d *Descriptor) uint32 {
+	desc := d.Append(nil)
 	m := t.w.procs[t.PID]
 	if m == nil {
-		m = map[uint64]uint32{}
+		m = map[string]uint32{}
 		t.w.procs[t.PID] = m
 	}
-	if idx, ok := m[s.ID]; ok {
+	if idx, ok := m[string(desc)]; ok {
 		return idx
 	}
 	idx := t.w.NewIndex()
-	m[s.ID] = idx
-	t.Descriptor(idx, s.AppendDescriptor(nil))
+	m[string(desc)] = idx
+	t.Descriptor(idx, desc)
 	return idx
 }
 
@@ -171,6 +201,20 @@ func (t *Writer) NewIndex() uint32 {
 // Log records one call of site s at ts. level is used only by sites whose
 // level is decided at run time.
 func (t *Thread) Log(s *fmtdb.Site, ts uint64, level uint8, args ...fmtdb.Value) {
+	t.logAt(t.Index(s), s, ts, level, args)
+}
+
+// LogDesc records one call of the site d describes; args are the recorded
+// arguments (the constants are in the descriptor).
+func (t *Thread) LogDesc(d *Descriptor, ts uint64, level uint8, args ...fmtdb.Value) {
+	s, _, err := d.Site()
+	if err != nil {
+		panic(fmt.Sprintf("logfile: %v", err))
+	}
+	t.logAt(t.IndexOf(d), &s, ts, level, args)
+}
+
+func (t *Thread) logAt(idx uint32, s *fmtdb.Site, ts uint64, level uint8, args []fmtdb.Value) {
 	// The C call site converts each argument to its class's C type.
 	for i := range args {
 		if i < len(s.Args) {
@@ -182,7 +226,7 @@ func (t *Thread) Log(s *fmtdb.Site, ts uint64, level uint8, args ...fmtdb.Value)
 			}
 		}
 	}
-	t.LogIndex(t.Index(s), s.Level == fmtdb.LevelRuntime, ts, level, args...)
+	t.LogIndex(idx, s.Level == fmtdb.LevelRuntime, ts, level, args...)
 }
 
 // LogIndex records a call with an explicit site index.

@@ -1,10 +1,8 @@
-package decoder
+package logfile
 
 import (
 	"errors"
 	"io"
-
-	"github.com/logpack/logpack/internal/logfile"
 )
 
 // window is a read-ahead buffer over one region of the file. Records are
@@ -79,42 +77,4 @@ func (w *window) ensure(n int, limit int64) ([]byte, error) {
 		}
 	}
 	return w.buf[w.pos:w.end], nil
-}
-
-// Frame results of window.next.
-const (
-	frameOK    = iota
-	frameEnd   // a zero length byte or the limit: no more records
-	frameShort // the data ends inside the record (cut-off file or torn chunk)
-	frameBad   // an impossible length
-)
-
-// next returns the next record of the region ending at limit. On frameOK
-// the body is valid until the next call and size is its size with framing.
-func (w *window) next(limit int64) (body []byte, size int, status int, err error) {
-	b, err := w.ensure(3, limit)
-	if err != nil {
-		return nil, 0, frameEnd, err
-	}
-	body, n, ferr := logfile.Frame(b)
-	if ferr == logfile.ErrShort {
-		need := 1 + int(b[0])
-		if b[0] == 255 && len(b) >= 3 {
-			need = 3 + (int(b[1]) | int(b[2])<<8)
-		}
-		if b, err = w.ensure(need, limit); err != nil {
-			return nil, 0, frameEnd, err
-		}
-		body, n, ferr = logfile.Frame(b)
-	}
-	switch {
-	case ferr == logfile.ErrShort:
-		return nil, 0, frameShort, nil
-	case ferr != nil:
-		return nil, 0, frameBad, nil
-	case n == 0:
-		return nil, 0, frameEnd, nil
-	}
-	w.pos += n
-	return body, n, frameOK, nil
 }

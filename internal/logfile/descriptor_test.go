@@ -1,0 +1,119 @@
+package logfile
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/rewriter"
+)
+
+// A descriptor survives encoding, constants and string bounds included.
+func TestDescriptorRoundTrip(t *testing.T) {
+	a := func(c fmtdb.Class) DescArg { return DescArg{Class: c, BoundArg: -1} }
+	d := Descriptor{Level: fmtdb.LevelRuntime, Flags: DescPrefix, TextLevel: 2, File: "criu/files.c", Line: 1534, Func: "open_fd",
+		Format: "Error (%s:%d): %.*s %.4s %u %s\n",
+		Args: []DescArg{{Class: ClassConstStr, Str: "criu/files.c", BoundArg: -1}, {Class: ClassConstInt, Bits: uint64(1534), BoundArg: -1},
+			a(fmtdb.ClassI32), {Class: fmtdb.ClassStrMax, BoundArg: 2}, {Class: fmtdb.ClassStrMax, Bound: 4, BoundArg: -1},
+			{Class: ClassConstUint, Bits: 1<<64 - 1, BoundArg: -1}, a(fmtdb.ClassErrno)}}
+	b := d.Append(nil)
+	got, err := ParseDescriptor(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(d, got); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	// Every prefix is an error, never a panic.
+	for i := range b {
+		if _, err := ParseDescriptor(b[:i]); err == nil {
+			t.Errorf("prefix of %d bytes parsed", i)
+		}
+	}
+	if _, err := ParseDescriptor(append(b, 0)); err == nil {
+		t.Errorf("a trailing byte parsed")
+	}
+}
+
+// Folding a descriptor gives the site the rewriter stores in the format
+// database for the same call, ID and all: constants (__FILE__, __LINE__,
+// __func__, literals) printed into the format, strerror(errno) as %m, and
+// '*' amounts left as arguments.
+func TestDescriptorFoldsAsTheRewriter(t *testing.T) {
+	src := `#include <string.h>
+#include <errno.h>
+void print_on_level(unsigned int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void f(int fd, const char *path)
+{
+	print_on_level(1, "Error (%s:%d): Can't open %s: %s\n", __FILE__, __LINE__, path, strerror(errno));
+	print_on_level(3, "%s: fd %5d %ld %#lx %-20s|\n", "files", fd, 7L, 0x10UL, strerror(errno));
+	print_on_level(4, "%.*s|%s|%-8s|%x\n", 3, path, __func__, "100%", 255);
+}
+`
+	cfg, err := rewriter.Preset("criu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := rewriter.RewriteSource([]byte(src), "criu/files.c", &cfg)
+	if err != nil || len(res.Sites) != 3 {
+		t.Fatalf("rewrite: %v, %d sites, diags %v", err, len(res.Sites), res.Diags)
+	}
+	str := func(s string) DescArg { return DescArg{Class: ClassConstStr, Str: s, BoundArg: -1} }
+	arg := func(c fmtdb.Class) DescArg { return DescArg{Class: c, BoundArg: -1} }
+	descs := []Descriptor{
+		{Level: 1, File: "criu/files.c", Line: 6, Func: "f", Format: "Error (%s:%d): Can't open %s: %s\n",
+			Args: []DescArg{str("criu/files.c"), {Class: ClassConstInt, Bits: 6, BoundArg: -1}, arg(fmtdb.ClassStr), arg(fmtdb.ClassErrno)}},
+		{Level: 3, File: "criu/files.c", Line: 7, Func: "f", Format: "%s: fd %5d %ld %#lx %-20s|\n",
+			Args: []DescArg{str("files"), arg(fmtdb.ClassI32), {Class: ClassConstInt, Bits: 7, BoundArg: -1}, {Class: ClassConstUint, Bits: 16, BoundArg: -1}, arg(fmtdb.ClassErrno)}},
+		{Level: 4, File: "criu/files.c", Line: 8, Func: "f", Format: "%.*s|%s|%-8s|%x\n",
+			Args: []DescArg{arg(fmtdb.ClassI32), {Class: fmtdb.ClassStrMax, BoundArg: 0}, str("f"), str("100%"), {Class: ClassConstInt, Bits: 255, BoundArg: -1}}},
+	}
+	for i, d := range descs {
+		d, err := ParseDescriptor(d.Append(nil)) // as the log carries it
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, recorded, err := d.Site()
+		if err != nil {
+			t.Fatalf("site %d: %v", i, err)
+		}
+		if diff := cmp.Diff(res.Sites[i], got); diff != "" {
+			t.Errorf("site %d (-rewriter +folded):\n%s", i, diff)
+		}
+		for j, k := range recorded {
+			if d.Args[j].IsConst() != (k < 0) {
+				t.Errorf("site %d: argument %d maps to record argument %d", i, j, k)
+			}
+		}
+	}
+}
+
+// Constants that cannot be folded make the descriptor unusable; entries
+// that do not fit the format are left for the renderer to refuse.
+func TestDescriptorFoldErrors(t *testing.T) {
+	c := func(cl fmtdb.Class, v uint64) DescArg { return DescArg{Class: cl, Bits: v, BoundArg: -1} }
+	cases := []struct {
+		format string
+		args   []DescArg
+		want   string // "" = folds
+	}{
+		{"%d %s\n", []DescArg{c(ClassConstInt, 1), {Class: ClassConstStr, Str: "x"}}, ""},
+		{"%s\n", []DescArg{c(ClassConstInt, 1)}, "constant int(1) does not fold into %s"},
+		{"%d\n", []DescArg{c(ClassConstUint, 1<<40)}, "does not fold into %d"},
+		{"%*d\n", []DescArg{c(ClassConstInt, 5), c(fmtdb.ClassI32, 0)}, "a '*' amount cannot be a constant"},
+		{"%1$d\n", []DescArg{c(ClassConstInt, 5)}, "does not fold"},
+		{"%d %d\n", []DescArg{c(ClassConstInt, 5)}, "format takes 2 arguments, the descriptor lists 1"},
+		{"%n\n", []DescArg{c(ClassConstInt, 5)}, "constants cannot be folded"},
+		{"%d %d\n", []DescArg{c(fmtdb.ClassI32, 0)}, ""}, // no constants: the renderer's business
+		{"%.*s %s\n", []DescArg{c(ClassConstInt, 3), {Class: fmtdb.ClassStrMax, BoundArg: 0}, c(fmtdb.ClassStr, 0)}, "a string bound names constant argument 0"},
+	}
+	for _, cs := range cases {
+		d := Descriptor{Level: 3, File: "a.c", Line: 1, Format: cs.format, Args: cs.args}
+		_, _, err := d.Site()
+		if cs.want == "" && err != nil || cs.want != "" && (err == nil || !strings.Contains(err.Error(), cs.want)) {
+			t.Errorf("%q %v: error %v, want %q", cs.format, cs.args, err, cs.want)
+		}
+	}
+}
