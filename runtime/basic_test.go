@@ -3,13 +3,10 @@ package runtime_test
 import (
 	"encoding/binary"
 	"math"
-	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/logpack/logpack/fmtdb"
 )
 
 // f80 returns the x87 extended encoding of a float64 value.
@@ -143,39 +140,6 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 			t.Errorf("decoded record %+v", r)
 			break
 		}
-	}
-}
-
-// The C enum mirrors fmtdb's class numbers.
-func TestClassEnumMatchesFmtdb(t *testing.T) {
-	b, err := os.ReadFile("c/logpack_site.h")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		line = strings.TrimSpace(line)
-		name, val, ok := strings.Cut(line, " = ")
-		if !ok || !strings.HasPrefix(name, "LOGPACK_") {
-			continue
-		}
-		c, ok := fmtdb.ParseClass(strings.ToLower(strings.TrimPrefix(name, "LOGPACK_")))
-		if !ok {
-			t.Errorf("%s has no fmtdb class", name)
-			continue
-		}
-		if got := strings.TrimSuffix(val, ","); got != strconv.Itoa(int(c)) {
-			t.Errorf("%s = %s, fmtdb says %d", name, got, c)
-		}
-		n++
-	}
-	for c := fmtdb.Class(1); c.String() != "class(11)" && c < 64; c++ {
-		if _, ok := fmtdb.ParseClass(c.String()); ok {
-			n--
-		}
-	}
-	if n != 0 {
-		t.Errorf("the C enum and fmtdb list different numbers of classes (difference %d)", n)
 	}
 }
 

@@ -6,25 +6,45 @@ import (
 	"testing"
 )
 
-// A process exec'd with LOGPACK_FILE inherited joins its run's log (fork
-// then exec, and exec in place); the next run starts the log anew.
+// A process exec'd with LOGPACK_FILE inherited joins its run's session
+// (fork then exec, and exec in place); the next run appends a session of
+// its own and leaves the first one's records alone.
 func TestExecJoinsTheRun(t *testing.T) {
 	t.Parallel()
 	prog := buildProg(t, "joinexec")
 	log := filepath.Join(t.TempDir(), "log")
-	var session uint64
 	for runNo := 0; runNo < 2; runNo++ {
 		if out := run(t, prog, log, "parent", "500"); out != "ok\n" {
 			t.Fatalf("output %q", out)
 		}
-		l := mustScan(t, log)
-		if l.Hdr.FileID == session {
-			t.Errorf("run %d reused the session of the run before", runNo)
+	}
+	l := mustScan(t, log)
+	var sessions []uint64
+	procs := map[uint64]int{}
+	for _, r := range l.Records {
+		if r.Tag == 3 {
+			if procs[r.Session] == 0 {
+				sessions = append(sessions, r.Session)
+			}
+			procs[r.Session]++
+			if (r.ProcFlag&1 != 0) != (procs[r.Session] == 1) {
+				t.Errorf("process record %d of its session has flags %#x", procs[r.Session], r.ProcFlag)
+			}
 		}
-		session = l.Hdr.FileID
+	}
+	if len(sessions) != 2 {
+		t.Fatalf("%d sessions, want one per run", len(sessions))
+	}
+	for runNo, sess := range sessions {
+		if procs[sess] != 3 {
+			t.Errorf("run %d: %d process records, want 3 (parent, exec'd child, exec in place)", runNo, procs[sess])
+		}
 		counts := map[int64]int{}
 		next := map[int64]int64{}
 		for _, r := range l.logRecords("seq %d %d %d %d\n") {
+			if r.Session != sess {
+				continue
+			}
 			w, i := r.Args[0].(int64), r.Args[1].(int64)
 			if i != next[w] {
 				t.Fatalf("run %d writer %d: record %d, want %d", runNo, w, i, next[w])
@@ -34,15 +54,6 @@ func TestExecJoinsTheRun(t *testing.T) {
 		}
 		if fmt.Sprint(counts) != "map[0:1000 1:500 2:500]" {
 			t.Errorf("run %d: records per writer %v", runNo, counts)
-		}
-		procs := 0
-		for _, r := range l.Records {
-			if r.Tag == 3 {
-				procs++
-			}
-		}
-		if procs != 3 {
-			t.Errorf("run %d: %d process records, want 3 (parent, exec'd child, exec in place)", runNo, procs)
 		}
 	}
 }
@@ -96,7 +107,7 @@ func TestEarlyBuffer(t *testing.T) {
 }
 
 // The C API: attach a descriptor, flush, close (calls print again),
-// reopen to append, reopen to start anew, fail cleanly on a bad path.
+// reopen (a new session appended), fail cleanly on a bad path.
 func TestAPI(t *testing.T) {
 	t.Parallel()
 	prog := buildProg(t, "api")
@@ -118,7 +129,7 @@ func TestAPI(t *testing.T) {
 	}
 	l = mustScan(t, log)
 	strs := l.logRecords("str %s\n")
-	if len(l.logRecords("seq %d %d %d %d\n")) != 0 || len(strs) != 1 || strs[0].Args[0] != "fresh" {
-		t.Errorf("a log opened without LOGPACK_APPEND kept old records or lost the new one: %d records", len(l.Records))
+	if len(l.logRecords("seq %d %d %d %d\n")) != 6 || len(strs) != 1 || strs[0].Args[0] != "fresh" {
+		t.Errorf("opened again, the log lost old records or the new one: %d records", len(l.Records))
 	}
 }

@@ -29,6 +29,9 @@ type scanRecord struct {
 	Ppid     uint64
 	Exe      string
 	BuildID  uint64
+	Session  uint64 // process record: its session; others: their process's
+	ProcFlag uint64 // process record flags
+	TextSize uint64 // text mark
 }
 
 type errnoVal int64
@@ -64,6 +67,9 @@ func scanBytes(b []byte) (*scanLog, error) {
 		body []byte // the log record's level and arguments
 	}
 	var recs []pending
+	// the session of each pid's latest process record (in file order:
+	// good enough for the tests, whose pids are not reused)
+	session := map[uint32]uint64{}
 	for off := int64(logfile.HeaderSize); off+logfile.ChunkHeaderSize <= end; {
 		ch, err := logfile.ParseChunkHeader(b[off:])
 		if errors.Is(err, logfile.ErrUnused) && binary.LittleEndian.Uint32(b[off:]) == 0 {
@@ -90,7 +96,8 @@ func scanBytes(b []byte) (*scanLog, error) {
 			if rec.Err != nil {
 				return nil, fmt.Errorf("offset %d: %v", rec.Offset, rec.Err)
 			}
-			r := scanRecord{Off: rec.Offset, Pid: ch.PID, Tid: ch.TID, Tag: rec.Tag, Level: -1, TS: rec.TS}
+			r := scanRecord{Off: rec.Offset, Pid: ch.PID, Tid: ch.TID, Tag: rec.Tag, Level: -1, TS: rec.TS,
+				Session: session[ch.PID]}
 			switch rec.Kind {
 			case logfile.KindDescriptor:
 				d, err := logfile.ParseDescriptor(rec.Data)
@@ -110,6 +117,10 @@ func scanBytes(b []byte) (*scanLog, error) {
 			case logfile.KindProcess:
 				pr := rec.Process
 				r.Ppid, r.BuildID, r.Exe = uint64(pr.PPID), pr.BuildID, string(pr.Exe)
+				r.Session, r.ProcFlag = pr.Session, pr.Flags
+				session[ch.PID] = pr.Session
+			case logfile.KindTextMark:
+				r.TextSize = rec.Mark.Size
 			case logfile.KindReserved:
 				return nil, fmt.Errorf("offset %d: reserved tag %d", rec.Offset, rec.Tag)
 			}

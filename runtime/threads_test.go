@@ -1,6 +1,7 @@
 package runtime_test
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,12 +18,17 @@ func TestThreadSanitizerIsClean(t *testing.T) {
 		t.Skipf("no ThreadSanitizer runtime: %s", out)
 	}
 	prog := buildProgFlags(t, "threads", []string{"-std=gnu11", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-pthread", "-fsanitize=thread"})
-	log := filepath.Join(t.TempDir(), "log")
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
 	cmd := command(prog, log, "30")
-	cmd.Env = append(withoutLogpackEnv(), "TSAN_OPTIONS=halt_on_error=1 exitcode=66 report_signal_unsafe=0")
-	out, err := cmd.CombinedOutput()
-	if err != nil || strings.Contains(string(out), "ThreadSanitizer") {
-		t.Fatalf("%v\n%s", err, out)
+	cmd.Env = append(withoutLogpackEnv(), "TSAN_OPTIONS=halt_on_error=1 exitcode=66 report_signal_unsafe=0 log_path="+filepath.Join(dir, "tsan"))
+	out, err := cmd.Output()
+	if reports, _ := filepath.Glob(filepath.Join(dir, "tsan*")); err != nil || len(reports) > 0 {
+		for _, r := range reports {
+			b, _ := os.ReadFile(r)
+			t.Logf("%s:\n%s", r, b)
+		}
+		t.Fatalf("%v", err)
 	}
 	if !strings.Contains(string(out), "done") {
 		t.Fatalf("no done in\n%s", out)

@@ -41,7 +41,7 @@
  *   lp.session, proc_flags,     open; proc_flags also by the    the claim that writes the
  *     build_id, pid             claim writing a process record  process record (acquire via
  *                                                               proc_pending)
- *   lp.text_*, hz_*             log calls (racing writes only   log calls (relaxed)
+ *   lp.text_*, hz_*, marks_off  log calls (racing writes only   log calls (relaxed)
  *                               make a mark twice)
  *   site->state                 the describing thread (release) log calls (relaxed)
  *   hdr->tail                   chunk claims, fetch_add         claims, readers
@@ -75,7 +75,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -127,10 +126,10 @@ enum {
 	LP_PROC_SESSION_START = 1, LP_PROC_EXEC_JOIN = 2,
 };
 
-/* Growth: the file is extended in steps of a thirty-second of its size (a
+/* Growth: the file is extended in steps of a twenty-fourth of its size (a
  * big log stays within a few percent of its records), at least
  * LP_GROW_MIN (a short run's file stays small) and at most LP_GROW_MAX. */
-#define LP_GROW_MIN ((uint64_t)32 << 10)
+#define LP_GROW_MIN ((uint64_t)48 << 10)
 #define LP_GROW_MAX ((uint64_t)64 << 20)
 #define LP_RETRY_DROPS 1024 /* records dropped between two attempts to get space */
 /* A pause this long (TSC ticks at 2.5 GHz, until measured; ns for the
@@ -208,19 +207,19 @@ struct lp_seg {
 	uint64_t off, len;
 };
 
-enum { LP_MAX_SEGS = 48, LP_MAPS_POOL = 16 };
+enum { LP_MAX_SEGS = 48 };
 
-/* The mappings of one opened log. A log opened again gets the next table
- * of a pool: a thread still claiming in the old log keeps a consistent
- * view of the old one. */
+/* The mappings of one opened log; a log opened again gets a new table, so
+ * that a thread still claiming in the old log keeps a consistent view of
+ * the old one. */
 struct lp_maps {
 	int nseg;                /* published entries of seg */
 	struct lp_seg seg[LP_MAX_SEGS];
 };
 
 struct logpack_state_s {
-	struct lp_maps maps_pool[LP_MAPS_POOL];
-	unsigned maps_next;
+	struct lp_maps maps_first; /* the first log's; later ones are mapped */
+	int maps_used;
 	struct lp_maps *maps;    /* the open log's, or NULL */
 	uint64_t max_len;        /* the log never grows past this */
 	uint64_t recycle_written, recycle_dropped; /* lp_recycle's progress, under the growth lock */
@@ -249,6 +248,7 @@ struct logpack_state_s {
 	dev_t text_dev;
 	ino_t text_ino;
 	uint64_t text_size;      /* size at this process's last text mark */
+	int marks_off;           /* no text log to mark: pauses need no check */
 	char path[PATH_MAX];
 	char exe[LP_EXE_MAX + 1];
 	char cmdline[LP_CMDLINE_MAX];
@@ -427,13 +427,15 @@ static inline int lp_takes_slot(unsigned k)
  * A program may close every descriptor it does not know (CRIU's restored
  * tasks do), and a descriptor reopened for good would take a number the
  * program is about to use. */
-static int lp_grow_fd(int *transient)
+static int lp_grow_fd(int *transient, uint64_t *size)
 {
 	struct stat st;
 	*transient = 0;
 	int own = LP_LOAD(&lp.fd);
-	if (own >= 0 && fstat(own, &st) == 0 && st.st_dev == LP_LOAD(&lp.dev) && st.st_ino == LP_LOAD(&lp.ino))
+	if (own >= 0 && fstat(own, &st) == 0 && st.st_dev == LP_LOAD(&lp.dev) && st.st_ino == LP_LOAD(&lp.ino)) {
+		*size = (uint64_t)st.st_size;
 		return own;
+	}
 	LP_STORE(&lp.fd, -1);
 	if (!lp.path[0])
 		return -1;
@@ -444,6 +446,7 @@ static int lp_grow_fd(int *transient)
 		close(fd);
 		return -1;
 	}
+	*size = (uint64_t)st.st_size;
 	*transient = 1;
 	return fd;
 }
@@ -454,11 +457,12 @@ static int lp_grow_fd(int *transient)
  * take only minor faults (the kernel maps neighbouring pages together).
  * On ext4 this costs a fifth of making the pages present with
  * MADV_POPULATE_WRITE. Nobody stores past the capacity, which is
- * published after the zeros; growers of all processes take turns under an
- * flock, so that zeros never land in space another process published. */
+ * published after the zeros; growers of all processes take turns under a
+ * lock (lp_file_lock), so that zeros never land in space another process
+ * published. */
 static int lp_write_zeros(int fd, uint64_t from, uint64_t to)
 {
-	static const unsigned char zeros[64 << 10];
+	static const unsigned char zeros[256 << 10]; /* .bss: costs nothing until read */
 	while (from < to) {
 		size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
 		ssize_t w = pwrite(fd, zeros, n, (off_t)from);
@@ -523,6 +527,16 @@ static int lp_map_upto(struct lp_maps *M, int fd, uint64_t upto)
 	return 1;
 }
 
+/* The lock growers of all processes take turns under: a POSIX record
+ * lock on the header's first byte, which belongs to a process (flock and
+ * open file description locks belong to the description, which a forked
+ * child shares) and goes away with it. Never waits: the caller retries. */
+static int lp_file_lock(int fd, short type)
+{
+	struct flock fl = {.l_type = type, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+	return fcntl(fd, F_SETLK, &fl);
+}
+
 static void lp_lock_growth(void)
 {
 	while (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
@@ -585,7 +599,8 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
 	int ok = 0, transient = 0, locked = 0, fd = -1;
 	if (h != LP_LOAD(&lp.hdr) || M != LP_LOAD(&lp.maps))
 		goto out; /* the log was closed or replaced meanwhile */
-	fd = lp_grow_fd(&transient);
+	uint64_t size = 0;
+	fd = lp_grow_fd(&transient, &size);
 	if (fd < 0)
 		goto out;
 	/* Another process growing the file holds the lock for a moment; one
@@ -596,11 +611,11 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
 			ok = lp_map_upto(M, fd, LP_LOAD_ACQ(&h->capacity));
 			goto out;
 		}
-		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		if (lp_file_lock(fd, F_WRLCK) == 0) {
 			locked = 1;
 			break;
 		}
-		if (errno != EWOULDBLOCK && errno != EINTR)
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
 			break;
 		struct timespec pause = {0, 100000};
 		nanosleep(&pause, NULL);
@@ -612,7 +627,7 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
 		ok = lp_map_upto(M, fd, cap);
 		goto out;
 	}
-	uint64_t step = cap / 32;
+	uint64_t step = cap / 24;
 	if (step < LP_GROW_MIN)
 		step = LP_GROW_MIN;
 	if (step > LP_GROW_MAX)
@@ -628,13 +643,13 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
 	if (newcap < want)
 		goto out;
 	/* Bytes past the capacity were only ever written by growers: zeros
-	 * (a grower killed before publishing leaves them behind). */
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		goto out;
-	uint64_t from = (uint64_t)st.st_size > cap ? (uint64_t)st.st_size : cap;
+	 * (a grower killed before publishing leaves them behind). The size
+	 * is from before the lock: if it grew since, zeros are written over
+	 * zeros. */
+	uint64_t from = size > cap ? size : cap;
 	if (from < newcap && lp_write_zeros(fd, from, newcap) != 0) {
 		/* Take what could be written, if it is enough. */
+		struct stat st;
 		if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < want)
 			goto out;
 		newcap = (uint64_t)st.st_size & ~(uint64_t)(LP_PAGE - 1);
@@ -649,7 +664,7 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
 	lp_recycle(M, fd, LP_LOAD(&h->tail));
 out:
 	if (locked)
-		flock(fd, LOCK_UN);
+		lp_file_lock(fd, F_UNLCK);
 	if (transient)
 		close(fd);
 	lp_unlock_growth();
@@ -712,7 +727,8 @@ static void lp_learn_rate(uint64_t ts, uint64_t mono)
 	}
 	uint64_t dn = mono - LP_LOAD(&lp.hz_mono);
 	if (dn > 1000000 && ts > LP_LOAD(&lp.hz_ts)) /* a millisecond apart at least */
-		LP_STORE(&lp.gap_ticks, (uint64_t)((double)(ts - LP_LOAD(&lp.hz_ts)) / (double)dn * LP_GAP_NS));
+		LP_STORE(&lp.gap_ticks, LP_LOAD(&lp.marks_off) ? UINT64_MAX
+							      : (uint64_t)((double)(ts - LP_LOAD(&lp.hz_ts)) / (double)dn * LP_GAP_NS));
 }
 
 /* Gives t a chunk with room for need bytes of records. Returns 0 (and
@@ -853,8 +869,15 @@ static void lp_text_mark(struct lp_thread *t, uint64_t ts)
 	int (*fn)(void) = LP_LOAD(&lp.text_fd_fn);
 	int fd = fn ? fn() : STDERR_FILENO;
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		/* A program that did not name its text log writes it to
+		 * stderr, if anywhere: when that is no file, no marks. */
+		if (!fn) {
+			LP_STORE(&lp.marks_off, 1);
+			LP_STORE(&lp.gap_ticks, UINT64_MAX);
+		}
 		return;
+	}
 	int same = st.st_dev == LP_LOAD(&lp.text_dev) && st.st_ino == LP_LOAD(&lp.text_ino);
 	if (same && (uint64_t)st.st_size == LP_LOAD(&lp.text_size))
 		return;
@@ -1279,7 +1302,7 @@ static void lp_descriptor(const struct logpack_site *site, struct lp_w *w)
 
 /* The site's descriptor goes into the log the first time this process uses
  * the site in this log. */
-static int lp_describe(struct lp_thread *t, struct logpack_site *site, uint32_t *idx)
+static int lp_describe(struct lp_thread *t, struct lp_header *h, struct logpack_site *site, uint32_t *idx)
 {
 	struct lp_w w = {NULL, 0};
 	lp_descriptor(site, &w);
@@ -1287,7 +1310,7 @@ static int lp_describe(struct lp_thread *t, struct logpack_site *site, uint32_t 
 	if (n > LP_MAX_BODY - 16)
 		return 0;
 	uint32_t i = t == &lp.early_t ? lp.early_next_index++
-				      : __atomic_fetch_add(&LP_LOAD_ACQ(&lp.hdr)->next_site_index, 1, __ATOMIC_RELAXED);
+				      : __atomic_fetch_add(&h->next_site_index, 1, __ATOMIC_RELAXED);
 	if (!t->pos || (size_t)(t->end - t->pos) < n + 16 + LP_SLACK)
 		if (!lp_claim(t, n + 16))
 			return 0;
@@ -1303,7 +1326,7 @@ static int lp_describe(struct lp_thread *t, struct logpack_site *site, uint32_t 
 	return 1;
 }
 
-static void lp_slow_locked(struct lp_thread *t, struct logpack_site *site, int level,
+static void lp_slow_locked(struct lp_thread *t, struct lp_header *h, struct logpack_site *site, int level,
 			   const union logpack_arg *args, int err)
 {
 	lp_put_dropped(t);
@@ -1313,7 +1336,7 @@ static void lp_slow_locked(struct lp_thread *t, struct logpack_site *site, int l
 	}
 	uint64_t st = LP_LOAD_ACQ(&site->state);
 	uint32_t idx = (uint32_t)st;
-	if ((uint32_t)(st >> 32) != LP_LOAD(&lp.gen) && !lp_describe(t, site, &idx)) {
+	if ((uint32_t)(st >> 32) != LP_LOAD(&lp.gen) && !lp_describe(t, h, site, &idx)) {
 		lp_count_drop(t);
 		return;
 	}
@@ -1341,14 +1364,17 @@ static __attribute__((noinline)) void lp_slow(struct logpack_site *site, int lev
 		while (__atomic_exchange_n(&lp.early_lock, 1, __ATOMIC_ACQUIRE))
 			;
 		if (LP_LOAD(&lp.early_on)) {
-			lp_slow_locked(&lp.early_t, site, level, args, err);
+			lp_slow_locked(&lp.early_t, NULL, site, level, args, err);
 			done = 1;
 		}
 		__atomic_store_n(&lp.early_lock, 0, __ATOMIC_RELEASE);
 	}
-	if (!done && LP_LOAD_ACQ(&lp.hdr)) {
+	struct lp_header *h;
+	if (!done && (h = LP_LOAD_ACQ(&lp.hdr))) {
+		/* h, not lp.hdr again: the log may be closed meanwhile, and the
+		 * old one stays mapped. */
 		lp_sync(t);
-		lp_slow_locked(t, site, level, args, err);
+		lp_slow_locked(t, h, site, level, args, err);
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
@@ -1818,7 +1844,20 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 	lp_lock_growth();
 	/* Mappings of a log closed before stay: a thread may still write
 	 * through them. */
-	struct lp_maps *M = &lp.maps_pool[lp.maps_next++ % LP_MAPS_POOL];
+	/* A table of its own for each log opened: a thread still claiming
+	 * in a log closed before keeps reading the old one (a few hundred
+	 * bytes left behind per reopening). */
+	struct lp_maps *M = &lp.maps_first;
+	if (LP_LOAD(&lp.maps) || lp.maps_used) {
+		M = mmap(NULL, sizeof *M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (M == MAP_FAILED) {
+			lp_unlock_growth();
+			munmap(m, map_len);
+			lp_why = "out of memory";
+			return -1;
+		}
+	}
+	lp.maps_used = 1;
 	M->seg[0] = (struct lp_seg){m, 0, map_len};
 	__atomic_store_n(&M->nseg, 1, __ATOMIC_RELEASE);
 	LP_STORE_REL(&lp.maps, M);
@@ -1853,6 +1892,7 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 	LP_STORE(&lp.text_dev, 0);
 	LP_STORE(&lp.text_ino, 0);
 	LP_STORE(&lp.text_size, 0);
+	LP_STORE(&lp.marks_off, 0);
 	uint32_t gen = LP_LOAD(&lp.gen) + 1;
 	LP_STORE_REL(&lp.gen, gen ? gen : 1);
 	LP_STORE_REL(&lp.hdr, h);
@@ -1920,11 +1960,11 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 				/* An empty file of ours (mktemp): make it a log, under
 				 * the lock growers take, unless another run is doing
 				 * just that (then join it on the next round). */
-				if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+				if (lp_file_lock(fd, F_WRLCK) == 0) {
 					r = fstat(fd, &st) == 0 && st.st_size == 0 ? 2 : 3;
 					if (r == 2 && (lp_setup_process() != 0 || lp_create_in(fd) != 0))
 						r = -1;
-					flock(fd, LOCK_UN);
+					lp_file_lock(fd, F_UNLCK);
 				} else {
 					r = 3;
 				}
@@ -2187,7 +2227,8 @@ void logpack_close(void)
 	uint32_t gen = LP_LOAD(&lp.gen) + 1;
 	LP_STORE_REL(&lp.gen, gen ? gen : 1);
 	lp_lock_growth();
-	int transient = 0, fd = lp_grow_fd(&transient);
+	uint64_t size;
+	int transient = 0, fd = lp_grow_fd(&transient, &size);
 	if (fd >= 0)
 		close(fd);
 	LP_STORE(&lp.fd, -1);
