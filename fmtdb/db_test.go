@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -269,89 +268,6 @@ func FuzzUnmarshalLine(f *testing.F) {
 			t.Fatalf("re-read differs:\n%s", diff)
 		}
 	})
-}
-
-// The sites linked into a program or shared library read back from its
-// logpack_sites section, whether the pointers are absolute (non-PIE) or
-// set by relocations (PIE, shared), with the build identity the runtime
-// computes: FNV-1a 64 over the IDs in section order.
-func TestExtractELF(t *testing.T) {
-	if _, err := exec.LookPath("gcc"); err != nil {
-		t.Skip("gcc not found")
-	}
-	sites := []Entry{
-		testEntry("criu/mount.c", 10, "mnt: %d\n", i32),
-		testEntry("criu/files.c", 20, "Error (%s:%d): files: %s: %m\n", str, i32, str, errn),
-		testEntry("criu/x.c", 30, "%.*s|%.3s\n", i32, ArgSpec{Class: ClassStrMax, BoundArg: 0}, ArgSpec{Class: ClassStrMax, Bound: 3, BoundArg: -1}),
-	}
-	var src strings.Builder
-	src.WriteString(`struct logpack_site { unsigned long long state; const unsigned char *desc, *classes;
-	unsigned int desc_len; unsigned char level, pad[3]; } __attribute__((aligned(8)));
-`)
-	h := uint64(14695981039346656037)
-	for i, e := range sites {
-		d := e.AppendDescriptor(nil)
-		off, _ := ClassListOffset(d)
-		fmt.Fprintf(&src, "static const unsigned char d%d[] = {", i)
-		for _, c := range d {
-			fmt.Fprintf(&src, "%d,", c)
-		}
-		fmt.Fprintf(&src, "};\nstatic struct logpack_site s%d __attribute__((used, section(\"logpack_sites\"))) = {0, d%d, d%d + %d, %d, %d, {0}};\n",
-			i, i, i, off, len(d), e.Level)
-		for k := 0; k < 8; k++ {
-			h = (h ^ (e.ID >> (8 * k) & 0xff)) * 1099511628211
-		}
-	}
-	src.WriteString("int main(void) { return 0; }\n")
-	dir := t.TempDir()
-	c := filepath.Join(dir, "p.c")
-	os.WriteFile(c, []byte(src.String()), 0o644)
-	for _, mode := range [][]string{{"-no-pie"}, {"-pie", "-fPIE"}, {"-shared", "-fPIC"}, {"-c"}} {
-		bin := filepath.Join(dir, "p"+mode[0])
-		args := append(append([]string{}, mode...), "-O2", "-fno-toplevel-reorder", "-o", bin, c)
-		if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
-			t.Fatalf("gcc %v: %v\n%s", args, err, out)
-		}
-		got, build, err := ExtractELF(bin)
-		if err != nil {
-			t.Fatalf("%s: %v", mode[0], err)
-		}
-		if build != h {
-			t.Errorf("%s: build %s, want %s", mode[0], FormatID(build), FormatID(h))
-		}
-		for i := range sites {
-			want := sites[i]
-			want.Unit, want.Build = "", FormatID(h)
-			if i >= len(got) || !cmp.Equal(want, got[i]) {
-				t.Errorf("%s: site %d:\n%s", mode[0], i, cmp.Diff(want, got))
-				break
-			}
-		}
-	}
-	// ld -r of two objects (CRIU's built-in.o): both lists, in order.
-	o2 := filepath.Join(dir, "q.o")
-	if out, err := exec.Command("gcc", "-c", "-O2", "-fno-toplevel-reorder", "-Dmain=main2", "-o", o2, c).CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	builtIn := filepath.Join(dir, "built-in.o")
-	if out, err := exec.Command("ld", "-r", "-o", builtIn, filepath.Join(dir, "p-c"), o2).CombinedOutput(); err != nil {
-		t.Fatalf("ld -r: %v\n%s", err, out)
-	}
-	got, _, err := ExtractELF(builtIn)
-	if err != nil || len(got) != 2*len(sites) || got[len(sites)].ID != sites[0].ID {
-		t.Errorf("built-in.o: %d sites, %v", len(got), err)
-	}
-	if _, _, err := ExtractELF(c); err == nil || !strings.Contains(err.Error(), c+`: not an ELF file (a program, shared library or object file starts with "\x7fELF"; it starts with`) {
-		t.Errorf("a C source: %v", err)
-	}
-	empty := filepath.Join(dir, "empty")
-	os.WriteFile(empty, nil, 0o644)
-	if _, _, err := ExtractELF(empty); err == nil || !strings.HasSuffix(err.Error(), "; it is empty)") {
-		t.Errorf("an empty file: %v", err)
-	}
-	if _, _, err := ExtractELF("/dev/zero"); err == nil || !strings.Contains(err.Error(), `not an ELF file`) {
-		t.Errorf("/dev/zero: %v", err)
-	}
 }
 
 // After a torn write, the next unit's lines still read back whole.

@@ -88,16 +88,25 @@ func endToEnd(t *testing.T, m mode) {
 	logf := filepath.Join(dir, "e2e.lpk")
 	on := run([]string{"LOGPACK_FILE=" + logf}, "./rewritten")
 
-	var user, rest strings.Builder
-	for _, l := range strings.SplitAfter(text, "\n") {
-		if strings.HasPrefix(l, "USER:") {
-			user.WriteString(l)
-		} else {
-			rest.WriteString(l)
+	// With binary logging on, user messages (level 0) print and are not
+	// recorded, errors and warnings (1, 2) print and are recorded, the
+	// rest is recorded.
+	var printed, rest strings.Builder
+	for _, l := range strings.SplitAfter(run([]string{"E2E_LEVELS=1"}, "./orig"), "<") {
+		if l == "" {
+			continue
+		}
+		level, msg, _ := strings.Cut(l, ">")
+		msg = strings.TrimSuffix(msg, "<")
+		if level <= "2" {
+			printed.WriteString(msg)
+		}
+		if level >= "1" {
+			rest.WriteString(msg)
 		}
 	}
-	if on != user.String() {
-		t.Errorf("logging on: stdout\n%s\nwant only the user messages\n%s", on, user.String())
+	if on != printed.String() {
+		t.Errorf("logging on: stdout\n%s\nwant the user messages, errors and warnings\n%s", on, printed.String())
 	}
 	d, err := decoder.Open(logf, nil)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 	"github.com/logpack/logpack/internal/sitetab"
 )
 
@@ -50,7 +51,7 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 	if wantText {
 		temps = make([]string, len(p.fargs))
 		for k, a := range p.fargs {
-			if !a.Recorded() {
+			if !sitetab.Recorded(a) {
 				continue
 			}
 			temps[k] = "logpack_a" + strconv.Itoa(k)
@@ -151,18 +152,18 @@ func (r *rewriter) recordingCond(lt string) string {
 // runtimeCall is the call of the runtime for the plan: its signature's
 // encoder, or logpack_emit with an array. temps, when set, hold the
 // recorded arguments already.
-func (r *rewriter) runtimeCall(p *callPlan, e *sitetab.Entry, sym, level string, temps []string) string {
+func (r *rewriter) runtimeCall(p *callPlan, e *logfile.Descriptor, sym, level string, temps []string) string {
 	argText := func(k int) string {
 		if temps != nil {
 			return temps[k]
 		}
 		return r.argText(p.callArgs[p.cIndex[k]])
 	}
-	if sig := e.Signature(); r.cfg.Encoders && sig != "" {
+	if sig := sitetab.Signature(e); r.cfg.Encoders && sig != "" {
 		r.encoders[sitetab.EncoderDecl(sig, level != "")] = true
 		var args []string
 		for k, a := range p.fargs {
-			if a.Recorded() {
+			if sitetab.Recorded(a) {
 				args = append(args, sitetab.EncoderArg(a.Class, argText(k)))
 			}
 		}
@@ -170,7 +171,7 @@ func (r *rewriter) runtimeCall(p *callPlan, e *sitetab.Entry, sym, level string,
 	}
 	var ab strings.Builder
 	for k, a := range p.fargs {
-		if !a.Recorded() {
+		if !sitetab.Recorded(a) {
 			continue
 		}
 		if ab.Len() > 0 {
@@ -295,8 +296,8 @@ func (r *rewriter) emitPrefix(i int, pf *PrefixFunc, args []arg, closeIdx int) b
 		return false
 	}
 	class := f.Args[0].Class
-	e := sitetab.Entry{Flags: sitetab.FlagPrefix, TextLevel: sitetab.NoTextLevel, File: name.File, Line: name.Line,
-		Func: r.curFunc, Format: pf.Format, Args: []sitetab.Arg{{Class: class, BoundArg: -1}}}
+	e := logfile.Descriptor{Flags: logfile.DescPrefix, TextLevel: logfile.TextLevelNone, File: name.File, Line: name.Line,
+		Func: r.curFunc, Format: pf.Format, Args: []logfile.DescArg{{Class: class, BoundArg: -1}}}
 	site := fmtdb.Site{File: e.File, Line: e.Line, Func: e.Func, Format: e.Format, Args: f.Args}
 	site.ID = fmtdb.SiteID(&site)
 	sym := r.unit.Add(e)

@@ -2,6 +2,8 @@ package rewriter
 
 import (
 	"bytes"
+	"github.com/google/go-cmp/cmp"
+	"github.com/logpack/logpack/internal/logfile"
 	"github.com/logpack/logpack/internal/sitetab"
 	"path/filepath"
 	"strings"
@@ -91,5 +93,29 @@ func checkSitesUsed(t *testing.T, res *Result) {
 	}
 	if v := sitetab.SymbolName(res.UnitID, len(res.Sites)); uses(v) > 0 {
 		t.Fatalf("the output uses %s, which is not among the sites", v)
+	}
+	checkTableFolds(t, res)
+}
+
+// Each site's table entry, as the log carries it and the decoder folds
+// it, is the site the format database stores: constants printed into the
+// format, strerror(errno) as %m, '*' amounts left as arguments, ID and all.
+func checkTableFolds(t *testing.T, res *Result) {
+	t.Helper()
+	if len(res.Table) != len(res.Sites) {
+		t.Fatalf("%d table entries for %d sites", len(res.Table), len(res.Sites))
+	}
+	for i := range res.Table {
+		d, err := logfile.ParseDescriptor(res.Table[i].Append(nil))
+		if err != nil {
+			t.Fatalf("site %d: %v", i, err)
+		}
+		got, _, err := d.Site()
+		if err != nil {
+			t.Fatalf("site %d: %v", i, err)
+		}
+		if diff := cmp.Diff(res.Sites[i], got); diff != "" {
+			t.Fatalf("site %d (-database +folded table entry):\n%s", i, diff)
+		}
 	}
 }

@@ -130,7 +130,7 @@ func goldenOutputs(t *testing.T, res *Result) (out, sites, diags []byte) {
 		var tab bytes.Buffer
 		tab.WriteString("<logpack site table>\n")
 		for k, e := range res.Table {
-			fmt.Fprintf(&tab, "  %d: %s\n", k, e)
+			fmt.Fprintf(&tab, "  %d: %s\n", k, sitetab.Describe(&e))
 		}
 		out = append(out[:i+1:i+1], append(tab.Bytes(), out[i+1+j+1:]...)...)
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 	"github.com/logpack/logpack/internal/sitetab"
 )
 
@@ -26,12 +27,12 @@ func (d Diag) String() string {
 
 // Result is one rewritten translation unit.
 type Result struct {
-	Output  []byte          // the rewritten C
-	Sites   []fmtdb.Site    // one per rewritten call, in source order
-	Diags   []Diag          // calls left as text, in source order
-	Changed bool            // Output differs from the input
-	UnitID  string          // names the unit's site symbols (sitetab.SymbolName)
-	Table   []sitetab.Entry // the unit's site table, in the order of Sites
+	Output  []byte               // the rewritten C
+	Sites   []fmtdb.Site         // one per rewritten call, in source order
+	Diags   []Diag               // calls left as text, in source order
+	Changed bool                 // Output differs from the input
+	UnitID  string               // names the unit's site symbols (sitetab.SymbolName)
+	Table   []logfile.Descriptor // the unit's site table, in the order of Sites
 }
 
 type mode uint8

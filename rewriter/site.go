@@ -4,7 +4,7 @@ import (
 	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
-	"github.com/logpack/logpack/internal/sitetab"
+	"github.com/logpack/logpack/internal/logfile"
 )
 
 // A call is rewritten in two phases, as cmd/stringer generates code:
@@ -35,7 +35,7 @@ type callPlan struct {
 	// per entry of pf.Args: the call argument (-1 for %m) and what the
 	// table says of it (a class, a constant, errno for strerror(errno))
 	cIndex []int
-	fargs  []sitetab.Arg
+	fargs  []logfile.DescArg
 	folded string // the format with the constants folded in (database)
 
 	textAlso bool // a constant level whose records print as text too
@@ -177,10 +177,10 @@ func (r *rewriter) assembleFormat(p *callPlan) bool {
 func (r *rewriter) foldConstants(p *callPlan) {
 	pf := p.pf
 	p.cIndex = make([]int, len(pf.Args))
-	p.fargs = make([]sitetab.Arg, len(pf.Args))
+	p.fargs = make([]logfile.DescArg, len(pf.Args))
 	for k, c := 0, 0; k < len(pf.Args); k++ {
 		a := pf.Args[k]
-		p.fargs[k] = sitetab.Arg{Class: a.Class, Bound: a.Bound, BoundArg: a.BoundArg}
+		p.fargs[k] = logfile.DescArg{Class: a.Class, Bound: a.Bound, BoundArg: a.BoundArg}
 		p.cIndex[k] = -1
 		if a.Class.TakesArgument() {
 			p.cIndex[k] = c
@@ -212,7 +212,7 @@ func (r *rewriter) foldConstants(p *callPlan) {
 			stored.WriteString(p.format[last : sp.End-1])
 			stored.WriteByte('m')
 			last = sp.End
-			p.fargs[sp.Arg] = sitetab.Arg{Class: fmtdb.ClassErrno, BoundArg: -1}
+			p.fargs[sp.Arg] = logfile.DescArg{Class: fmtdb.ClassErrno, BoundArg: -1}
 		}
 	}
 	stored.WriteString(p.format[last:])
@@ -220,19 +220,20 @@ func (r *rewriter) foldConstants(p *callPlan) {
 }
 
 // constArg is the table entry of a constant argument of class c.
-func constArg(c fmtdb.Class, v constant) sitetab.Arg {
+func constArg(c fmtdb.Class, v constant) logfile.DescArg {
 	switch {
 	case v.isStr:
-		return sitetab.Arg{Class: sitetab.ConstStr, Str: v.str, BoundArg: -1}
+		return logfile.DescArg{Class: logfile.ClassConstStr, Str: v.str, BoundArg: -1}
 	case c == fmtdb.ClassU32 || c == fmtdb.ClassU64:
-		return sitetab.Arg{Class: sitetab.ConstUint, Uint: v.ival.Value, BoundArg: -1}
+		return logfile.DescArg{Class: logfile.ClassConstUint, Bits: v.ival.Value, BoundArg: -1}
 	}
-	return sitetab.Arg{Class: sitetab.ConstInt, Int: int64(v.ival.Value), BoundArg: -1}
+	return logfile.DescArg{Class: logfile.ClassConstInt, Bits: v.ival.Value, BoundArg: -1}
 }
 
-// entry is the call's site table entry.
-func (r *rewriter) entry(p *callPlan) sitetab.Entry {
-	e := sitetab.Entry{Level: uint8(p.level), TextLevel: sitetab.NoTextLevel, File: p.name.File, Line: p.name.Line,
+// entry is the call's site table entry: what its descriptor in the log
+// will say.
+func (r *rewriter) entry(p *callPlan) logfile.Descriptor {
+	e := logfile.Descriptor{Level: uint8(p.level), TextLevel: logfile.TextLevelNone, File: p.name.File, Line: p.name.Line,
 		Func: r.curFunc, Format: p.format, Args: p.fargs}
 	if !p.constLevel {
 		e.Level = fmtdb.LevelRuntime
@@ -247,7 +248,7 @@ func (r *rewriter) entry(p *callPlan) sitetab.Entry {
 
 // site is the call's site as the format database describes it: the
 // format with its constants folded in, the recorded arguments' classes.
-func (r *rewriter) site(p *callPlan, e *sitetab.Entry) (fmtdb.Site, error) {
+func (r *rewriter) site(p *callPlan, e *logfile.Descriptor) (fmtdb.Site, error) {
 	ff := p.pf
 	if p.folded != p.format {
 		var err error

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 	"github.com/logpack/logpack/internal/sitetab"
 	lpruntime "github.com/logpack/logpack/runtime"
 )
@@ -92,12 +93,8 @@ func testSites() map[string]fmtdb.Site {
 
 // tableEntry is a site as the program's table holds it: every argument
 // recorded (the test sites have no constants).
-func tableEntry(s fmtdb.Site) sitetab.Entry {
-	e := sitetab.Entry{Level: s.Level, TextLevel: sitetab.NoTextLevel, File: s.File, Line: s.Line, Func: s.Func, Format: s.Format}
-	for _, a := range s.Args {
-		e.Args = append(e.Args, sitetab.Arg{Class: a.Class, Bound: a.Bound, BoundArg: a.BoundArg})
-	}
-	return e
+func tableEntry(s fmtdb.Site) logfile.Descriptor {
+	return logfile.DescriptorOf(&s)
 }
 
 // sitesHeader is the site table of the test programs, under the C names

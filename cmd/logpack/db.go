@@ -12,6 +12,7 @@ import (
 
 	"github.com/logpack/logpack/decoder"
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/sitetab"
 )
 
 var dbCommands = []command{
@@ -251,18 +252,22 @@ func dbExtract(args []string, stdout, stderr io.Writer) int {
 		defer os.Remove(tmp)
 		path, display = tmp, "standard input"
 	}
-	entries, build, err := fmtdb.ExtractELF(path)
+	sites, build, err := sitetab.ExtractFile(path)
 	if err != nil {
 		if in == "-" {
 			err = errors.New(strings.ReplaceAll(err.Error(), path, display))
 		}
 		return c.fail("%v", err)
 	}
-	if len(entries) == 0 {
+	if len(sites) == 0 {
 		c.errorf("%s has no logpack sites", display)
 	}
+	entries := make([]fmtdb.Entry, len(sites))
+	for i, s := range sites {
+		entries[i] = fmtdb.Entry{Site: s, Build: build}
+	}
 	if *summary {
-		b, _ := json.Marshal(map[string]any{"build": fmtdb.FormatID(build), "sites": len(entries), "file": display})
+		b, _ := json.Marshal(map[string]any{"build": build, "sites": len(entries), "file": display})
 		fmt.Fprintf(stdout, "%s\n", b)
 		return exitOK
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/logpack/logpack/fmtdb"
-	"github.com/logpack/logpack/rewriter"
 )
 
 // A descriptor survives encoding, constants and string bounds included.
@@ -34,59 +33,6 @@ func TestDescriptorRoundTrip(t *testing.T) {
 	}
 	if _, err := ParseDescriptor(append(b, 0)); err == nil {
 		t.Errorf("a trailing byte parsed")
-	}
-}
-
-// Folding a descriptor gives the site the rewriter stores in the format
-// database for the same call, ID and all: constants (__FILE__, __LINE__,
-// __func__, literals) printed into the format, strerror(errno) as %m, and
-// '*' amounts left as arguments.
-func TestDescriptorFoldsAsTheRewriter(t *testing.T) {
-	src := `#include <string.h>
-#include <errno.h>
-void print_on_level(unsigned int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void f(int fd, const char *path)
-{
-	print_on_level(1, "Error (%s:%d): Can't open %s: %s\n", __FILE__, __LINE__, path, strerror(errno));
-	print_on_level(3, "%s: fd %5d %ld %#lx %-20s|\n", "files", fd, 7L, 0x10UL, strerror(errno));
-	print_on_level(4, "%.*s|%s|%-8s|%x\n", 3, path, __func__, "100%", 255);
-}
-`
-	cfg, err := rewriter.Preset("criu")
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := rewriter.RewriteSource([]byte(src), "criu/files.c", &cfg)
-	if err != nil || len(res.Sites) != 3 {
-		t.Fatalf("rewrite: %v, %d sites, diags %v", err, len(res.Sites), res.Diags)
-	}
-	str := func(s string) DescArg { return DescArg{Class: ClassConstStr, Str: s, BoundArg: -1} }
-	arg := func(c fmtdb.Class) DescArg { return DescArg{Class: c, BoundArg: -1} }
-	descs := []Descriptor{
-		{Level: 1, File: "criu/files.c", Line: 6, Func: "f", Format: "Error (%s:%d): Can't open %s: %s\n",
-			Args: []DescArg{str("criu/files.c"), {Class: ClassConstInt, Bits: 6, BoundArg: -1}, arg(fmtdb.ClassStr), arg(fmtdb.ClassErrno)}},
-		{Level: 3, File: "criu/files.c", Line: 7, Func: "f", Format: "%s: fd %5d %ld %#lx %-20s|\n",
-			Args: []DescArg{str("files"), arg(fmtdb.ClassI32), {Class: ClassConstInt, Bits: 7, BoundArg: -1}, {Class: ClassConstUint, Bits: 16, BoundArg: -1}, arg(fmtdb.ClassErrno)}},
-		{Level: 4, File: "criu/files.c", Line: 8, Func: "f", Format: "%.*s|%s|%-8s|%x\n",
-			Args: []DescArg{arg(fmtdb.ClassI32), {Class: fmtdb.ClassStrMax, BoundArg: 0}, str("f"), str("100%"), {Class: ClassConstInt, Bits: 255, BoundArg: -1}}},
-	}
-	for i, d := range descs {
-		d, err := ParseDescriptor(d.Append(nil)) // as the log carries it
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, recorded, err := d.Site()
-		if err != nil {
-			t.Fatalf("site %d: %v", i, err)
-		}
-		if diff := cmp.Diff(res.Sites[i], got); diff != "" {
-			t.Errorf("site %d (-rewriter +folded):\n%s", i, diff)
-		}
-		for j, k := range recorded {
-			if d.Args[j].IsConst() != (k < 0) {
-				t.Errorf("site %d: argument %d maps to record argument %d", i, j, k)
-			}
-		}
 	}
 }
 

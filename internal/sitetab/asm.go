@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 	lpruntime "github.com/logpack/logpack/runtime"
 )
 
@@ -39,7 +40,7 @@ type Unit struct {
 	Local   bool
 	id      string
 	rule    StringRule
-	entries []Entry
+	entries []logfile.Descriptor
 	strs    map[string]int // string → label number
 	order   []string
 }
@@ -51,13 +52,13 @@ func NewUnit(id string, rule StringRule) *Unit {
 }
 
 // Add appends a site and returns the symbol the rewritten call refers to.
-func (u *Unit) Add(e Entry) string {
+func (u *Unit) Add(e logfile.Descriptor) string {
 	u.entries = append(u.entries, e)
 	for _, s := range []string{e.Format, e.File, e.Func} {
 		u.str(s)
 	}
 	for _, a := range e.Args {
-		if a.Class == ConstStr {
+		if a.Class == logfile.ClassConstStr {
 			u.str(a.Str)
 		}
 	}
@@ -65,7 +66,7 @@ func (u *Unit) Add(e Entry) string {
 }
 
 // Entries returns the sites added, in order.
-func (u *Unit) Entries() []Entry { return u.entries }
+func (u *Unit) Entries() []logfile.Descriptor { return u.entries }
 
 // Len is the number of sites added.
 func (u *Unit) Len() int { return len(u.entries) }
@@ -175,12 +176,10 @@ func (u *Unit) entryAsm(a *strings.Builder, i int) {
 				v >>= 7
 			}
 			fmt.Fprintf(a, "\t.byte %d\n", v)
-		case ConstStr:
+		case logfile.ClassConstStr:
 			fmt.Fprintf(a, "\t.long %s\n", rel(arg.Str))
-		case ConstInt:
-			fmt.Fprintf(a, "\t.quad %d\n", arg.Int)
-		case ConstUint:
-			fmt.Fprintf(a, "\t.quad %d\n", arg.Uint)
+		case logfile.ClassConstInt, logfile.ClassConstUint:
+			fmt.Fprintf(a, "\t.quad %d\n", arg.Bits)
 		}
 	}
 	fmt.Fprintf(a, "\t.size %s, .-%s\n", sym, sym)
@@ -232,30 +231,30 @@ func CString(p []byte) string {
 	return string(b)
 }
 
-// String renders an entry on one line, for tests and diagnostics:
+// Describe renders an entry on one line, for tests and diagnostics:
 // level, text level, flags, position, format and arguments.
-func (e Entry) String() string {
+func Describe(e *logfile.Descriptor) string {
 	var b strings.Builder
 	lv := strconv.Itoa(int(e.Level))
 	if e.Level == fmtdb.LevelRuntime {
 		lv = "run-time"
 	}
 	fmt.Fprintf(&b, "level %s", lv)
-	if e.TextLevel != NoTextLevel {
+	if e.TextLevel != logfile.TextLevelNone {
 		fmt.Fprintf(&b, " text<=%d", e.TextLevel)
 	}
-	if e.Flags&FlagPrefix != 0 {
+	if e.Flags&logfile.DescPrefix != 0 {
 		b.WriteString(" prefix")
 	}
 	fmt.Fprintf(&b, " %s:%d %s %q", e.File, e.Line, e.Func, e.Format)
 	for _, a := range e.Args {
 		switch a.Class {
-		case ConstStr:
+		case logfile.ClassConstStr:
 			fmt.Fprintf(&b, " str=%q", a.Str)
-		case ConstInt:
-			fmt.Fprintf(&b, " int=%d", a.Int)
-		case ConstUint:
-			fmt.Fprintf(&b, " uint=%d", a.Uint)
+		case logfile.ClassConstInt:
+			fmt.Fprintf(&b, " int=%d", int64(a.Bits))
+		case logfile.ClassConstUint:
+			fmt.Fprintf(&b, " uint=%d", a.Bits)
 		default:
 			b.WriteString(" " + fmtdb.FormatArgSpec(fmtdb.ArgSpec{Class: a.Class, Bound: a.Bound, BoundArg: a.BoundArg}))
 		}

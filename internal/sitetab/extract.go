@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 )
 
 // ErrNotELF is wrapped by Extract's error for a file that is not an ELF
@@ -23,7 +26,7 @@ const maxString = 1 << 20
 // relocatable object (x86-64 ELF), in section order. A file without the
 // section has no sites. In a relocatable object (a .o, or ld -r's
 // built-in.o) the string offsets are still relocations, which it applies.
-func Extract(r io.ReaderAt) ([]Entry, error) {
+func Extract(r io.ReaderAt) ([]logfile.Descriptor, error) {
 	f, err := elf.NewFile(r)
 	if err != nil {
 		var fe *elf.FormatError
@@ -62,7 +65,7 @@ func Extract(r io.ReaderAt) ([]Entry, error) {
 			return readCString(f, uint64(int64(sec.Addr)+int64(entry)+int64(rel)))
 		}
 	}
-	var out []Entry
+	var out []logfile.Descriptor
 	for off := 0; off+OffArgs <= len(data); {
 		if allZero(data[off : off+OffArgs]) {
 			off += EntryAlign // padding between the tables of two objects
@@ -78,10 +81,10 @@ func Extract(r io.ReaderAt) ([]Entry, error) {
 	return out, nil
 }
 
-func parseEntry(data []byte, off int, str func(entry, field int, rel int32) (string, error)) (Entry, int, error) {
+func parseEntry(data []byte, off int, str func(entry, field int, rel int32) (string, error)) (logfile.Descriptor, int, error) {
 	le := binary.LittleEndian
 	b := data[off:]
-	var e Entry
+	var e logfile.Descriptor
 	var err error
 	field := func(at int) string {
 		if err != nil {
@@ -105,7 +108,7 @@ func parseEntry(data []byte, off int, str func(entry, field int, rel int32) (str
 		if p >= len(b) {
 			return e, 0, errors.New("argument list cut short")
 		}
-		a := Arg{Class: fmtdb.Class(b[p]), BoundArg: -1}
+		a := logfile.DescArg{Class: fmtdb.Class(b[p]), BoundArg: -1}
 		p++
 		switch a.Class {
 		case fmtdb.ClassStrMax:
@@ -119,7 +122,7 @@ func parseEntry(data []byte, off int, str func(entry, field int, rel int32) (str
 			} else {
 				a.Bound = int(v >> 1)
 			}
-		case ConstStr:
+		case logfile.ClassConstStr:
 			if p+4 > len(b) {
 				return e, 0, errors.New("argument list cut short")
 			}
@@ -128,15 +131,11 @@ func parseEntry(data []byte, off int, str func(entry, field int, rel int32) (str
 				return e, 0, err
 			}
 			p += 4
-		case ConstInt, ConstUint:
+		case logfile.ClassConstInt, logfile.ClassConstUint:
 			if p+8 > len(b) {
 				return e, 0, errors.New("argument list cut short")
 			}
-			if a.Class == ConstInt {
-				a.Int = int64(le.Uint64(b[p:]))
-			} else {
-				a.Uint = le.Uint64(b[p:])
-			}
+			a.Bits = le.Uint64(b[p:])
 			p += 8
 		default:
 			if a.Class == fmtdb.ClassInvalid || a.Class > fmtdb.ClassStrMax {
@@ -252,4 +251,69 @@ func (r *relocated) str(entry, field int, _ int32) (string, error) {
 		return "", errors.New("string outside its section")
 	}
 	return cstringAt(s, start, int64(s.Size))
+}
+
+// ExtractFile reads the sites of an ELF file as the format database
+// describes them (the table's entries folded as a decoder folds the log's
+// descriptors), and the file's build ID (its GNU build ID note, in hex; ""
+// without one). Errors name the file.
+func ExtractFile(path string) (sites []fmtdb.Site, buildID string, err error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer file.Close()
+	var magic [len(elf.ELFMAG)]byte
+	n, _ := io.ReadFull(file, magic[:])
+	if string(magic[:n]) != elf.ELFMAG {
+		what := "it is empty"
+		if n > 0 {
+			what = fmt.Sprintf("it starts with %q", magic[:n])
+		}
+		return nil, "", fmt.Errorf("%s: not an ELF file (a program, shared library or object file starts with %q; %s)", path, elf.ELFMAG, what)
+	}
+	entries, err := Extract(file)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", path, err)
+	}
+	for i := range entries {
+		s, _, err := entries[i].Site()
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: site %d (%s:%d): %w", path, i, entries[i].File, entries[i].Line, err)
+		}
+		sites = append(sites, s)
+	}
+	return sites, gnuBuildID(file), nil
+}
+
+// gnuBuildID returns the file's GNU build ID note in hex, or "".
+func gnuBuildID(r io.ReaderAt) string {
+	f, err := elf.NewFile(r)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	for _, s := range f.Sections {
+		if s.Type != elf.SHT_NOTE {
+			continue
+		}
+		b, err := s.Data()
+		if err != nil {
+			continue
+		}
+		le := binary.LittleEndian
+		for len(b) >= 12 {
+			nsz, dsz, typ := le.Uint32(b), le.Uint32(b[4:]), le.Uint32(b[8:])
+			name := 12 + (int(nsz)+3)&^3
+			end := name + (int(dsz)+3)&^3
+			if nsz > 1<<16 || dsz > 1<<16 || end > len(b) {
+				break
+			}
+			if typ == 3 /* NT_GNU_BUILD_ID */ && nsz == 4 && string(b[12:15]) == "GNU" {
+				return hex.EncodeToString(b[name : name+int(dsz)])
+			}
+			b = b[end:]
+		}
+	}
+	return ""
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 )
 
 // Section is the ELF section holding the site table.
@@ -34,58 +35,20 @@ const (
 	EntryAlign   = 8
 )
 
-// Argument kinds of the table beyond fmtdb's classes: constants, which the
-// call does not pass (the runtime copies them into the log's descriptor).
-const (
-	ConstStr  fmtdb.Class = 11 // a string literal: 4-byte offset to the string
-	ConstInt  fmtdb.Class = 12 // a signed integer constant: 8 bytes
-	ConstUint fmtdb.Class = 13 // an unsigned integer constant: 8 bytes
-)
+// A table entry holds what the site's descriptor in the log says
+// (logfile.Descriptor): the format as written, constants beside it.
 
-// Site flags.
-const (
-	FlagPrefix = 1 // the site's text prefixes the process's later lines
-)
+// Recorded reports whether the call passes argument a to the runtime.
+func Recorded(a logfile.DescArg) bool { return !a.IsConst() && a.Class != fmtdb.ClassErrno }
 
-// NoTextLevel is TextLevel for a site none of whose records print as text
-// too while binary logging is on.
-const NoTextLevel = 255
-
-// Arg is one argument of a site, in format order.
-type Arg struct {
-	Class    fmtdb.Class // fmtdb class, or ConstStr/ConstInt/ConstUint
-	Bound    int         // ClassStrMax: a fixed precision (BoundArg < 0)
-	BoundArg int         // ClassStrMax: the argument whose value is the bound, or -1
-	Str      string      // ConstStr
-	Int      int64       // ConstInt
-	Uint     uint64      // ConstUint
-}
-
-// Recorded reports whether the call passes the argument to the runtime.
-func (a Arg) Recorded() bool { return a.Class < ConstStr && a.Class != fmtdb.ClassErrno }
-
-// Entry is one call site as the program's table holds it: the format as
-// written, with its constant arguments beside it (unlike fmtdb.Site, whose
-// format has them folded in).
-type Entry struct {
-	Level     uint8 // 0..7 or fmtdb.LevelRuntime
-	Flags     uint8
-	TextLevel uint8
-	File      string
-	Line      int
-	Func      string
-	Format    string
-	Args      []Arg
-}
-
-// Signature names the encoder for the entry's recorded arguments, in the
+// Signature names the encoder for the site's recorded arguments, in the
 // letters of sigLetter, or "" when the generic logpack_emit must serve it
 // (a long double, a bounded string, or more than MaxEncoderArgs).
-func (e *Entry) Signature() string {
+func Signature(d *logfile.Descriptor) string {
 	var b strings.Builder
 	n := 0
-	for _, a := range e.Args {
-		if a.Class >= ConstStr {
+	for _, a := range d.Args {
+		if a.IsConst() {
 			continue
 		}
 		l, ok := sigLetter[a.Class]

@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 	lpruntime "github.com/logpack/logpack/runtime"
 )
 
@@ -65,27 +66,27 @@ int main(void) {
 	for c := fmtdb.ClassI32; c <= fmtdb.ClassStrMax; c++ {
 		want += fmt.Sprintf("%s %d\n", c, c)
 	}
-	want += fmt.Sprintf("conststr %d\nconstint %d\nconstuint %d\nprefix %d\n", ConstStr, ConstInt, ConstUint, FlagPrefix)
+	want += fmt.Sprintf("conststr %d\nconstint %d\nconstuint %d\nprefix %d\n", logfile.ClassConstStr, logfile.ClassConstInt, logfile.ClassConstUint, logfile.DescPrefix)
 	if diff := cmp.Diff(want, string(out)); diff != "" {
 		t.Errorf("C layout differs from the Go constants (-go +c):\n%s", diff)
 	}
 }
 
-var sampleEntries = []Entry{
+var sampleEntries = []logfile.Descriptor{
 	{Level: 1, TextLevel: 2, File: "criu/cr-dump.c", Line: 2128, Func: "cr_dump_tasks",
 		Format: "Error (%s:%d): Dumping FAILED.\n",
-		Args:   []Arg{{Class: ConstStr, Str: "criu/cr-dump.c", BoundArg: -1}, {Class: ConstInt, Int: 2128, BoundArg: -1}}},
-	{Level: 4, TextLevel: NoTextLevel, File: "criu/cr-dump.c", Line: 7, Func: "f",
+		Args:   []logfile.DescArg{{Class: logfile.ClassConstStr, Str: "criu/cr-dump.c", BoundArg: -1}, {Class: logfile.ClassConstInt, Bits: 2128, BoundArg: -1}}},
+	{Level: 4, TextLevel: logfile.TextLevelNone, File: "criu/cr-dump.c", Line: 7, Func: "f",
 		Format: "x=%d s=%s %.*s %.3s %lu %p \"q\" \\ \x01 \xff\n",
-		Args: []Arg{{Class: fmtdb.ClassI32, BoundArg: -1}, {Class: fmtdb.ClassStr, BoundArg: -1},
+		Args: []logfile.DescArg{{Class: fmtdb.ClassI32, BoundArg: -1}, {Class: fmtdb.ClassStr, BoundArg: -1},
 			{Class: fmtdb.ClassI32, BoundArg: -1}, {Class: fmtdb.ClassStrMax, BoundArg: 2},
 			{Class: fmtdb.ClassStrMax, Bound: 300, BoundArg: -1}, {Class: fmtdb.ClassU64, BoundArg: -1},
 			{Class: fmtdb.ClassPtr, BoundArg: -1}}},
-	{Level: 0, Flags: FlagPrefix, TextLevel: NoTextLevel, File: "criu/cr-restore.c", Line: 1544, Func: "restore_task_with_children",
-		Format: "%6d: ", Args: []Arg{{Class: fmtdb.ClassI32, BoundArg: -1}}},
+	{Level: 0, Flags: logfile.DescPrefix, TextLevel: logfile.TextLevelNone, File: "criu/cr-restore.c", Line: 1544, Func: "restore_task_with_children",
+		Format: "%6d: ", Args: []logfile.DescArg{{Class: fmtdb.ClassI32, BoundArg: -1}}},
 	{Level: fmtdb.LevelRuntime, TextLevel: 2, File: "soccr/soccr.c", Line: 94, Func: "",
-		Format: "%d %u %lld %llu", Args: []Arg{{Class: ConstInt, Int: -5, BoundArg: -1}, {Class: ConstUint, Uint: 1 << 63, BoundArg: -1},
-			{Class: ConstInt, Int: -1 << 63, BoundArg: -1}, {Class: fmtdb.ClassErrno, BoundArg: -1}}},
+		Format: "%d %lu %lld %m", Args: []logfile.DescArg{{Class: logfile.ClassConstInt, Bits: neg5, BoundArg: -1}, {Class: logfile.ClassConstUint, Bits: 1 << 63, BoundArg: -1},
+			{Class: logfile.ClassConstInt, Bits: 1 << 63, BoundArg: -1}, {Class: fmtdb.ClassErrno, BoundArg: -1}}},
 }
 
 // A unit's table compiles into objects and programs whose table reads
@@ -166,5 +167,78 @@ func TestTableRoundTrip(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// neg5 is -5 as a constant's bits (two's complement).
+var neg5 = func() uint64 { v := int64(-5); return uint64(v) }()
+
+// The sites read back from programs, shared libraries, objects and ld -r
+// of objects (CRIU's built-in.o) are the database's sites, with the
+// file's build ID; files that are not ELF are named as such.
+func TestExtractFile(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	hdr, _ := lpruntime.Files().Open("logpack_site.h")
+	var h bytes.Buffer
+	h.ReadFrom(hdr)
+	os.WriteFile(filepath.Join(dir, "logpack_site.h"), h.Bytes(), 0o644)
+	var want []fmtdb.Site
+	for i := range sampleEntries {
+		s, _, err := sampleEntries[i].Site()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, s)
+	}
+	unit := func(id string) string {
+		u := NewUnit(id, StringRule{})
+		var uses strings.Builder
+		for _, e := range sampleEntries {
+			fmt.Fprintf(&uses, "(void)&%s;\n", u.Add(e))
+		}
+		return "#include \"logpack_site.h\"\n" + u.Decls() + u.Asm() + "void use_" + id + "(void) {\n" + uses.String() + "}\n"
+	}
+	p, q := filepath.Join(dir, "p.c"), filepath.Join(dir, "q.c")
+	os.WriteFile(p, []byte(unit("p")+"int main(void) { return 0; }\n"), 0o644)
+	os.WriteFile(q, []byte(unit("q")), 0o644)
+	for _, mode := range [][]string{{"-no-pie"}, {"-pie", "-fPIE"}, {"-shared", "-fPIC"}, {"-c"}} {
+		bin := filepath.Join(dir, "p"+mode[0])
+		gcc(t, append(append([]string{}, mode...), "-O2", "-Wl,--build-id", "-o", bin, p)...)
+		got, build, err := ExtractFile(bin)
+		if err != nil {
+			t.Fatalf("%s: %v", mode[0], err)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: sites (-want +got):\n%s", mode[0], diff)
+		}
+		if (build == "") != (mode[0] == "-c") {
+			t.Errorf("%s: build ID %q", mode[0], build)
+		}
+	}
+	// ld -r of two objects: both tables, in order.
+	qo := filepath.Join(dir, "q.o")
+	gcc(t, "-c", "-O2", "-o", qo, q)
+	builtIn := filepath.Join(dir, "built-in.o")
+	if out, err := exec.Command("ld", "-r", "-o", builtIn, filepath.Join(dir, "p-c"), qo).CombinedOutput(); err != nil {
+		t.Fatalf("ld -r: %v\n%s", err, out)
+	}
+	got, _, err := ExtractFile(builtIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(append(append([]fmtdb.Site{}, want...), want...), got); diff != "" {
+		t.Errorf("built-in.o (-want +got):\n%s", diff)
+	}
+	if _, _, err := ExtractFile(p); err == nil || !strings.Contains(err.Error(), p+`: not an ELF file (a program, shared library or object file starts with "\x7fELF"; it starts with`) {
+		t.Errorf("a C source: %v", err)
+	}
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, nil, 0o644)
+	if _, _, err := ExtractFile(empty); err == nil || !strings.HasSuffix(err.Error(), "; it is empty)") {
+		t.Errorf("an empty file: %v", err)
+	}
+	if _, _, err := ExtractFile("/dev/zero"); err == nil || !strings.Contains(err.Error(), `not an ELF file`) {
+		t.Errorf("/dev/zero: %v", err)
 	}
 }
