@@ -2026,6 +2026,16 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 			lp_why = "cannot link the new log into place";
 			return -1;
 		}
+		/* The descriptor knows the file by its temporary name, which
+		 * /proc/self/maps would show as deleted: take it by its name. */
+		int named = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+		struct stat a, b;
+		if (named >= 0 && fstat(fd, &a) == 0 && fstat(named, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+			close(fd);
+			fd = named;
+		} else if (named >= 0) {
+			close(named);
+		}
 		LP_STORE(&lp.created, 1);
 		if (lp_start(fd, path, session, proc_flags) != 0) {
 			int err = errno;

@@ -7,6 +7,8 @@
  *           N more records; PATH must be left as it was
  *   unlink  N records, unlink PATH (the log), N more records
  *   pause   N records, a pause of 1.5 s, N more records
+ *   fds     N records, then print the lowest free descriptor and how many
+ *           bytes of the address space map the log PATH ("fds FD MAPPED")
  * Every mode checks that no log call changes errno and prints
  * "ok DROPPED". */
 #include "testlog.h"
@@ -53,6 +55,21 @@ int main(int argc, char **argv)
 			return 7;
 	} else if (strcmp(mode, "pause") == 0) {
 		usleep(1500000);
+	} else if (strcmp(mode, "fds") == 0) {
+		int fd = open("/dev/null", O_RDONLY);
+		unsigned long long mapped = 0;
+		FILE *maps = fopen("/proc/self/maps", "r");
+		char line[4096];
+		while (maps && fgets(line, sizeof line, maps)) {
+			unsigned long long lo, hi;
+			char *name = strchr(line, '/');
+			if (name && strncmp(name, path, strlen(path)) == 0 && name[strlen(path)] == '\n' &&
+			    sscanf(line, "%llx-%llx", &lo, &hi) == 2)
+				mapped += hi - lo;
+		}
+		if (maps)
+			fclose(maps);
+		printf("fds %d %llu\n", fd, mapped);
 	}
 	if (strcmp(mode, "clobber") == 0 || strcmp(mode, "unlink") == 0 || strcmp(mode, "pause") == 0)
 		if (logn(1, n) != 0)
