@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/rewriter"
@@ -25,6 +26,7 @@ reported on standard error.`,
 		db     = flags.String("db", "", "append the rewritten call sites to the format database `FILE`")
 		out    = flags.StringP("output", "o", "", "write the rewritten file to `OUT` (one FILE; default: standard output)")
 		dir    = flags.StringP("dir", "d", "", "write each rewritten file into `DIR` under its base name")
+		text   = flags.Int("text-level", rewriter.DefaultTextLevel, "calls at levels 1..`N` (errors and warnings) also print as text while binary logging is on; 0: none")
 	)
 	if st, done := c.parse(args); done {
 		return st
@@ -48,9 +50,15 @@ reported on standard error.`,
 	if st, ok := checkLogFuncs(c, *preset, *specs); !ok {
 		return st
 	}
+	if *text < 0 || *text > rewriter.MaxLevel {
+		return c.badValue("text-level", strconv.Itoa(*text), fmt.Sprintf("a level from 0 to %d", rewriter.MaxLevel))
+	}
 	cfg, err := rewriter.BuildConfig(*preset, *specs)
 	if err != nil {
 		return c.usageError("%v", err)
+	}
+	if flags.Changed("text-level") {
+		cfg.TextLevel = *text
 	}
 	if *db != "" {
 		if err := checkOutput(*db, files...); err != nil {

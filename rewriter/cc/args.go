@@ -119,11 +119,18 @@ var passFlags = map[string]string{
 	"--help":           "help query",
 	"--target-help":    "help query",
 	"-save-temps":      "-save-temps keeps the compiler's own temporaries",
-	"-ffreestanding":   "built without glibc (-ffreestanding)",
-	"-fno-hosted":      "built without glibc (-fno-hosted)",
-	"-nostdlib":        "built without glibc (-nostdlib)",
-	"-nolibc":          "built without glibc (-nolibc)",
-	"-nodefaultlibs":   "built without glibc (-nodefaultlibs)",
+}
+
+// noGlibcFlags mark code built without glibc: its compiles are passed
+// through (CRIU's parasite and restorer), but a link with them of objects
+// compiled with glibc (a plugin: -shared -nostdlib) still takes the
+// runtime, whose C library calls the process's libc then serves.
+var noGlibcFlags = map[string]string{
+	"-ffreestanding": "built without glibc (-ffreestanding)",
+	"-fno-hosted":    "built without glibc (-fno-hosted)",
+	"-nostdlib":      "built without glibc (-nostdlib)",
+	"-nolibc":        "built without glibc (-nolibc)",
+	"-nodefaultlibs": "built without glibc (-nodefaultlibs)",
 }
 
 // Classify parses the arguments that follow the compiler name. noGlibc
@@ -146,6 +153,7 @@ type classifier struct {
 	compileOnly bool   // -c
 	lang        Lang   // of the inputs that follow (-x), langNoneFlag: by name
 	pass        string // why the invocation is passed through, the first reason found
+	noGlibcWhy  string // why its C code is built without glibc (noGlibcFlags)
 }
 
 func (c *classifier) passBecause(why string) {
@@ -212,6 +220,12 @@ func (c *classifier) option(i int, arg string) {
 	inv := c.inv
 	if why, ok := passFlags[arg]; ok {
 		c.passBecause(why)
+		return
+	}
+	if why, ok := noGlibcFlags[arg]; ok {
+		if c.noGlibcWhy == "" {
+			c.noGlibcWhy = why
+		}
 		return
 	}
 	switch {
@@ -290,6 +304,8 @@ func (c *classifier) decide() {
 	switch {
 	case c.pass != "":
 		inv.Reason = c.pass
+	case c.noGlibcWhy != "" && (c.compileOnly || inv.hasCSource()):
+		inv.Reason = c.noGlibcWhy
 	case len(inv.Inputs) == 0:
 		inv.Reason = "no input files"
 	case c.compileOnly:
@@ -302,6 +318,16 @@ func (c *classifier) decide() {
 	default:
 		inv.Kind = Link
 	}
+}
+
+// hasCSource reports whether the invocation compiles C source.
+func (inv *Invocation) hasCSource() bool {
+	for _, in := range inv.Inputs {
+		if in.Lang == LangC {
+			return true
+		}
+	}
+	return false
 }
 
 // compileProblem says why a -c invocation cannot be rewritten, "" if it

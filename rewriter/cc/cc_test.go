@@ -5,6 +5,9 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"github.com/logpack/logpack/internal/sitetab"
+	lpruntime "github.com/logpack/logpack/runtime"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -726,5 +729,133 @@ int main(int argc, char **argv)
 	}
 	if want := []string{"host 1\n", "plugin 2\n", "host 3\n"}; strings.Join(got, "") != strings.Join(want, "") {
 		t.Errorf("decoded %q, want %q", got, want)
+	}
+}
+
+// What the compiler says about a unit is what it says about the original
+// source: a warning in a log call points at the call's own line and
+// column, with gcc's caret line, and the rewritten unit's own code adds
+// nothing (a pointer passed for %d gives no extra -Wpointer-to-int-cast).
+func TestDiagnosticsAreTheOriginals(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"log.h": logH, "warn.c": `#include "log.h"
+void f(int *p, long l)
+{
+	int unused;
+	pr_info("value %d\n", p);
+	pr_err("long %d\n", l);
+}
+`})
+	for _, flags := range [][]string{{"-Wall"}, {"-Wall", "-Wextra", "-Wformat=2"}, {"-Wall", "-Werror"}} {
+		args := append(append([]string{"gcc", "-O2", "-c"}, flags...), "-o", "warn.o", "warn.c")
+		want := plain(t, "", args...)
+		os.Remove("warn.o")
+		got := wrap(t, Options{Rewriter: criuRewriter(t)}, args...)
+		if got.status != want.status || got.stderr != want.stderr || got.stdout != want.stdout {
+			t.Errorf("%v:\n--- gcc (status %d)\n%s--- logpack cc (status %d)\n%s", flags, want.status, want.stderr, got.status, got.stderr)
+		}
+		if want.status == 0 {
+			if u, err := scanLinkInput("warn.o"); err != nil || !u.uses {
+				t.Errorf("%v: the object does not record its log calls (%+v %v)", flags, u, err)
+			}
+		}
+	}
+}
+
+// A shared object linked without the start files or the C library
+// (CRIU's plugins: -shared -nostartfiles) takes the runtime too: the
+// runtime needs nothing from them (no pthread_atfork, no __dso_handle).
+func TestSharedObjectWithoutStartFiles(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"log.h": logH, "plugin.c": `#include "log.h"
+int plugin_f(int x)
+{
+	pr_info("x=%d\n", x);
+	return x;
+}
+`})
+	// compiled and linked in one step, as CRIU's cuda plugin is
+	if r := wrap(t, Options{Rewriter: criuRewriter(t)}, "gcc", "-O2", "-fPIC", "-shared", "-nostartfiles", "-o", "one.so", "plugin.c"); r.status != 0 || r.stderr != "" {
+		t.Fatalf("one step: %+v", r)
+	}
+	if r := wrap(t, Options{Rewriter: criuRewriter(t)}, "gcc", "-O2", "-fPIC", "-c", "plugin.c"); r.status != 0 || r.stderr != "" {
+		t.Fatalf("compile: %+v", r)
+	}
+	for _, extra := range [][]string{{"-nostartfiles"}, {"-nostdlib"}} {
+		args := append([]string{"gcc", "-O2", "-fPIC", "-shared"}, extra...)
+		args = append(args, "-o", "plugin.so", "plugin.o")
+		if r := wrap(t, Options{Rewriter: criuRewriter(t)}, args...); r.status != 0 || r.stderr != "" {
+			t.Fatalf("%v: %+v", extra, r)
+		}
+		if u, err := scanLinkInput("plugin.so"); err != nil {
+			t.Fatal(err)
+		} else if f, err := elf.Open("plugin.so"); err == nil {
+			syms, _ := f.DynamicSymbols()
+			f.Close()
+			found := false
+			for _, s := range syms {
+				found = found || s.Name == "logpack_emit" && s.Section != elf.SHN_UNDEF
+			}
+			if !found {
+				t.Errorf("%v: plugin.so carries no runtime (%+v)", extra, u)
+			}
+		}
+	}
+}
+
+// A project that vendors the runtime (logpack runtime -o DIR --encoders
+// OBJECTS) links logpack cc's objects with it and a plain compiler.
+func TestVendoredRuntimeWithEncoders(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"log.h": logH, "log.c": logC, "main.c": mainC})
+	for _, c := range []string{"main.c", "log.c"} {
+		if r := wrap(t, Options{Rewriter: criuRewriter(t)}, "gcc", "-O2", "-c", c); r.status != 0 {
+			t.Fatalf("%s: %+v", c, r)
+		}
+	}
+	names, err := EncodersCalled([]string{"main.o", "log.o"})
+	if err != nil || len(names) == 0 {
+		t.Fatalf("encoders %v %v", names, err)
+	}
+	rt := filepath.Join(dir, "rt")
+	os.Mkdir(rt, 0o755)
+	var enc strings.Builder
+	enc.WriteString("#include \"logpack.c\"\n")
+	enc.WriteString(sitetab.Encoders(names))
+	files := lpruntime.Files()
+	for _, n := range []string{"logpack.c", "logpack.h", "logpack_site.h"} {
+		b, _ := fs.ReadFile(files, n)
+		os.WriteFile(filepath.Join(rt, n), b, 0o644)
+	}
+	os.WriteFile(filepath.Join(rt, "logpack_enc.c"), []byte(enc.String()), 0o644)
+	if r := plain(t, "", "gcc", "-O2", "-o", "prog", "main.o", "log.o", filepath.Join(rt, "logpack_enc.c")); r.status != 0 {
+		t.Fatalf("link: %+v", r)
+	}
+	lpk := filepath.Join(dir, "run.lpk")
+	cmd := exec.Command("./prog")
+	cmd.Env = append(os.Environ(), "LOGPACK_FILE="+lpk)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	d, err := decoder.Open(lpk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	n := 0
+	for _, err := range d.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n == 0 {
+		t.Errorf("the vendored runtime recorded nothing")
 	}
 }

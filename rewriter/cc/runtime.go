@@ -97,6 +97,23 @@ func (w *wrapper) needsRuntime(inv *Invocation, own []string) (symUse, error) {
 	return u, firstErr
 }
 
+// EncodersCalled lists the encoders that objects and archives call and do
+// not define, sorted: what a runtime linked with them must carry.
+func EncodersCalled(paths []string) ([]string, error) {
+	var u symUse
+	for _, p := range paths {
+		if !fileExists(p) {
+			return nil, fmt.Errorf("%s: no such file", p)
+		}
+		v, err := scanLinkInput(p)
+		if err != nil {
+			return nil, err
+		}
+		u.add(v)
+	}
+	return u.encoderNames(), nil
+}
+
 // findArchive finds libNAME.a the way the linker would, if a shared
 // libNAME.so does not come first in the same directory (a shared library
 // carries its own runtime).
