@@ -107,7 +107,7 @@ enum {
 	LP_PAGE = 4096,
 	LP_HEADER_SIZE = 4096,
 	LP_CHUNK_MIN = 4096,       /* a thread's first chunk: short-lived threads waste little */
-	LP_CHUNK_MAX = 64 << 10,   /* doubled per claim up to this */
+	LP_CHUNK_MAX = 64 << 10,   /* doubled per claim up to this (and a 32nd of the log) */
 	LP_SLACK = 3,              /* room to widen a len byte to 255 + u16 */
 	LP_MARK_RESERVE = 12,      /* kept at a chunk's end for a dropped record */
 	LP_ARG_ROOM = 64,          /* room any scalar or short string argument fits in */
@@ -129,7 +129,7 @@ enum {
 /* Growth: the file is extended in steps of a twenty-fourth of its size (a
  * big log stays within a few percent of its records), at least
  * LP_GROW_MIN (a short run's file stays small) and at most LP_GROW_MAX. */
-#define LP_GROW_MIN ((uint64_t)48 << 10)
+#define LP_GROW_MIN ((uint64_t)32 << 10)
 #define LP_GROW_MAX ((uint64_t)64 << 20)
 #define LP_RETRY_DROPS 1024 /* records dropped between two attempts to get space */
 /* A pause this long (TSC ticks at 2.5 GHz, until measured; ns for the
@@ -746,6 +746,11 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 		return 0;
 	}
 	uint64_t size = t->chunk_size ? t->chunk_size : LP_CHUNK_MIN;
+	/* A chunk is at most a thirty-second of the log: a short run's
+	 * processes leave little unused at the ends of their chunks. */
+	uint64_t cap32 = (LP_LOAD(&h->tail) / 32) & ~(uint64_t)(LP_PAGE - 1);
+	if (size > cap32)
+		size = cap32 > LP_CHUNK_MIN ? cap32 : LP_CHUNK_MIN;
 	uint64_t fit = (sizeof(struct lp_chunk) + need + 64 + LP_EXE_MAX + LP_CMDLINE_MAX + 32 + LP_PAGE - 1) &
 		       ~(uint64_t)(LP_PAGE - 1);
 	if (size < fit)
