@@ -5,17 +5,25 @@
  * file: LOGPACK_FILE=path. While it is off, every rewritten log call does
  * exactly what the original call did.
  *
- * The environment, read when the log is opened:
- *   LOGPACK_FILE=path       the log (opened by a constructor at start-up)
- *   LOGPACK_SESSION=hex     set by the process that creates the log; a
- *                           process exec'd with it and LOGPACK_FILE joins
- *                           that log instead of starting it anew
+ * The environment, read when the log is opened (and ignored in a program
+ * running in secure-execution mode: setuid, setgid, file capabilities):
+ *   LOGPACK_FILE=path       the log (opened by a constructor at start-up);
+ *                           %p in it is the pid, %% a percent sign. An
+ *                           existing log is joined: each run appends a
+ *                           session of its own. If it cannot be used, one
+ *                           line on stderr says why; the program runs on
+ *                           with its text logging.
+ *   LOGPACK_SESSION=hex     set by a run that opens the log; a program it
+ *                           execs with LOGPACK_FILE joins its session
  *   LOGPACK_MAX_BYTES=n     the log never grows past n bytes (records
  *                           beyond are counted as dropped)
- *   LOGPACK_PREFAULT=thread fault the log's pages in from a background
- *                           thread instead of when a chunk is claimed
  *   LOGPACK_CLOCK=ns        CLOCK_MONOTONIC timestamps even where the TSC
  *                           is usable
+ *
+ * A new log is created 0600 (the umask may narrow it) under a temporary
+ * name and linked into place. Nothing but a logpack log owned by the
+ * program's user is ever written to: a symbolic link, a file of another
+ * kind or another user's is left alone.
  */
 #ifndef LOGPACK_H
 #define LOGPACK_H
@@ -24,17 +32,19 @@
 extern "C" {
 #endif
 
-/* Flags for logpack_open and logpack_attach_fd. */
-#define LOGPACK_APPEND 1 /* join an existing log instead of starting anew */
+/* Flags for logpack_open and logpack_attach_fd: none yet. (An existing
+ * log is always joined; LOGPACK_APPEND is kept for programs that name it.) */
+#define LOGPACK_APPEND 1
 
-/* Starts binary logging into path (created 0644 if missing; an existing
- * file is started anew unless LOGPACK_APPEND or it is this run's log).
- * Records kept by logpack_early() go in first. Returns 0, or -1 with errno
- * set; logging then stays off and the program is unaffected. */
+/* Starts binary logging into path, as a new session: a new log is created,
+ * an existing one joined. Records kept by logpack_early() go in first.
+ * Returns 0, or -1 with errno set; logging then stays off and the program
+ * is unaffected. */
 int logpack_open(const char *path, int flags);
 
-/* The same on a file descriptor opened for reading and writing. logpack
- * keeps its own duplicate; the caller may close fd. */
+/* The same on a file descriptor opened for reading and writing, of an
+ * existing log or an empty file. logpack keeps its own duplicate; the
+ * caller may close fd. */
 int logpack_attach_fd(int fd, int flags);
 
 /* Starts recording into a small in-memory buffer before the log file is
