@@ -1523,7 +1523,7 @@ void logpack_text_fd(int (*fn)(void))
  */
 static __attribute__((noinline, unused)) unsigned char *lp_put_uv_long(unsigned char *p, uint64_t v)
 {
-	return put_uv(p, v);
+	return put_uv_fast(p, v);
 }
 
 static inline __attribute__((always_inline)) unsigned char *lp_put_uv_enc(unsigned char *p, uint64_t v)
@@ -1559,69 +1559,92 @@ static __attribute__((noinline, unused)) unsigned char *lp_commit_long(unsigned 
 	return lp_commit(rec, p);
 }
 
-struct lp_enc {
-	struct lp_thread *t;
-	unsigned char *rec, *p;
-	uint64_t ts;
-};
-
+/* The parts every encoder shares, out of line: a program has a few
+ * hundred encoders, and the checks and the record's head are the same in
+ * all of them. lp_enc_begin starts a record on the fast path and returns
+ * where its arguments go, or NULL for the general path; lp_enc_end
+ * publishes it; lp_enc_undo takes back a record begun that the general
+ * path must write instead (a long or NULL string). */
+static __attribute__((noinline, unused)) unsigned char *lp_enc_begin(struct logpack_site *site, int level,
+								   size_t worst, uint64_t *tsp)
+{
+	struct lp_thread *t = &logpack_thread_;
 #if LP_HAVE_TSC
-#define LP_ENC_TS() (LP_LIKELY(LP_LOAD(&lp.ts_tsc)) ? __rdtsc() : 0)
+	uint64_t ts = LP_LIKELY(LP_LOAD(&lp.ts_tsc)) ? __rdtsc() : 0;
 #else
-#define LP_ENC_TS() 0
+	uint64_t ts = 0;
 #endif
+	*tsp = ts;
+	uint64_t st = LP_LOAD(&site->state);
+	if (LP_UNLIKELY(!ts || !lp_fast_ok(t, st, ts, worst)))
+		return NULL;
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	unsigned char *p = lp_put_uv_enc(t->pos + 1, (uint32_t)st);
+	p = lp_put_uv_enc(p, ts - t->last_ts);
+	if (level >= 0)
+		*p++ = (unsigned char)level;
+	return p;
+}
 
-#define LP_ENC_BEGIN(site, level, nargs)                                                          \
-	struct lp_enc e_;                                                                          \
-	e_.t = &logpack_thread_;                                                                   \
-	e_.ts = LP_ENC_TS();                                                                       \
-	e_.rec = NULL;                                                                             \
-	{                                                                                          \
-		uint64_t st_ = LP_LOAD(&(site)->state);                                            \
-		if (LP_UNLIKELY(!e_.ts ||                                                          \
-				!lp_fast_ok(e_.t, st_, e_.ts, 16 + LP_SLACK + (nargs) * LP_ARG_ROOM))) \
-			goto general_;                                                             \
-		e_.t->busy = 1;                                                                    \
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);                                           \
-		e_.rec = e_.t->pos;                                                                \
-		e_.p = lp_put_uv_enc(e_.rec + 1, (uint32_t)st_);                                   \
-		e_.p = lp_put_uv_enc(e_.p, e_.ts - e_.t->last_ts);                                 \
-		if ((level) >= 0)                                                                  \
-			*e_.p++ = (unsigned char)(level);                                          \
+static __attribute__((noinline, unused)) void lp_enc_end(unsigned char *p, uint64_t ts)
+{
+	struct lp_thread *t = &logpack_thread_;
+	t->pos = lp_commit(t->pos, p);
+	t->last_ts = ts;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+}
+
+static __attribute__((noinline, unused)) void lp_enc_undo(unsigned char *p)
+{
+	struct lp_thread *t = &logpack_thread_;
+	memset(t->pos + 1, 0, (size_t)(p - t->pos - 1));
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+}
+
+#define LP_ENC_BEGIN(site, level, nargs)                                                            \
+	uint64_t ts_;                                                                                \
+	unsigned char *p_ = lp_enc_begin((site), (level), 16 + LP_SLACK + (nargs) * LP_ARG_ROOM, &ts_); \
+	if (LP_UNLIKELY(!p_))                                                                        \
+		goto general_;
+
+/* An argument's varint: one byte inline, longer ones out of line (a
+ * program has a few hundred encoders; the two-byte case inline in each
+ * would double their size). */
+static inline __attribute__((always_inline)) unsigned char *lp_put_uv_arg(unsigned char *p, uint64_t v)
+{
+	if (LP_LIKELY(v < 0x80)) {
+		*p = (unsigned char)v;
+		return p + 1;
 	}
+	return lp_put_uv_long(p, v);
+}
 
-#define LP_ENC_Z(x) (e_.p = lp_put_uv_enc(e_.p, zigzag(x)))
-#define LP_ENC_U(x) (e_.p = lp_put_uv_enc(e_.p, (x)))
-#define LP_ENC_D(x) (memcpy(e_.p, &(double){(x)}, 8), e_.p += 8)
-#define LP_ENC_ERRNO(err) (e_.p = lp_put_uv_enc(e_.p, zigzag(err)))
+#define LP_ENC_Z(x) (p_ = lp_put_uv_arg(p_, zigzag(x)))
+#define LP_ENC_U(x) (p_ = lp_put_uv_arg(p_, (x)))
+#define LP_ENC_D(x) (memcpy(p_, &(double){(x)}, 8), p_ += 8)
+#define LP_ENC_ERRNO(err) (p_ = lp_put_uv_arg(p_, zigzag(err)))
 #define LP_ENC_STR(x)                                                \
 	do {                                                         \
-		unsigned char *q_ = lp_put_short_str(e_.p, (x));     \
+		unsigned char *q_ = lp_put_short_str(p_, (x));       \
 		if (LP_UNLIKELY(!q_))                                \
 			goto undo_;                                  \
-		e_.p = q_;                                           \
+		p_ = q_;                                             \
 	} while (0)
 
-#define LP_ENC_END()                                                                 \
-	if (LP_LIKELY(e_.p - e_.rec - 1 <= 254))                                     \
-		__atomic_store_n(e_.rec, (unsigned char)(e_.p - e_.rec - 1), __ATOMIC_RELEASE); \
-	else                                                                         \
-		e_.p = lp_commit_long(e_.rec, e_.p);                                 \
-	e_.t->pos = e_.p;                                                            \
-	e_.t->last_ts = e_.ts;                                                       \
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);                                     \
-	e_.t->busy = 0;                                                              \
-	return;                                                                      \
-undo_: __attribute__((unused));                                                      \
-	memset(e_.rec + 1, 0, (size_t)(e_.p - e_.rec - 1));                          \
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);                                     \
-	e_.t->busy = 0;
+#define LP_ENC_END()                          \
+	lp_enc_end(p_, ts_);                  \
+	return;                               \
+undo_: __attribute__((unused));               \
+	lp_enc_undo(p_);
 
 #define LP_ENC_GENERAL(site, level, nslots, fill)                      \
 	general_: {                                                    \
 		union logpack_arg lp_a[(nslots) ? (nslots) : 1];       \
 		fill;                                                  \
-		lp_emit_general((site), (level), lp_a, e_.ts);         \
+		lp_emit_general((site), (level), lp_a, ts_);           \
 	}
 
 /* ---- opening ---- */
