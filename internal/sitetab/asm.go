@@ -165,24 +165,29 @@ func (u *Unit) entryAsm(a *strings.Builder, i int) {
 		fmt.Fprintf(a, "\t.byte %d\n", arg.Class)
 		switch arg.Class {
 		case fmtdb.ClassStrMax:
-			var v uint64
 			if arg.BoundArg >= 0 {
-				v = 2*uint64(arg.BoundArg) + 1
+				asmVarint(a, 2*uint64(arg.BoundArg)+1)
 			} else {
-				v = 2 * uint64(arg.Bound)
+				asmVarint(a, 2*uint64(arg.Bound))
 			}
-			for v >= 0x80 {
-				fmt.Fprintf(a, "\t.byte %d\n", v&0x7f|0x80)
-				v >>= 7
-			}
-			fmt.Fprintf(a, "\t.byte %d\n", v)
 		case logfile.ClassConstStr:
 			fmt.Fprintf(a, "\t.long %s\n", rel(arg.Str))
-		case logfile.ClassConstInt, logfile.ClassConstUint:
-			fmt.Fprintf(a, "\t.quad %d\n", arg.Bits)
+		case logfile.ClassConstInt:
+			asmVarint(a, logfile.ZigzagEncode(int64(arg.Bits)))
+		case logfile.ClassConstUint:
+			asmVarint(a, arg.Bits)
 		}
 	}
 	fmt.Fprintf(a, "\t.size %s, .-%s\n", sym, sym)
+}
+
+// asmVarint emits v as a varint (docs/FORMAT.md).
+func asmVarint(a *strings.Builder, v uint64) {
+	for v >= 0x80 {
+		fmt.Fprintf(a, "\t.byte %d\n", v&0x7f|0x80)
+		v >>= 7
+	}
+	fmt.Fprintf(a, "\t.byte %d\n", v)
 }
 
 // asmString renders s as a GNU as string literal: printable ASCII as is,

@@ -132,11 +132,15 @@ func parseEntry(data []byte, off int, str func(entry, field int, rel int32) (str
 			}
 			p += 4
 		case logfile.ClassConstInt, logfile.ClassConstUint:
-			if p+8 > len(b) {
-				return e, 0, errors.New("argument list cut short")
+			v, k := binary.Uvarint(b[p:])
+			if k <= 0 {
+				return e, 0, errors.New("bad constant")
 			}
-			a.Bits = le.Uint64(b[p:])
-			p += 8
+			p += k
+			a.Bits = v
+			if a.Class == logfile.ClassConstInt {
+				a.Bits = uint64(logfile.Zigzag(v))
+			}
 		default:
 			if a.Class == fmtdb.ClassInvalid || a.Class > fmtdb.ClassStrMax {
 				return e, 0, fmt.Errorf("unknown argument class %d", a.Class)

@@ -404,11 +404,11 @@ static const unsigned char *lp_skip_extra(unsigned k, const unsigned char *c)
 	switch (k) {
 	case LOGPACK_STRMAX:
 		return get_uv(c, &v);
-	case LOGPACK_CONST_STR:
-		return c + 4;
 	case LOGPACK_CONST_INT:
 	case LOGPACK_CONST_UINT:
-		return c + 8;
+		return get_uv(c, &v);
+	case LOGPACK_CONST_STR:
+		return c + 4;
 	}
 	return c;
 }
@@ -462,7 +462,7 @@ static int lp_grow_fd(int *transient, uint64_t *size)
  * published. */
 static int lp_write_zeros(int fd, uint64_t from, uint64_t to)
 {
-	static const unsigned char zeros[256 << 10]; /* .bss: costs nothing until read */
+	static unsigned char zeros[256 << 10]; /* never written; in .bss, not in the program file */
 	while (from < to) {
 		size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
 		ssize_t w = pwrite(fd, zeros, n, (off_t)from);
@@ -1287,17 +1287,11 @@ static void lp_descriptor(const struct logpack_site *site, struct lp_w *w)
 			w_bytes(w, s, strlen(s));
 			break;
 		}
-		case LOGPACK_CONST_INT: {
-			int64_t v;
-			memcpy(&v, c, 8);
-			c += 8;
-			w_uv(w, zigzag(v));
-			break;
-		}
+		case LOGPACK_CONST_INT:
 		case LOGPACK_CONST_UINT: {
+			/* the table holds them as the log does: zigzag for signed */
 			uint64_t v;
-			memcpy(&v, c, 8);
-			c += 8;
+			c = get_uv(c, &v);
 			w_uv(w, v);
 			break;
 		}
