@@ -14,7 +14,7 @@ import (
 // original call, left in place):
 //
 //	constant level:      (REC ? CALL : (void)ORIG)
-//	... also as text:    (REC ? ({ T a0 = x0; ...; CALL; (void)FN(..., a0, ...); }) : (void)ORIG)
+//	... also as text:    ({ T a0 = x0; ...; CALL; (void)FN(..., a0, ...); if (0) (void)ORIG; })
 //	run-time level:      ((REC && L != 0) ? CALL : (void)ORIG), L evaluated once
 //	once-macro:          do { if (REC) { static int g; if (!g) { g = 1; CALL; } } else ORIG; } while (0)
 //	prefix function:     ({ int v = (int)(x); if (REC) CALL; FN(v); })
@@ -105,11 +105,12 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 			edit{closeEnd, closeEnd, "; } while (0)"})
 	case p.constLevel && wantText:
 		// Printed either way: the arguments are evaluated once into the
-		// temporaries, recorded when logging is on, and printed from them;
-		// the original call stays, never run, for the compiler's format
-		// checks.
+		// temporaries, recorded (the runtime does nothing while logging is
+		// off: no test here, which saves code at every error site) and
+		// printed from them; the original call stays, never run, for the
+		// compiler's format checks.
 		r.edits = append(r.edits,
-			edit{name.Off, name.Off, "__extension__ ({ " + decls.String() + "if (" + recExpr + ") " + pass.String() + call +
+			edit{name.Off, name.Off, "__extension__ ({ " + decls.String() + pass.String() + call +
 				"; (void)" + r.textCall(p, temps, passTemps) + "; if (0) (void)"},
 			edit{closeEnd, closeEnd, "; })"})
 	case p.constLevel:

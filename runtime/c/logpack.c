@@ -262,15 +262,15 @@ struct logpack_state_s {
 	uint32_t early_next_index;
 };
 
-int logpack_recording;
-struct logpack_state_s logpack_state_ = {.fd = -1};
-__thread struct lp_thread logpack_thread_ __attribute__((tls_model("initial-exec")));
-
-#define lp logpack_state_
-
 /* Never equal to a thread's epoch, so calls go to the slow path while no
  * log is open. */
 static const uint64_t lp_closed_epoch = UINT64_MAX;
+
+int logpack_recording;
+struct logpack_state_s logpack_state_ = {.fd = -1, .wipe = &lp_closed_epoch};
+__thread struct lp_thread logpack_thread_ __attribute__((tls_model("initial-exec")));
+
+#define lp logpack_state_
 
 /* ---- small helpers ---- */
 
@@ -1165,7 +1165,7 @@ lp_args(struct lp_thread *t, unsigned char **recp, unsigned char **argstartp, ui
 	return p;
 }
 
-static inline __attribute__((always_inline)) int lp_encode(struct lp_thread *t, uint32_t idx,
+static __attribute__((noinline)) int lp_encode(struct lp_thread *t, uint32_t idx,
 							    struct logpack_site *site, int level,
 							    const union logpack_arg *args, int err,
 							    uint64_t ts)
@@ -1478,14 +1478,19 @@ static inline __attribute__((always_inline)) void lp_emit(struct logpack_site *s
 	lp_emit_general(site, level, args, 0);
 }
 
+static __attribute__((noinline)) void lp_emit_any(struct logpack_site *site, int level, const union logpack_arg *args)
+{
+	lp_emit(site, level, args);
+}
+
 void logpack_emit(struct logpack_site *site, const union logpack_arg *args)
 {
-	lp_emit(site, -1, args);
+	lp_emit_any(site, -1, args);
 }
 
 void logpack_emit_level(struct logpack_site *site, int level, const union logpack_arg *args)
 {
-	lp_emit(site, level & 0xff, args);
+	lp_emit_any(site, level & 0xff, args);
 }
 
 void logpack_text_fd(int (*fn)(void))
@@ -1570,6 +1575,8 @@ static __attribute__((noinline, unused)) unsigned char *lp_enc_begin(struct logp
 #endif
 	*tsp = ts;
 	uint64_t st = LP_LOAD(&site->state);
+	/* (Calls that also print as text come here with logging off too:
+	 * the general path then returns at once.) */
 	if (LP_UNLIKELY(!ts || !lp_fast_ok(t, st, ts, worst)))
 		return NULL;
 	t->busy = 1;
