@@ -63,23 +63,24 @@ bench/out/logbench: $(BENCH_SRCS) $(BIN)
 	$(BIN) cc --log-func 'lp_log(level, fmt, ...)' -- $(CC) $(BENCH_CFLAGS) -c -o bench/out/lp.o bench/lp.c
 	$(BIN) cc --log-func 'lp_log(level, fmt, ...)' -- $(CC) -o $@ bench/out/logbench.o bench/out/text.o bench/out/floor.o bench/out/lp.o
 
-# The sustained figure: 10 M calls per repetition into one crash-safe log,
-# each repetition in a fresh process (runtime/bench/emitbench.c).
+# The sustained figures: many calls per repetition into one crash-safe log,
+# each repetition in a fresh process (runtime/bench/emitbench.c; run by
+# bench/whole).
 bench/out/emitbench: runtime/bench/emitbench.c runtime/bench/bench_site.h runtime/bench/bench_enc.c $(RTFILES)
 	@mkdir -p bench/out
 	$(CC) -O2 -Wall -Wextra -Werror -Iruntime/c -Iruntime/bench -o $@ runtime/bench/emitbench.c runtime/bench/bench_enc.c
 
 BENCH_CALLS     ?= 20000
 BENCH_REPS      ?= 15
-SUSTAINED_CALLS ?= 10000000
-bench: bench/out/logbench bench/out/emitbench
+BENCH_BIG       ?= 50000000
+bench: bench/out/logbench bench/out/emitbench examples
 	bench/out/logbench -n $(BENCH_CALLS) -r $(BENCH_REPS) -o bench/out
 	$(GO) run ./bench/report -raw bench/out/raw.tsv -logpack $(BIN) -md bench/out/results.md -svg docs/bench.svg \
 		-decoder-bench ./decoder -build-example examples/criu-like -cc "$(CURDIR)/$(BIN) cc --preset criu -- $(CC)"
-	@echo "Sustained, message (a): $(SUSTAINED_CALLS) calls per repetition, 5 repetitions, median (runtime/bench/emitbench.c):"
-	@bench/out/emitbench -n $(SUSTAINED_CALLS) -r 5 -d bench/out | tee bench/out/sustained.txt
-	@{ echo; echo "Sustained, message (a): $(SUSTAINED_CALLS) calls per repetition into one crash-safe log, 5 repetitions (runtime/bench/emitbench.c):"; \
-	   echo; echo '```'; cat bench/out/sustained.txt; echo '```'; } >> bench/out/results.md
+	@echo "Whole-program figures (start-up, size, file size, sustained cost, decoder; bench/whole):"
+	@$(GO) run ./bench/whole -plain examples/criu-like/build/plain/criu-like -logpack examples/criu-like/build/logpack/criu-like \
+		-cli $(BIN) -emit bench/out/emitbench -dir bench/out -big $(BENCH_BIG) | tee bench/out/whole.md
+	@{ echo; cat bench/out/whole.md; } >> bench/out/results.md
 
 # The real thing: a CRIU tree built plainly and through logpack cc, criu
 # check, dump and restore both ways, decoded logs against text logs. Needs

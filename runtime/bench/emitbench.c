@@ -16,7 +16,8 @@
  *
  * Build: gcc -O2 -I runtime/c -I runtime/bench runtime/bench/emitbench.c runtime/bench/bench_enc.c
  * (bench_enc.c is the runtime with the encoder the call needs.)
- * Usage: emitbench [-n CALLS] [-t TEXT_CALLS] [-r REPS] [-d DIR] [MODE...]
+ * Usage: emitbench [-n CALLS] [-t TEXT_CALLS] [-r REPS] [-d DIR] [-k] [MODE...]
+ * (-k keeps the last logpack log as DIR/emitbench.lpk, for the decoder.)
  * Output: one line per mode, "MODE ns/call=MEDIAN min=MIN cpu=C proccpu=P
  * bytes/record=Y reps=a,b,c": wall-clock median and minimum over the
  * repetitions, the median CPU time of the calling thread (what a call costs
@@ -226,6 +227,8 @@ struct rep {
 	double bytes, records, ratio;
 };
 
+static int keep_log;
+
 static int rep_logpack(const char *dir, long calls, struct rep *out, void (*run)(long))
 {
 	char path[4096];
@@ -255,7 +258,13 @@ static int rep_logpack(const char *dir, long calls, struct rep *out, void (*run)
 	if (bad)
 		fprintf(stderr, "logpack: %llu records dropped\n", logpack_dropped());
 	logpack_close();
-	unlink(path);
+	if (keep_log) {
+		char kept[4200];
+		snprintf(kept, sizeof kept, "%s/emitbench.lpk", dir);
+		rename(path, kept);
+	} else {
+		unlink(path);
+	}
 	return bad;
 }
 
@@ -286,12 +295,13 @@ int main(int argc, char **argv)
 	long n = 10000000, tn = 200000;
 	int reps = 5, opt;
 	const char *dir = "/tmp";
-	while ((opt = getopt(argc, argv, "n:t:r:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:t:r:d:k")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 't': tn = atol(optarg); break;
 		case 'r': reps = atoi(optarg); break;
 		case 'd': dir = optarg; break;
+		case 'k': keep_log = 1; break;
 		default: return 2;
 		}
 	}

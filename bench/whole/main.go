@@ -1,0 +1,302 @@
+// Command whole measures what logging costs a program from start to exit,
+// beyond the log call itself, and prints the figures side by side as
+// Markdown (make bench appends them to bench/out/results.md):
+//
+//   - start-up: CPU time (rusage) and page faults of a logpack-built
+//     program that logs nothing, with and without LOGPACK_FILE, against
+//     the plain build;
+//   - binary size of the CRIU-like example both ways (stripped, .text);
+//   - a small log's size on disk against its record bytes;
+//   - sustained cost per call at 1 M and 50 M records against the in-RAM
+//     floor and text, on ext4 and tmpfs, with the log's size against its
+//     record bytes (runtime/bench/emitbench.c);
+//   - the decoder: records per second of the whole `logpack decode`
+//     process on the 10 M-record log, and its peak memory.
+//
+//	whole -plain P -logpack L -cli bin/logpack -emit bench/out/emitbench -dir bench/out
+package main
+
+import (
+	"bytes"
+	"debug/elf"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+var (
+	plain   = flag.String("plain", "", "the CRIU-like example built plainly")
+	lp      = flag.String("logpack", "", "the CRIU-like example built with logpack cc")
+	cli     = flag.String("cli", "bin/logpack", "the logpack command")
+	emit    = flag.String("emit", "bench/out/emitbench", "runtime/bench/emitbench, built")
+	dir     = flag.String("dir", "bench/out", "where logs go (ext4 or whatever the disk is)")
+	tmpfs   = flag.String("tmpfs", "/dev/shm", "a tmpfs directory, for the same run there")
+	rounds  = flag.Int("rounds", 40, "start-up runs per configuration")
+	bigN    = flag.Int("big", 50000000, "records of the big sustained run")
+	reps    = flag.Int("reps", 3, "repetitions of each sustained run")
+	quick   = flag.Bool("quick", false, "smaller runs (a smoke test of this program)")
+	failed  bool
+	section strings.Builder
+)
+
+func main() {
+	flag.Parse()
+	if *quick {
+		*rounds, *bigN, *reps = 5, 2000000, 1
+	}
+	startup()
+	sizes()
+	smallLog()
+	sustained()
+	decoder()
+	os.Stdout.WriteString(section.String())
+	if failed {
+		os.Exit(1)
+	}
+}
+
+func out(format string, a ...any) { fmt.Fprintf(&section, format, a...) }
+
+func warn(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "whole: "+format+"\n", a...)
+	failed = true
+}
+
+// rusage runs argv and returns its CPU time (µs) and minor faults.
+func rusage(env []string, argv ...string) (float64, int64, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = env
+	if err := cmd.Run(); err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			return 0, 0, err
+		}
+	}
+	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	us := func(t syscall.Timeval) float64 { return float64(t.Sec)*1e6 + float64(t.Usec) }
+	return us(ru.Utime) + us(ru.Stime), ru.Minflt, nil
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func startup() {
+	log := filepath.Join(*dir, "startup.lpk")
+	os.Remove(log)
+	base := os.Environ()
+	type conf struct {
+		name string
+		prog string
+		env  []string
+	}
+	confs := []conf{
+		{"plain build", *plain, base},
+		{"logpack build, binary logging off", *lp, base},
+		{"logpack build, LOGPACK_FILE set (the log joined)", *lp, append(slices.Clone(base), "LOGPACK_FILE="+log)},
+	}
+	cpu := make([][]float64, len(confs))
+	flt := make([][]float64, len(confs))
+	for r := 0; r < *rounds; r++ {
+		for i, c := range confs {
+			us, f, err := rusage(c.env, c.prog, "--help")
+			if err != nil {
+				warn("start-up: %v", err)
+				return
+			}
+			cpu[i], flt[i] = append(cpu[i], us), append(flt[i], float64(f))
+		}
+	}
+	out("### Start-up\n\nThe CRIU-like example's `--help` (it logs nothing), CPU time of the process (rusage), median of %d interleaved runs:\n\n", *rounds)
+	out("| | CPU µs | minor faults |\n|---|---:|---:|\n")
+	for i, c := range confs {
+		out("| %s | %.0f | %.0f |\n", c.name, median(cpu[i]), median(flt[i]))
+	}
+	out("\nLOGPACK_FILE costs %+.0f µs of start-up against binary logging off.\n\n", median(cpu[2])-median(cpu[1]))
+}
+
+// size returns the stripped size and the .text size of an ELF file.
+func size(path string) (stripped, text int64, err error) {
+	tmp := filepath.Join(*dir, "stripped.tmp")
+	defer os.Remove(tmp)
+	if out, err := exec.Command("strip", "-o", tmp, path).CombinedOutput(); err != nil {
+		return 0, 0, fmt.Errorf("strip: %v %s", err, out)
+	}
+	fi, err := os.Stat(tmp)
+	if err != nil {
+		return 0, 0, err
+	}
+	f, err := elf.Open(path)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer f.Close()
+	if s := f.Section(".text"); s != nil {
+		text = int64(s.Size)
+	}
+	return fi.Size(), text, nil
+}
+
+func sizes() {
+	ps, pt, err := size(*plain)
+	if err != nil {
+		warn("size: %v", err)
+		return
+	}
+	ls, lt, err := size(*lp)
+	if err != nil {
+		warn("size: %v", err)
+		return
+	}
+	out("### Binary size\n\nThe CRIU-like example (its `criu-like` program):\n\n| | stripped bytes | .text bytes |\n|---|---:|---:|\n")
+	out("| plain | %d | %d |\n| logpack cc | %d (%.2f×) | %d (%.2f×) |\n\n", ps, pt, ls, float64(ls)/float64(ps), lt, float64(lt)/float64(pt))
+}
+
+// recordBytes asks logpack stats for a log's bytes of records.
+func recordBytes(log string) (int64, int64, error) {
+	b, err := exec.Command(*cli, "stats", "--format", "json", log).Output()
+	if err != nil {
+		return 0, 0, fmt.Errorf("logpack stats %s: %v", log, err)
+	}
+	var st struct {
+		Records int64 `json:"records"`
+		Bytes   int64 `json:"bytes"`
+	}
+	if err := json.Unmarshal(bytes.TrimSpace(b), &st); err != nil {
+		return 0, 0, err
+	}
+	return st.Records, st.Bytes, nil
+}
+
+func smallLog() {
+	log := filepath.Join(*dir, "small.lpk")
+	os.Remove(log)
+	cmd := exec.Command(*lp, "-v4", "-o", "/dev/null")
+	cmd.Env = append(os.Environ(), "LOGPACK_FILE="+log)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		warn("small log: %v %s", err, out)
+		return
+	}
+	recs, rb, err := recordBytes(log)
+	if err != nil {
+		warn("%v", err)
+		return
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(log, &st); err != nil {
+		warn("%v", err)
+		return
+	}
+	out("### Log file size\n\nA small log (one run of the CRIU-like example at -v4): %d records in %d bytes of records; the file is %d bytes, %d on disk (%+d KiB beyond the records).\n\n",
+		recs, rb, st.Size, st.Blocks*512, (st.Size-rb)/1024)
+}
+
+// emitLine parses "MODE ns/call=.. ... file_ratio=.. reps=..".
+func emitLine(s string) (mode string, kv map[string]float64) {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return "", nil
+	}
+	kv = map[string]float64{}
+	for _, x := range f[1:] {
+		k, v, _ := strings.Cut(x, "=")
+		if n, err := strconv.ParseFloat(v, 64); err == nil {
+			kv[k] = n
+		}
+	}
+	return f[0], kv
+}
+
+func runEmit(n int, d string, keep bool, modes ...string) map[string]map[string]float64 {
+	args := []string{"-n", strconv.Itoa(n), "-r", strconv.Itoa(*reps), "-t", "200000", "-d", d}
+	if keep {
+		args = append(args, "-k")
+	}
+	args = append(args, modes...)
+	b, err := exec.Command(*emit, args...).CombinedOutput()
+	if err != nil {
+		warn("emitbench %v: %v %s", args, err, b)
+		return nil
+	}
+	res := map[string]map[string]float64{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if m, kv := emitLine(l); m != "" {
+			res[m] = kv
+		}
+	}
+	return res
+}
+
+func sustained() {
+	type run struct {
+		n     int
+		where string
+		d     string
+	}
+	runs := []run{{1000000, "disk (" + *dir + ")", *dir}, {1000000, "tmpfs", *tmpfs}, {*bigN, "disk (" + *dir + ")", *dir}}
+	out("### Sustained cost per call\n\nMessage (a), each repetition a fresh process writing one crash-safe log, median of %d repetitions (runtime/bench/emitbench.c). The floor is the same record written into a warm RAM buffer with an `rdtsc` timestamp; text is CRIU's way (timestamp, `vsnprintf`, one `write`).\n\n", *reps)
+	out("| records | log on | logpack ns/call | floor ns/call | logpack / floor | text ns/call | log size / record bytes |\n|---:|---|---:|---:|---:|---:|---:|\n")
+	for i, r := range runs {
+		modes := []string{"logpack", "floor"}
+		if i == 0 {
+			modes = append(modes, "text")
+		}
+		res := runEmit(r.n, r.d, false, modes...)
+		if res == nil {
+			continue
+		}
+		lp, fl := res["logpack"], res["floor"]
+		text := "—"
+		if t := res["text"]; t != nil {
+			text = fmt.Sprintf("%.0f", t["ns/call"])
+		}
+		out("| %d | %s | %.1f | %.1f | %.2f× | %s | %.3f |\n", r.n, r.where, lp["ns/call"], fl["ns/call"], lp["ns/call"]/fl["ns/call"], text, lp["file_ratio"])
+	}
+	out("\n")
+}
+
+func decoder() {
+	n := 10000000
+	if *quick {
+		n = 1000000
+	}
+	saved := *reps
+	*reps = 1
+	runEmit(n, *dir, true, "logpack")
+	*reps = saved
+	log := filepath.Join(*dir, "emitbench.lpk")
+	defer os.Remove(log)
+	recs, _, err := recordBytes(log)
+	if err != nil {
+		warn("decoder: %v", err)
+		return
+	}
+	var walls, cpus []float64
+	var rss int64
+	for i := 0; i < 3; i++ {
+		cmd := exec.Command(*cli, "decode", "--format", "plain", log)
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			warn("decode: %v", err)
+			return
+		}
+		walls = append(walls, time.Since(start).Seconds())
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		cpus = append(cpus, float64(ru.Utime.Sec+ru.Stime.Sec)+float64(ru.Utime.Usec+ru.Stime.Usec)/1e6)
+		rss = max(rss, ru.Maxrss)
+	}
+	out("### Decoder\n\n`logpack decode --format plain` of a %d-record log of message (a), the whole process, median of 3: %.2f M records/s (wall), %.2f M records per CPU-second, peak memory %d MiB.\n\n",
+		recs, float64(recs)/median(walls)/1e6, float64(recs)/median(cpus)/1e6, rss/1024)
+}
