@@ -117,12 +117,13 @@ type liveChunk struct {
 // liveRec is a log record read but not yet emitted.
 type liveRec struct {
 	w     *writer
+	proc  *Process
 	rec   logfile.Record // its Data is a copy
 	since time.Time
 }
 
 func newFollower(f *os.File, h *Header, opts *Options) *follower {
-	d := &Decoder{r: f, hdr: h, byKey: map[uint64]*writer{}, procs: map[uint32]*Process{}, bad: map[uint32]string{}}
+	d := &Decoder{r: f, hdr: h, byKey: map[uint64]*writer{}, bad: map[uint32]string{}}
 	if opts != nil {
 		d.opts = *opts
 	}
@@ -202,6 +203,16 @@ func (fl *follower) poll(fn func(*Record) error) error {
 		d.buildSites(fl.descs)
 	}
 	d.clock = logfile.NewClock(d.hdr, d.pairs)
+	for _, s := range d.sessions {
+		if s != d.orphanSession {
+			s.Start = d.clock.NS(s.raw)
+			s.originNS = s.Start
+			s.Time = time.Unix(0, int64(d.hdr.StartRealtimeNS)).Add(time.Duration(s.Start))
+		}
+		for _, p := range s.Processes {
+			p.Start = d.clock.NS(p.raw) - s.originNS
+		}
+	}
 	// Records whose descriptor was missing before.
 	waiting := fl.deferred[:0]
 	for _, lr := range fl.deferred {
@@ -228,7 +239,10 @@ func (fl *follower) poll(fn func(*Record) error) error {
 			continue
 		}
 		fl.rec.raw, fl.rec.TS = lr.rec.TS, d.clock.NSAt(lr.rec.TS, &fl.seg)
-		fl.rec.PID, fl.rec.TID = lr.w.pid, lr.w.tid
+		fl.rec.PID, fl.rec.TID, fl.rec.Proc = lr.w.pid, lr.w.tid, lr.proc
+		fl.rec.TS -= lr.proc.Session.originNS
+		lr.proc.Records++
+		lr.proc.Session.Records++
 		if err := fn(&fl.rec); err != nil {
 			return err
 		}
@@ -275,9 +289,9 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	}
 	d := fl.d
 	w := d.writerFor(ch.PID, ch.TID)
-	c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
+	c := chunk{off: off, at: logfile.Start(off, &ch), limit: off + int64(ch.Size), hdr: ch, proc: d.procAt(ch.PID, ch.BaseTS)}
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
-	lc := &liveChunk{c: c, w: w, at: logfile.Start(off, &ch)}
+	lc := &liveChunk{c: c, w: w, at: c.at}
 	latest := fl.last[w]
 	if latest == nil {
 		latest = new([followChains]*liveChunk)
@@ -317,15 +331,38 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 			return false, nil
 		}
 		lc.at = fl.rd.Cursor()
-		if rec.Kind != logfile.KindLog {
-			if d.control(rec, lc.w.pid, fl.descs) {
+		switch rec.Kind {
+		case logfile.KindLog:
+		case logfile.KindProcess:
+			if p := d.newProcess(rec, lc.w.pid); p != nil {
+				lc.c.proc = p
+			}
+			continue
+		default:
+			if d.control(rec, &lc.c, fl.descs) {
 				*dirty = true
+			}
+			if lc.c.dropped > 0 {
+				p := lc.c.proc
+				if p == nil {
+					if p = d.procAt(lc.w.pid, rec.TS); p == nil {
+						p = d.orphan(lc.w.pid)
+					}
+				}
+				p.Dropped += lc.c.dropped
+				p.Session.Dropped += lc.c.dropped
+				lc.c.dropped = 0
 			}
 			continue
 		}
 		start := len(fl.arena)
 		fl.arena = append(fl.arena, rec.Data...)
-		lr := liveRec{w: lc.w, rec: *rec, since: now}
+		if lc.c.proc == nil {
+			if lc.c.proc = d.procAt(lc.w.pid, rec.TS); lc.c.proc == nil {
+				lc.c.proc = d.orphan(lc.w.pid)
+			}
+		}
+		lr := liveRec{w: lc.w, proc: lc.c.proc, rec: *rec, since: now}
 		lr.rec.Data = fl.arena[start:len(fl.arena):len(fl.arena)]
 		fl.batch = append(fl.batch, lr)
 	}

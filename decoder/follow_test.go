@@ -3,8 +3,10 @@ package decoder
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -228,5 +230,53 @@ func TestFollowReportsWhatOpenReports(t *testing.T) {
 	}
 	if diff := cmp.Diff(openSkips, followSkips); diff != "" {
 		t.Errorf("skips (-Open +Follow):\n%s", diff)
+	}
+}
+
+// A session that starts while the log is followed comes out with its own
+// number and time origin.
+func TestFollowSessions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.lpk")
+	w := newLog(10)
+	a := w.Thread(10, 10)
+	start(a, 2000, 0xaaaa, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	a.Log(siteHello, 2500, 0, fmtdb.Int(1))
+	if err := os.WriteFile(path, w.Bytes(8*4096), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var got []string
+	lines := func() []string { mu.Lock(); defer mu.Unlock(); return slices.Clone(got) }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() {
+		done <- Follow(ctx, path, nil, 10*time.Millisecond, func(*Header) {}, func(r *Record) error {
+			mu.Lock()
+			defer mu.Unlock()
+			got = append(got, fmt.Sprintf("%d %d %s", r.Proc.Session.N, r.TS, r.AppendMessage(nil)))
+			return nil
+		}, func() error { return nil })
+	}()
+	waitLines := func(want []string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !slices.Equal(lines(), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("records %q, want %q", lines(), want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitLines([]string{"1 500 hello 1\n"})
+	b := w.Thread(20, 20)
+	start(b, 7000, 0xbbbb, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	b.Log(siteHello, 7300, 0, fmtdb.Int(2))
+	if err := os.WriteFile(path, w.Bytes(8*4096), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitLines([]string{"1 500 hello 1\n", "2 300 hello 2\n"})
+	cancel()
+	if err := <-done; err != context.Canceled {
+		t.Errorf("Follow returned %v", err)
 	}
 }

@@ -22,9 +22,10 @@ const (
 	// other than the log's first writer, then the message. Level 0
 	// records (user messages) get no prefix.
 	FormatCRIU
-	// FormatJSON prints one JSON object per record: ts (ns since the log
-	// started), pid, tid, level, site (the 16-hex-digit site ID), index,
-	// file, line, func and msg.
+	// FormatJSON prints one JSON object per record: session (its number,
+	// from 1, in order of start), ts (ns since the session started), pid,
+	// tid, level, site (the 16-hex-digit site ID), index, file, line,
+	// func and msg.
 	FormatJSON
 )
 
@@ -193,7 +194,13 @@ func appendPID(b []byte, pid uint32) []byte {
 }
 
 func appendJSON(b []byte, r *Record, msg []byte) []byte {
-	b = append(b, `{"ts":`...)
+	b = append(b, `{"session":`...)
+	if r.Proc != nil {
+		b = strconv.AppendInt(b, int64(r.Proc.Session.N), 10)
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, `,"ts":`...)
 	b = strconv.AppendInt(b, r.TS, 10)
 	b = append(b, `,"pid":`...)
 	b = strconv.AppendUint(b, uint64(r.PID), 10)

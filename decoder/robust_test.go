@@ -358,6 +358,9 @@ func FuzzDecode(f *testing.F) {
 			if r.Site == nil || d.site(uint64(r.Index)) != r.Site {
 				t.Fatalf("record at %d rendered with a site its index does not name", r.Offset)
 			}
+			if r.Proc == nil || r.Proc.Session == nil || r.Proc.PID != r.PID {
+				t.Fatalf("record at %d: pid %d, process %+v", r.Offset, r.PID, r.Proc)
+			}
 			// Ticks that do not go back convert to times that do not
 			// (short of distances whose nanoseconds overflow).
 			th := [2]uint32{r.PID, r.TID}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
 	"strings"
 	"time"
 
@@ -29,6 +28,7 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	pids := flags.UintSlice("pid", nil, "keep only records of process `PID` (repeatable, or comma-separated)")
 	sites := flags.StringArray("site", nil, "keep only records of the call site `FILE:LINE` (or all sites of FILE; a path suffix matches); repeatable")
 	grep := flags.String("grep", "", "keep only records whose message contains `TEXT`")
+	session := flags.Int("session", 0, "decode only session `N` (1, 2, ...: the program runs in the log, in order of start; see logpack stats)")
 	follow := flags.Bool("follow", false, "keep reading a log that is still being written, like tail -f (one LOG; stop with Ctrl-C)")
 	force := flags.Bool("force", false, "decode even if the log does not match --db or its site descriptors do not match their IDs")
 	redact := flags.Bool("redact", false, "replace string arguments and IP addresses by pseudonyms (see below)")
@@ -107,16 +107,19 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	if *redact {
 		wopts.Redact = decoder.NewRedactor() // one per output: pseudonyms hold across LOGs
 	}
+	if *session < 0 {
+		return fail("--session %d: sessions are numbered from 1", *session)
+	}
 	status := 0
 	for _, name := range logs {
-		st := decodeOne(name, f, filter, opts, wopts, *follow, w, stderr)
+		st := decodeOne(name, f, filter, opts, wopts, *follow, *session, w, stderr)
 		status = max(status, st)
 	}
 	return status
 }
 
 // decodeOne decodes one LOG and reports what it skipped.
-func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *decoder.Options, wopts *decoder.WriterOptions, follow bool, w, stderr io.Writer) int {
+func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *decoder.Options, wopts *decoder.WriterOptions, follow bool, session int, w, stderr io.Writer) int {
 	display := name
 	var d *decoder.Decoder
 	var err error
@@ -152,7 +155,7 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 			wo.FirstPID = firstPID
 			rw = decoder.NewWriter(w, f, &wo)
 		}, func(r *decoder.Record) error {
-			if !filter.Keep(r) {
+			if !filter.Keep(r) || session > 0 && r.Proc.Session.N != session {
 				return nil
 			}
 			_, err := rw.Write(r)
@@ -171,10 +174,19 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 	if me := d.Mismatch(); me != nil {
 		fmt.Fprintf(stderr, "logpack decode: warning: %v (decoding anyway: --force)\n", me)
 	}
+	records := d.Records()
+	if session > 0 {
+		ss := d.Sessions()
+		if session > len(ss) {
+			fmt.Fprintf(stderr, "logpack decode: --session %d: %s has %d sessions\n", session, display, len(ss))
+			return 2
+		}
+		records = d.SessionRecords(ss[session-1])
+	}
 	wo := *wopts
 	wo.FirstPID = d.Header().FirstPID
 	rw = decoder.NewWriter(w, f, &wo)
-	for r, err := range d.Records() {
+	for r, err := range records {
 		if err != nil {
 			rw.Flush()
 			fmt.Fprintf(stderr, "logpack decode: %s: %v\n", display, err)
@@ -198,18 +210,14 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 // summarize prints what was skipped, grouped by kind, and dropped-record
 // counts; it returns 1 if anything was skipped.
 func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
-	procs := d.Processes()
-	var pids []uint32
-	for pid, p := range procs {
+	dropped := false
+	for _, p := range d.Processes() {
 		if p.Dropped > 0 {
-			pids = append(pids, pid)
+			dropped = true
+			fmt.Fprintf(stderr, "%s: %s: note: process %d (session %d) dropped %d records while logging (log full or unwritable)\n", prog, name, p.PID, p.Session.N, p.Dropped)
 		}
 	}
-	sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
-	for _, pid := range pids {
-		fmt.Fprintf(stderr, "%s: %s: note: process %d dropped %d records while logging (log full or unwritable)\n", prog, name, pid, procs[pid].Dropped)
-	}
-	if n := d.Header().Dropped; n > 0 && len(pids) == 0 {
+	if n := d.Header().Dropped; n > 0 && !dropped {
 		fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records while logging\n", prog, name, n)
 	}
 	groups := d.SkipSummary()
