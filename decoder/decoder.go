@@ -57,11 +57,11 @@ type Site struct {
 	// fast: the site's records decode in one pass (its format renders,
 	// and takes no '*' amounts that need checking).
 	fast bool
-	fmtdb.Site
 	// Prefix marks a prefix site: its records are not lines, their text
 	// goes in front of the later lines of their process (CRIU's pid
-	// prefix, from log_init_by_pid).
+	// prefix, from log_init_by_pid; see Process.LinePrefix).
 	Prefix bool
+	fmtdb.Site
 	// TextLevel: records of this site at a level <= TextLevel were also
 	// printed by the program's own text path; 255: none.
 	TextLevel uint8

@@ -15,7 +15,7 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer d.Close()
-	w := decoder.NewWriter(os.Stdout, decoder.FormatCRIU, &decoder.WriterOptions{FirstPID: d.Header().FirstPID})
+	w := decoder.NewWriter(os.Stdout, decoder.FormatCRIU, nil)
 	for r, err := range d.Records() {
 		if err != nil {
 			log.Fatal(err)
@@ -94,6 +94,6 @@ func ExampleFilter() {
 	}
 	w.Flush()
 	// Output:
-	// {"session":1,"ts":800,"pid":200,"tid":200,"level":2,"site":"5ec3eae19caaa876","index":21,"file":"criu/log.c","line":5,"func":"fn","msg":"level 2\n"}
-	// {"session":1,"ts":850,"pid":200,"tid":200,"level":4,"site":"5ec3eae19caaa876","index":21,"file":"criu/log.c","line":5,"func":"fn","msg":"level 4\n"}
+	// {"session":1,"ts":800,"pid":200,"tid":200,"level":2,"site":"5ec3eae19caaa876","index":22,"file":"criu/log.c","line":5,"func":"fn","msg":"level 2\n"}
+	// {"session":1,"ts":850,"pid":200,"tid":200,"level":4,"site":"5ec3eae19caaa876","index":22,"file":"criu/log.c","line":5,"func":"fn","msg":"level 4\n"}
 }

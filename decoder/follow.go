@@ -98,6 +98,7 @@ type follower struct {
 	arena    []byte
 	deferred []liveRec
 	rec      Record
+	buf      []byte
 	seg      int // the clock's knot segment of the last record
 }
 
@@ -243,6 +244,10 @@ func (fl *follower) poll(fn func(*Record) error) error {
 		fl.rec.TS -= lr.proc.Session.originNS
 		lr.proc.Records++
 		lr.proc.Session.Records++
+		if r := &fl.rec; r.Site.Prefix {
+			fl.buf = r.Site.msg.append(fl.buf[:0], r.Args)
+			r.Proc.setPrefix(fl.buf, r.raw)
+		}
 		if err := fn(&fl.rec); err != nil {
 			return err
 		}

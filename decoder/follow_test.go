@@ -60,7 +60,7 @@ func TestFollow(t *testing.T) {
 	go func() {
 		var rw *Writer
 		done <- Follow(ctx, path, &Options{OnSkip: func(s Skip) { skips = append(skips, s) }}, 10*time.Millisecond,
-			func(h *Header) { rw = NewWriter(&out, FormatCRIU, &WriterOptions{FirstPID: h.FirstPID}) },
+			func(h *Header) { rw = NewWriter(&out, FormatCRIU, nil) },
 			func(r *Record) error { mu.Lock(); defer mu.Unlock(); _, err := rw.Write(r); return err },
 			func() error { mu.Lock(); defer mu.Unlock(); return rw.Flush() })
 	}()
@@ -74,7 +74,7 @@ func TestFollow(t *testing.T) {
 	waitFor("(00.000001) hello 1\n(00.000002) hello 2\n" +
 		"(00.000001) mnt: Found /tmp at 0x10\n" +
 		"(00.000002) hello 4\n" +
-		"(00.000003)     12: hello 3\n")
+		"(00.000003) hello 3\n")
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Errorf("Follow returned %v", err)
@@ -278,5 +278,29 @@ func TestFollowSessions(t *testing.T) {
 	cancel()
 	if err := <-done; err != context.Canceled {
 		t.Errorf("Follow returned %v", err)
+	}
+}
+
+// Following a finished log prints what decoding it prints, in every
+// format: pid prefixes, sessions and times included.
+func TestFollowFinishedLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "done.lpk")
+	if err := os.WriteFile(path, featureLog(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{FormatPlain, FormatCRIU, FormatJSON} {
+		want, _ := decodeAll(t, featureLog(), f, nil)
+		var out bytes.Buffer
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		rw := NewWriter(&out, f, nil)
+		err := Follow(ctx, path, nil, 10*time.Millisecond, func(*Header) {},
+			func(r *Record) error { _, err := rw.Write(r); return err }, rw.Flush)
+		cancel()
+		if err != context.DeadlineExceeded {
+			t.Fatalf("Follow: %v", err)
+		}
+		if diff := cmp.Diff(want, out.String()); diff != "" {
+			t.Errorf("%v (-decode +follow):\n%s", f, diff)
+		}
 	}
 }

@@ -40,7 +40,9 @@ func (d *Decoder) SessionRecords(s *Session) iter.Seq2[*Record, error] {
 // closure, so that the compiler can inline it into the caller's.)
 func (d *Decoder) records(ss []*Session) iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
+		var buf []byte
 		for _, s := range ss {
+			s.resetPrefixes()
 			h := make(mergeHeap, 0, len(s.streams))
 			for _, w := range s.streams {
 				w.ci, w.live, w.origin = 0, false, s.originNS
@@ -57,6 +59,10 @@ func (d *Decoder) records(ss []*Session) iter.Seq2[*Record, error] {
 			}
 			for len(h) > 0 {
 				w := h[0].w
+				if r := &w.rec; r.Site.Prefix {
+					buf = r.Site.msg.append(buf[:0], r.Args)
+					r.Proc.setPrefix(buf, r.raw)
+				}
 				if !yield(&w.rec, nil) {
 					return
 				}

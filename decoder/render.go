@@ -17,10 +17,11 @@ const (
 	// FormatPlain prints each message exactly as printf would have
 	// rendered it, nothing added.
 	FormatPlain Format = iota
-	// FormatCRIU prints CRIU's line layout: "(SS.uuuuuu) " when the
-	// verbosity is 3 or more, then "%6d: " with the pid for processes
-	// other than the log's first writer, then the message. Level 0
-	// records (user messages) get no prefix.
+	// FormatCRIU prints CRIU's line layout: "(SS.uuuuuu) " (time since
+	// the session started) when the verbosity is 3 or more, then the
+	// process's line prefix (Process.LinePrefix: "%6d: " with the pid in
+	// processes that called CRIU's log_init_by_pid, and their children),
+	// then the message. Level 0 records (user messages) get no prefix.
 	FormatCRIU
 	// FormatJSON prints one JSON object per record: session (its number,
 	// from 1, in order of start), ts (ns since the session started), pid,
@@ -50,9 +51,6 @@ func ParseFormat(s string) (Format, error) {
 
 // WriterOptions adjust a Writer.
 type WriterOptions struct {
-	// FirstPID is the log's first writer (Header.FirstPID): in CRIU format
-	// its records get no pid prefix.
-	FirstPID uint32
 	// Verbosity is CRIU's log level: timestamps appear in CRIU format
 	// when it is 3 or more. Zero means 4.
 	Verbosity int
@@ -102,11 +100,15 @@ func (w *Writer) Message(r *Record) []byte {
 	return w.msg
 }
 
-// Write renders one record. It reports whether the record was written
-// (false when Grep rejected it).
+// Write renders one record. It reports whether the record was written:
+// false when Grep rejected it, and for the records of prefix sites, which
+// are not lines (their text is the line prefix of their process).
 func (w *Writer) Write(r *Record) (bool, error) {
 	if w.err != nil {
 		return false, w.err
+	}
+	if r.Site.Prefix {
+		return false, nil
 	}
 	if w.f == FormatPlain && w.opts.Grep == nil && w.opts.Redact == nil {
 		// The most common case: the message straight into the buffer.
@@ -145,8 +147,8 @@ func (w *Writer) criuPrefix(b []byte, r *Record) []byte {
 	if w.opts.Verbosity >= 3 {
 		b = AppendCRIUTime(b, r.TS)
 	}
-	if r.PID != w.opts.FirstPID {
-		b = appendPID(b, r.PID)
+	if r.Proc != nil {
+		b = append(b, r.Proc.LinePrefix()...)
 	}
 	return b
 }
@@ -180,17 +182,6 @@ func AppendCRIUTime(b []byte, ns int64) []byte {
 	}
 	b = append(b, d[:]...)
 	return append(b, ')', ' ')
-}
-
-// appendPID appends printf("%6d: ", pid).
-func appendPID(b []byte, pid uint32) []byte {
-	var d [10]byte
-	n := strconv.AppendUint(d[:0], uint64(pid), 10)
-	for i := len(n); i < 6; i++ {
-		b = append(b, ' ')
-	}
-	b = append(b, n...)
-	return append(b, ':', ' ')
 }
 
 func appendJSON(b []byte, r *Record, msg []byte) []byte {

@@ -1,6 +1,7 @@
 package decoder
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"slices"
@@ -54,6 +55,57 @@ type Process struct {
 	Offset int64
 
 	raw uint64 // the time of its process record, in the log's units
+
+	// The line prefix (see LinePrefix). children are the processes whose
+	// parent it is, in order of start; those before nextChild have their
+	// inherited prefix fixed.
+	children  []*Process
+	nextChild int
+	prefix    []byte
+	fixed     bool // prefix is decided: its own, or the one it inherited
+}
+
+// LinePrefix returns the text CRIU puts in front of the process's lines
+// at this point of an iteration of Records: what its latest prefix record
+// rendered (CRIU's log_init_by_pid records "%6d: " of its pid), or, until
+// it records one, what its parent's was when it started; nil without
+// any. It is valid until the iteration continues.
+func (p *Process) LinePrefix() []byte {
+	if p.fixed {
+		return p.prefix
+	}
+	// Unfixed processes have inherited what their parent has now: a
+	// parent fixes its children's prefix before it changes its own.
+	q := p
+	for !q.fixed && q.Parent != nil {
+		q = q.Parent
+	}
+	v := q.prefix
+	for r := p; r != q; r = r.Parent {
+		r.prefix, r.fixed = v, true
+	}
+	return v
+}
+
+// setPrefix makes text (rendered by a prefix record at raw) the process's
+// line prefix; the children that started before keep what they
+// inherited.
+func (p *Process) setPrefix(text []byte, raw uint64) {
+	for p.nextChild < len(p.children) && p.children[p.nextChild].raw < raw {
+		c := p.children[p.nextChild]
+		p.nextChild++
+		if !c.fixed {
+			c.prefix, c.fixed = p.LinePrefix(), true
+		}
+	}
+	p.prefix, p.fixed = bytes.Clone(text), true
+}
+
+// resetPrefixes forgets the line prefixes of an iteration.
+func (s *Session) resetPrefixes() {
+	for _, p := range s.Processes {
+		p.prefix, p.fixed, p.nextChild = nil, false, 0
+	}
 }
 
 // maxProcesses bounds the process records a log may start processes with
@@ -93,7 +145,9 @@ func (d *Decoder) newProcess(rec *logfile.Record, pid uint32) *Process {
 		d.byPID = map[uint32][]*Process{}
 	}
 	d.byPID[pid] = append(d.byPID[pid], p)
-	p.Parent = d.parentOf(p)
+	if p.Parent = d.parentOf(p); p.Parent != nil {
+		p.Parent.children = append(p.Parent.children, p)
+	}
 	return p
 }
 
@@ -201,11 +255,16 @@ func (d *Decoder) orderSessions() {
 		slices.SortStableFunc(s.Processes, func(a, b *Process) int { return cmp.Compare(a.raw, b.raw) })
 		s.Process, s.Records, s.Dropped = nil, 0, 0
 		for _, p := range s.Processes {
+			p.children = nil
+		}
+		for _, p := range s.Processes {
 			if s.Process == nil && p.Flags&logfile.ProcStarted != 0 {
 				s.Process = p
 			}
 			p.Start = d.clock.NS(p.raw) - s.originNS
-			p.Parent = d.parentOf(p)
+			if p.Parent = d.parentOf(p); p.Parent != nil {
+				p.Parent.children = append(p.Parent.children, p)
+			}
 			s.Records += p.Records
 			s.Dropped += p.Dropped
 		}
@@ -216,15 +275,18 @@ func (d *Decoder) orderSessions() {
 }
 
 // parentOf returns the process of p's ppid in p's session that was
-// running when p started.
+// running when p started (started before it: the parent of a parent is
+// always earlier, so there are no cycles).
 func (d *Decoder) parentOf(p *Process) *Process {
 	if p.Offset < 0 {
 		return nil
 	}
 	var parent *Process
 	for _, q := range d.byPID[p.PPID] {
-		if q.Session == p.Session && q.raw <= p.raw && q != p {
-			parent = q
+		if q.Session == p.Session && q.Offset >= 0 && (q.raw < p.raw || q.raw == p.raw && q.Offset < p.Offset) {
+			if parent == nil || q.raw >= parent.raw {
+				parent = q
+			}
 		}
 	}
 	return parent

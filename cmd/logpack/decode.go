@@ -148,12 +148,8 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 			fmt.Fprintf(stderr, "logpack decode: %s: skipped %s\n", display, s)
 			skips = append(skips, s)
 		}
-		var firstPID uint32
 		err = decoder.Follow(ctx, name, &fo, 200*time.Millisecond, func(h *decoder.Header) {
-			firstPID = h.FirstPID
-			wo := *wopts
-			wo.FirstPID = firstPID
-			rw = decoder.NewWriter(w, f, &wo)
+			rw = decoder.NewWriter(w, f, wopts)
 		}, func(r *decoder.Record) error {
 			if !filter.Keep(r) || session > 0 && r.Proc.Session.N != session {
 				return nil
@@ -183,9 +179,7 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 		}
 		records = d.SessionRecords(ss[session-1])
 	}
-	wo := *wopts
-	wo.FirstPID = d.Header().FirstPID
-	rw = decoder.NewWriter(w, f, &wo)
+	rw = decoder.NewWriter(w, f, wopts)
 	for r, err := range records {
 		if err != nil {
 			rw.Flush()

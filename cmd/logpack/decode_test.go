@@ -167,12 +167,12 @@ func TestStatsSessions(t *testing.T) {
 	if code != 0 || errs != "logpack stats: "+featuresLog+": note: process 200 (session 1) dropped 3 records while logging (log full or unwritable)\n" {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	want := regexp.MustCompile(`(?m)^      1  1970-01-01 00:00:00\.000000     100        12  criu dump \(/usr/sbin/criu\)$`)
+	want := regexp.MustCompile(`(?m)^      1  1970-01-01 00:00:00\.000000     100        13  criu dump \(/usr/sbin/criu\)$`)
 	if !want.MatchString(out) {
 		t.Errorf("no session line in:\n%s", out)
 	}
 	code, out, _ = run(t, nil, "stats", "--format", "json", featuresLog)
-	for _, want := range []string{`"n": 1`, `"id": "0000000000005e55"`, `"pid": 100`, `"cmdline": [`, `"criu",`, `"records": 12`, `"processes": 2`} {
+	for _, want := range []string{`"n": 1`, `"id": "0000000000005e55"`, `"pid": 100`, `"cmdline": [`, `"criu",`, `"records": 13`, `"processes": 2`} {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("json: exit %d, no %s in\n%s", code, want, out)
 		}
