@@ -83,6 +83,7 @@ type Record struct {
 	Args   []Arg
 	Offset int64 // file offset of the record
 	Size   int   // bytes the record takes in the log
+	Cuts   []Cut // the string arguments cut to fit the record, if any
 
 	raw uint64 // timestamp in the log's units, the merge key
 }
@@ -164,14 +165,17 @@ type Decoder struct {
 	byPID         map[uint32][]*Process // by start
 	orphans       map[uint32]*Process
 
-	pairs     []logfile.Pair
-	clock     logfile.Clock
-	skips     []Skip
-	summary   []SkipGroup
-	skipKinds map[string]int
-	nrecords  int              // log records seen by the index pass
-	descEnd   map[uint32]int64 // where the descriptor in use for an index ends
-	mismatch  *MismatchError
+	pairs                  []logfile.Pair
+	clock                  logfile.Clock
+	skips                  []Skip
+	summary                []SkipGroup
+	skipKinds              map[string]int
+	nrecords               int     // log records seen by the index pass
+	cuts                   []cutAt // in file order
+	lastCutOf              int64
+	cutStrings, cutRecords int
+	descEnd                map[uint32]int64 // where the descriptor in use for an index ends
+	mismatch               *MismatchError
 }
 
 // chunk is a stretch of one chunk's records that belong to one process, as
@@ -189,6 +193,8 @@ type chunk struct {
 	// What the index pass counted in it.
 	nrec    int
 	dropped uint64
+	// The cut records in it: d.cuts[cutLo:cutHi].
+	cutLo, cutHi int
 }
 
 // writer is the record stream of one thread, or one chain of them (see
@@ -196,7 +202,9 @@ type chunk struct {
 type writer struct {
 	pid, tid uint32
 	sess     *Session
-	origin   int64 // the session's time origin, ns since the file was created
+	origin   int64   // the session's time origin, ns since the file was created
+	cuts     []cutAt // of the current chunk, not attached yet
+	nextCut  int64   // the offset from which a record needs cutsOf
 	// order breaks ties in ts: the position of the thread's first chunk
 	// among all threads' in the upper 32 bits; for the chains of a split
 	// thread, the seq of the current chunk in the lower ones.
@@ -242,7 +250,7 @@ func (d *Decoder) Close() error {
 // site descriptor and every calibration pair. size is the number of bytes
 // r holds.
 func New(r io.ReaderAt, size int64, opts *Options) (*Decoder, error) {
-	d := &Decoder{r: r, size: size, byKey: map[uint64]*writer{}, bad: map[uint32]string{}}
+	d := &Decoder{r: r, size: size, byKey: map[uint64]*writer{}, bad: map[uint32]string{}, lastCutOf: -1}
 	if opts != nil {
 		d.opts = *opts
 	}
@@ -467,6 +475,11 @@ type descAt struct {
 // ending where the chunk's good records end.
 func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descAt) error {
 	w := d.writerFor(c.hdr.PID, c.hdr.TID)
+	c.cutLo = len(d.cuts)
+	add := func(c chunk) {
+		c.cutHi = len(d.cuts)
+		w.chunks = append(w.chunks, c)
+	}
 	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
 	d.pairs = append(d.pairs, logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS})
 	for {
@@ -483,7 +496,7 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 				c.limit = rec.Offset
 			}
 			c.last = rec.TS
-			w.chunks = append(w.chunks, c)
+			add(c)
 			return nil
 		case rec.Kind == logfile.KindProcess:
 			p := d.newProcess(rec, c.hdr.PID)
@@ -495,9 +508,9 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 			if before.Off > c.at.Off {
 				prev := c
 				prev.limit, prev.last = before.Off, before.TS
-				w.chunks = append(w.chunks, prev)
+				add(prev)
 			}
-			c.at, c.proc, c.nrec, c.dropped = before, p, 0, 0
+			c.at, c.proc, c.nrec, c.dropped, c.cutLo = before, p, 0, 0, len(d.cuts)
 		default:
 			d.control(rec, &c, descs)
 		}
@@ -536,6 +549,8 @@ func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt
 		c.dropped += rec.Dropped
 	case logfile.KindClock:
 		d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono})
+	case logfile.KindCut:
+		d.noteCut(rec)
 	}
 	return false
 }

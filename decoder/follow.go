@@ -120,11 +120,12 @@ type liveRec struct {
 	w     *writer
 	proc  *Process
 	rec   logfile.Record // its Data is a copy
+	cuts  []cutAt        // cut records about it read so far
 	since time.Time
 }
 
 func newFollower(f *os.File, h *Header, opts *Options) *follower {
-	d := &Decoder{r: f, hdr: h, byKey: map[uint64]*writer{}, bad: map[uint32]string{}}
+	d := &Decoder{r: f, hdr: h, byKey: map[uint64]*writer{}, bad: map[uint32]string{}, lastCutOf: -1}
 	if opts != nil {
 		d.opts = *opts
 	}
@@ -239,6 +240,7 @@ func (fl *follower) poll(fn func(*Record) error) error {
 		if !d.fill(&fl.rec, lr.rec.Tag, lr.rec.Data, lr.rec.Offset, lr.rec.Size) {
 			continue
 		}
+		d.attachCuts(&fl.rec, lr.cuts)
 		fl.rec.raw, fl.rec.TS = lr.rec.TS, d.clock.NSAt(lr.rec.TS, &fl.seg)
 		fl.rec.PID, fl.rec.TID, fl.rec.Proc = lr.w.pid, lr.w.tid, lr.proc
 		fl.rec.TS -= lr.proc.Session.originNS
@@ -341,6 +343,16 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 		case logfile.KindProcess:
 			if p := d.newProcess(rec, lc.w.pid); p != nil {
 				lc.c.proc = p
+			}
+			continue
+		case logfile.KindCut:
+			d.control(rec, &lc.c, fl.descs)
+			// Attach it to its record if that is still to be emitted.
+			for i := len(fl.batch) - 1; i >= 0; i-- {
+				if lr := &fl.batch[i]; lr.w == lc.w && lr.rec.Offset == rec.Cut.Of {
+					lr.cuts = append(lr.cuts, cutAt{of: rec.Cut.Of, at: rec.Offset, arg: rec.Cut.Arg, len: rec.Cut.Len})
+					break
+				}
 			}
 			continue
 		default:

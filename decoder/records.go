@@ -103,6 +103,9 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 		if d.fill(r, tag, data, off, size) {
 			r.raw = ts
 			r.TS = d.clock.NSAt(ts, &w.seg) - w.origin
+			if off >= w.nextCut {
+				d.cutsOf(w, r)
+			}
 			return true, nil
 		}
 	}
@@ -120,6 +123,8 @@ func (d *Decoder) nextSlow(w *writer) (tag uint64, data []byte, ts uint64, off i
 			c := &w.chunks[w.ci]
 			w.rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
 			w.rec.Proc = c.proc
+			w.cuts = d.cuts[c.cutLo:c.cutHi]
+			w.nextCut = 0 // cutsOf clears the cuts of the record before
 			if w.split {
 				w.order = w.order&^(1<<32-1) | c.seq&(1<<32-1)
 			}

@@ -26,7 +26,8 @@ const (
 	// FormatJSON prints one JSON object per record: session (its number,
 	// from 1, in order of start), ts (ns since the session started), pid,
 	// tid, level, site (the 16-hex-digit site ID), index, file, line,
-	// func and msg.
+	// func and msg; and for a record whose strings were cut to fit it,
+	// cut: [{"arg": k, "len": n}] (argument k of the call was n bytes).
 	FormatJSON
 )
 
@@ -211,6 +212,20 @@ func appendJSON(b []byte, r *Record, msg []byte) []byte {
 	b = AppendJSONString(b, r.Site.Func)
 	b = append(b, `,"msg":`...)
 	b = AppendJSONString(b, msg)
+	if len(r.Cuts) > 0 {
+		b = append(b, `,"cut":[`...)
+		for i, c := range r.Cuts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"arg":`...)
+			b = strconv.AppendInt(b, int64(c.Arg), 10)
+			b = append(b, `,"len":`...)
+			b = strconv.AppendUint(b, c.Len, 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}', '\n')
 }
 

@@ -211,6 +211,9 @@ func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%s: %s: note: process %d (session %d) dropped %d records while logging (log full or unwritable)\n", prog, name, p.PID, p.Session.N, p.Dropped)
 		}
 	}
+	if n, recs := d.CutStrings(); n > 0 {
+		fmt.Fprintf(stderr, "%s: %s: note: %d strings in %d records were cut to fit a record; the text shows what was recorded (json: \"cut\")\n", prog, name, n, recs)
+	}
 	if n := d.Header().Dropped; n > 0 && !dropped {
 		fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records while logging\n", prog, name, n)
 	}

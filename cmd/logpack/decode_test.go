@@ -164,7 +164,8 @@ func TestStats(t *testing.T) {
 // stats lists the sessions: number, start, pid, records, command line.
 func TestStatsSessions(t *testing.T) {
 	code, out, errs := run(t, nil, "stats", featuresLog)
-	if code != 0 || errs != "logpack stats: "+featuresLog+": note: process 200 (session 1) dropped 3 records while logging (log full or unwritable)\n" {
+	if code != 0 || errs != "logpack stats: "+featuresLog+": note: process 200 (session 1) dropped 3 records while logging (log full or unwritable)\n"+
+		"logpack stats: "+featuresLog+": note: 1 strings in 1 records were cut to fit a record; the text shows what was recorded (json: \"cut\")\n" {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	want := regexp.MustCompile(`(?m)^      1  1970-01-01 00:00:00\.000000     100        13  criu dump \(/usr/sbin/criu\)$`)
@@ -176,6 +177,15 @@ func TestStatsSessions(t *testing.T) {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("json: exit %d, no %s in\n%s", code, want, out)
 		}
+	}
+}
+
+// A string cut to fit its record decodes as recorded; decode says how
+// many were cut, and JSON marks the record.
+func TestDecodeCutStrings(t *testing.T) {
+	code, out, errs := run(t, nil, "decode", "--format", "json", featuresLog)
+	if code != 0 || !strings.Contains(out, `"cut":[{"arg":0,"len":70000}]}`) || !strings.Contains(errs, "note: 1 strings in 1 records were cut to fit a record") {
+		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
 
