@@ -17,7 +17,11 @@
 //
 // Records are typed (site, time, pid, tid, level, raw arguments); Writer
 // renders them as plain text, in CRIU's log layout or as JSON lines, with
-// fmtdb's printf model. Filter selects by level, process and call site,
+// fmtdb's printf model. A log of several program runs holds several
+// Sessions, each presented as a log of its own; MergeText puts the lines
+// of a program's own text log that are not records (CRIU's parasite and
+// restorer lines) in their place. Filter selects by level, process and
+// call site,
 // Redactor replaces strings and IP addresses by pseudonyms, Stats sums a
 // log up per call site, and Follow decodes a log that is still being
 // written.
@@ -172,6 +176,7 @@ type Decoder struct {
 	skipKinds              map[string]int
 	nrecords               int     // log records seen by the index pass
 	cuts                   []cutAt // in file order
+	marks                  []mark  // in file order
 	lastCutOf              int64
 	cutStrings, cutRecords int
 	descEnd                map[uint32]int64 // where the descriptor in use for an index ends
@@ -193,8 +198,10 @@ type chunk struct {
 	// What the index pass counted in it.
 	nrec    int
 	dropped uint64
-	// The cut records in it: d.cuts[cutLo:cutHi].
-	cutLo, cutHi int
+	// The cut records in it: d.cuts[cutLo:cutHi]; its text marks:
+	// d.marks[markLo:markHi].
+	cutLo, cutHi   int
+	markLo, markHi int
 }
 
 // writer is the record stream of one thread, or one chain of them (see
@@ -475,9 +482,9 @@ type descAt struct {
 // ending where the chunk's good records end.
 func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descAt) error {
 	w := d.writerFor(c.hdr.PID, c.hdr.TID)
-	c.cutLo = len(d.cuts)
+	c.cutLo, c.markLo = len(d.cuts), len(d.marks)
 	add := func(c chunk) {
-		c.cutHi = len(d.cuts)
+		c.cutHi, c.markHi = len(d.cuts), len(d.marks)
 		w.chunks = append(w.chunks, c)
 	}
 	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
@@ -510,7 +517,7 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 				prev.limit, prev.last = before.Off, before.TS
 				add(prev)
 			}
-			c.at, c.proc, c.nrec, c.dropped, c.cutLo = before, p, 0, 0, len(d.cuts)
+			c.at, c.proc, c.nrec, c.dropped, c.cutLo, c.markLo = before, p, 0, 0, len(d.cuts), len(d.marks)
 		default:
 			d.control(rec, &c, descs)
 		}
@@ -551,6 +558,10 @@ func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt
 		d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono})
 	case logfile.KindCut:
 		d.noteCut(rec)
+	case logfile.KindTextMark:
+		if len(d.marks) < maxMarks {
+			d.marks = append(d.marks, mark{raw: rec.TS, size: rec.Mark.Size, path: string(rec.Mark.Path), off: rec.Offset})
+		}
 	}
 	return false
 }

@@ -64,6 +64,9 @@ type WriterOptions struct {
 // Writer renders records to an io.Writer, buffered: call Flush at the
 // end. It does not allocate per record once its buffers have grown.
 type Writer struct {
+	// RedactedText counts the text-only lines a redacting Writer left out.
+	RedactedText int
+
 	w    io.Writer
 	out  []byte // rendered, not yet written; messages are rendered into it
 	err  error
@@ -134,6 +137,43 @@ func (w *Writer) Write(r *Record) (bool, error) {
 			out = w.criuPrefix(out, r)
 		}
 		w.out = r.Site.msg.append(out, r.Args)
+	}
+	if len(w.out) >= flushAt {
+		w.Flush()
+	}
+	return w.err == nil, w.err
+}
+
+// WriteText writes a line only a text log has: verbatim in plain and
+// CRIU format (with a newline if it has none), as {"session", "source":
+// "text", "offset", "msg"} in JSON. Grep applies to it. A Writer that
+// redacts writes none (a text line has no arguments to tell from its
+// text): it counts them in RedactedText. It reports whether it wrote l.
+func (w *Writer) WriteText(l *TextLine) (bool, error) {
+	if w.err != nil {
+		return false, w.err
+	}
+	if w.opts.Grep != nil && !bytes.Contains(l.Line, w.opts.Grep) {
+		return false, nil
+	}
+	if w.opts.Redact != nil {
+		w.RedactedText++
+		return false, nil
+	}
+	switch w.f {
+	case FormatJSON:
+		w.out = append(w.out, `{"session":`...)
+		w.out = strconv.AppendInt(w.out, int64(l.Session.N), 10)
+		w.out = append(w.out, `,"source":"text","offset":`...)
+		w.out = strconv.AppendInt(w.out, l.Offset, 10)
+		w.out = append(w.out, `,"msg":`...)
+		w.out = AppendJSONString(w.out, l.Line)
+		w.out = append(w.out, '}', '\n')
+	default:
+		w.out = append(w.out, l.Line...)
+		if len(l.Line) == 0 || l.Line[len(l.Line)-1] != '\n' {
+			w.out = append(w.out, '\n')
+		}
 	}
 	if len(w.out) >= flushAt {
 		w.Flush()

@@ -28,6 +28,7 @@ type Session struct {
 	Records   int        // log records (prefix records included)
 	Dropped   uint64     // records its processes reported as dropped
 
+	marks    []mark // its processes' text marks, paths resolved, by time
 	raw      uint64 // Start in the log's units: the time origin of its records
 	originNS int64  // Start
 	streams  []*writer
@@ -54,7 +55,8 @@ type Process struct {
 	// written without them), which form a session of their own (ID 0).
 	Offset int64
 
-	raw uint64 // the time of its process record, in the log's units
+	raw   uint64 // the time of its process record, in the log's units
+	marks []mark // its text marks
 
 	// The line prefix (see LinePrefix). children are the processes whose
 	// parent it is, in order of start; those before nextChild have their
@@ -214,6 +216,7 @@ func (d *Decoder) buildSessions() {
 			}
 			c.proc.Records += c.nrec
 			c.proc.Dropped += c.dropped
+			c.proc.marks = append(c.proc.marks, d.marks[c.markLo:c.markHi]...)
 		}
 	}
 	d.orderSessions()
@@ -271,6 +274,18 @@ func (d *Decoder) orderSessions() {
 		if s.Process == nil && len(s.Processes) > 0 {
 			s.Process = s.Processes[0]
 		}
+		s.marks = s.marks[:0]
+		for _, p := range s.Processes {
+			// An empty path names the file of the process's previous mark.
+			slices.SortStableFunc(p.marks, func(a, b mark) int { return cmp.Compare(a.raw, b.raw) })
+			for i := 1; i < len(p.marks); i++ {
+				if p.marks[i].path == "" {
+					p.marks[i].path = p.marks[i-1].path
+				}
+			}
+			s.marks = append(s.marks, p.marks...)
+		}
+		slices.SortStableFunc(s.marks, func(a, b mark) int { return cmp.Compare(a.raw, b.raw) })
 	}
 }
 
@@ -301,6 +316,42 @@ func (d *Decoder) Processes() []*Process {
 	var out []*Process
 	for _, s := range d.sessions {
 		out = append(out, s.Processes...)
+	}
+	return out
+}
+
+// mark is a text mark: the text log named path held size bytes at raw.
+type mark struct {
+	raw  uint64
+	size uint64
+	path string
+	off  int64
+}
+
+// maxMarks bounds the text marks kept; beyond it they are ignored.
+const maxMarks = 1 << 20
+
+// TextLogRef is a text log a session's text marks name, with the size
+// they say it had at least.
+type TextLogRef struct {
+	Path string
+	Size uint64
+}
+
+// TextLogs returns the text logs the session's text marks name, in
+// order of their first mark, each with the largest size a mark gives it.
+func (s *Session) TextLogs() []TextLogRef {
+	var out []TextLogRef
+	for _, m := range s.marks {
+		if m.path == "" {
+			continue
+		}
+		i := slices.IndexFunc(out, func(r TextLogRef) bool { return r.Path == m.path })
+		if i < 0 {
+			out = append(out, TextLogRef{Path: m.path})
+			i = len(out) - 1
+		}
+		out[i].Size = max(out[i].Size, m.size)
 	}
 	return out
 }

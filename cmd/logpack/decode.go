@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,17 +29,23 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	pids := flags.UintSlice("pid", nil, "keep only records of process `PID` (repeatable, or comma-separated)")
 	sites := flags.StringArray("site", nil, "keep only records of the call site `FILE:LINE` (or all sites of FILE; a path suffix matches); repeatable")
 	grep := flags.String("grep", "", "keep only records whose message contains `TEXT`")
+	textNames := flags.StringArray("text", nil, "merge the program's own text log `FILE` of the run (as a TEXTLOG argument does); 'none': do not look for it where the log's text marks say; repeatable")
 	session := flags.Int("session", 0, "decode only session `N` (1, 2, ...: the program runs in the log, in order of start; see logpack stats)")
 	follow := flags.Bool("follow", false, "keep reading a log that is still being written, like tail -f (one LOG; stop with Ctrl-C)")
 	force := flags.Bool("force", false, "decode even if the log does not match --db or its site descriptors do not match their IDs")
 	redact := flags.Bool("redact", false, "replace string arguments and IP addresses by pseudonyms (see below)")
 	out := flags.StringP("output", "o", "-", "write the output to `OUT` ('-': standard output)")
 	flags.Usage = func() {
-		fmt.Fprintln(stderr, "usage: logpack decode [options] LOG...   ('-' reads standard input)")
+		fmt.Fprintln(stderr, "usage: logpack decode [options] LOG... [TEXTLOG...]   ('-' reads standard input)")
 		fmt.Fprintln(stderr, "Renders binary logs as the text printf would have printed, records of all")
-		fmt.Fprintln(stderr, "processes and threads merged by time. Anything skipped (damage, a cut-off")
-		fmt.Fprintln(stderr, "tail, unknown sites) is summarised on standard error and makes the exit")
-		fmt.Fprintln(stderr, "status 1; usage and fatal errors exit 2.")
+		fmt.Fprintln(stderr, "processes and threads merged by time, each program run (session) on its own.")
+		fmt.Fprintln(stderr, "A file that is not a logpack log is the program's own text log of the run:")
+		fmt.Fprintln(stderr, "its lines that are not records (CRIU's parasite and restorer, command output)")
+		fmt.Fprintln(stderr, "are shown in their place; without one, the text log the log's text marks")
+		fmt.Fprintln(stderr, "name is used if it is there. Level, pid and site filters apply to records")
+		fmt.Fprintln(stderr, "only; --grep to both. Anything skipped (damage, a cut-off tail, unknown")
+		fmt.Fprintln(stderr, "sites, a text log of no session) is summarised on standard error and makes")
+		fmt.Fprintln(stderr, "the exit status 1; usage and fatal errors exit 2.")
 		flags.PrintDefaults()
 		fmt.Fprintln(stderr)
 		io.WriteString(stderr, decoder.RedactHelp+"\n")
@@ -49,8 +56,7 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	logs := flags.Args()
-	if len(logs) == 0 {
+	if flags.NArg() == 0 {
 		flags.Usage()
 		return 2
 	}
@@ -58,6 +64,34 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "logpack decode: "+format+"\n", a...)
 		return 2
 	}
+	// Files that are not logpack logs are text logs.
+	var logs []string
+	tx := &textLogs{auto: true}
+	for _, name := range flags.Args() {
+		if isLog(name) {
+			logs = append(logs, name)
+		} else {
+			tx.named = append(tx.named, name)
+		}
+	}
+	for _, name := range *textNames {
+		if name == "none" {
+			tx.auto = false
+		} else {
+			tx.named = append(tx.named, name)
+		}
+	}
+	if len(logs) == 0 {
+		return fail("no LOG among the arguments: %s is not a logpack log", strings.Join(tx.named, ", "))
+	}
+	for _, name := range tx.named {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return fail("text log: %v", err)
+		}
+		tx.logs = append(tx.logs, decoder.NewTextLog(name, data))
+	}
+	tx.auto = tx.auto && len(tx.logs) == 0
 	f, err := decoder.ParseFormat(*format)
 	if err != nil {
 		return fail("%v", err)
@@ -77,6 +111,10 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	if *follow && (len(logs) != 1 || logs[0] == "-") {
 		return fail("--follow takes exactly one LOG file")
 	}
+	if *follow && len(tx.logs) > 0 {
+		return fail("--follow does not merge text logs")
+	}
+	tx.auto = tx.auto && !*follow
 	opts := &decoder.Options{Force: *force}
 	if *dbPath != "" {
 		db, probs, err := fmtdb.Load(*dbPath)
@@ -112,14 +150,82 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	}
 	status := 0
 	for _, name := range logs {
-		st := decodeOne(name, f, filter, opts, wopts, *follow, *session, w, stderr)
+		st := decodeOne(name, f, filter, opts, wopts, *follow, *session, tx, w, stderr)
 		status = max(status, st)
+	}
+	for _, t := range tx.logs {
+		if t.Session == nil {
+			fmt.Fprintf(stderr, "logpack decode: %s: not merged: no text mark of the log names it, none of its lines is the text of a record, and the log has more than one session\n", t.Name)
+			status = max(status, 1)
+		}
 	}
 	return status
 }
 
+// textLogs are the text logs of a decode: those named, which each go with
+// the first log they belong to, or, if none is named and auto is set,
+// the ones the log's text marks name.
+type textLogs struct {
+	named []string
+	logs  []*decoder.TextLog
+	auto  bool
+}
+
+// isLog reports whether a file argument is a logpack log (or standard
+// input, or something that cannot be read, which decoding reports).
+func isLog(name string) bool {
+	if name == "-" {
+		return true
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	var magic [8]byte
+	n, _ := io.ReadFull(f, magic[:])
+	return string(magic[:n]) == "LOGPACK\n"
+}
+
+// merge returns the text logs to merge into d: the named ones not merged
+// with an earlier log, or those d's text marks name that are there and
+// as long as the marks say (saying so on stderr).
+func (tx *textLogs) merge(d *decoder.Decoder, name string, stderr io.Writer) []*decoder.TextLog {
+	var out []*decoder.TextLog
+	for _, t := range tx.logs {
+		if t.Session == nil {
+			out = append(out, t)
+		}
+	}
+	if !tx.auto {
+		return out
+	}
+	for _, s := range d.Sessions() {
+		for _, ref := range s.TextLogs() {
+			cands := []string{ref.Path}
+			if !filepath.IsAbs(ref.Path) && name != "-" {
+				cands = append(cands, filepath.Join(filepath.Dir(name), ref.Path))
+			}
+			for _, p := range cands {
+				st, err := os.Stat(p)
+				if err != nil || !st.Mode().IsRegular() || uint64(st.Size()) < ref.Size {
+					continue
+				}
+				data, err := os.ReadFile(p)
+				if err != nil {
+					continue
+				}
+				fmt.Fprintf(stderr, "logpack decode: %s: merging the program's text log %s, named by the log's text marks (--text=none leaves it out)\n", name, p)
+				out = append(out, decoder.NewTextLog(p, data))
+				break
+			}
+		}
+	}
+	return out
+}
+
 // decodeOne decodes one LOG and reports what it skipped.
-func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *decoder.Options, wopts *decoder.WriterOptions, follow bool, session int, w, stderr io.Writer) int {
+func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *decoder.Options, wopts *decoder.WriterOptions, follow bool, session int, tx *textLogs, w, stderr io.Writer) int {
 	display := name
 	var d *decoder.Decoder
 	var err error
@@ -170,29 +276,69 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 	if me := d.Mismatch(); me != nil {
 		fmt.Fprintf(stderr, "logpack decode: warning: %v (decoding anyway: --force)\n", me)
 	}
-	records := d.Records()
+	var only *decoder.Session
 	if session > 0 {
 		ss := d.Sessions()
 		if session > len(ss) {
 			fmt.Fprintf(stderr, "logpack decode: --session %d: %s has %d sessions\n", session, display, len(ss))
 			return 2
 		}
-		records = d.SessionRecords(ss[session-1])
+		only = ss[session-1]
 	}
-	rw = decoder.NewWriter(w, f, wopts)
-	for r, err := range records {
-		if err != nil {
-			rw.Flush()
+	var texts *decoder.TextMerge
+	if tl := tx.merge(d, name, stderr); len(tl) > 0 {
+		if texts, err = d.MergeText(tl...); err != nil {
 			fmt.Fprintf(stderr, "logpack decode: %s: %v\n", display, err)
 			return 2
 		}
+	}
+	rw = decoder.NewWriter(w, f, wopts)
+	write := func(r *decoder.Record) error {
 		if !filter.Keep(r) {
-			continue
+			return nil
 		}
-		if _, err := rw.Write(r); err != nil {
-			fmt.Fprintf(stderr, "logpack decode: writing: %v\n", err)
-			return 2
+		_, err := rw.Write(r)
+		return err
+	}
+	var werr error
+	if texts == nil {
+		records := d.Records()
+		if only != nil {
+			records = d.SessionRecords(only)
 		}
+		for r, err := range records {
+			if err != nil {
+				rw.Flush()
+				fmt.Fprintf(stderr, "logpack decode: %s: %v\n", display, err)
+				return 2
+			}
+			if werr = write(r); werr != nil {
+				break
+			}
+		}
+	} else {
+		for e, err := range texts.Entries(only) {
+			if err != nil {
+				rw.Flush()
+				fmt.Fprintf(stderr, "logpack decode: %s: %v\n", display, err)
+				return 2
+			}
+			if e.Record != nil {
+				werr = write(e.Record)
+			} else {
+				_, werr = rw.WriteText(e.Text)
+			}
+			if werr != nil {
+				break
+			}
+		}
+		if rw.RedactedText > 0 {
+			fmt.Fprintf(stderr, "logpack decode: %s: %d lines only the text log has are left out: --redact cannot tell their arguments from their text\n", display, rw.RedactedText)
+		}
+	}
+	if werr != nil {
+		fmt.Fprintf(stderr, "logpack decode: writing: %v\n", werr)
+		return 2
 	}
 	if err := rw.Flush(); err != nil {
 		fmt.Fprintf(stderr, "logpack decode: writing: %v\n", err)
