@@ -2,8 +2,9 @@
 // their records as the text printf would have produced.
 //
 // A Decoder indexes a log once (chunk headers, site descriptors, clock
-// calibration), then yields its records merged across all writing
-// processes and threads in timestamp order:
+// calibration, processes and sessions), then yields its records, each
+// program run (Session) on its own, merged across its processes and
+// threads in timestamp order:
 //
 //	d, err := decoder.Open("dump.lpk", nil)
 //	...
@@ -11,20 +12,18 @@
 //	out := decoder.NewWriter(os.Stdout, decoder.FormatPlain, nil)
 //	for rec, err := range d.Records() {
 //		if err != nil { ... }
-//		out.Write(rec)
+//		out.WriteRecord(rec)
 //	}
 //	out.Flush()
 //
-// Records are typed (site, time, pid, tid, level, raw arguments); Writer
-// renders them as plain text, in CRIU's log layout or as JSON lines, with
-// fmtdb's printf model. A log of several program runs holds several
-// Sessions, each presented as a log of its own; MergeText puts the lines
-// of a program's own text log that are not records (CRIU's parasite and
-// restorer lines) in their place. Filter selects by level, process and
-// call site,
-// Redactor replaces strings and IP addresses by pseudonyms, Stats sums a
-// log up per call site, and Follow decodes a log that is still being
-// written.
+// Records are typed (site, time, process, thread, level, raw arguments);
+// Writer renders them as plain text, in CRIU's log layout (with CRIU's pid
+// prefixes, see Process.LinePrefix) or as JSON lines, with fmtdb's printf
+// model. MergeText puts the lines of a program's own text log that are
+// not records (CRIU's parasite and restorer lines) in their place. Filter
+// selects by level, process and call site, Redactor replaces strings and
+// IP addresses by pseudonyms, Stats sums a log up per call site, and
+// Follow decodes a log that is still being written.
 //
 // A log describes its own call sites; Options.DB additionally checks them
 // against the format database of a build (MismatchError). Damage never
@@ -47,8 +46,24 @@ import (
 	"github.com/logpack/logpack/internal/logfile"
 )
 
-// Header is the log's file header.
-type Header = logfile.Header
+// Header is a log's file header (docs/FORMAT.md, "File header").
+type Header struct {
+	Version         uint16
+	TSKind          uint32 // 0: timestamps are CLOCK_MONOTONIC ns; 1: TSC ticks
+	FileID          uint64 // random identity of the file
+	StartRealtimeNS uint64 // CLOCK_REALTIME when the file was created
+	StartMonoNS     uint64 // CLOCK_MONOTONIC then
+	StartTS         uint64 // the timestamp then, in TSKind units
+	TSCHz           uint64 // the TSC's frequency, if the writer knew it
+	FirstPID        uint32 // the process that created the file
+	BuildID         uint64 // the creator's build (GNU build ID, first 8 bytes)
+	Tail            uint64 // the next byte writers would claim
+	Capacity        uint64
+	Dropped         uint64 // records all writers dropped
+	NextSiteIndex   uint32
+	Flags           uint32 // bit 0: the creator's session ended normally
+	Exe             string // the creator's executable
+}
 
 // Arg is one decoded argument of a record. A string's bytes reference the
 // decoder's buffers: they are valid until the iteration moves on.
@@ -99,11 +114,11 @@ func (r *Record) AppendMessage(dst []byte) []byte {
 
 // Skip is a stretch of the log that could not be decoded.
 type Skip struct {
-	Kind    string // what went wrong, the same text for the same kind
-	Detail  string // specifics of this occurrence
-	Offset  int64  // where it starts in the file
-	Bytes   int64  // how many bytes were skipped
-	Records int    // log records lost, where known
+	Kind    SkipKind // what went wrong
+	Detail  string   // specifics of this occurrence
+	Offset  int64    // where it starts in the file
+	Bytes   int64    // how many bytes were skipped
+	Records int      // log records lost, where known
 }
 
 func (s Skip) String() string {
@@ -118,19 +133,43 @@ func (s Skip) String() string {
 	return msg + ")"
 }
 
+// SkipKind is what went wrong in a skipped stretch of a log.
+type SkipKind uint8
+
 // Kinds of Skip.
 const (
-	SkipBadChunk       = "bad chunk header"
-	SkipCutShort       = "record cut off by the end of the data"
-	SkipBadLength      = "bad record length"
-	SkipBadRecord      = "bad record"
-	SkipUnknownSite    = "unknown site index"
-	SkipBadArgs        = "arguments do not match the site"
-	SkipBadDescriptor  = "bad site descriptor"
-	SkipConflict       = "conflicting descriptors for one site index"
-	SkipLogCutShort    = "log cut short"
-	SkipUnreadableTail = "tail field out of range"
+	SkipBadChunk       SkipKind = iota + 1 // a chunk header that is damaged or not one
+	SkipCutShort                           // a record cut off by the end of the data
+	SkipBadLength                          // a record length that cannot be
+	SkipBadRecord                          // a record body that does not parse
+	SkipUnknownSite                        // a log record whose site index has no usable descriptor
+	SkipBadArgs                            // a log record whose arguments do not fit its site
+	SkipBadDescriptor                      // a site descriptor that cannot be used
+	SkipConflict                           // two descriptors for one site index
+	SkipLogCutShort                        // a file shorter than its header says
+	SkipUnreadableTail                     // a tail field that cannot be
 )
+
+var skipKindText = [...]string{
+	SkipBadChunk:       "bad chunk header",
+	SkipCutShort:       "record cut off by the end of the data",
+	SkipBadLength:      "bad record length",
+	SkipBadRecord:      "bad record",
+	SkipUnknownSite:    "unknown site index",
+	SkipBadArgs:        "arguments do not match the site",
+	SkipBadDescriptor:  "bad site descriptor",
+	SkipConflict:       "conflicting descriptors for one site index",
+	SkipLogCutShort:    "log cut short",
+	SkipUnreadableTail: "tail field out of range",
+}
+
+// String returns the kind as a phrase, the same for every Skip of it.
+func (k SkipKind) String() string {
+	if int(k) < len(skipKindText) && skipKindText[k] != "" {
+		return skipKindText[k]
+	}
+	return fmt.Sprintf("SkipKind(%d)", uint8(k))
+}
 
 // Options adjust a Decoder. The zero value decodes a log on its own.
 type Options struct {
@@ -152,7 +191,8 @@ type Decoder struct {
 	closer io.Closer
 	size   int64
 	end    int64 // records are read up to here
-	hdr    *Header
+	hdr    *logfile.Header
+	header *Header
 	opts   Options
 
 	sites   []*Site // by index-FirstSiteIndex, for small indexes
@@ -173,7 +213,7 @@ type Decoder struct {
 	clock                  logfile.Clock
 	skips                  []Skip
 	summary                []SkipGroup
-	skipKinds              map[string]int
+	skipKinds              map[SkipKind]int
 	nrecords               int     // log records seen by the index pass
 	cuts                   []cutAt // in file order
 	marks                  []mark  // in file order
@@ -304,7 +344,13 @@ func (d *Decoder) dataEnd(size int64) int64 {
 }
 
 // Header returns the log's header.
-func (d *Decoder) Header() *Header { return d.hdr }
+func (d *Decoder) Header() *Header {
+	if d.header == nil {
+		h := Header(*d.hdr)
+		d.header = &h
+	}
+	return d.header
+}
 
 // Skipped returns what was skipped so far, by New's index pass and by
 // iterations of Records: the first 1000 occurrences (see SkipSummary).
@@ -325,7 +371,7 @@ func (d *Decoder) skip(s Skip) {
 	i, ok := d.skipKinds[s.Kind]
 	if !ok {
 		if d.skipKinds == nil {
-			d.skipKinds = map[string]int{}
+			d.skipKinds = map[SkipKind]int{}
 		}
 		i = len(d.summary)
 		d.skipKinds[s.Kind] = i

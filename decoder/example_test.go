@@ -21,7 +21,7 @@ func Example() {
 			log.Fatal(err)
 		}
 		if r.Level <= 2 { // errors and warnings only
-			w.Write(r)
+			w.WriteRecord(r)
 		}
 	}
 	w.Flush()
@@ -89,7 +89,7 @@ func ExampleFilter() {
 			log.Fatal(err)
 		}
 		if f.Keep(r) {
-			w.Write(r)
+			w.WriteRecord(r)
 		}
 	}
 	w.Flush()

@@ -67,7 +67,7 @@ func decodeAll(t testing.TB, log []byte, f Format, opts *Options) (string, []Ski
 		if err != nil {
 			t.Fatalf("Records: %v", err)
 		}
-		if _, err := w.Write(r); err != nil {
+		if _, err := w.WriteRecord(r); err != nil {
 			t.Fatal(err)
 		}
 	}

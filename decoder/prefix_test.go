@@ -84,7 +84,7 @@ func TestPidPrefixes(t *testing.T) {
 			t.Fatal(err)
 		}
 		if f.Keep(r) {
-			wr.Write(r)
+			wr.WriteRecord(r)
 		}
 	}
 	wr.Flush()

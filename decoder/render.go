@@ -6,8 +6,6 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/logpack/logpack/fmtdb"
 )
 
 // Format is an output format of Writer.
@@ -104,10 +102,11 @@ func (w *Writer) Message(r *Record) []byte {
 	return w.msg
 }
 
-// Write renders one record. It reports whether the record was written:
-// false when Grep rejected it, and for the records of prefix sites, which
-// are not lines (their text is the line prefix of their process).
-func (w *Writer) Write(r *Record) (bool, error) {
+// WriteRecord renders one record. It reports whether the record was
+// written: false when Grep rejected it, and for the records of prefix
+// sites, which are not lines (their text is the line prefix of their
+// process).
+func (w *Writer) WriteRecord(r *Record) (bool, error) {
 	if w.err != nil {
 		return false, w.err
 	}
@@ -311,23 +310,4 @@ func AppendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
 		i += n
 	}
 	return append(b, '"')
-}
-
-// LevelName is CRIU's name of a level.
-func LevelName(l uint8) string {
-	switch l {
-	case 0:
-		return "msg"
-	case 1:
-		return "error"
-	case 2:
-		return "warn"
-	case 3:
-		return "info"
-	case 4:
-		return "debug"
-	case fmtdb.LevelRuntime:
-		return "runtime"
-	}
-	return "level" + strconv.Itoa(int(l))
 }

@@ -366,7 +366,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("record at %d: tick %d after %d, but %d ns after %d", r.Offset, r.raw, p.raw, r.TS, p.ns)
 			}
 			last[th] = stamp{r.raw, r.TS}
-			w.Write(r)
+			w.WriteRecord(r)
 		}
 		w.Flush()
 		if _, err := d.Stats(); err != nil {

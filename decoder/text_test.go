@@ -88,7 +88,7 @@ func mergedAs(t *testing.T, f Format, log []byte, texts ...*TextLog) string {
 			t.Fatal(err)
 		}
 		if e.Record != nil {
-			w.Write(e.Record)
+			w.WriteRecord(e.Record)
 		} else {
 			w.WriteText(e.Text)
 		}

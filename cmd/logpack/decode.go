@@ -9,7 +9,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/pflag"
 
@@ -48,7 +47,7 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "the exit status 1; usage and fatal errors exit 2.")
 		flags.PrintDefaults()
 		fmt.Fprintln(stderr)
-		io.WriteString(stderr, decoder.RedactHelp+"\n")
+		io.WriteString(stderr, redactHelp+"\n")
 	}
 	if err := flags.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
@@ -254,17 +253,27 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 			fmt.Fprintf(stderr, "logpack decode: %s: skipped %s\n", display, s)
 			skips = append(skips, s)
 		}
-		err = decoder.Follow(ctx, name, &fo, 200*time.Millisecond, func(h *decoder.Header) {
-			rw = decoder.NewWriter(w, f, wopts)
-		}, func(r *decoder.Record) error {
-			if !filter.Keep(r) || session > 0 && r.Proc.Session.N != session {
-				return nil
+		fl := decoder.Follow(name, &fo)
+		rw = decoder.NewWriter(w, f, wopts)
+		for r, err := range fl.Records(ctx) {
+			if err != nil {
+				rw.Flush()
+				fmt.Fprintf(stderr, "logpack decode: %v\n", err)
+				return 2
 			}
-			_, err := rw.Write(r)
-			return err
-		}, func() error { return rw.Flush() })
-		if err != nil && !errors.Is(err, context.Canceled) {
-			fmt.Fprintf(stderr, "logpack decode: %v\n", err)
+			if filter.Keep(r) && (session == 0 || r.Proc.Session.N == session) {
+				_, err = rw.WriteRecord(r)
+			}
+			if err == nil && fl.CaughtUp() {
+				err = rw.Flush()
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "logpack decode: writing: %v\n", err)
+				return 2
+			}
+		}
+		if err := rw.Flush(); err != nil {
+			fmt.Fprintf(stderr, "logpack decode: writing: %v\n", err)
 			return 2
 		}
 		if len(skips) > 0 {
@@ -297,7 +306,7 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 		if !filter.Keep(r) {
 			return nil
 		}
-		_, err := rw.Write(r)
+		_, err := rw.WriteRecord(r)
 		return err
 	}
 	var werr error
@@ -377,3 +386,22 @@ func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "%s: %s: %s\n", prog, name, strings.TrimSpace(fmt.Sprintf("in all %d bytes and %d records skipped", bytes, recs)))
 	return 1
 }
+
+// redactHelp states exactly what --redact removes and what it keeps.
+const redactHelp = `--redact replaces, in the rendered output:
+  - every non-empty string argument (%s: paths, names, any text passed as
+    an argument) by a pseudonym <sN>, or <ipN> when the whole string is an
+    IP address;
+  - every IPv4 (a.b.c.d) or IPv6 address that appears in the message text
+    after rendering (from any argument or the format itself) by <ipN>.
+Pseudonyms are stable and one-to-one within one output: the same value
+always gets the same pseudonym, different values get different ones.
+A string is replaced whole: no part of it is kept, not even its length.
+It keeps: the format text of every call site (with anything a macro put
+there), numbers of every kind (integers, hex values, pointers, floats,
+%c characters), error texts (%m, strerror(errno)), NULL strings
+("(null)"), empty strings, timestamps, pids and tids, and in json format
+the site's file, line and function names. Widths and precisions apply to
+the pseudonym as they applied to the original string. Lines only the
+program's text log has are left out: they have no arguments to tell
+from their text.`
