@@ -104,7 +104,8 @@ type Record struct {
 	Size   int   // bytes the record takes in the log
 	Cuts   []Cut // the string arguments cut to fit the record, if any
 
-	raw uint64 // timestamp in the log's units, the merge key
+	raw    uint64 // timestamp in the log's units, the merge key
+	prefix bool   // a prefix record, to take effect once yielded
 }
 
 // AppendMessage appends the message as printf would have rendered it.
@@ -221,6 +222,7 @@ type Decoder struct {
 	cutStrings, cutRecords int
 	descEnd                map[uint32]int64 // where the descriptor in use for an index ends
 	mismatch               *MismatchError
+	buf                    []byte // a prefix record's text
 }
 
 // chunk is a stretch of one chunk's records that belong to one process, as
@@ -247,22 +249,24 @@ type chunk struct {
 // writer is the record stream of one thread, or one chain of them (see
 // splitChains); Records merges the streams of a session.
 type writer struct {
-	pid, tid uint32
-	sess     *Session
-	origin   int64   // the session's time origin, ns since the file was created
-	cuts     []cutAt // of the current chunk, not attached yet
-	nextCut  int64   // the offset from which a record needs cutsOf
+	// What advance uses for every record, together.
+	rec     Record
+	origin  int64 // the session's time origin, ns since the file was created
+	nextCut int64 // the offset from which a record needs cutsOf
+	seg     int   // the clock's knot segment of the latest record's time
 	// order breaks ties in ts: the position of the thread's first chunk
 	// among all threads' in the upper 32 bits; for the chains of a split
 	// thread, the seq of the current chunk in the lower ones.
-	order  int
-	split  bool
-	chunks []chunk
-	ci     int
-	rd     logfile.Reader
-	seg    int // the clock's knot segment of the latest record's time
-	rec    Record
-	live   bool // a chunk is open in rd
+	order int
+	rd    logfile.Reader
+
+	pid, tid uint32
+	sess     *Session
+	cuts     []cutAt // of the current chunk, not attached yet
+	split    bool
+	chunks   []chunk
+	ci       int
+	live     bool // a chunk is open in rd
 }
 
 // Open opens a log file.
@@ -632,7 +636,7 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 			return
 		}
 		s.msg = compile(&s.Site)
-		s.fast = s.msg.err == nil && !s.msg.stars
+		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
 		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
 	case why != "":
 		// A damaged copy of a descriptor already seen is harmless.
@@ -643,7 +647,7 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 	case prev.site == nil && prev.why != "" && !isConflict(prev.why):
 		// The first copy was damaged; this one is good.
 		s.msg = compile(&s.Site)
-		s.fast = s.msg.err == nil && !s.msg.stars
+		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
 		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
 	}
 }

@@ -314,7 +314,8 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
 func (fl *follower) emit(r *Record, last bool, emit func(*Record, bool) bool) bool {
 	r.Proc.Records++
 	r.Proc.Session.Records++
-	if r.Site.Prefix {
+	if r.prefix {
+		r.prefix = false
 		fl.buf = r.Site.msg.append(fl.buf[:0], r.Args)
 		r.Proc.setPrefix(fl.buf, r.raw)
 	}

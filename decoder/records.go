@@ -40,11 +40,11 @@ func (d *Decoder) SessionRecords(s *Session) iter.Seq2[*Record, error] {
 // closure, so that the compiler can inline it into the caller's.)
 func (d *Decoder) records(ss []*Session) iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
-		var buf []byte
 		for _, s := range ss {
 			s.resetPrefixes()
 			h := make(mergeHeap, 0, len(s.streams))
 			for _, w := range s.streams {
+				w.rec.prefix = false
 				w.ci, w.live, w.origin = 0, false, s.originNS
 				w.rd.Reset(nil, logfile.Cursor{}, 0, 0) // nothing to read until nextSlow opens a chunk
 				w.rec.PID, w.rec.TID = w.pid, w.tid
@@ -59,10 +59,6 @@ func (d *Decoder) records(ss []*Session) iter.Seq2[*Record, error] {
 			}
 			for len(h) > 0 {
 				w := h[0].w
-				if r := &w.rec; r.Site.Prefix {
-					buf = r.Site.msg.append(buf[:0], r.Args)
-					r.Proc.setPrefix(buf, r.raw)
-				}
 				if !yield(&w.rec, nil) {
 					return
 				}
@@ -91,6 +87,13 @@ func (d *Decoder) records(ss []*Session) iter.Seq2[*Record, error] {
 // record's site or arguments was reported by the index pass, which also
 // cut each chunk's limit before any framing damage.
 func (d *Decoder) advance(w *writer) (bool, error) {
+	if w.rec.prefix {
+		// The record yielded last was a prefix record: its text is the
+		// line prefix of its process's later records, from now on.
+		w.rec.prefix = false
+		d.buf = w.rec.Site.msg.append(d.buf[:0], w.rec.Args)
+		w.rec.Proc.setPrefix(d.buf, w.rec.raw)
+	}
 	for {
 		tag, data, ts, off, size, ok := w.rd.NextLog()
 		if !ok {
@@ -214,6 +217,7 @@ func (d *Decoder) fillSlow(r *Record, tag uint64, p []byte, at int64, size int) 
 	r.Site = s
 	r.Index = uint32(tag)
 	r.Offset, r.Size = at, size
+	r.prefix = s.Prefix
 	return true
 }
 
