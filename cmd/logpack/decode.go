@@ -31,7 +31,7 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	textNames := flags.StringArray("text", nil, "merge the program's own text log `FILE` of the run (as a TEXTLOG argument does); 'none': do not look for it where the log's text marks say; repeatable")
 	session := flags.Int("session", 0, "decode only session `N` (1, 2, ...: the program runs in the log, in order of start; see logpack stats)")
 	follow := flags.Bool("follow", false, "keep reading a log that is still being written, like tail -f (one LOG; stop with Ctrl-C)")
-	force := flags.Bool("force", false, "decode even if the log does not match --db or its site descriptors do not match their IDs")
+	force := flags.Bool("force", false, "decode even if the log does not match --db")
 	redact := flags.Bool("redact", false, "replace string arguments and IP addresses by pseudonyms (see below)")
 	out := flags.StringP("output", "o", "-", "write the output to `OUT` ('-': standard output)")
 	flags.Usage = func() {
