@@ -27,7 +27,7 @@ func runDecode(args []string, stdout, stderr io.Writer) int {
 	level := flags.Int("level", -1, "keep records of level <= `N` (0 msg, 1 error, 2 warn, 3 info, 4 debug; default: all); in criu format N >= 3 (or no --level) adds timestamps")
 	pids := flags.UintSlice("pid", nil, "keep only records of process `PID` (repeatable, or comma-separated)")
 	sites := flags.StringArray("site", nil, "keep only records of the call site `FILE:LINE` (or all sites of FILE; a path suffix matches); repeatable")
-	grep := flags.String("grep", "", "keep only records whose message contains `TEXT`")
+	grep := flags.String("grep", "", "keep only records, and lines of text logs, that contain `TEXT`")
 	textNames := flags.StringArray("text", nil, "merge the program's own text log `FILE` of the run (as a TEXTLOG argument does); 'none': do not look for it where the log's text marks say; repeatable")
 	session := flags.Int("session", 0, "decode only session `N` (1, 2, ...: the program runs in the log, in order of start; see logpack stats)")
 	follow := flags.Bool("follow", false, "keep reading a log that is still being written, like tail -f (one LOG; stop with Ctrl-C)")
