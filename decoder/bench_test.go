@@ -34,7 +34,7 @@ func BenchmarkDecodePlain(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			w.Write(r)
+			w.WriteRecord(r)
 		}
 		w.Flush()
 	}

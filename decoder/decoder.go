@@ -2,8 +2,9 @@
 // their records as the text printf would have produced.
 //
 // A Decoder indexes a log once (chunk headers, site descriptors, clock
-// calibration), then yields its records merged across all writing
-// processes and threads in timestamp order:
+// calibration, processes and sessions), then yields its records, each
+// program run (Session) on its own, merged across its processes and
+// threads in timestamp order:
 //
 //	d, err := decoder.Open("dump.lpk", nil)
 //	...
@@ -11,16 +12,18 @@
 //	out := decoder.NewWriter(os.Stdout, decoder.FormatPlain, nil)
 //	for rec, err := range d.Records() {
 //		if err != nil { ... }
-//		out.Write(rec)
+//		out.WriteRecord(rec)
 //	}
 //	out.Flush()
 //
-// Records are typed (site, time, pid, tid, level, raw arguments); Writer
-// renders them as plain text, in CRIU's log layout or as JSON lines, with
-// fmtdb's printf model. Filter selects by level, process and call site,
-// Redactor replaces strings and IP addresses by pseudonyms, Stats sums a
-// log up per call site, and Follow decodes a log that is still being
-// written.
+// Records are typed (site, time, process, thread, level, raw arguments);
+// Writer renders them as plain text, in CRIU's log layout (with CRIU's pid
+// prefixes, see Process.LinePrefix) or as JSON lines, with fmtdb's printf
+// model. MergeText puts the lines of a program's own text log that are
+// not records (CRIU's parasite and restorer lines) in their place. Filter
+// selects by level, process and call site, Redactor replaces strings and
+// IP addresses by pseudonyms, Stats sums a log up per call site, and
+// Follow decodes a log that is still being written.
 //
 // A log describes its own call sites; Options.DB additionally checks them
 // against the format database of a build (MismatchError). Damage never
@@ -43,8 +46,25 @@ import (
 	"github.com/logpack/logpack/internal/logfile"
 )
 
-// Header is the log's file header.
-type Header = logfile.Header
+// Header is a log's file header (docs/FORMAT.md, "File header").
+type Header struct {
+	Version         uint16
+	TSKind          uint32 // 0: timestamps are CLOCK_MONOTONIC ns; 1: TSC ticks
+	FileID          uint64 // random identity of the file
+	StartRealtimeNS uint64 // CLOCK_REALTIME when the file was created
+	StartMonoNS     uint64 // CLOCK_MONOTONIC then
+	StartTS         uint64 // the timestamp then, in TSKind units
+	TSCHz           uint64 // the TSC's frequency, if the writer knew it
+	FirstPID        uint32 // the process that created the file
+	BuildID         uint64 // the creator's build (GNU build ID, first 8 bytes)
+	Tail            uint64 // the next byte writers would claim
+	Capacity        uint64
+	Dropped         uint64 // records all writers dropped
+	NextSiteIndex   uint32
+	Flags           uint32 // bit 0: the creator's session ended normally
+	Exe             string // the creator's executable
+	ToText          uint64 // records the log could not take that their calls printed as text instead
+}
 
 // Arg is one decoded argument of a record. A string's bytes reference the
 // decoder's buffers: they are valid until the iteration moves on.
@@ -54,11 +74,14 @@ type Arg = fmtdb.Value
 // the format, as the format database describes it (fmtdb.Site), and what
 // the log says besides.
 type Site struct {
-	fmtdb.Site
+	// fast: the site's records decode in one pass (its format renders,
+	// and takes no '*' amounts that need checking).
+	fast bool
 	// Prefix marks a prefix site: its records are not lines, their text
 	// goes in front of the later lines of their process (CRIU's pid
-	// prefix, from log_init_by_pid).
+	// prefix, from log_init_by_pid; see Process.LinePrefix).
 	Prefix bool
+	fmtdb.Site
 	// TextLevel: records of this site at a level <= TextLevel were also
 	// printed by the program's own text path; 255: none.
 	TextLevel uint8
@@ -72,15 +95,18 @@ type Site struct {
 type Record struct {
 	Site   *Site
 	Index  uint32 // the site index the log uses for Site
-	TS     int64  // nanoseconds since the log started
+	TS     int64  // nanoseconds since its session started
+	Proc   *Process
 	PID    uint32
 	TID    uint32
 	Level  uint8 // CRIU numbering: 1 error, 2 warning, 3 info, 4 debug
 	Args   []Arg
 	Offset int64 // file offset of the record
 	Size   int   // bytes the record takes in the log
+	Cuts   []Cut // the string arguments cut to fit the record, if any
 
-	raw uint64 // timestamp in the log's units, the merge key
+	raw    uint64 // timestamp in the log's units, the merge key
+	prefix bool   // a prefix record, to take effect once yielded
 }
 
 // AppendMessage appends the message as printf would have rendered it.
@@ -88,25 +114,13 @@ func (r *Record) AppendMessage(dst []byte) []byte {
 	return r.Site.msg.append(dst, r.Args)
 }
 
-// Process describes a writing process, from its process record.
-type Process struct {
-	PID     uint32
-	PPID    uint32
-	Session uint64 // the ID of the session (program run) it belongs to
-	Flags   uint64 // logfile.ProcStarted, logfile.ProcExec
-	BuildID uint64
-	Exe     string
-	Cmdline []string
-	Dropped uint64 // records it reported as dropped
-}
-
 // Skip is a stretch of the log that could not be decoded.
 type Skip struct {
-	Kind    string // what went wrong, the same text for the same kind
-	Detail  string // specifics of this occurrence
-	Offset  int64  // where it starts in the file
-	Bytes   int64  // how many bytes were skipped
-	Records int    // log records lost, where known
+	Kind    SkipKind // what went wrong
+	Detail  string   // specifics of this occurrence
+	Offset  int64    // where it starts in the file
+	Bytes   int64    // how many bytes were skipped
+	Records int      // log records lost, where known
 }
 
 func (s Skip) String() string {
@@ -121,19 +135,43 @@ func (s Skip) String() string {
 	return msg + ")"
 }
 
+// SkipKind is what went wrong in a skipped stretch of a log.
+type SkipKind uint8
+
 // Kinds of Skip.
 const (
-	SkipBadChunk       = "bad chunk header"
-	SkipCutShort       = "record cut off by the end of the data"
-	SkipBadLength      = "bad record length"
-	SkipBadRecord      = "bad record"
-	SkipUnknownSite    = "unknown site index"
-	SkipBadArgs        = "arguments do not match the site"
-	SkipBadDescriptor  = "bad site descriptor"
-	SkipConflict       = "conflicting descriptors for one site index"
-	SkipLogCutShort    = "log cut short"
-	SkipUnreadableTail = "tail field out of range"
+	SkipBadChunk       SkipKind = iota + 1 // a chunk header that is damaged or not one
+	SkipCutShort                           // a record cut off by the end of the data
+	SkipBadLength                          // a record length that cannot be
+	SkipBadRecord                          // a record body that does not parse
+	SkipUnknownSite                        // a log record whose site index has no usable descriptor
+	SkipBadArgs                            // a log record whose arguments do not fit its site
+	SkipBadDescriptor                      // a site descriptor that cannot be used
+	SkipConflict                           // two descriptors for one site index
+	SkipLogCutShort                        // a file shorter than its header says
+	SkipUnreadableTail                     // a tail field that cannot be
 )
+
+var skipKindText = [...]string{
+	SkipBadChunk:       "bad chunk header",
+	SkipCutShort:       "record cut off by the end of the data",
+	SkipBadLength:      "bad record length",
+	SkipBadRecord:      "bad record",
+	SkipUnknownSite:    "unknown site index",
+	SkipBadArgs:        "arguments do not match the site",
+	SkipBadDescriptor:  "bad site descriptor",
+	SkipConflict:       "conflicting descriptors for one site index",
+	SkipLogCutShort:    "log cut short",
+	SkipUnreadableTail: "tail field out of range",
+}
+
+// String returns the kind as a phrase, the same for every Skip of it.
+func (k SkipKind) String() string {
+	if int(k) < len(skipKindText) && skipKindText[k] != "" {
+		return skipKindText[k]
+	}
+	return fmt.Sprintf("SkipKind(%d)", uint8(k))
+}
 
 // Options adjust a Decoder. The zero value decodes a log on its own.
 type Options struct {
@@ -155,51 +193,81 @@ type Decoder struct {
 	closer io.Closer
 	size   int64
 	end    int64 // records are read up to here
-	hdr    *Header
+	hdr    *logfile.Header
+	header *Header
 	opts   Options
 
-	sites     []*Site // by index-FirstSiteIndex, for small indexes
-	siteMap   map[uint32]*Site
-	bad       map[uint32]string // indexes with unusable descriptors: why
-	ordered   []*Site           // distinct descriptors in file order
-	writers   []*writer         // one per thread, by first chunk
-	streams   []*writer         // what Records merges: writers, split into chains
-	byKey     map[uint64]*writer
-	procs     map[uint32]*Process
-	pairs     []logfile.Pair
-	clock     logfile.Clock
-	skips     []Skip
-	summary   []SkipGroup
-	skipKinds map[string]int
-	nrecords  int              // log records seen by the index pass
-	descEnd   map[uint32]int64 // where the descriptor in use for an index ends
-	mismatch  *MismatchError
+	sites   []*Site // by index-FirstSiteIndex, for small indexes
+	siteMap map[uint32]*Site
+	bad     map[uint32]string // indexes with unusable descriptors: why
+	ordered []*Site           // distinct descriptors in file order
+	writers []*writer         // one per thread, by first chunk
+	byKey   map[uint64]*writer
+
+	sessions      []*Session // in order of start (after the index pass)
+	sessionByID   map[uint64]*Session
+	orphanSession *Session
+	procs         []*Process            // in order of their process records in the file
+	byPID         map[uint32][]*Process // by start
+	orphans       map[uint32]*Process
+
+	pairs                  []logfile.Pair
+	clock                  logfile.Clock
+	skips                  []Skip
+	summary                []SkipGroup
+	skipKinds              map[SkipKind]int
+	nrecords               int     // log records seen by the index pass
+	cuts                   []cutAt // in file order
+	marks                  []mark  // in file order
+	lastCutOf              int64
+	cutStrings, cutRecords int
+	descEnd                map[uint32]int64 // where the descriptor in use for an index ends
+	mismatch               *MismatchError
+	buf                    []byte // a prefix record's text
 }
 
-// chunk is one chunk of a writer, as found by the index pass.
+// chunk is a stretch of one chunk's records that belong to one process, as
+// found by the index pass: a whole chunk, or, where a process record
+// starts a process in the middle of a chunk, the records before it and
+// the records from it on.
 type chunk struct {
-	off   int64 // of the chunk header
-	limit int64 // records end here (chunk end, data end, or the first damage)
+	off   int64          // of the chunk header
+	at    logfile.Cursor // the first record
+	limit int64          // records end here (chunk end, data end, the first damage, or the next stretch)
 	hdr   logfile.ChunkHeader
-	last  uint64 // timestamp of its last record (its base if none)
-	seq   int    // its position among all chunks of the log
+	last  uint64 // timestamp of its last record (where it starts if none)
+	seq   int    // its chunk's position among all chunks of the log
+	proc  *Process
+	// What the index pass counted in it.
+	nrec    int
+	dropped uint64
+	// The cut records in it: d.cuts[cutLo:cutHi]; its text marks:
+	// d.marks[markLo:markHi].
+	cutLo, cutHi   int
+	markLo, markHi int
 }
 
 // writer is the record stream of one thread, or one chain of them (see
-// splitChains).
+// splitChains); Records merges the streams of a session.
 type writer struct {
-	pid, tid uint32
+	// What advance uses for every record, together.
+	rec     Record
+	origin  int64 // the session's time origin, ns since the file was created
+	nextCut int64 // the offset from which a record needs cutsOf
+	seg     int   // the clock's knot segment of the latest record's time
 	// order breaks ties in ts: the position of the thread's first chunk
 	// among all threads' in the upper 32 bits; for the chains of a split
 	// thread, the seq of the current chunk in the lower ones.
-	order  int
-	split  bool
-	chunks []chunk
-	ci     int
-	rd     logfile.Reader
-	seg    int // the clock's knot segment of the latest record's time
-	rec    Record
-	live   bool // a chunk is open in rd
+	order int
+	rd    logfile.Reader
+
+	pid, tid uint32
+	sess     *Session
+	cuts     []cutAt // of the current chunk, not attached yet
+	split    bool
+	chunks   []chunk
+	ci       int
+	live     bool // a chunk is open in rd
 }
 
 // Open opens a log file.
@@ -234,7 +302,7 @@ func (d *Decoder) Close() error {
 // site descriptor and every calibration pair. size is the number of bytes
 // r holds.
 func New(r io.ReaderAt, size int64, opts *Options) (*Decoder, error) {
-	d := &Decoder{r: r, size: size, byKey: map[uint64]*writer{}, procs: map[uint32]*Process{}, bad: map[uint32]string{}}
+	d := &Decoder{r: r, size: size, byKey: map[uint64]*writer{}, bad: map[uint32]string{}, lastCutOf: -1}
 	if opts != nil {
 		d.opts = *opts
 	}
@@ -252,6 +320,7 @@ func New(r io.ReaderAt, size int64, opts *Options) (*Decoder, error) {
 		return nil, err
 	}
 	d.clock = logfile.NewClock(h, d.pairs)
+	d.buildSessions()
 	if err := d.checkSites(); err != nil {
 		return nil, err
 	}
@@ -280,7 +349,13 @@ func (d *Decoder) dataEnd(size int64) int64 {
 }
 
 // Header returns the log's header.
-func (d *Decoder) Header() *Header { return d.hdr }
+func (d *Decoder) Header() *Header {
+	if d.header == nil {
+		h := Header(*d.hdr)
+		d.header = &h
+	}
+	return d.header
+}
 
 // Skipped returns what was skipped so far, by New's index pass and by
 // iterations of Records: the first 1000 occurrences (see SkipSummary).
@@ -288,9 +363,6 @@ func (d *Decoder) Skipped() []Skip { return d.skips }
 
 // Sites returns the distinct site descriptors of the log in file order.
 func (d *Decoder) Sites() []*Site { return d.ordered }
-
-// Processes returns the processes that wrote process records.
-func (d *Decoder) Processes() map[uint32]*Process { return d.procs }
 
 // maxSkips bounds the Skips kept one by one; beyond it they are only
 // summed up by kind, so a log of a million unreadable records does not
@@ -304,7 +376,7 @@ func (d *Decoder) skip(s Skip) {
 	i, ok := d.skipKinds[s.Kind]
 	if !ok {
 		if d.skipKinds == nil {
-			d.skipKinds = map[string]int{}
+			d.skipKinds = map[SkipKind]int{}
 		}
 		i = len(d.summary)
 		d.skipKinds[s.Kind] = i
@@ -386,21 +458,15 @@ func (d *Decoder) scan() error {
 			continue
 		}
 		flushBad(off)
-		c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch, seq: nchunks}
+		c := chunk{off: off, at: logfile.Start(off, &ch), limit: min(off+int64(ch.Size), d.end), hdr: ch, seq: nchunks}
 		nchunks++
-		c.limit = min(c.limit, d.end)
-		limit, err := d.indexChunk(&rd, &c, descs)
-		if err != nil {
+		if err := d.indexChunk(&rd, c, descs); err != nil {
 			return err
 		}
-		c.limit = limit
-		w := d.writerFor(ch.PID, ch.TID)
-		w.chunks = append(w.chunks, c)
 		off += int64(ch.Size)
 	}
 	flushBad(min(off, d.end))
 	d.buildSites(descs)
-	d.splitChains()
 	return nil
 }
 
@@ -408,23 +474,24 @@ func (d *Decoder) scan() error {
 // log can make the merge use.
 const maxChains = 16
 
-// splitChains makes the streams Records merges. A thread's chunks mostly
-// continue one another: each starts at or after the last timestamp of the
-// one before, and the thread is one stream read in file order. But a
-// shared library with its own copy of the runtime writes the same thread's
-// records into chunks of its own, interleaved with the main copy's; a
-// thread whose chunks overlap in time is split into chains of chunks that
-// do continue one another. Each chain's records are in (timestamp, file
-// position) order, so the merge by timestamp, ties by chunk position, puts
-// the thread's records in that order: the order they were written in, as
-// a thread's clock does not go back.
-func (d *Decoder) splitChains() {
-	d.streams = d.streams[:0]
-	for _, w := range d.writers {
-		d.streams = append(d.streams, w)
+// splitChains splits a session's streams into chains where needed. A
+// thread's chunks mostly continue one another: each starts at or after
+// the last timestamp of the one before, and the thread is one stream read
+// in file order. But a shared library with its own copy of the runtime
+// writes the same thread's records into chunks of its own, interleaved
+// with the main copy's; a thread whose chunks overlap in time is split
+// into chains of chunks that do continue one another. Each chain's
+// records are in (timestamp, file position) order, so the merge by
+// timestamp, ties by chunk position, puts the thread's records in that
+// order: the order they were written in, as a thread's clock does not go
+// back.
+func splitChains(streams []*writer) []*writer {
+	var out []*writer
+	for _, w := range streams {
+		out = append(out, w)
 		ordered := true
 		for i := 1; i < len(w.chunks) && ordered; i++ {
-			ordered = w.chunks[i].hdr.BaseTS >= w.chunks[i-1].last
+			ordered = w.chunks[i].at.TS >= w.chunks[i-1].last
 		}
 		if ordered {
 			continue
@@ -433,7 +500,7 @@ func (d *Decoder) splitChains() {
 		var lasts []uint64
 		for _, c := range w.chunks {
 			i := 0
-			for i < len(chains) && lasts[i] > c.hdr.BaseTS {
+			for i < len(chains) && lasts[i] > c.at.TS {
 				i++
 			}
 			if i == maxChains {
@@ -446,9 +513,10 @@ func (d *Decoder) splitChains() {
 		}
 		w.chunks, w.split = chains[0], true
 		for _, ch := range chains[1:] {
-			d.streams = append(d.streams, &writer{pid: w.pid, tid: w.tid, order: w.order, split: true, chunks: ch})
+			out = append(out, &writer{pid: w.pid, tid: w.tid, sess: w.sess, order: w.order, split: true, chunks: ch})
 		}
 	}
+	return out
 }
 
 // descAt is a descriptor record found by the index pass.
@@ -460,27 +528,49 @@ type descAt struct {
 }
 
 // indexChunk walks the records of one chunk: descriptors, clocks and
-// process records are collected, damage is reported. It returns where
-// the chunk's good records end.
-func (d *Decoder) indexChunk(rd *logfile.Reader, c *chunk, descs map[uint32]descAt) (int64, error) {
-	rd.Reset(d.r, logfile.Start(c.off, &c.hdr), c.limit, c.off+int64(c.hdr.Size))
+// processes are collected, damage is reported. It adds the chunk's
+// stretches (split at process records) to its thread's writer, each
+// ending where the chunk's good records end.
+func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descAt) error {
+	w := d.writerFor(c.hdr.PID, c.hdr.TID)
+	c.cutLo, c.markLo = len(d.cuts), len(d.marks)
+	add := func(c chunk) {
+		c.cutHi, c.markHi = len(d.cuts), len(d.marks)
+		w.chunks = append(w.chunks, c)
+	}
+	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
 	d.pairs = append(d.pairs, logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS})
 	for {
 		rec := rd.Next()
 		switch {
-		case rec.Kind == logfile.KindIOError:
-			return c.limit, rec.Err
 		case rec.Kind == logfile.KindLog:
 			d.nrecords++
-		case rec.Kind == logfile.KindEnd:
-			c.last = rec.TS
-			return c.limit, nil
+			c.nrec++
+		case rec.Kind == logfile.KindIOError:
+			return rec.Err
 		case rec.Kind.Ends():
-			d.brokenChunk(rec, c.limit)
+			if rec.Kind != logfile.KindEnd {
+				d.brokenChunk(rec, c.limit)
+				c.limit = rec.Offset
+			}
 			c.last = rec.TS
-			return rec.Offset, nil
+			add(c)
+			return nil
+		case rec.Kind == logfile.KindProcess:
+			p := d.newProcess(rec, c.hdr.PID)
+			if p == nil {
+				continue
+			}
+			// The stretch so far ends here; the process's starts.
+			before := logfile.Cursor{Off: rec.Offset, TS: rec.TS - rec.Process.TSDelta, Log: rd.Cursor().Log}
+			if before.Off > c.at.Off {
+				prev := c
+				prev.limit, prev.last = before.Off, before.TS
+				add(prev)
+			}
+			c.at, c.proc, c.nrec, c.dropped, c.cutLo, c.markLo = before, p, 0, 0, len(d.cuts), len(d.marks)
 		default:
-			d.control(rec, c.hdr.PID, descs)
+			d.control(rec, &c, descs)
 		}
 	}
 }
@@ -495,11 +585,11 @@ func (d *Decoder) brokenChunk(rec *logfile.Record, limit int64) {
 	d.skip(Skip{Kind: SkipBadLength, Detail: rec.Err.Error(), Offset: rec.Offset, Bytes: limit - rec.Offset})
 }
 
-// control takes in a record other than a log record, for the index pass
-// and for Follow alike: descriptors, calibration pairs, processes and
-// dropped counts are collected, damaged records reported. It reports
-// whether it added a descriptor.
-func (d *Decoder) control(rec *logfile.Record, pid uint32, descs map[uint32]descAt) bool {
+// control takes in a record other than a log or process record, for the
+// index pass and for Follow alike: descriptors, calibration pairs and
+// dropped counts (in c) are collected, damaged records reported. It
+// reports whether it added a descriptor.
+func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt) bool {
 	switch rec.Kind {
 	case logfile.KindBad:
 		s := Skip{Kind: SkipBadRecord, Detail: rec.Err.Error(), Offset: rec.Offset, Bytes: int64(rec.Size)}
@@ -514,25 +604,17 @@ func (d *Decoder) control(rec *logfile.Record, pid uint32, descs map[uint32]desc
 		d.indexDescriptor(rec.Index, rec.Data, rec.Offset, rec.Size, descs)
 		return true
 	case logfile.KindDropped:
-		d.proc(pid).Dropped += rec.Dropped
+		c.dropped += rec.Dropped
 	case logfile.KindClock:
 		d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono})
-	case logfile.KindProcess:
-		pr := &rec.Process
-		P := d.proc(pid)
-		P.PPID, P.Session, P.Flags, P.BuildID, P.Exe = pr.PPID, pr.Session, pr.Flags, pr.BuildID, string(pr.Exe)
-		P.Cmdline = splitCmdline(pr.Cmdline)
+	case logfile.KindCut:
+		d.noteCut(rec)
+	case logfile.KindTextMark:
+		if len(d.marks) < maxMarks {
+			d.marks = append(d.marks, mark{raw: rec.TS, size: rec.Mark.Size, path: string(rec.Mark.Path), off: rec.Offset})
+		}
 	}
 	return false
-}
-
-func (d *Decoder) proc(pid uint32) *Process {
-	p := d.procs[pid]
-	if p == nil {
-		p = &Process{PID: pid}
-		d.procs[pid] = p
-	}
-	return p
 }
 
 func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, descs map[uint32]descAt) {
@@ -555,6 +637,7 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 			return
 		}
 		s.msg = compile(&s.Site)
+		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
 		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
 	case why != "":
 		// A damaged copy of a descriptor already seen is harmless.
@@ -565,6 +648,7 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 	case prev.site == nil && prev.why != "" && !isConflict(prev.why):
 		// The first copy was damaged; this one is good.
 		s.msg = compile(&s.Site)
+		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
 		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
 	}
 }

@@ -25,20 +25,28 @@ func TestMergeAcrossProcesses(t *testing.T) {
 	child.Log(siteHello, 2500, 0, fmtdb.Int(5))
 	thr.Log(siteHello, 3000, 0, fmtdb.Int(6))
 	child.Log(siteHello, 3000, 0, fmtdb.Int(7))
-	out, skips := decodeAll(t, w.Bytes(8192), FormatCRIU, nil)
-	want := "" +
-		"(00.000000)    101: hello 2\n" +
-		"(00.000001) hello 1\n" +
-		"(00.000001) hello 3\n" +
-		"(00.000001)    101: hello 5\n" +
-		"(00.000002) hello 4\n" +
-		"(00.000002)    101: hello 7\n" +
-		"(00.000002) hello 6\n"
-	if diff := cmp.Diff(want, out); diff != "" {
+	d := open(t, w.Bytes(8192))
+	var got []string
+	for r, err := range d.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d %d/%d %s", r.TS, r.PID, r.TID, r.AppendMessage(nil)))
+	}
+	want := []string{
+		"500 101/101 hello 2\n",
+		"1000 100/100 hello 1\n",
+		"1000 100/102 hello 3\n",
+		"1500 101/101 hello 5\n",
+		"2000 100/100 hello 4\n",
+		"2000 101/101 hello 7\n",
+		"2000 100/102 hello 6\n",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("merged output (-want +got):\n%s", diff)
 	}
-	if len(skips) != 0 {
-		t.Errorf("skips: %v", skips)
+	if len(d.Skipped()) != 0 {
+		t.Errorf("skips: %v", d.Skipped())
 	}
 }
 

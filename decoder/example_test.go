@@ -15,13 +15,13 @@ func Example() {
 		log.Fatal(err)
 	}
 	defer d.Close()
-	w := decoder.NewWriter(os.Stdout, decoder.FormatCRIU, &decoder.WriterOptions{FirstPID: d.Header().FirstPID})
+	w := decoder.NewWriter(os.Stdout, decoder.FormatCRIU, nil)
 	for r, err := range d.Records() {
 		if err != nil {
 			log.Fatal(err)
 		}
 		if r.Level <= 2 { // errors and warnings only
-			w.Write(r)
+			w.WriteRecord(r)
 		}
 	}
 	w.Flush()
@@ -51,7 +51,7 @@ func ExampleDecoder_Records() {
 		}
 	}
 	// Output:
-	// criu/mount.c:200 pid 100 tid 100 at 700 ns: "mnt: Found %s at %#lx\n" [str("/proc") uint(0x7fff0000)]
+	// criu/mount.c:200 pid 100 tid 100 at 600 ns: "mnt: Found %s at %#lx\n" [str("/proc") uint(0x7fff0000)]
 	// "mnt: Found /proc at 0x7fff0000\n"
 }
 
@@ -89,11 +89,11 @@ func ExampleFilter() {
 			log.Fatal(err)
 		}
 		if f.Keep(r) {
-			w.Write(r)
+			w.WriteRecord(r)
 		}
 	}
 	w.Flush()
 	// Output:
-	// {"ts":900,"pid":200,"tid":200,"level":2,"site":"5ec3eae19caaa876","index":21,"file":"criu/log.c","line":5,"func":"fn","msg":"level 2\n"}
-	// {"ts":950,"pid":200,"tid":200,"level":4,"site":"5ec3eae19caaa876","index":21,"file":"criu/log.c","line":5,"func":"fn","msg":"level 4\n"}
+	// {"session":1,"ts":800,"pid":200,"tid":200,"level":2,"site":"5ec3eae19caaa876","index":22,"file":"criu/log.c","line":5,"func":"fn","msg":"level 2\n"}
+	// {"session":1,"ts":850,"pid":200,"tid":200,"level":4,"site":"5ec3eae19caaa876","index":22,"file":"criu/log.c","line":5,"func":"fn","msg":"level 4\n"}
 }

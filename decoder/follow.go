@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"iter"
 	"os"
 	"slices"
 	"time"
@@ -21,55 +22,102 @@ var (
 	followSiteGrace   = 5 * time.Second
 )
 
-// Follow decodes the log at path while it is being written, like tail -f:
-// it calls start once the header is readable, then fn for every new
-// record and flush after each batch, polling every poll, until ctx is done
-// (it then returns ctx.Err()). Records of one poll are merged by
-// timestamp; a record whose site descriptor has not appeared yet waits
-// for it (up to a few seconds) and is reported as an unknown site after
-// that. If the file is started anew (its header names another file
-// identity), decoding restarts.
-func Follow(ctx context.Context, path string, opts *Options, poll time.Duration, start func(*Header), fn func(*Record) error, flush func() error) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+// A Follower decodes a log while it is being written, like tail -f.
+type Follower struct {
+	// Poll is how long the follower waits, once it has yielded all there
+	// was, before it looks at the file again; 200 ms if zero.
+	Poll time.Duration
+
+	path     string
+	opts     Options
+	fl       *follower
+	hdr      *Header
+	caughtUp bool
+}
+
+// Follow returns a Follower of the log at path. opts are as for Open; its
+// OnSkip reports damage as it is found.
+func Follow(path string, opts *Options) *Follower {
+	f := &Follower{path: path}
+	if opts != nil {
+		f.opts = *opts
 	}
-	defer f.Close()
-	if poll <= 0 {
-		poll = 200 * time.Millisecond
-	}
-	var fl *follower
-	tick := time.NewTicker(poll)
-	defer tick.Stop()
-	for {
-		h, err := readHeader(f)
-		switch {
-		case err == nil:
-			if fl == nil || fl.d.hdr.FileID != h.FileID {
-				fl = newFollower(f, h, opts)
-				start(h)
-			}
-			fl.d.hdr = h
-			if err := fl.poll(fn); err != nil {
-				return err
-			}
-			if err := flush(); err != nil {
-				return err
-			}
-		case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, logfile.ErrNotLog) && fl == nil:
-			// Not written yet: wait for the header.
-		default:
-			return err
+	return f
+}
+
+// Records yields the log's records as they are written, until ctx is
+// done (the sequence then ends). Records that one look at the file finds
+// are merged by time, each with its session and process as in
+// Decoder.Records (sessions are numbered as they appear); a record whose
+// site descriptor has not appeared yet waits for it (up to a few
+// seconds), then is reported as an unknown site. If the file is started
+// anew (its header names another file identity), decoding starts over. A
+// file that cannot be read, or that is not a logpack log (a file still
+// empty, or holding part of the magic, is waited for), ends the sequence
+// with (nil, err). The *Record is reused: it is valid until the loop
+// continues.
+func (f *Follower) Records(ctx context.Context) iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) {
+		file, err := os.Open(f.path)
+		if err != nil {
+			yield(nil, err)
+			return
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
+		defer file.Close()
+		poll := f.Poll
+		if poll <= 0 {
+			poll = 200 * time.Millisecond
+		}
+		tick := time.NewTicker(poll)
+		defer tick.Stop()
+		for {
+			h, err := readHeader(file)
+			switch {
+			case err == nil:
+				if f.fl == nil || f.fl.d.hdr.FileID != h.FileID {
+					f.fl = newFollower(file, h, &f.opts)
+				}
+				f.fl.d.hdr = h
+				hh := Header(*h)
+				f.hdr = &hh
+				more, err := f.fl.poll(func(r *Record, last bool) bool {
+					f.caughtUp = last
+					return yield(r, nil)
+				})
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if !more {
+					return
+				}
+			case errors.Is(err, io.ErrUnexpectedEOF):
+				// Not written yet: wait for the header.
+			default:
+				yield(nil, err)
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
 		}
 	}
 }
 
-func readHeader(f *os.File) (*Header, error) {
+// CaughtUp reports whether the record just yielded is the last one there
+// is for now: the sequence waits for the log to grow before the next one.
+// A consumer that buffers its output flushes it then.
+func (f *Follower) CaughtUp() bool { return f.caughtUp }
+
+// Header returns the header of the log being followed, nil until it has
+// been read.
+func (f *Follower) Header() *Header { return f.hdr }
+
+// readHeader reads the file's header; io.ErrUnexpectedEOF means it is
+// not all there yet (an empty file, or part of the magic).
+func readHeader(f *os.File) (*logfile.Header, error) {
 	b := make([]byte, logfile.HeaderSize)
 	n, err := f.ReadAt(b, 0)
 	if n == 0 {
@@ -97,7 +145,8 @@ type follower struct {
 	batch    []liveRec
 	arena    []byte
 	deferred []liveRec
-	rec      Record
+	recs     [2]Record
+	buf      []byte
 	seg      int // the clock's knot segment of the last record
 }
 
@@ -117,23 +166,28 @@ type liveChunk struct {
 // liveRec is a log record read but not yet emitted.
 type liveRec struct {
 	w     *writer
+	proc  *Process
 	rec   logfile.Record // its Data is a copy
+	cuts  []cutAt        // cut records about it read so far
 	since time.Time
 }
 
-func newFollower(f *os.File, h *Header, opts *Options) *follower {
-	d := &Decoder{r: f, hdr: h, byKey: map[uint64]*writer{}, procs: map[uint32]*Process{}, bad: map[uint32]string{}}
+func newFollower(f *os.File, h *logfile.Header, opts *Options) *follower {
+	d := &Decoder{r: f, hdr: h, byKey: map[uint64]*writer{}, bad: map[uint32]string{}, lastCutOf: -1}
 	if opts != nil {
 		d.opts = *opts
 	}
 	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*[followChains]*liveChunk{}}
 }
 
-func (fl *follower) poll(fn func(*Record) error) error {
+// poll reads what the log holds now and emits its new records, each with
+// last set when no other follows in this poll. It returns false when emit
+// does.
+func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
 	d := fl.d
 	st, err := fl.f.Stat()
 	if err != nil {
-		return err
+		return false, err
 	}
 	end := st.Size()
 	if t := int64(d.hdr.Tail); t >= logfile.HeaderSize && t < end {
@@ -158,7 +212,7 @@ func (fl *follower) poll(fn func(*Record) error) error {
 		}
 		ok, err := fl.tryChunk(off, end)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if ok {
 			delete(fl.pending, off)
@@ -171,7 +225,7 @@ func (fl *follower) poll(fn func(*Record) error) error {
 		off := fl.next
 		ok, err := fl.tryChunk(off, end)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if ok {
 			fl.next = off + int64(fl.open[len(fl.open)-1].c.hdr.Size)
@@ -190,7 +244,7 @@ func (fl *follower) poll(fn func(*Record) error) error {
 	for _, lc := range fl.open {
 		more, err := fl.read(lc, now, &dirty)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if more {
 			keep = append(keep, lc)
@@ -202,6 +256,16 @@ func (fl *follower) poll(fn func(*Record) error) error {
 		d.buildSites(fl.descs)
 	}
 	d.clock = logfile.NewClock(d.hdr, d.pairs)
+	for _, s := range d.sessions {
+		if s != d.orphanSession {
+			s.Start = d.clock.NS(s.raw)
+			s.originNS = s.Start
+			s.Time = time.Unix(0, int64(d.hdr.StartRealtimeNS)).Add(time.Duration(s.Start))
+		}
+		for _, p := range s.Processes {
+			p.Start = d.clock.NS(p.raw) - s.originNS
+		}
+	}
 	// Records whose descriptor was missing before.
 	waiting := fl.deferred[:0]
 	for _, lr := range fl.deferred {
@@ -218,22 +282,44 @@ func (fl *follower) poll(fn func(*Record) error) error {
 		}
 		return a.w.order < b.w.order
 	})
+	// Each record is filled in while the one before waits in the other
+	// buffer, so that the last one of the poll is known as such.
+	var prev *Record
+	k := 0
 	for _, lr := range fl.batch {
 		if d.site(lr.rec.Tag) == nil && now.Sub(lr.since) <= followSiteGrace {
 			lr.rec.Data = bytes.Clone(lr.rec.Data) // the arena is reused
 			fl.deferred = append(fl.deferred, lr)
 			continue
 		}
-		if !d.fill(&fl.rec, lr.rec.Tag, lr.rec.Data, lr.rec.Offset, lr.rec.Size) {
+		r := &fl.recs[k]
+		if !d.fill(r, lr.rec.Tag, lr.rec.Data, lr.rec.Offset, lr.rec.Size) {
 			continue
 		}
-		fl.rec.raw, fl.rec.TS = lr.rec.TS, d.clock.NSAt(lr.rec.TS, &fl.seg)
-		fl.rec.PID, fl.rec.TID = lr.w.pid, lr.w.tid
-		if err := fn(&fl.rec); err != nil {
-			return err
+		d.attachCuts(r, lr.cuts)
+		r.raw, r.TS = lr.rec.TS, d.clock.NSAt(lr.rec.TS, &fl.seg)-lr.proc.Session.originNS
+		r.PID, r.TID, r.Proc = lr.w.pid, lr.w.tid, lr.proc
+		if prev != nil && !fl.emit(prev, false, emit) {
+			return false, nil
 		}
+		prev, k = r, k^1
 	}
-	return nil
+	if prev != nil && !fl.emit(prev, true, emit) {
+		return false, nil
+	}
+	return true, nil
+}
+
+// emit counts r and keeps its process's line prefix, then hands it on.
+func (fl *follower) emit(r *Record, last bool, emit func(*Record, bool) bool) bool {
+	r.Proc.Records++
+	r.Proc.Session.Records++
+	if r.prefix {
+		r.prefix = false
+		fl.buf = r.Site.msg.append(fl.buf[:0], r.Args)
+		r.Proc.setPrefix(fl.buf, r.raw)
+	}
+	return emit(r, last)
 }
 
 // inChunk reports whether off lies inside a chunk already found.
@@ -275,9 +361,9 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	}
 	d := fl.d
 	w := d.writerFor(ch.PID, ch.TID)
-	c := chunk{off: off, limit: off + int64(ch.Size), hdr: ch}
+	c := chunk{off: off, at: logfile.Start(off, &ch), limit: off + int64(ch.Size), hdr: ch, proc: d.procAt(ch.PID, ch.BaseTS)}
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
-	lc := &liveChunk{c: c, w: w, at: logfile.Start(off, &ch)}
+	lc := &liveChunk{c: c, w: w, at: c.at}
 	latest := fl.last[w]
 	if latest == nil {
 		latest = new([followChains]*liveChunk)
@@ -317,15 +403,48 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 			return false, nil
 		}
 		lc.at = fl.rd.Cursor()
-		if rec.Kind != logfile.KindLog {
-			if d.control(rec, lc.w.pid, fl.descs) {
+		switch rec.Kind {
+		case logfile.KindLog:
+		case logfile.KindProcess:
+			if p := d.newProcess(rec, lc.w.pid); p != nil {
+				lc.c.proc = p
+			}
+			continue
+		case logfile.KindCut:
+			d.control(rec, &lc.c, fl.descs)
+			// Attach it to its record if that is still to be emitted.
+			for i := len(fl.batch) - 1; i >= 0; i-- {
+				if lr := &fl.batch[i]; lr.w == lc.w && lr.rec.Offset == rec.Cut.Of {
+					lr.cuts = append(lr.cuts, cutAt{of: rec.Cut.Of, at: rec.Offset, arg: rec.Cut.Arg, len: rec.Cut.Len})
+					break
+				}
+			}
+			continue
+		default:
+			if d.control(rec, &lc.c, fl.descs) {
 				*dirty = true
+			}
+			if lc.c.dropped > 0 {
+				p := lc.c.proc
+				if p == nil {
+					if p = d.procAt(lc.w.pid, rec.TS); p == nil {
+						p = d.orphan(lc.w.pid)
+					}
+				}
+				p.Dropped += lc.c.dropped
+				p.Session.Dropped += lc.c.dropped
+				lc.c.dropped = 0
 			}
 			continue
 		}
 		start := len(fl.arena)
 		fl.arena = append(fl.arena, rec.Data...)
-		lr := liveRec{w: lc.w, rec: *rec, since: now}
+		if lc.c.proc == nil {
+			if lc.c.proc = d.procAt(lc.w.pid, rec.TS); lc.c.proc == nil {
+				lc.c.proc = d.orphan(lc.w.pid)
+			}
+		}
+		lr := liveRec{w: lc.w, proc: lc.c.proc, rec: *rec, since: now}
 		lr.rec.Data = fl.arena[start:len(fl.arena):len(fl.arena)]
 		fl.batch = append(fl.batch, lr)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,85 @@ import (
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
 )
+
+// following follows the log at path in the background, rendering format
+// f and flushing whenever the Follower has caught up. out returns what it
+// wrote so far; stop ends it and fails the test if the iteration ended
+// with an error.
+func following(t *testing.T, path string, opts *Options, f Format) (out func() string, stop func()) {
+	t.Helper()
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	lw := lockedWriter{&mu, &buf}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	fl := Follow(path, opts)
+	fl.Poll = 10 * time.Millisecond
+	go func() {
+		w := NewWriter(lw, f, nil)
+		for r, err := range fl.Records(ctx) {
+			if err != nil {
+				done <- err
+				return
+			}
+			w.WriteRecord(r)
+			if fl.CaughtUp() {
+				w.Flush()
+			}
+		}
+		done <- nil
+	}()
+	out = func() string { mu.Lock(); defer mu.Unlock(); return buf.String() }
+	stop = func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Follow: %v", err)
+		}
+	}
+	return out, stop
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+// waitOutput waits until out() is want.
+func waitOutput(t *testing.T, out func() string, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for out() != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("output %q, want %q", out(), want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// followFor follows the log at path for d and returns what it rendered.
+func followFor(t *testing.T, path string, opts *Options, f Format, d time.Duration) string {
+	t.Helper()
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	fl := Follow(path, opts)
+	fl.Poll = 10 * time.Millisecond
+	w := NewWriter(&out, f, nil)
+	for r, err := range fl.Records(ctx) {
+		if err != nil {
+			t.Fatalf("Follow: %v", err)
+		}
+		w.WriteRecord(r)
+	}
+	w.Flush()
+	return out.String()
+}
 
 // Follow prints records as they are written, and holds back a record
 // whose descriptor another thread stores later until it appears.
@@ -39,48 +119,24 @@ func TestFollow(t *testing.T) {
 	main.Log(siteHello, 3000, 0, fmtdb.Int(2))
 	store(w.Bytes(8 * 4096))
 
-	var mu sync.Mutex
-	var out bytes.Buffer
-	lines := func() string { mu.Lock(); defer mu.Unlock(); return out.String() }
-	waitFor := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for lines() != want {
-			if time.Now().After(deadline) {
-				t.Fatalf("output %q, want %q", lines(), want)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
 	var skips []Skip
-	go func() {
-		var rw *Writer
-		done <- Follow(ctx, path, &Options{OnSkip: func(s Skip) { skips = append(skips, s) }}, 10*time.Millisecond,
-			func(h *Header) { rw = NewWriter(&out, FormatCRIU, &WriterOptions{FirstPID: h.FirstPID}) },
-			func(r *Record) error { mu.Lock(); defer mu.Unlock(); _, err := rw.Write(r); return err },
-			func() error { mu.Lock(); defer mu.Unlock(); return rw.Flush() })
-	}()
-	waitFor("(00.000001) hello 1\n(00.000002) hello 2\n")
+	var smu sync.Mutex
+	out, stop := following(t, path, &Options{OnSkip: func(s Skip) { smu.Lock(); skips = append(skips, s); smu.Unlock() }}, FormatCRIU)
+	waitOutput(t, out, "(00.000001) hello 1\n(00.000002) hello 2\n")
 
 	main.Descriptor(late, descOf(siteMount))
 	child := w.Thread(12, 12)
 	child.Log(siteHello, 4000, 0, fmtdb.Int(3))
 	main.Log(siteHello, 3500, 0, fmtdb.Int(4))
 	store(w.Bytes(8 * 4096))
-	waitFor("(00.000001) hello 1\n(00.000002) hello 2\n" +
-		"(00.000001) mnt: Found /tmp at 0x10\n" +
-		"(00.000002) hello 4\n" +
-		"(00.000003)     12: hello 3\n")
-	cancel()
-	if err := <-done; err != context.Canceled {
-		t.Errorf("Follow returned %v", err)
-	}
+	waitOutput(t, out, "(00.000001) hello 1\n(00.000002) hello 2\n"+
+		"(00.000001) mnt: Found /tmp at 0x10\n"+
+		"(00.000002) hello 4\n"+
+		"(00.000003) hello 3\n")
+	stop()
 	if len(skips) != 0 {
 		t.Errorf("skips: %v", skips)
 	}
-	_ = strings.Contains
 }
 
 // Damage in a live log is reported once it cannot be a chunk still being
@@ -103,20 +159,10 @@ func TestFollowDamage(t *testing.T) {
 	if err := os.WriteFile(path, log, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
 	var skips []Skip
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	var rw *Writer
-	err := Follow(ctx, path, &Options{OnSkip: func(s Skip) { skips = append(skips, s) }}, 10*time.Millisecond,
-		func(h *Header) { rw = NewWriter(&out, FormatPlain, nil) },
-		func(r *Record) error { _, err := rw.Write(r); return err },
-		func() error { return rw.Flush() })
-	if err != context.DeadlineExceeded {
-		t.Errorf("Follow: %v", err)
-	}
-	if out.String() != "hello 1\nhello 3\n" {
-		t.Errorf("output %q", out.String())
+	out := followFor(t, path, &Options{OnSkip: func(s Skip) { skips = append(skips, s) }}, FormatPlain, time.Second)
+	if out != "hello 1\nhello 3\n" {
+		t.Errorf("output %q", out)
 	}
 	if len(skips) != 2 || skips[0].Kind != SkipBadChunk || skips[0].Offset != 2*4096 || skips[1].Kind != SkipUnknownSite {
 		t.Errorf("skips %v", skips)
@@ -142,43 +188,14 @@ func TestFollowTwoRuntimeCopies(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var mu sync.Mutex
-	var out bytes.Buffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() {
-		var rw *Writer
-		done <- Follow(ctx, path, nil, 10*time.Millisecond,
-			func(h *Header) { rw = NewWriter(&out, FormatPlain, nil) },
-			func(r *Record) error { mu.Lock(); defer mu.Unlock(); _, err := rw.Write(r); return err },
-			func() error { mu.Lock(); defer mu.Unlock(); return rw.Flush() })
-	}()
-	waitOutput := func(want string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			mu.Lock()
-			got := out.String()
-			mu.Unlock()
-			if got == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("output %q, want %q", got, want)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	waitOutput("hello 1\nhello 2\nhello 3\n")
+	out, stop := following(t, path, nil, FormatPlain)
+	waitOutput(t, out, "hello 1\nhello 2\nhello 3\n")
 	host.Log(siteHello, 3000, 0, fmtdb.Int(4)) // into the host's chunk, before the plugin's
 	if _, err := f.WriteAt(w.Bytes(8*4096), 0); err != nil {
 		t.Fatal(err)
 	}
-	waitOutput("hello 1\nhello 2\nhello 3\nhello 4\n")
-	cancel()
-	if err := <-done; err != context.Canceled {
-		t.Errorf("Follow returned %v", err)
-	}
+	waitOutput(t, out, "hello 1\nhello 2\nhello 3\nhello 4\n")
+	stop()
 }
 
 // Follow reads records with the same reader as Open's index pass and
@@ -208,16 +225,10 @@ func TestFollowReportsWhatOpenReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	var followSkips []Skip
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	err := Follow(ctx, path, &Options{OnSkip: func(s Skip) { followSkips = append(followSkips, s) }}, 10*time.Millisecond,
-		func(*Header) {}, func(*Record) error { return nil }, func() error { return nil })
-	if err != context.DeadlineExceeded {
-		t.Fatalf("Follow: %v", err)
-	}
+	followFor(t, path, &Options{OnSkip: func(s Skip) { followSkips = append(followSkips, s) }}, FormatPlain, 300*time.Millisecond)
 	var kinds []string
 	for _, s := range openSkips {
-		kinds = append(kinds, s.Kind+": "+s.Detail)
+		kinds = append(kinds, s.Kind.String()+": "+s.Detail)
 	}
 	want := []string{
 		"bad record: bad dropped record", "bad record: clock record cut short", "bad record: process record: bad ppid",
@@ -228,5 +239,85 @@ func TestFollowReportsWhatOpenReports(t *testing.T) {
 	}
 	if diff := cmp.Diff(openSkips, followSkips); diff != "" {
 		t.Errorf("skips (-Open +Follow):\n%s", diff)
+	}
+}
+
+// A session that starts while the log is followed comes out with its own
+// number and time origin.
+func TestFollowSessions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.lpk")
+	w := newLog(10)
+	a := w.Thread(10, 10)
+	start(a, 2000, 0xaaaa, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	a.Log(siteHello, 2500, 0, fmtdb.Int(1))
+	if err := os.WriteFile(path, w.Bytes(8*4096), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stop := following(t, path, nil, FormatJSON)
+	waitOutput(t, out, `{"session":1,"ts":500,"pid":10,"tid":10,"level":3,"site":"13bf0b1f8285d194","index":16,"file":"hello.c","line":10,"func":"fn","msg":"hello 1\n"}`+"\n")
+	b := w.Thread(20, 20)
+	start(b, 7000, 0xbbbb, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	b.Log(siteHello, 7300, 0, fmtdb.Int(2))
+	if err := os.WriteFile(path, w.Bytes(8*4096), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitOutput(t, out, `{"session":1,"ts":500,"pid":10,"tid":10,"level":3,"site":"13bf0b1f8285d194","index":16,"file":"hello.c","line":10,"func":"fn","msg":"hello 1\n"}`+"\n"+
+		`{"session":2,"ts":300,"pid":20,"tid":20,"level":3,"site":"13bf0b1f8285d194","index":17,"file":"hello.c","line":10,"func":"fn","msg":"hello 2\n"}`+"\n")
+	stop()
+}
+
+// Following a finished log prints what decoding it prints, in every
+// format: pid prefixes, sessions and times included.
+func TestFollowFinishedLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "done.lpk")
+	if err := os.WriteFile(path, featureLog(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []Format{FormatPlain, FormatCRIU, FormatJSON} {
+		want, _ := decodeAll(t, featureLog(), f, nil)
+		out := followFor(t, path, nil, f, 300*time.Millisecond)
+		if diff := cmp.Diff(want, out); diff != "" {
+			t.Errorf("%v (-decode +follow):\n%s", f, diff)
+		}
+	}
+}
+
+// CaughtUp is true exactly for the last record of what the Follower found
+// at one look, and garbage that is no log fails at once.
+func TestFollowCaughtUpAndGarbage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.lpk")
+	w := newLog(10)
+	a := w.Thread(10, 10)
+	for i := range 3 {
+		a.Log(siteHello, uint64(2000+i), 0, fmtdb.Int(int64(i)))
+	}
+	if err := os.WriteFile(path, w.Bytes(0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	fl := Follow(path, nil)
+	fl.Poll = 10 * time.Millisecond
+	var caught []bool
+	for r, err := range fl.Records(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		caught = append(caught, fl.CaughtUp())
+		if r.Args[0].Bits == 2 {
+			cancel()
+		}
+	}
+	if !slices.Equal(caught, []bool{false, false, true}) || fl.Header().FirstPID != 10 {
+		t.Errorf("CaughtUp %v, header %+v", caught, fl.Header())
+	}
+	garbage := filepath.Join(t.TempDir(), "garbage")
+	os.WriteFile(garbage, bytes.Repeat([]byte{0x5a}, 4096), 0o644)
+	start := time.Now()
+	for _, err := range Follow(garbage, nil).Records(context.Background()) {
+		if err == nil || !strings.Contains(err.Error(), "not a logpack log") || time.Since(start) > 5*time.Second {
+			t.Errorf("garbage: %v after %v", err, time.Since(start))
+		}
+		break
 	}
 }

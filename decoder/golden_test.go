@@ -19,8 +19,10 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // featureLog exercises every record kind and argument class: several
 // processes and threads, a descriptor stored after the first record that
 // uses it (by another thread), runtime levels, NULL and empty strings,
-// errno, floats, long doubles, clock, process and dropped records, and a
-// record big enough for the escaped length.
+// errno, floats, long doubles, clock, process and dropped records, a
+// prefix site (the child's lines start with its pid, as after CRIU's
+// log_init_by_pid) and a record big enough for the escaped length, whose
+// string was cut.
 func featureLog() []byte {
 	w := newLog(100)
 	main := w.Thread(100, 100)
@@ -38,6 +40,7 @@ func featureLog() []byte {
 	main.Descriptor(idx, descOf(late))
 	main.Log(siteMount, 1700, 0, fmtdb.String("/proc"), fmtdb.Uint(0x7fff0000))
 	child.Process(1750, proc(100, 0, "/usr/sbin/criu"))
+	child.LogDesc(&initByPID, 1760, 0, fmtdb.Int(200)) // log_init_by_pid(200)
 	child.Log(siteErr, 1800, 0, fmtdb.String("criu/cr-dump.c"), fmtdb.Int(77), fmtdb.Int(200), fmtdb.Errno(2))
 	child.Log(siteDyn, 1900, 2, fmtdb.Uint(2))
 	child.Log(siteDyn, 1950, 4, fmtdb.Uint(4))
@@ -54,6 +57,7 @@ func featureLog() []byte {
 	main.Log(star, 2300, 0, fmtdb.Int(6), fmtdb.Int(42), fmtdb.Int(-4), fmtdb.String("ab"), fmtdb.Int(3), fmtdb.String("abcdef"))
 	big := site(4, "criu/big.c", 6, "big %s\n", fmtdb.ClassStr)
 	main.Log(big, 2400, 0, fmtdb.String(string(bytes.Repeat([]byte("0123456789"), 40))))
+	main.Cut(0, 70000) // as if the runtime had cut it from 70000 bytes
 	main.Log(siteHello, 1_234_567_890+1000, 0, fmtdb.Int(99))
 	return w.Bytes(4096)
 }

@@ -47,7 +47,7 @@ func (g SkipGroup) String() string {
 	if g.AllRecords > 0 {
 		s += fmt.Sprintf(", %d records", g.AllRecords)
 	}
-	s += ": " + g.Kind
+	s += ": " + g.Kind.String()
 	if g.Count > 1 {
 		s += fmt.Sprintf(" (%d times; first at offset %d", g.Count, g.Offset)
 	} else {

@@ -45,6 +45,11 @@ func proc(ppid uint32, flags uint64, exe string, args ...string) logfile.Process
 	return p
 }
 
+// initByPID is CRIU's log_init_by_pid as a prefix site: its record sets
+// the process's line prefix to printf("%6d: ", pid).
+var initByPID = logfile.Descriptor{Level: 4, Flags: logfile.DescPrefix, TextLevel: logfile.TextLevelNone, File: "criu/log.c", Line: 90,
+	Func: "log_init_by_pid", Format: "%6d: ", Args: []logfile.DescArg{{Class: fmtdb.ClassI32, BoundArg: -1}}}
+
 func newLog(firstPID uint32) *logfile.Writer {
 	return logfile.NewWriter(logfile.Header{FirstPID: firstPID, StartTS: 1000, StartMonoNS: 1000, Exe: "/usr/sbin/criu", BuildID: 0xb1d}, 4096)
 }
@@ -57,12 +62,12 @@ func decodeAll(t testing.TB, log []byte, f Format, opts *Options) (string, []Ski
 		t.Fatalf("New: %v", err)
 	}
 	var out bytes.Buffer
-	w := NewWriter(&out, f, &WriterOptions{FirstPID: d.Header().FirstPID})
+	w := NewWriter(&out, f, nil)
 	for r, err := range d.Records() {
 		if err != nil {
 			t.Fatalf("Records: %v", err)
 		}
-		if _, err := w.Write(r); err != nil {
+		if _, err := w.WriteRecord(r); err != nil {
 			t.Fatal(err)
 		}
 	}

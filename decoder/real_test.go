@@ -32,8 +32,8 @@ func TestRealProgram(t *testing.T) {
 	if diff := cmp.Diff(norm(string(text)), norm(out)); diff != "" {
 		t.Errorf("decoded log differs from the text log (-text +decoded):\n%s", diff)
 	}
-	// The pid prefix appears exactly on the lines of processes other than
-	// the first writer.
+	// The pid prefix appears on as many lines as in the text log: those
+	// of the processes that called log_init_by_pid, and their children.
 	pidLines := regexp.MustCompile(`(?m)^\(\d\d+\.\d{6}\) +\d+: `)
 	if a, b := len(pidLines.FindAllString(string(text), -1)), len(pidLines.FindAllString(out, -1)); a != b || a == 0 {
 		t.Errorf("%d lines with a pid prefix in the text log, %d decoded", a, b)

@@ -21,47 +21,62 @@ func sortBy[T any](s []T, less func(a, b T) bool) {
 	})
 }
 
-// Records returns the log records of all writers merged in timestamp
-// order; records with equal timestamps keep the order of their writers'
-// first chunks in the file, and one writer's (thread's) records with
-// equal timestamps keep file order.
+// Records returns the log's records, session after session in order of
+// their start (see Sessions), each session's records merged across its
+// processes and threads in timestamp order: records with equal timestamps
+// keep the order of their threads' first chunks in the file, and one
+// thread's records with equal timestamps keep file order.
 // The *Record is reused: it is valid until the loop continues. An I/O
 // error ends the sequence with (nil, err); damage does not end it but is
 // reported through Skipped and Options.OnSkip.
-func (d *Decoder) Records() iter.Seq2[*Record, error] {
+func (d *Decoder) Records() iter.Seq2[*Record, error] { return d.records(d.sessions) }
+
+// SessionRecords returns the records of one session, as Records does.
+func (d *Decoder) SessionRecords(s *Session) iter.Seq2[*Record, error] {
+	return d.records([]*Session{s})
+}
+
+// records merges each session's streams in turn. (One loop in the
+// closure, so that the compiler can inline it into the caller's.)
+func (d *Decoder) records(ss []*Session) iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
-		h := make(mergeHeap, 0, len(d.streams))
-		for _, w := range d.streams {
-			w.ci, w.live = 0, false
-			w.rec.PID, w.rec.TID = w.pid, w.tid
-			ok, err := d.advance(w)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if ok {
-				h.push(w)
-			}
-		}
-		for len(h) > 0 {
-			w := h[0].w
-			if !yield(&w.rec, nil) {
-				return
-			}
-			ok, err := d.advance(w)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if ok {
-				h[0].ts, h[0].order = w.rec.raw, w.order
-				// A writer mostly stays first for a run of records:
-				// check its children before sifting.
-				if len(h) > 1 && h.less(1, 0) || len(h) > 2 && h.less(2, 0) {
-					h.down(0)
+		for _, s := range ss {
+			s.resetPrefixes()
+			h := make(mergeHeap, 0, len(s.streams))
+			for _, w := range s.streams {
+				w.rec.prefix = false
+				w.ci, w.live, w.origin = 0, false, s.originNS
+				w.rd.Reset(nil, logfile.Cursor{}, 0, 0) // nothing to read until nextSlow opens a chunk
+				w.rec.PID, w.rec.TID = w.pid, w.tid
+				ok, err := d.advance(w)
+				if err != nil {
+					yield(nil, err)
+					return
 				}
-			} else {
-				h.pop()
+				if ok {
+					h.push(w)
+				}
+			}
+			for len(h) > 0 {
+				w := h[0].w
+				if !yield(&w.rec, nil) {
+					return
+				}
+				ok, err := d.advance(w)
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				if ok {
+					h[0].ts, h[0].order = w.rec.raw, w.order
+					// A writer mostly stays first for a run of records:
+					// check its children before sifting.
+					if len(h) > 1 && h.less(1, 0) || len(h) > 2 && h.less(2, 0) {
+						h.down(0)
+					}
+				} else {
+					h.pop()
+				}
 			}
 		}
 	}
@@ -72,38 +87,61 @@ func (d *Decoder) Records() iter.Seq2[*Record, error] {
 // record's site or arguments was reported by the index pass, which also
 // cut each chunk's limit before any framing damage.
 func (d *Decoder) advance(w *writer) (bool, error) {
+	if w.rec.prefix {
+		// The record yielded last was a prefix record: its text is the
+		// line prefix of its process's later records, from now on.
+		w.rec.prefix = false
+		d.buf = w.rec.Site.msg.append(d.buf[:0], w.rec.Args)
+		w.rec.Proc.setPrefix(d.buf, w.rec.raw)
+	}
 	for {
-		if !w.live {
-			if w.ci >= len(w.chunks) {
-				return false, nil
-			}
-			c := &w.chunks[w.ci]
-			w.rd.Reset(d.r, logfile.Start(c.off, &c.hdr), c.limit, c.off+int64(c.hdr.Size))
-			if w.split {
-				w.order = w.order&^(1<<32-1) | c.seq&(1<<32-1)
-			}
-			w.live = true
-		}
 		tag, data, ts, off, size, ok := w.rd.NextLog()
 		if !ok {
-			rec := w.rd.Next()
-			tag, data, ts, off, size = rec.Tag, rec.Data, rec.TS, rec.Offset, rec.Size
-			if rec.Kind != logfile.KindLog {
-				if rec.Kind == logfile.KindIOError {
-					return false, rec.Err
-				}
-				if rec.Kind.Ends() {
-					w.live = false
-					w.ci++
-				}
-				continue
+			var err error
+			if tag, data, ts, off, size, ok, err = d.nextSlow(w); !ok {
+				return false, err
 			}
 		}
 		r := &w.rec // its PID and TID are the writer's, set once
 		if d.fill(r, tag, data, off, size) {
 			r.raw = ts
-			r.TS = d.clock.NSAt(ts, &w.seg)
+			r.TS = d.clock.NSAt(ts, &w.seg) - w.origin
+			if off >= w.nextCut {
+				d.cutsOf(w, r)
+			}
 			return true, nil
+		}
+	}
+}
+
+// nextSlow is advance's way to the next log record where the reader's
+// fast path cannot go: into the writer's next chunk, past other records.
+// It returns ok false at the writer's end.
+func (d *Decoder) nextSlow(w *writer) (tag uint64, data []byte, ts uint64, off int64, size int, ok bool, err error) {
+	for {
+		if !w.live {
+			if w.ci >= len(w.chunks) {
+				return 0, nil, 0, 0, 0, false, nil
+			}
+			c := &w.chunks[w.ci]
+			w.rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
+			w.rec.Proc = c.proc
+			w.cuts = d.cuts[c.cutLo:c.cutHi]
+			w.nextCut = 0 // cutsOf clears the cuts of the record before
+			if w.split {
+				w.order = w.order&^(1<<32-1) | c.seq&(1<<32-1)
+			}
+			w.live = true
+		}
+		rec := w.rd.Next()
+		switch {
+		case rec.Kind == logfile.KindLog:
+			return rec.Tag, rec.Data, rec.TS, rec.Offset, rec.Size, true, nil
+		case rec.Kind == logfile.KindIOError:
+			return 0, nil, 0, 0, 0, false, rec.Err
+		case rec.Kind.Ends():
+			w.live = false
+			w.ci++
 		}
 	}
 }
@@ -115,7 +153,7 @@ func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int) bool
 	// Good records of sites without '*' amounts decode in one pass;
 	// anything else takes the careful path, which explains damage.
 	s := d.site(tag)
-	if s == nil || s.msg.err != nil || s.msg.stars || len(s.Args) > cap(r.Args) {
+	if s == nil || !s.fast || len(s.Args) > cap(r.Args) {
 		return d.fillSlow(r, tag, p, at, size)
 	}
 	level := s.Level
@@ -179,6 +217,7 @@ func (d *Decoder) fillSlow(r *Record, tag uint64, p []byte, at int64, size int) 
 	r.Site = s
 	r.Index = uint32(tag)
 	r.Offset, r.Size = at, size
+	r.prefix = s.Prefix
 	return true
 }
 

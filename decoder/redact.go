@@ -7,26 +7,12 @@ import (
 	"github.com/logpack/logpack/fmtdb"
 )
 
-// RedactHelp states exactly what a Redactor removes and what it keeps.
-const RedactHelp = `--redact replaces, in the rendered output:
-  - every non-empty string argument (%s: paths, names, any text passed as
-    an argument) by a pseudonym <sN>, or <ipN> when the whole string is an
-    IP address;
-  - every IPv4 (a.b.c.d) or IPv6 address that appears in the message text
-    after rendering (from any argument or the format itself) by <ipN>.
-Pseudonyms are stable and one-to-one within one output: the same value
-always gets the same pseudonym, different values get different ones.
-A string is replaced whole: no part of it is kept, not even its length.
-It keeps: the format text of every call site (with anything a macro put
-there), numbers of every kind (integers, hex values, pointers, floats,
-%c characters), error texts (%m, strerror(errno)), NULL strings
-("(null)"), empty strings, timestamps, pids and tids, and in json format
-the site's file, line and function names. Widths and precisions apply to
-the pseudonym as they applied to the original string.`
-
 // Redactor replaces string arguments and IP addresses by pseudonyms that
-// are stable and one-to-one within its lifetime. It is not safe for
-// concurrent use.
+// are stable and one-to-one within its lifetime: every non-empty string
+// argument becomes <sN> (or <ipN> when the whole string is an IP
+// address), and every IPv4 or IPv6 address in the rendered text <ipN>.
+// Format text, numbers, errno texts, NULL and empty strings stay. It is
+// not safe for concurrent use.
 type Redactor struct {
 	strs    map[string][]byte
 	ips     map[string][]byte

@@ -6,8 +6,6 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/logpack/logpack/fmtdb"
 )
 
 // Format is an output format of Writer.
@@ -17,14 +15,17 @@ const (
 	// FormatPlain prints each message exactly as printf would have
 	// rendered it, nothing added.
 	FormatPlain Format = iota
-	// FormatCRIU prints CRIU's line layout: "(SS.uuuuuu) " when the
-	// verbosity is 3 or more, then "%6d: " with the pid for processes
-	// other than the log's first writer, then the message. Level 0
-	// records (user messages) get no prefix.
+	// FormatCRIU prints CRIU's line layout: "(SS.uuuuuu) " (time since
+	// the session started) when the verbosity is 3 or more, then the
+	// process's line prefix (Process.LinePrefix: "%6d: " with the pid in
+	// processes that called CRIU's log_init_by_pid, and their children),
+	// then the message. Level 0 records (user messages) get no prefix.
 	FormatCRIU
-	// FormatJSON prints one JSON object per record: ts (ns since the log
-	// started), pid, tid, level, site (the 16-hex-digit site ID), index,
-	// file, line, func and msg.
+	// FormatJSON prints one JSON object per record: session (its number,
+	// from 1, in order of start), ts (ns since the session started), pid,
+	// tid, level, site (the 16-hex-digit site ID), index, file, line,
+	// func and msg; and for a record whose strings were cut to fit it,
+	// cut: [{"arg": k, "len": n}] (argument k of the call was n bytes).
 	FormatJSON
 )
 
@@ -49,9 +50,6 @@ func ParseFormat(s string) (Format, error) {
 
 // WriterOptions adjust a Writer.
 type WriterOptions struct {
-	// FirstPID is the log's first writer (Header.FirstPID): in CRIU format
-	// its records get no pid prefix.
-	FirstPID uint32
 	// Verbosity is CRIU's log level: timestamps appear in CRIU format
 	// when it is 3 or more. Zero means 4.
 	Verbosity int
@@ -64,6 +62,9 @@ type WriterOptions struct {
 // Writer renders records to an io.Writer, buffered: call Flush at the
 // end. It does not allocate per record once its buffers have grown.
 type Writer struct {
+	// RedactedText counts the text-only lines a redacting Writer left out.
+	RedactedText int
+
 	w    io.Writer
 	out  []byte // rendered, not yet written; messages are rendered into it
 	err  error
@@ -101,11 +102,16 @@ func (w *Writer) Message(r *Record) []byte {
 	return w.msg
 }
 
-// Write renders one record. It reports whether the record was written
-// (false when Grep rejected it).
-func (w *Writer) Write(r *Record) (bool, error) {
+// WriteRecord renders one record. It reports whether the record was
+// written: false when Grep rejected it, and for the records of prefix
+// sites, which are not lines (their text is the line prefix of their
+// process).
+func (w *Writer) WriteRecord(r *Record) (bool, error) {
 	if w.err != nil {
 		return false, w.err
+	}
+	if r.Site.Prefix {
+		return false, nil
 	}
 	if w.f == FormatPlain && w.opts.Grep == nil && w.opts.Redact == nil {
 		// The most common case: the message straight into the buffer.
@@ -137,6 +143,43 @@ func (w *Writer) Write(r *Record) (bool, error) {
 	return w.err == nil, w.err
 }
 
+// WriteText writes a line only a text log has: verbatim in plain and
+// CRIU format (with a newline if it has none), as {"session", "source":
+// "text", "offset", "msg"} in JSON. Grep applies to it. A Writer that
+// redacts writes none (a text line has no arguments to tell from its
+// text): it counts them in RedactedText. It reports whether it wrote l.
+func (w *Writer) WriteText(l *TextLine) (bool, error) {
+	if w.err != nil {
+		return false, w.err
+	}
+	if w.opts.Grep != nil && !bytes.Contains(l.Line, w.opts.Grep) {
+		return false, nil
+	}
+	if w.opts.Redact != nil {
+		w.RedactedText++
+		return false, nil
+	}
+	switch w.f {
+	case FormatJSON:
+		w.out = append(w.out, `{"session":`...)
+		w.out = strconv.AppendInt(w.out, int64(l.Session.N), 10)
+		w.out = append(w.out, `,"source":"text","offset":`...)
+		w.out = strconv.AppendInt(w.out, l.Offset, 10)
+		w.out = append(w.out, `,"msg":`...)
+		w.out = AppendJSONString(w.out, l.Line)
+		w.out = append(w.out, '}', '\n')
+	default:
+		w.out = append(w.out, l.Line...)
+		if len(l.Line) == 0 || l.Line[len(l.Line)-1] != '\n' {
+			w.out = append(w.out, '\n')
+		}
+	}
+	if len(w.out) >= flushAt {
+		w.Flush()
+	}
+	return w.err == nil, w.err
+}
+
 func (w *Writer) criuPrefix(b []byte, r *Record) []byte {
 	if r.Level == 0 {
 		return b
@@ -144,8 +187,8 @@ func (w *Writer) criuPrefix(b []byte, r *Record) []byte {
 	if w.opts.Verbosity >= 3 {
 		b = AppendCRIUTime(b, r.TS)
 	}
-	if r.PID != w.opts.FirstPID {
-		b = appendPID(b, r.PID)
+	if r.Proc != nil {
+		b = append(b, r.Proc.LinePrefix()...)
 	}
 	return b
 }
@@ -181,19 +224,14 @@ func AppendCRIUTime(b []byte, ns int64) []byte {
 	return append(b, ')', ' ')
 }
 
-// appendPID appends printf("%6d: ", pid).
-func appendPID(b []byte, pid uint32) []byte {
-	var d [10]byte
-	n := strconv.AppendUint(d[:0], uint64(pid), 10)
-	for i := len(n); i < 6; i++ {
-		b = append(b, ' ')
-	}
-	b = append(b, n...)
-	return append(b, ':', ' ')
-}
-
 func appendJSON(b []byte, r *Record, msg []byte) []byte {
-	b = append(b, `{"ts":`...)
+	b = append(b, `{"session":`...)
+	if r.Proc != nil {
+		b = strconv.AppendInt(b, int64(r.Proc.Session.N), 10)
+	} else {
+		b = append(b, '0')
+	}
+	b = append(b, `,"ts":`...)
 	b = strconv.AppendInt(b, r.TS, 10)
 	b = append(b, `,"pid":`...)
 	b = strconv.AppendUint(b, uint64(r.PID), 10)
@@ -213,6 +251,20 @@ func appendJSON(b []byte, r *Record, msg []byte) []byte {
 	b = AppendJSONString(b, r.Site.Func)
 	b = append(b, `,"msg":`...)
 	b = AppendJSONString(b, msg)
+	if len(r.Cuts) > 0 {
+		b = append(b, `,"cut":[`...)
+		for i, c := range r.Cuts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"arg":`...)
+			b = strconv.AppendInt(b, int64(c.Arg), 10)
+			b = append(b, `,"len":`...)
+			b = strconv.AppendUint(b, c.Len, 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}', '\n')
 }
 
@@ -258,23 +310,4 @@ func AppendJSONString[S ~string | ~[]byte](b []byte, s S) []byte {
 		i += n
 	}
 	return append(b, '"')
-}
-
-// LevelName is CRIU's name of a level.
-func LevelName(l uint8) string {
-	switch l {
-	case 0:
-		return "msg"
-	case 1:
-		return "error"
-	case 2:
-		return "warn"
-	case 3:
-		return "info"
-	case 4:
-		return "debug"
-	case fmtdb.LevelRuntime:
-		return "runtime"
-	}
-	return "level" + strconv.Itoa(int(l))
 }

@@ -22,28 +22,26 @@ type line struct {
 	idx  uint32
 	raw  uint64 // the timestamp in the log's units
 	ns   int64  // Record.TS
-	text string
+	pid  uint32
+	text string // CRIU's timestamp and the message
 }
 
-// decodeLines decodes log and returns its records in output order (CRIU
-// layout, so that pid and time are part of the text) and the skips.
+// decodeLines decodes log and returns its records in output order and
+// the skips. (Line prefixes are left out: a prefix site's records set
+// them for other records, which the properties below do not cover.)
 func decodeLines(t testing.TB, log []byte) ([]line, []Skip, *Decoder) {
 	t.Helper()
 	d, err := New(bytes.NewReader(log), int64(len(log)), nil)
 	if err != nil {
 		return nil, nil, nil
 	}
-	var buf bytes.Buffer
-	w := NewWriter(&buf, FormatCRIU, &WriterOptions{FirstPID: d.Header().FirstPID})
 	var out []line
 	for r, err := range d.Records() {
 		if err != nil {
 			t.Fatalf("Records: %v", err)
 		}
-		buf.Reset()
-		w.Write(r)
-		w.Flush()
-		out = append(out, line{r.Offset, r.Offset + int64(r.Size), r.Index, r.raw, r.TS, buf.String()})
+		text := r.AppendMessage(AppendCRIUTime(nil, r.TS))
+		out = append(out, line{r.Offset, r.Offset + int64(r.Size), r.Index, r.raw, r.TS, r.PID, string(text)})
 	}
 	return out, d.Skipped(), d
 }
@@ -358,6 +356,9 @@ func FuzzDecode(f *testing.F) {
 			if r.Site == nil || d.site(uint64(r.Index)) != r.Site {
 				t.Fatalf("record at %d rendered with a site its index does not name", r.Offset)
 			}
+			if r.Proc == nil || r.Proc.Session == nil || r.Proc.PID != r.PID {
+				t.Fatalf("record at %d: pid %d, process %+v", r.Offset, r.PID, r.Proc)
+			}
 			// Ticks that do not go back convert to times that do not
 			// (short of distances whose nanoseconds overflow).
 			th := [2]uint32{r.PID, r.TID}
@@ -365,7 +366,7 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("record at %d: tick %d after %d, but %d ns after %d", r.Offset, r.raw, p.raw, r.TS, p.ns)
 			}
 			last[th] = stamp{r.raw, r.TS}
-			w.Write(r)
+			w.WriteRecord(r)
 		}
 		w.Flush()
 		if _, err := d.Stats(); err != nil {

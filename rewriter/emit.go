@@ -10,26 +10,38 @@ import (
 	"github.com/logpack/logpack/internal/sitetab"
 )
 
-// The emitted forms (REC is logpack_on(), CALL the runtime call, ORIG the
-// original call, left in place):
+// The emitted forms (REC is logpack_on(), CALL the runtime call, which
+// returns whether the log took the record, ORIG the original call, left
+// in place, TEXT the original call again, for a record the log could not
+// take):
 //
-//	constant level:      (REC ? CALL : (void)ORIG)
-//	... also as text:    ({ T a0 = x0; ...; CALL; (void)FN(..., a0, ...); if (0) (void)ORIG; })
-//	run-time level:      ((REC && L != 0) ? CALL : (void)ORIG), L evaluated once
-//	once-macro:          do { if (REC) { static int g; if (!g) { g = 1; CALL; } } else ORIG; } while (0)
+//	constant level:      ((REC && CALL) ? (void)0 : (void)ORIG)
+//	... impure arguments: ({ T a0 = x0; ...; if (!(REC && CALL)) (void)TEXT; if (0) (void)ORIG; })
+//	... also as text:    ({ T a0 = x0; ...; CALL; (void)TEXT; if (0) (void)ORIG; })
+//	run-time level:      ((REC && L != 0) ? ({ temps; if (!CALL || TL(L)) (void)TEXT; }) : (void)ORIG),
+//	                     L evaluated once, TL(L): L is a level that also prints as text
+//	once-macro:          do { if (REC) { static int g; if (!g) { g = 1; if (!CALL) TEXT; } } else ORIG; } while (0)
 //	prefix function:     ({ int v = (int)(x); if (REC) CALL; FN(v); })
 //
-// Arguments are evaluated once either way. In the text form they go
-// through temporaries of exactly the types the format's conversions read,
-// so the second call prints what the original would have; ORIG stays the
-// original call, so compiler format checking keeps seeing the real
-// arguments.
+// Arguments are evaluated once either way: TEXT reads them from
+// temporaries of exactly the types the format's conversions read (so it
+// prints what the original would have), or evaluates them again when they
+// have no side effects. ORIG stays the original call, so compiler format
+// checking keeps seeing the real arguments. The text fallback is what
+// makes a full log lose nothing: a process that cannot grow the log (CRIU's
+// restored tasks close every descriptor they inherit) prints those lines
+// as text, and decoding with the text log puts them back in place.
 
 const recExpr = "logpack_on()"
 
 // emitCall records the plan's site and the edits that rewrite the call.
 func (r *rewriter) emitCall(p *callPlan) bool {
 	e := r.entry(p)
+	// Every call falls back to text but those that print as text anyway.
+	fallback := !(p.constLevel && p.textAlso)
+	if fallback {
+		e.Flags |= logfile.DescTextFallback
+	}
 	site, err := r.site(p, &e)
 	if err != nil {
 		r.diag(p.name, "internal: the stored format does not parse: %v", err)
@@ -45,10 +57,13 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 			level = "(int)(" + r.argText(p.args[p.levelIdx]) + ")"
 		}
 	}
-	var temps []string // per pf.Args entry: its temporary, in the text form
-	var decls strings.Builder
 	wantText := p.textAlso || !p.constLevel && r.cfg.TextLevel > 0
-	if wantText {
+	// Temporaries hold the arguments when the call prints as text too, or
+	// may print as text after the runtime call evaluated side effects.
+	useTemps := wantText || !r.pureArgs(p)
+	var temps []string // per pf.Args entry: its temporary
+	var decls strings.Builder
+	if useTemps {
 		temps = make([]string, len(p.fargs))
 		for k, a := range p.fargs {
 			if !sitetab.Recorded(a) {
@@ -68,7 +83,7 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 		a := p.args[k]
 		switch {
 		case r.simpleArg(a):
-		case wantText:
+		case useTemps:
 			if passTemps == nil {
 				passTemps = map[int]string{}
 			}
@@ -78,19 +93,26 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 			pass.WriteString("(void)(" + r.argText(a) + "), ")
 		}
 	}
-	record := pass.String() + call
-	if wantText {
-		text := r.textCall(p, temps, passTemps)
-		switch {
-		case p.f.Once:
-			// a once-macro is a statement: no cast, no value
-			record = "{ " + decls.String() + call + "; " + text + "; }"
-		case p.constLevel:
-			record = "__extension__ ({ " + decls.String() + call + "; (void)" + text + "; })"
-		default:
-			record = "__extension__ ({ " + decls.String() + call + "; if (logpack_text_level(" + level + ", " +
-				strconv.Itoa(r.cfg.TextLevel) + ")) (void)" + text + "; })"
-		}
+	text := r.textCall(p, temps, passTemps)
+	// record is what runs when the call is recorded; without temporaries
+	// it is an int expression (whether the log took the record), which
+	// the forms combine with the condition.
+	record := "(" + pass.String() + call + ")"
+	switch {
+	case !useTemps:
+	case p.f.Once && wantText:
+		// a once-macro is a statement: no cast, no value
+		record = "{ " + decls.String() + call + "; " + text + "; }"
+	case p.f.Once:
+		record = "{ " + decls.String() + "if (!" + call + ") " + text + "; }"
+	case p.constLevel && wantText:
+	case p.constLevel:
+		// (emitted below, around the original call)
+	case wantText:
+		record = "__extension__ ({ " + decls.String() + "if (!" + call + " || logpack_text_level(" + level + ", " +
+			strconv.Itoa(r.cfg.TextLevel) + ")) (void)" + text + "; })"
+	default:
+		record = "__extension__ ({ " + decls.String() + "if (!" + call + ") (void)" + text + "; })"
 	}
 
 	name := p.name
@@ -99,6 +121,9 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 	case p.f.Once:
 		// a do/while statement, since a once-macro is one too
 		guard := "logpack_once_" + strconv.Itoa(r.unit.Len()-1)
+		if !useTemps {
+			record = "if (!" + record + ") " + text
+		}
 		r.edits = append(r.edits,
 			edit{name.Off, name.Off, "do { if (" + recExpr + ") { static int " + guard + "; if (!" + guard + ") { " +
 				guard + " = 1; " + record + "; } } else "},
@@ -111,18 +136,26 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 		// compiler's format checks.
 		r.edits = append(r.edits,
 			edit{name.Off, name.Off, "__extension__ ({ " + decls.String() + pass.String() + call +
-				"; (void)" + r.textCall(p, temps, passTemps) + "; if (0) (void)"},
+				"; (void)" + text + "; if (0) (void)"},
+			edit{closeEnd, closeEnd, "; })"})
+	case p.constLevel && useTemps:
+		// The temporaries are evaluated whether or not logging is on, as
+		// the original call's arguments were; the original call stays,
+		// never run, for the compiler's format checks.
+		r.edits = append(r.edits,
+			edit{name.Off, name.Off, "__extension__ ({ " + decls.String() + "if (!(" + recExpr + " && " + call + ")) (void)" + text +
+				"; if (0) (void)"},
 			edit{closeEnd, closeEnd, "; })"})
 	case p.constLevel:
 		r.edits = append(r.edits,
-			edit{name.Off, name.Off, "(" + recExpr + " ? " + record + " : (void)"},
+			edit{name.Off, name.Off, "((" + recExpr + " && " + record + ") ? (void)0 : (void)"},
 			edit{closeEnd, closeEnd, ")"})
 	case r.pureExpr(p.args[p.levelIdx]):
 		// A level without side effects is simply read again: the
 		// original call stays exactly as written.
 		lt := "(" + r.argText(p.args[p.levelIdx]) + ")"
 		r.edits = append(r.edits,
-			edit{name.Off, name.Off, "((" + r.recordingCond(lt) + ") ? " + record + " : (void)"},
+			edit{name.Off, name.Off, r.leveledForm(r.recordingCond(lt), record, useTemps)},
 			edit{closeEnd, closeEnd, ")"})
 	default:
 		// Otherwise the level is evaluated once into a variable of its
@@ -133,9 +166,31 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 		nl := strings.Repeat("\n", bytes.Count(r.src[lo:hi], []byte{'\n'}))
 		r.edits = append(r.edits,
 			edit{name.Off, name.Off, "__extension__ ({ __typeof__((" + r.argText(la) + ") + 0) logpack_level_ = (" +
-				r.argText(la) + "); (" + r.recordingCond("logpack_level_") + ") ? " + record + " : (void)"},
+				r.argText(la) + "); " + r.leveledForm(r.recordingCond("logpack_level_"), record, useTemps)},
 			edit{lo, hi, "logpack_level_" + nl},
-			edit{closeEnd, closeEnd, "; })"})
+			edit{closeEnd, closeEnd, "); })"})
+	}
+	return true
+}
+
+// leveledForm opens the conditional of a run-time level call, up to the
+// original call: record, under cond, is either a statement expression that
+// prints as text itself (withTemps) or an int expression whose failure
+// leaves the printing to the original call.
+func (r *rewriter) leveledForm(cond, record string, withTemps bool) string {
+	if withTemps {
+		return "((" + cond + ") ? " + record + " : (void)"
+	}
+	return "((" + cond + " && " + record + ") ? (void)0 : (void)"
+}
+
+// pureArgs reports whether evaluating the call's arguments has no side
+// effects, so that the original call may evaluate them again.
+func (r *rewriter) pureArgs(p *callPlan) bool {
+	for _, a := range p.args {
+		if !r.pureExpr(a) {
+			return false
+		}
 	}
 	return true
 }

@@ -760,10 +760,33 @@ func (r *rewriter) argText(a arg) string {
 				b.WriteByte(' ')
 			}
 		}
-		b.Write(r.src[t.Off:t.End])
+		b.Write(unsplice(r.src[t.Off:t.End]))
 		last = k
 	}
 	return b.String()
+}
+
+// unsplice removes the line splices (backslash-newline) in a token's
+// text, as translation phase 2 does: the token then fits on one line.
+func unsplice(tok []byte) []byte {
+	if !bytes.Contains(tok, []byte("\\\n")) && !bytes.Contains(tok, []byte("\\\r\n")) {
+		return tok
+	}
+	out := make([]byte, 0, len(tok))
+	for i := 0; i < len(tok); i++ {
+		if tok[i] == '\\' {
+			if i+1 < len(tok) && tok[i+1] == '\n' {
+				i++
+				continue
+			}
+			if i+2 < len(tok) && tok[i+1] == '\r' && tok[i+2] == '\n' {
+				i += 2
+				continue
+			}
+		}
+		out = append(out, tok[i])
+	}
+	return out
 }
 
 // argToks lists the argument's tokens as text (markers skipped).
@@ -955,7 +978,7 @@ func (r *rewriter) pureExpr(a arg) bool {
 			if r.punct(r.next(k)) == "(" {
 				return false // a call (or a function-like macro left over)
 			}
-		case Number, Char:
+		case Number, Char, String:
 		case Punct:
 			switch r.punct(k) {
 			case "=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "++", "--", "{", "}":

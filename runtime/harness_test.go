@@ -83,6 +83,7 @@ func testSites() map[string]fmtdb.Site {
 		"site_zero":  site(2, "zero\n"),
 		"site_str":   site(3, "str %s\n", fmtdb.ClassStr),
 		"site_bench": site(3, "Some message %s %s %c %li %d %lu\n", fmtdb.ClassStr, fmtdb.ClassStr, fmtdb.ClassI32, fmtdb.ClassI64, fmtdb.ClassI32, fmtdb.ClassU64),
+		"site_fb":    site(3, "fb %d\n", fmtdb.ClassI32),
 	}
 	for k, s := range m {
 		s.ID = fmtdb.SiteID(&s)
@@ -106,8 +107,12 @@ func sitesHeader(t testing.TB) []byte {
 	sites := testSites()
 	u := sitetab.NewUnit("test", sitetab.StringRule{})
 	u.Local = true
-	for _, name := range []string{"site_seq", "site_all", "site_lvl", "site_zero", "site_str", "site_bench"} {
-		fmt.Fprintf(&b, "#define %s %s\n", name, u.Add(tableEntry(sites[name])))
+	for _, name := range []string{"site_seq", "site_all", "site_lvl", "site_zero", "site_str", "site_bench", "site_fb"} {
+		e := tableEntry(sites[name])
+		if name == "site_fb" {
+			e.Flags |= logfile.DescTextFallback
+		}
+		fmt.Fprintf(&b, "#define %s %s\n", name, u.Add(e))
 	}
 	b.WriteString(u.Decls())
 	b.WriteString(u.Asm())

@@ -13,6 +13,8 @@
 //   - the decoder: records per second of the whole `logpack decode`
 //     process on the 10 M-record log, and its peak memory.
 //
+// Usage:
+//
 //	whole -plain P -logpack L -cli bin/logpack -emit bench/out/emitbench -dir bench/out
 package main
 

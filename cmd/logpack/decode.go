@@ -7,9 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"sort"
+	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/logpack/logpack/decoder"
 )
@@ -20,20 +19,28 @@ var stdin io.Reader = os.Stdin
 func runDecode(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("logpack decode", stdout, stderr,
 		`Renders binary logs ('-': standard input) as the text printf would have
-printed, records of all processes and threads merged by time. Anything
-skipped (damage, a cut-off tail, unknown sites) is summarised on standard
-error and makes the exit status 1, as does a log that cannot be read.`,
-		"logpack decode [options] LOG...")
-	c.footer = decoder.RedactHelp
+printed, records of all processes and threads merged by time, each program
+run (session) on its own. A file that is not a logpack log is the program's
+own text log of the run: its lines that are not records (CRIU's parasite
+and restorer, command output) are shown in their place; without one, the
+text log the log's text marks name is used if it is there. Level, pid and
+site filters apply to records only; --grep to both. Anything skipped
+(damage, a cut-off tail, unknown sites, a text log of no session) is
+summarised on standard error and makes the exit status 1, as does a log
+that cannot be read; usage errors exit 2.`,
+		"logpack decode [options] LOG... [TEXTLOG...]")
+	c.footer = redactHelp
 	flags := c.flags
 	dbPath := flags.String("db", "", "check that the log's sites belong to the format database `FILE` (the build's database from logpack cc --db)")
 	format := flags.String("format", "plain", "output `FORMAT`: plain (messages exactly as printf printed them), criu (CRIU's log layout) or json (one object per record)")
 	level := flags.Int("level", -1, "keep records of level <= `N` (0 msg, 1 error, 2 warn, 3 info, 4 debug; default: all); in criu format N >= 3 (or no --level) adds timestamps")
 	pids := flags.UintSlice("pid", nil, "keep only records of process `PID` (repeatable, or comma-separated)")
 	sites := flags.StringArray("site", nil, "keep only records of the call site `FILE:LINE` (or all sites of FILE; a path suffix matches); repeatable")
-	grep := flags.String("grep", "", "keep only records whose message contains `TEXT`")
+	grep := flags.String("grep", "", "keep only records, and lines of text logs, that contain `TEXT`")
+	textNames := flags.StringArray("text", nil, "merge the program's own text log `FILE` of the run (as a TEXTLOG argument does); 'none': do not look for it where the log's text marks say; repeatable")
+	session := flags.Int("session", 0, "decode only session `N` (1, 2, ...: the program runs in the log, in order of start; see logpack stats)")
 	follow := flags.Bool("follow", false, "keep reading a log that is still being written, like tail -f (one LOG; stop with Ctrl-C)")
-	force := flags.Bool("force", false, "decode even if the log does not match --db or its site descriptors do not match their IDs")
+	force := flags.Bool("force", false, "decode even if the log does not match --db")
 	redact := flags.Bool("redact", false, "replace string arguments and IP addresses by pseudonyms (see below)")
 	out := flags.StringP("output", "o", "-", "write the output to `OUT` (default: standard output)")
 	if st, done := c.parse(args); done {
@@ -42,11 +49,33 @@ error and makes the exit status 1, as does a log that cannot be read.`,
 	if st, ok := c.operands(1, -1, "LOG"); !ok {
 		return st
 	}
-	logs := flags.Args()
 	fail := c.usageError
+	// Files that are not logpack logs are text logs.
+	var logs []string
+	tx := &textLogs{auto: true}
+	for _, name := range flags.Args() {
+		if isLog(name) {
+			logs = append(logs, name)
+		} else {
+			tx.named = append(tx.named, name)
+		}
+	}
+	for _, name := range *textNames {
+		if name == "none" {
+			tx.auto = false
+		} else {
+			tx.named = append(tx.named, name)
+		}
+	}
+	if len(logs) == 0 {
+		return fail("no LOG among the arguments: %s is not a logpack log", strings.Join(tx.named, ", "))
+	}
 	f, err := decoder.ParseFormat(*format)
 	if err != nil {
 		return c.badValue("format", *format, "plain, criu or json")
+	}
+	if *session < 0 {
+		return fail("--session %d: sessions are numbered from 1", *session)
 	}
 	filter := decoder.NewFilter()
 	filter.MaxLevel = *level
@@ -63,12 +92,25 @@ error and makes the exit status 1, as does a log that cannot be read.`,
 	if *follow && (len(logs) != 1 || logs[0] == "-") {
 		return fail("--follow takes exactly one LOG file")
 	}
-	if st, ok := c.oneStdin(append(logs, *dbPath)); !ok {
+	if *follow && len(tx.named) > 0 {
+		return fail("--follow does not merge text logs")
+	}
+	tx.auto = tx.auto && !*follow
+	inputs := append(append(append([]string(nil), logs...), tx.named...), *dbPath)
+	if st, ok := c.oneStdin(inputs); !ok {
 		return st
 	}
-	if err := checkOutput(*out, append(logs, *dbPath)...); err != nil {
+	if err := checkOutput(*out, inputs...); err != nil {
 		return fail("%v", err)
 	}
+	for _, name := range tx.named {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return c.fail("text log: %v", err)
+		}
+		tx.logs = append(tx.logs, decoder.NewTextLog(name, data))
+	}
+	tx.auto = tx.auto && len(tx.logs) == 0
 	opts := &decoder.Options{Force: *force}
 	if *dbPath != "" {
 		db, _, probs, err := loadDBs([]string{*dbPath})
@@ -101,7 +143,7 @@ error and makes the exit status 1, as does a log that cannot be read.`,
 	}
 	status, decoded := exitOK, false
 	for _, name := range logs {
-		st := decodeOne(name, f, filter, opts, wopts, *follow, w, stderr)
+		st := decodeOne(name, f, filter, opts, wopts, *follow, *session, tx, w, stderr)
 		if st == 2 {
 			st = exitFailure // nothing of that log
 		} else {
@@ -113,6 +155,12 @@ error and makes the exit status 1, as does a log that cannot be read.`,
 		o.abort() // an existing OUT keeps its content
 		return status
 	}
+	for _, t := range tx.logs {
+		if t.Session == nil {
+			c.errorf("%s: not merged: no text mark of the log names it, none of its lines is the text of a record, and the log has more than one session", t.Name)
+			status = max(status, exitFailure)
+		}
+	}
 	reported := o.err // decodeOne reports failed writes
 	if err := o.close(); err != nil {
 		if reported == nil {
@@ -123,9 +171,71 @@ error and makes the exit status 1, as does a log that cannot be read.`,
 	return status
 }
 
+// textLogs are the text logs of a decode: those named, which each go with
+// the first log they belong to, or, if none is named and auto is set,
+// the ones the log's text marks name.
+type textLogs struct {
+	named []string
+	logs  []*decoder.TextLog
+	auto  bool
+}
+
+// isLog reports whether a file argument is a logpack log (or standard
+// input, or something that cannot be read, which decoding reports).
+func isLog(name string) bool {
+	if name == "-" {
+		return true
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return true
+	}
+	defer f.Close()
+	var magic [8]byte
+	n, _ := io.ReadFull(f, magic[:])
+	return string(magic[:n]) == "LOGPACK\n"
+}
+
+// merge returns the text logs to merge into d: the named ones not merged
+// with an earlier log, or those d's text marks name that are there and
+// as long as the marks say (saying so on stderr).
+func (tx *textLogs) merge(d *decoder.Decoder, name string, stderr io.Writer) []*decoder.TextLog {
+	var out []*decoder.TextLog
+	for _, t := range tx.logs {
+		if t.Session == nil {
+			out = append(out, t)
+		}
+	}
+	if !tx.auto {
+		return out
+	}
+	for _, s := range d.Sessions() {
+		for _, ref := range s.TextLogs() {
+			cands := []string{ref.Path}
+			if !filepath.IsAbs(ref.Path) && name != "-" {
+				cands = append(cands, filepath.Join(filepath.Dir(name), ref.Path))
+			}
+			for _, p := range cands {
+				st, err := os.Stat(p)
+				if err != nil || !st.Mode().IsRegular() || uint64(st.Size()) < ref.Size {
+					continue
+				}
+				data, err := os.ReadFile(p)
+				if err != nil {
+					continue
+				}
+				fmt.Fprintf(stderr, "logpack decode: %s: merging the program's text log %s, named by the log's text marks (--text=none leaves it out)\n", name, p)
+				out = append(out, decoder.NewTextLog(p, data))
+				break
+			}
+		}
+	}
+	return out
+}
+
 // decodeOne decodes one LOG and reports what it skipped. It returns 2
 // when nothing of the log could be decoded (runDecode makes that status 1).
-func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *decoder.Options, wopts *decoder.WriterOptions, follow bool, w, stderr io.Writer) int {
+func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *decoder.Options, wopts *decoder.WriterOptions, follow bool, session int, tx *textLogs, w, stderr io.Writer) int {
 	display := name
 	var d *decoder.Decoder
 	var err error
@@ -154,20 +264,26 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 			fmt.Fprintf(stderr, "logpack decode: %s: skipped %s\n", display, s)
 			skips = append(skips, s)
 		}
-		var firstPID uint32
-		err = decoder.Follow(ctx, name, &fo, 200*time.Millisecond, func(h *decoder.Header) {
-			firstPID = h.FirstPID
-			wo := *wopts
-			wo.FirstPID = firstPID
-			rw = decoder.NewWriter(w, f, &wo)
-		}, func(r *decoder.Record) error {
-			if !filter.Keep(r) {
-				return nil
+		fl := decoder.Follow(name, &fo)
+		rw = decoder.NewWriter(w, f, wopts)
+		for r, err := range fl.Records(ctx) {
+			if err != nil {
+				rw.Flush()
+				fmt.Fprintf(stderr, "logpack decode: %v\n", err)
+				return 2
 			}
-			_, err := rw.Write(r)
-			return err
-		}, func() error { return rw.Flush() })
-		if err != nil && !errors.Is(err, context.Canceled) {
+			if filter.Keep(r) && (session == 0 || r.Proc.Session.N == session) {
+				_, err = rw.WriteRecord(r)
+			}
+			if err == nil && fl.CaughtUp() {
+				err = rw.Flush()
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "logpack decode: %v\n", err)
+				return 2
+			}
+		}
+		if err := rw.Flush(); err != nil {
 			fmt.Fprintf(stderr, "logpack decode: %v\n", err)
 			return 2
 		}
@@ -180,22 +296,69 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 	if me := d.Mismatch(); me != nil {
 		fmt.Fprintf(stderr, "logpack decode: warning: %v (decoding anyway: --force)\n", me)
 	}
-	wo := *wopts
-	wo.FirstPID = d.Header().FirstPID
-	rw = decoder.NewWriter(w, f, &wo)
-	for r, err := range d.Records() {
-		if err != nil {
-			rw.Flush()
+	var only *decoder.Session
+	if session > 0 {
+		ss := d.Sessions()
+		if session > len(ss) {
+			fmt.Fprintf(stderr, "logpack decode: --session %d: %s has %d sessions\n", session, display, len(ss))
+			return 2
+		}
+		only = ss[session-1]
+	}
+	var texts *decoder.TextMerge
+	if tl := tx.merge(d, name, stderr); len(tl) > 0 {
+		if texts, err = d.MergeText(tl...); err != nil {
 			fmt.Fprintf(stderr, "logpack decode: %s: %v\n", display, err)
 			return 2
 		}
+	}
+	rw = decoder.NewWriter(w, f, wopts)
+	write := func(r *decoder.Record) error {
 		if !filter.Keep(r) {
-			continue
+			return nil
 		}
-		if _, err := rw.Write(r); err != nil {
-			fmt.Fprintf(stderr, "logpack decode: %v\n", err)
-			return 2
+		_, err := rw.WriteRecord(r)
+		return err
+	}
+	var werr error
+	if texts == nil {
+		records := d.Records()
+		if only != nil {
+			records = d.SessionRecords(only)
 		}
+		for r, err := range records {
+			if err != nil {
+				rw.Flush()
+				fmt.Fprintf(stderr, "logpack decode: %s: %v\n", display, err)
+				return 2
+			}
+			if werr = write(r); werr != nil {
+				break
+			}
+		}
+	} else {
+		for e, err := range texts.Entries(only) {
+			if err != nil {
+				rw.Flush()
+				fmt.Fprintf(stderr, "logpack decode: %s: %v\n", display, err)
+				return 2
+			}
+			if e.Record != nil {
+				werr = write(e.Record)
+			} else {
+				_, werr = rw.WriteText(e.Text)
+			}
+			if werr != nil {
+				break
+			}
+		}
+		if rw.RedactedText > 0 {
+			fmt.Fprintf(stderr, "logpack decode: %s: %d lines only the text log has are left out: --redact cannot tell their arguments from their text\n", display, rw.RedactedText)
+		}
+	}
+	if werr != nil {
+		fmt.Fprintf(stderr, "logpack decode: %v\n", werr)
+		return 2
 	}
 	if err := rw.Flush(); err != nil {
 		fmt.Fprintf(stderr, "logpack decode: %v\n", err)
@@ -207,19 +370,27 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 // summarize prints what was skipped, grouped by kind, and dropped-record
 // counts; it returns 1 if anything was skipped.
 func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
-	procs := d.Processes()
-	var pids []uint32
-	for pid, p := range procs {
+	var marked uint64
+	for _, p := range d.Processes() {
 		if p.Dropped > 0 {
-			pids = append(pids, pid)
+			marked += p.Dropped
+			fmt.Fprintf(stderr, "%s: %s: note: process %d (session %d) dropped %d records while logging (log full or unwritable)\n", prog, name, p.PID, p.Session.N, p.Dropped)
 		}
 	}
-	sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
-	for _, pid := range pids {
-		fmt.Fprintf(stderr, "%s: %s: note: process %d dropped %d records while logging (log full or unwritable)\n", prog, name, pid, procs[pid].Dropped)
+	if n, recs := d.CutStrings(); n > 0 {
+		fmt.Fprintf(stderr, "%s: %s: note: %d strings in %d records were cut to fit a record; the text shows what was recorded (json: \"cut\")\n", prog, name, n, recs)
 	}
-	if n := d.Header().Dropped; n > 0 && len(pids) == 0 {
-		fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records while logging\n", prog, name, n)
+	// The header counts every drop; a writer that never got space again
+	// could not mark its own (a process that lost the log's descriptor).
+	if n := d.Header().Dropped; n > marked {
+		if marked == 0 {
+			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records while logging (log full or unwritable)\n", prog, name, n)
+		} else {
+			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records in all while logging; %d of them by writers that could not say which\n", prog, name, n, n-marked)
+		}
+	}
+	if n := d.Header().ToText; n > 0 {
+		fmt.Fprintf(stderr, "%s: %s: note: %d records did not fit the log and were printed as text instead: decoding with the program's text log shows them in place\n", prog, name, n)
 	}
 	groups := d.SkipSummary()
 	if len(groups) == 0 {
@@ -235,3 +406,22 @@ func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "%s: %s: %s\n", prog, name, strings.TrimSpace(fmt.Sprintf("in all %d bytes and %d records skipped", bytes, recs)))
 	return 1
 }
+
+// redactHelp states exactly what --redact removes and what it keeps.
+const redactHelp = `--redact replaces, in the rendered output:
+  - every non-empty string argument (%s: paths, names, any text passed as
+    an argument) by a pseudonym <sN>, or <ipN> when the whole string is an
+    IP address;
+  - every IPv4 (a.b.c.d) or IPv6 address that appears in the message text
+    after rendering (from any argument or the format itself) by <ipN>.
+Pseudonyms are stable and one-to-one within one output: the same value
+always gets the same pseudonym, different values get different ones.
+A string is replaced whole: no part of it is kept, not even its length.
+It keeps: the format text of every call site (with anything a macro put
+there), numbers of every kind (integers, hex values, pointers, floats,
+%c characters), error texts (%m, strerror(errno)), NULL strings
+("(null)"), empty strings, timestamps, pids and tids, and in json format
+the site's file, line and function names. Widths and precisions apply to
+the pseudonym as they applied to the original string. Lines only the
+program's text log has are left out: they have no arguments to tell
+from their text.`

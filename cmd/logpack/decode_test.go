@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -151,12 +152,50 @@ func TestStats(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	lines := strings.Split(out, "\n")
-	if !strings.Contains(lines[0], "300 records") || !strings.Contains(lines[3], "criu/mem.c:312") {
+	if !strings.Contains(lines[0], "300 records") || !strings.Contains(lines[3], "(records of processes without a process record)") || !strings.Contains(lines[6], "criu/mem.c:312") {
 		t.Errorf("table:\n%s", out)
 	}
 	code, out, _ = run(t, nil, "stats", "--format", "json", mixLog)
 	if code != 0 || !strings.Contains(out, `"records": 300`) || !strings.Contains(out, `"file": "criu/mem.c"`) {
 		t.Errorf("json: exit %d\n%s", code, out)
+	}
+}
+
+// stats lists the sessions: number, start, pid, records, command line.
+func TestStatsSessions(t *testing.T) {
+	code, out, errs := run(t, nil, "stats", featuresLog)
+	if code != 0 || errs != "logpack stats: "+featuresLog+": note: process 200 (session 1) dropped 3 records while logging (log full or unwritable)\n"+
+		"logpack stats: "+featuresLog+": note: 1 strings in 1 records were cut to fit a record; the text shows what was recorded (json: \"cut\")\n" {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	want := regexp.MustCompile(`(?m)^      1  1970-01-01 00:00:00\.000000     100        13  criu dump \(/usr/sbin/criu\)$`)
+	if !want.MatchString(out) {
+		t.Errorf("no session line in:\n%s", out)
+	}
+	code, out, _ = run(t, nil, "stats", "--format", "json", featuresLog)
+	for _, want := range []string{`"n": 1`, `"id": "0000000000005e55"`, `"pid": 100`, `"cmdline": [`, `"criu",`, `"records": 13`, `"processes": 2`} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("json: exit %d, no %s in\n%s", code, want, out)
+		}
+	}
+}
+
+// A string cut to fit its record decodes as recorded; decode says how
+// many were cut, and JSON marks the record.
+func TestDecodeCutStrings(t *testing.T) {
+	code, out, errs := run(t, nil, "decode", "--format", "json", featuresLog)
+	if code != 0 || !strings.Contains(out, `"cut":[{"arg":0,"len":70000}]}`) || !strings.Contains(errs, "note: 1 strings in 1 records were cut to fit a record") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
+
+// --session N decodes one session of a log.
+func TestDecodeSession(t *testing.T) {
+	if code, out, _ := run(t, nil, "decode", "--session", "1", featuresLog); code != 0 || out != golden(t, "features.plain") {
+		t.Errorf("--session 1: exit %d", code)
+	}
+	if code, _, errs := run(t, nil, "decode", "--session", "2", featuresLog); code != 1 || !strings.Contains(errs, "has 1 sessions") {
+		t.Errorf("--session 2: exit %d, %q", code, errs)
 	}
 }
 

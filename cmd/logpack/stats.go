@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/logpack/logpack/decoder"
 	"github.com/logpack/logpack/fmtdb"
@@ -13,9 +15,10 @@ import (
 
 func runStats(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("logpack stats", stdout, stderr,
-		`Per call site of a binary log ('-': standard input): records, bytes in the
-log, share of the log's record bytes, bytes of the rendered text, first and
-last time; largest first.`,
+		`The sessions (program runs) in a binary log ('-': standard input): start,
+pid, command line, records. Per call site: records, bytes in the log, share
+of the log's record bytes, bytes of the rendered text, first and last time;
+largest first.`,
 		"logpack stats [--format table|json] LOG")
 	flags := c.flags
 	format := flags.String("format", "table", "output `FORMAT`: table or json")
@@ -72,12 +75,48 @@ func writeStatsTable(w *bufio.Writer, d *decoder.Decoder, st *decoder.Stats) {
 	h := d.Header()
 	fmt.Fprintf(w, "%s: %d records, %d bytes of records (text: %d bytes, %.2fx smaller), %d sites\n\n",
 		h.Exe, st.Records, st.Bytes, st.TextBytes, ratio(st.TextBytes, st.Bytes), len(st.Sites))
+	fmt.Fprintf(w, "%7s  %-26s %7s %9s  %s\n", "session", "start (UTC)", "pid", "records", "command line (executable)")
+	for _, s := range d.Sessions() {
+		fmt.Fprintf(w, "%7d  %-26s %7s %9d  %s\n", s.N, s.Time.UTC().Format("2006-01-02 15:04:05.000000"), sessionPID(s), s.Records, sessionCommand(s))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%9s %11s %6s %11s %11s %11s  %s\n", "records", "bytes", "share", "text", "first", "last", "site")
 	for _, s := range st.Sites {
 		fmt.Fprintf(w, "%9d %11d %5.1f%% %11d %11s %11s  %s:%d %s\n",
 			s.Count, s.Bytes, share(s.Bytes, st.Bytes), s.TextBytes, seconds(s.First), seconds(s.Last),
 			s.Site.File, s.Site.Line, shorten(s.Site.Format, 60))
 	}
+}
+
+// sessionPID is the pid of the process that started s ("-" for the
+// records of processes without a process record).
+func sessionPID(s *decoder.Session) string {
+	if s.Process == nil || s.Process.Offset < 0 {
+		return "-"
+	}
+	return strconv.FormatUint(uint64(s.Process.PID), 10)
+}
+
+// sessionCommand is the command line of the process that started s, with
+// its executable.
+func sessionCommand(s *decoder.Session) string {
+	p := s.Process
+	if p == nil || p.Offset < 0 {
+		return "(records of processes without a process record)"
+	}
+	var q []string
+	for _, a := range p.Cmdline {
+		q = append(q, shellQuote(a))
+	}
+	return strings.Join(q, " ") + " (" + p.Exe + ")"
+}
+
+// shellQuote quotes an argument for reading, as a shell would take it.
+func shellQuote(a string) string {
+	if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%") == "" {
+		return a
+	}
+	return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 }
 
 func ratio(a, b int64) float64 {
@@ -112,18 +151,40 @@ type statsSiteJSON struct {
 	LastNS    int64   `json:"last_ns"`
 }
 
+type statsSessionJSON struct {
+	N         int      `json:"n"`
+	ID        string   `json:"id"`
+	StartNS   int64    `json:"start_ns"` // since the file was created
+	Time      string   `json:"time"`
+	PID       uint32   `json:"pid"`
+	Exe       string   `json:"exe"`
+	Cmdline   []string `json:"cmdline"`
+	Records   int      `json:"records"`
+	Processes int      `json:"processes"`
+	Dropped   uint64   `json:"dropped"`
+}
+
 type statsJSON struct {
-	Exe       string          `json:"exe"`
-	BuildID   string          `json:"build_id"`
-	Records   int             `json:"records"`
-	Bytes     int64           `json:"bytes"`
-	TextBytes int64           `json:"text_bytes"`
-	Sites     []statsSiteJSON `json:"sites"`
+	Exe       string             `json:"exe"`
+	BuildID   string             `json:"build_id"`
+	Records   int                `json:"records"`
+	Bytes     int64              `json:"bytes"`
+	TextBytes int64              `json:"text_bytes"`
+	Sessions  []statsSessionJSON `json:"sessions"`
+	Sites     []statsSiteJSON    `json:"sites"`
 }
 
 func writeStatsJSON(w *bufio.Writer, d *decoder.Decoder, st *decoder.Stats) {
 	h := d.Header()
-	out := statsJSON{Exe: h.Exe, BuildID: fmtdb.FormatID(h.BuildID), Records: st.Records, Bytes: st.Bytes, TextBytes: st.TextBytes, Sites: []statsSiteJSON{}}
+	out := statsJSON{Exe: h.Exe, BuildID: fmtdb.FormatID(h.BuildID), Records: st.Records, Bytes: st.Bytes, TextBytes: st.TextBytes, Sessions: []statsSessionJSON{}, Sites: []statsSiteJSON{}}
+	for _, s := range d.Sessions() {
+		js := statsSessionJSON{N: s.N, ID: fmtdb.FormatID(s.ID), StartNS: s.Start, Time: s.Time.UTC().Format(time.RFC3339Nano),
+			Records: s.Records, Processes: len(s.Processes), Dropped: s.Dropped, Cmdline: []string{}}
+		if p := s.Process; p != nil && p.Offset >= 0 {
+			js.PID, js.Exe, js.Cmdline = p.PID, p.Exe, append(js.Cmdline, p.Cmdline...)
+		}
+		out.Sessions = append(out.Sessions, js)
+	}
 	for _, s := range st.Sites {
 		out.Sites = append(out.Sites, statsSiteJSON{
 			Site: fmtdb.FormatID(s.Site.ID), File: s.Site.File, Line: s.Site.Line, Func: s.Site.Func,

@@ -76,7 +76,7 @@ func isWordChar(c byte) bool {
 }
 
 func hasDigit(s string) bool {
-	return strings.IndexAny(s, "0123456789") >= 0
+	return strings.ContainsAny(s, "0123456789")
 }
 
 // fuzzyResult summarises an alignment of two logs.

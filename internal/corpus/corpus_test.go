@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 	"github.com/logpack/logpack/internal/sitetab"
 )
 
@@ -295,21 +296,33 @@ func TestCorpusBuildsAndDecodes(t *testing.T) {
 		t.Errorf("the text log has %d lines for %d sites: not every site ran", n, c.Sites)
 	}
 
-	// Binary logging on: stdout unchanged (pr_msg stays text), the text
-	// log keeps only the no-glibc lines, and the decoded log plus those
-	// lines is the text log.
+	// Binary logging on: stdout unchanged (pr_msg stays text); the text
+	// log keeps the no-glibc lines and, as the preset's --text-level 2
+	// asks, errors and warnings; the decoded log merged with it is the
+	// text log of the plain build.
 	lpk := filepath.Join(tmp, "run.lpk")
 	out2, _ := runIn(t, tmp, []string{"LOGPACK_FILE=" + lpk}, prog, Args(filepath.Join(tmp, "on.log"), false)...)
 	if out2 != out0 {
 		t.Errorf("stdout with binary logging on:\n%s\nwant:\n%s", out2, out0)
 	}
 	textOn := logOf("on.log")
-	if n := strings.Count(textOn, "\n"); n != c.PieSites {
-		t.Errorf("with binary logging on the text log has %d lines, want the %d no-glibc ones", n, c.PieSites)
+	errorsAndWarnings := func(log string) (n int) {
+		for _, line := range strings.SplitAfter(log, "\n") {
+			if strings.HasPrefix(line, "Error (") || strings.HasPrefix(line, "Warn  (") {
+				n++
+			}
+		}
+		return n
 	}
-	decoded := decode(t, lp, tmp, "--format", "plain", lpk)
-	if decoded+textOn != plainLog {
-		t.Errorf("decoded log + remaining text differs from the text log:\n%s", firstDiff(decoded+textOn, plainLog))
+	if got, want := errorsAndWarnings(textOn), errorsAndWarnings(plainLog); got != want {
+		t.Errorf("with binary logging on the text log has %d errors and warnings, want %d", got, want)
+	}
+	if !isSubsequence(strings.SplitAfter(textOn, "\n"), strings.SplitAfter(plainLog, "\n")) {
+		t.Errorf("with binary logging on the text log has lines the plain build's text log has not, or in another order")
+	}
+	decoded := decode(t, lp, tmp, "--format", "plain", lpk, filepath.Join(tmp, "on.log"))
+	if decoded != plainLog {
+		t.Errorf("decoded log merged with the remaining text differs from the text log:\n%s", firstDiff(decoded, plainLog))
 	}
 	// Every site of the program ran (its ID appears in the log).
 	ran := map[string]bool{}
@@ -320,6 +333,30 @@ func TestCorpusBuildsAndDecodes(t *testing.T) {
 		if line != "" && json.Unmarshal([]byte(line), &rec) == nil {
 			ran[rec.Site] = true
 		}
+	}
+	// Prefix sites (log_init_by_pid) ran too, but their records are not lines.
+	pf, err := os.Open(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	descs, err := sitetab.Extract(pf)
+	pf.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefixes := 0
+	for _, d := range descs {
+		if d.Flags&logfile.DescPrefix != 0 {
+			s, _, err := d.Site()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ran[fmtdb.FormatID(s.ID)] = true
+			prefixes++
+		}
+	}
+	if prefixes != 1 {
+		t.Errorf("the program has %d prefix sites, want 1 (its log_init_by_pid call)", prefixes)
 	}
 	missing := 0
 	for _, e := range linked {
@@ -333,7 +370,7 @@ func TestCorpusBuildsAndDecodes(t *testing.T) {
 	runIn(t, tmp, nil, plainProg, Args(filepath.Join(tmp, "plain-ts.log"), true)...)
 	lpk2 := filepath.Join(tmp, "run-ts.lpk")
 	runIn(t, tmp, []string{"LOGPACK_FILE=" + lpk2}, prog, Args(filepath.Join(tmp, "on-ts.log"), true)...)
-	decodedTS := decode(t, lp, tmp, "--format", "criu", "--level", "4", lpk2)
+	decodedTS := decode(t, lp, tmp, "--format", "criu", "--level", "4", lpk2, filepath.Join(tmp, "on-ts.log"))
 	// The forked task's lines carry its pid, which differs between runs.
 	ts := regexp.MustCompile(`(?m)^\([0-9]{2,}\.[0-9]{6}\) `)
 	pid := regexp.MustCompile(`(?m)^\(TS\) +[0-9]+: `)
@@ -341,7 +378,7 @@ func TestCorpusBuildsAndDecodes(t *testing.T) {
 	if n := strings.Count(mask(logOf("plain-ts.log")), "(TS) PID: "); n == 0 {
 		t.Error("the forked task logged nothing")
 	}
-	if got, want := mask(decodedTS+logOf("on-ts.log")), mask(logOf("plain-ts.log")); got != want {
+	if got, want := mask(decodedTS), mask(logOf("plain-ts.log")); got != want {
 		t.Errorf("criu format differs from the text log:\n%s", firstDiff(got, want))
 	}
 	// The build database describes the log.
@@ -439,4 +476,15 @@ func BenchmarkCorpusBuild(b *testing.B) {
 	b.Logf("%s corpus, %d CPUs: make -j2 plain %v wall %v CPU; with logpack cc %v wall %v CPU",
 		size, runtime.NumCPU(),
 		med(pw).Round(time.Millisecond), med(pc).Round(time.Millisecond), med(ww).Round(time.Millisecond), med(wc).Round(time.Millisecond))
+}
+
+// isSubsequence reports whether sub is a subsequence of seq.
+func isSubsequence(sub, seq []string) bool {
+	i := 0
+	for _, s := range seq {
+		if i < len(sub) && sub[i] == s {
+			i++
+		}
+	}
+	return i == len(sub)
 }

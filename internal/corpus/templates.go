@@ -72,12 +72,12 @@ const logC = `#include <errno.h>
 static int log_fd = STDERR_FILENO;
 static unsigned int current_loglevel = DEFAULT_LOGLEVEL;
 static int log_ts = 1;
-static int log_pid_prefix;
+static char log_prefix[16];
 static struct timespec log_start;
 
 int log_init(const char *path, unsigned int level, int ts);
 int log_get_fd(void);
-void log_set_child(void);
+int log_init_by_pid(int pid);
 
 int log_init(const char *path, unsigned int level, int ts)
 {
@@ -99,10 +99,11 @@ int log_get_fd(void)
 	return log_fd;
 }
 
-/* A forked task prefixes its lines with its pid, as CRIU's restored tasks do. */
-void log_set_child(void)
+/* A forked task prefixes its lines with its (virtual) pid, as CRIU's restored tasks do. */
+int log_init_by_pid(int pid)
 {
-	log_pid_prefix = 1;
+	snprintf(log_prefix, sizeof(log_prefix), "%6d: ", pid);
+	return 0;
 }
 
 /* "(SS.uuuuuu) ": time since logging started, as CRIU prints it. */
@@ -135,8 +136,7 @@ void print_on_level(unsigned int loglevel, const char *format, ...)
 		fd = log_fd;
 		if (log_ts && current_loglevel >= LOG_INFO) {
 			off = print_ts(buffer, sizeof(buffer));
-			if (log_pid_prefix)
-				off += snprintf(buffer + off, sizeof(buffer) - off, "%6d: ", (int)getpid());
+			off += snprintf(buffer + off, sizeof(buffer) - off, "%s", log_prefix);
 		}
 	}
 	va_start(params, format);
@@ -262,7 +262,7 @@ const mainHead = `/* main.c: runs every call site of the corpus with determinist
 
 int log_init(const char *path, unsigned int level, int ts);
 int log_get_fd(void);
-void log_set_child(void);
+int log_init_by_pid(int pid);
 const char *corpus_version(void);
 void pie_setup(int fd);
 void pie_run(int a);
@@ -303,7 +303,7 @@ const mainBody2 = `
 	/* A forked task logs into the same log, with its pid. */
 	pid = fork();
 	if (pid == 0) {
-		log_set_child();
+		log_init_by_pid(5);
 		CHILD_RUN;
 		exit(0);
 	}
@@ -320,10 +320,10 @@ const mainBody2 = `
 }
 `
 
-// Call sites of main.c: two pr_info (plus the version unit's pr_debug,
-// counted apart) and two pr_msg.
+// Call sites of main.c: two pr_info and the log_init_by_pid prefix site
+// (plus the version unit's pr_debug, counted apart) and two pr_msg.
 const (
-	mainSites     = 2
+	mainSites     = 3
 	mainTextSites = 2
 )
 

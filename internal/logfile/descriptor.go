@@ -26,6 +26,10 @@ const (
 	// they render goes in front of the later lines of the same process
 	// and of the children it forks afterwards (CRIU's log_init_by_pid).
 	DescPrefix = 1 << 0
+	// DescTextFallback marks a site whose calls print a record as text
+	// when the log cannot take it (the runtime counts those apart from
+	// dropped records, in the header's to_text).
+	DescTextFallback = 1 << 1
 )
 
 // TextLevelNone is the text_level of a site whose records were never
@@ -37,7 +41,7 @@ const TextLevelNone = 255
 // constant arguments listed, not folded in. Site folds them.
 type Descriptor struct {
 	Level     uint8 // 0..7, or fmtdb.LevelRuntime
-	Flags     uint8 // DescPrefix
+	Flags     uint8 // DescPrefix, DescTextFallback
 	TextLevel uint8 // records at a level <= TextLevel were also printed as text; TextLevelNone
 	File      string
 	Line      int

@@ -63,3 +63,34 @@ func TestDescriptorFoldErrors(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDescriptor: any bytes parse as a descriptor or fail, never panic;
+// what parses encodes to bytes that parse to the same descriptor, and
+// folding it never panics.
+func FuzzDescriptor(f *testing.F) {
+	d := Descriptor{Level: 1, TextLevel: 2, File: "f.c", Line: 3, Format: "Error (%s:%d): %.*s %-4s|%x\n",
+		Args: []DescArg{{Class: ClassConstStr, Str: "f.c", BoundArg: -1}, {Class: ClassConstInt, Bits: 3, BoundArg: -1},
+			{Class: fmtdb.ClassI32, BoundArg: -1}, {Class: fmtdb.ClassStrMax, BoundArg: 2}, {Class: fmtdb.ClassErrno, BoundArg: -1}, {Class: ClassConstUint, Bits: 255, BoundArg: -1}}}
+	f.Add(d.Append(nil))
+	s := &fmtdb.Site{Level: 3, File: "a.c", Line: 1, Format: "%s %lu\n", Args: []fmtdb.ArgSpec{{Class: fmtdb.ClassStr, BoundArg: -1}, {Class: fmtdb.ClassU64, BoundArg: -1}}}
+	ds := DescriptorOf(s)
+	f.Add(ds.Append(nil))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := ParseDescriptor(b)
+		if err != nil {
+			return
+		}
+		// Varints may have been written long; the content is the same.
+		again, err := ParseDescriptor(d.Append(nil))
+		if diff := cmp.Diff(d, again); err != nil || diff != "" {
+			t.Fatalf("% x: encoded and parsed again: %v (-first +again):\n%s", b, err, diff)
+		}
+		s, recorded, err := d.Site()
+		if err != nil {
+			return
+		}
+		if len(recorded) != len(d.Args) || s.ID != fmtdb.SiteID(&s) {
+			t.Fatalf("site %+v, recorded %v", s, recorded)
+		}
+	})
+}

@@ -26,6 +26,7 @@ const (
 	MaxBody         = 0xFFFF
 	exeField        = 104
 	exeFieldSize    = 256
+	toTextField     = 360
 	headerCheckEnd  = 60
 	chunkCheckEnd   = 32
 )
@@ -66,6 +67,7 @@ type Header struct {
 	NextSiteIndex   uint32
 	Flags           uint32
 	Exe             string
+	ToText          uint64 // records the log could not take that their calls printed as text instead
 }
 
 // Error is a problem found at a byte offset of a log file.
@@ -123,6 +125,7 @@ func ParseHeader(b []byte) (*Header, error) {
 		Dropped:         le.Uint64(b[88:]),
 		NextSiteIndex:   le.Uint32(b[96:]),
 		Flags:           le.Uint32(b[100:]),
+		ToText:          le.Uint64(b[toTextField:]),
 	}
 	if h.Version != Version {
 		why := "a newer logpack wrote it"
@@ -183,6 +186,7 @@ func (h *Header) Append(b []byte) []byte {
 		exe = exe[:exeFieldSize-1]
 	}
 	copy(p[exeField:], exe)
+	le.PutUint64(p[toTextField:], h.ToText)
 	return b
 }
 

@@ -110,10 +110,10 @@ var (
 // value is ready for Reset.
 type Reader struct {
 	win     window
-	limit   int64 // records end here
-	end     int64 // the chunk's end
 	ts      uint64
 	lastLog int64 // offset of the latest log record, -1 if none
+	limit   int64 // records end here
+	end     int64 // the chunk's end
 	rec     Record
 }
 

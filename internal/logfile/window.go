@@ -20,15 +20,16 @@ type window struct {
 
 const windowSize = 32 << 10
 
-// reset starts reading at off; limit is where the region ends (a hint
-// for the first buffer's size).
+// reset starts reading at off; limit is where the region ends. The
+// buffer grows to the region's size up to windowSize (a small region, as
+// a small chunk or the rest of a chunk being written, leaves it small).
 func (w *window) reset(r io.ReaderAt, off, limit int64) {
 	w.r = r
 	w.base = off
 	w.pos, w.end = 0, 0
 	w.eof = false
-	if w.buf == nil {
-		w.buf = make([]byte, max(min(windowSize, limit-off), 512))
+	if want := max(min(windowSize, limit-off), 512); len(w.buf) < int(want) && limit > off {
+		w.buf = make([]byte, want)
 	}
 }
 

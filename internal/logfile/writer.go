@@ -19,6 +19,7 @@ type Writer struct {
 	buf       []byte
 	next      uint32                       // next site index
 	procs     map[uint32]map[string]uint32 // per pid: descriptor → index
+	descs     map[*fmtdb.Site]string       // the descriptors of Index's sites
 }
 
 // NewWriter starts a log with header h (Tail, Capacity, NextSiteIndex and
@@ -167,26 +168,36 @@ func (t *Thread) Cut(arg int, n uint64) {
 // Index returns the site index this thread's process uses for s, handing
 // out a new one and writing its descriptor first if the process has not
 // used the site yet (as the runtime does). The descriptor lists s's
-// arguments, no constants, no flags.
+// arguments, no constants, no flags; s must not change after its first
+// use.
 func (t *Thread) Index(s *fmtdb.Site) uint32 {
-	d := DescriptorOf(s)
-	return t.IndexOf(&d)
+	desc, ok := t.w.descs[s]
+	if !ok {
+		d := DescriptorOf(s)
+		desc = string(d.Append(nil))
+		if t.w.descs == nil {
+			t.w.descs = map[*fmtdb.Site]string{}
+		}
+		t.w.descs[s] = desc
+	}
+	return t.index(desc)
 }
 
 // IndexOf is Index for a descriptor as given.
-func (t *Thread) IndexOf(d *Descriptor) uint32 {
-	desc := d.Append(nil)
+func (t *Thread) IndexOf(d *Descriptor) uint32 { return t.index(string(d.Append(nil))) }
+
+func (t *Thread) index(desc string) uint32 {
 	m := t.w.procs[t.PID]
 	if m == nil {
 		m = map[string]uint32{}
 		t.w.procs[t.PID] = m
 	}
-	if idx, ok := m[string(desc)]; ok {
+	if idx, ok := m[desc]; ok {
 		return idx
 	}
 	idx := t.w.NewIndex()
-	m[string(desc)] = idx
-	t.Descriptor(idx, desc)
+	m[desc] = idx
+	t.Descriptor(idx, []byte(desc))
 	return idx
 }
 

@@ -206,7 +206,7 @@ func ArraySlot(c fmtdb.Class, x string) string {
 // EncoderDecl is the C declaration of an encoder.
 func EncoderDecl(sig string, leveled bool) string {
 	var b strings.Builder
-	b.WriteString("extern void ")
+	b.WriteString("extern int ")
 	b.WriteString(EncoderName(sig, leveled))
 	b.WriteString("(struct logpack_site *")
 	if leveled {
@@ -262,7 +262,7 @@ func Encoders(names []string) string {
 		if !ok {
 			continue
 		}
-		fmt.Fprintf(&b, "\nvoid %s(struct logpack_site *site", EncoderName(sig, leveled))
+		fmt.Fprintf(&b, "\nint %s(struct logpack_site *site", EncoderName(sig, leveled))
 		level := "-1"
 		if leveled {
 			b.WriteString(", int level")

@@ -508,18 +508,6 @@ func (w *wrapper) rewrite(u *Unit) (*Rewritten, error) {
 	}
 }
 
-func firstLine(b []byte) string {
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.Contains(l, "error") {
-			return strings.TrimSpace(l)
-		}
-	}
-	if l, _, _ := strings.Cut(string(b), "\n"); l != "" {
-		return strings.TrimSpace(l)
-	}
-	return "no message"
-}
-
 // link handles a link, compiling C inputs of the same step first.
 func (w *wrapper) link(argv []string, inv *Invocation) int {
 	sources := inv.Sources()

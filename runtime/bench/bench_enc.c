@@ -3,7 +3,7 @@
 #include "logpack.c"
 /* logpack per-signature encoders, generated for the signatures a program uses. */
 
-void logpack_enc_sszzzu(struct logpack_site *site, const char * a0, const char * a1, long long a2, long long a3, long long a4, unsigned long long a5)
+int logpack_enc_sszzzu(struct logpack_site *site, const char * a0, const char * a1, long long a2, long long a3, long long a4, unsigned long long a5)
 {
 	LP_ENC_BEGIN(site, -1, 6);
 	LP_ENC_STR(a0);

@@ -157,12 +157,14 @@ struct lp_header {
 	uint32_t next_site_index;
 	uint32_t flags;
 	char exe[256];
+	uint64_t to_text;
 };
 _Static_assert(offsetof(struct lp_header, header_check) == 60, "header layout");
 _Static_assert(offsetof(struct lp_header, build_id) == 64, "header layout");
 _Static_assert(offsetof(struct lp_header, tail) == 72, "header layout");
 _Static_assert(offsetof(struct lp_header, next_site_index) == 96, "header layout");
 _Static_assert(offsetof(struct lp_header, exe) == 104, "header layout");
+_Static_assert(offsetof(struct lp_header, to_text) == 360, "header layout");
 _Static_assert(sizeof(struct lp_header) <= LP_HEADER_SIZE, "header layout");
 
 /* docs/FORMAT.md, "Chunks". */
@@ -239,6 +241,7 @@ struct logpack_state_s {
 	uint32_t pid;
 	uint64_t build_id;
 	uint64_t dropped_local;
+	uint64_t to_text_local; /* records of text-fallback sites the log could not take */
 	uint64_t session;        /* this process's session */
 	unsigned proc_flags;     /* LP_PROC_* for this process's next process record */
 	int proc_pending;        /* this process has not written its process record */
@@ -673,12 +676,21 @@ out:
 
 /* ---- chunks ---- */
 
-static void lp_count_drop(struct lp_thread *t)
+/* A record the log could not take. A site whose call prints it as text
+ * instead (LOGPACK_SITE_TEXT_FALLBACK) loses nothing: that is counted
+ * apart, for the decoder to point to the text log. */
+static void lp_count_drop(struct lp_thread *t, const struct logpack_site *site)
 {
+	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
+	if (site && (site->flags & LOGPACK_SITE_TEXT_FALLBACK)) {
+		__atomic_fetch_add(&lp.to_text_local, 1, __ATOMIC_RELAXED);
+		if (h && t != &lp.early_t)
+			__atomic_fetch_add(&h->to_text, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	t->dropped++;
 	t->epoch = 0; /* the next call takes the slow path, which reports the drops */
 	__atomic_fetch_add(&lp.dropped_local, 1, __ATOMIC_RELAXED);
-	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
 	if (h && t != &lp.early_t)
 		__atomic_fetch_add(&h->dropped, 1, __ATOMIC_RELAXED);
 }
@@ -1325,34 +1337,33 @@ static int lp_describe(struct lp_thread *t, struct lp_header *h, struct logpack_
 	return 1;
 }
 
-static void lp_slow_locked(struct lp_thread *t, struct lp_header *h, struct logpack_site *site, int level,
-			   const union logpack_arg *args, int err)
+/* Returns whether the record was written. */
+static int lp_slow_locked(struct lp_thread *t, struct lp_header *h, struct logpack_site *site, int level,
+			  const union logpack_arg *args, int err)
 {
 	lp_put_dropped(t);
-	if (!t->pos && !lp_claim(t, 64)) {
-		lp_count_drop(t);
-		return;
-	}
 	uint64_t st = LP_LOAD_ACQ(&site->state);
 	uint32_t idx = (uint32_t)st;
-	if ((uint32_t)(st >> 32) != LP_LOAD(&lp.gen) && !lp_describe(t, h, site, &idx)) {
-		lp_count_drop(t);
-		return;
+	if ((!t->pos && !lp_claim(t, 64)) ||
+	    ((uint32_t)(st >> 32) != LP_LOAD(&lp.gen) && !lp_describe(t, h, site, &idx)) ||
+	    !lp_encode(t, idx, site, level, args, err, lp_now())) {
+		lp_count_drop(t, site);
+		return 0;
 	}
-	if (!lp_encode(t, idx, site, level, args, err, lp_now()))
-		lp_count_drop(t);
+	return 1;
 }
 
-static __attribute__((noinline)) void lp_slow(struct logpack_site *site, int level,
-					      const union logpack_arg *args)
+/* Returns whether the record was written (0 also when logging is off). */
+static __attribute__((noinline)) int lp_slow(struct logpack_site *site, int level,
+					     const union logpack_arg *args)
 {
-	int err = errno;
+	int err = errno, written = 0;
 	struct lp_thread *t = &logpack_thread_;
 	if (!LP_LOAD(&logpack_recording))
 		goto out;
 	if (t->busy) {
 		/* A signal handler interrupted a log call of this thread. */
-		lp_count_drop(t);
+		lp_count_drop(t, site);
 		t->epoch = 0;
 		goto out;
 	}
@@ -1363,7 +1374,7 @@ static __attribute__((noinline)) void lp_slow(struct logpack_site *site, int lev
 		while (__atomic_exchange_n(&lp.early_lock, 1, __ATOMIC_ACQUIRE))
 			;
 		if (LP_LOAD(&lp.early_on)) {
-			lp_slow_locked(&lp.early_t, NULL, site, level, args, err);
+			written = lp_slow_locked(&lp.early_t, NULL, site, level, args, err);
 			done = 1;
 		}
 		__atomic_store_n(&lp.early_lock, 0, __ATOMIC_RELEASE);
@@ -1373,12 +1384,13 @@ static __attribute__((noinline)) void lp_slow(struct logpack_site *site, int lev
 		/* h, not lp.hdr again: the log may be closed meanwhile, and the
 		 * old one stays mapped. */
 		lp_sync(t);
-		lp_slow_locked(t, h, site, level, args, err);
+		written = lp_slow_locked(t, h, site, level, args, err);
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
 out:
 	errno = err;
+	return written;
 }
 
 /* Whether a call can take the fast path: the thread is in sync with the
@@ -1440,57 +1452,56 @@ static inline __attribute__((always_inline)) int lp_try(struct logpack_site *sit
 
 /* Every other call: ts is the call's timestamp, or 0 when it was not read
  * yet. */
-static __attribute__((noinline)) void lp_emit_general(struct logpack_site *site, int level,
-						      const union logpack_arg *args, uint64_t ts)
+static __attribute__((noinline)) int lp_emit_general(struct logpack_site *site, int level,
+						     const union logpack_arg *args, uint64_t ts)
 {
 	struct lp_thread *t = &logpack_thread_;
 	uint64_t st = LP_LOAD(&site->state);
-	if (LP_UNLIKELY(t->epoch != LP_EPOCH() || (uint32_t)(st >> 32) != LP_LOAD(&lp.gen) || t->busy)) {
-		lp_slow(site, level, args);
-		return;
-	}
+	if (LP_UNLIKELY(t->epoch != LP_EPOCH() || (uint32_t)(st >> 32) != LP_LOAD(&lp.gen) || t->busy))
+		return lp_slow(site, level, args);
 	if (!ts)
 		ts = lp_now();
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (LP_UNLIKELY(!lp_encode(t, (uint32_t)st, site, level, args, -1, ts))) {
+	int written = lp_encode(t, (uint32_t)st, site, level, args, -1, ts);
+	if (LP_UNLIKELY(!written)) {
 		int err = errno;
-		lp_count_drop(t);
+		lp_count_drop(t, site);
 		errno = err;
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
+	return written;
 }
 
-static inline __attribute__((always_inline)) void lp_emit(struct logpack_site *site, int level,
-							   const union logpack_arg *args)
+static inline __attribute__((always_inline)) int lp_emit(struct logpack_site *site, int level,
+							  const union logpack_arg *args)
 {
 #if LP_HAVE_TSC
 	if (LP_LIKELY(LP_LOAD(&lp.ts_tsc))) {
 		/* The timestamp first: the checks do not depend on it. */
 		uint64_t ts = __rdtsc();
 		if (LP_LIKELY(lp_try(site, level, args, ts)))
-			return;
-		lp_emit_general(site, level, args, ts);
-		return;
+			return 1;
+		return lp_emit_general(site, level, args, ts);
 	}
 #endif
-	lp_emit_general(site, level, args, 0);
+	return lp_emit_general(site, level, args, 0);
 }
 
-static __attribute__((noinline)) void lp_emit_any(struct logpack_site *site, int level, const union logpack_arg *args)
+static __attribute__((noinline)) int lp_emit_any(struct logpack_site *site, int level, const union logpack_arg *args)
 {
-	lp_emit(site, level, args);
+	return lp_emit(site, level, args);
 }
 
-void logpack_emit(struct logpack_site *site, const union logpack_arg *args)
+int logpack_emit(struct logpack_site *site, const union logpack_arg *args)
 {
-	lp_emit_any(site, -1, args);
+	return lp_emit_any(site, -1, args);
 }
 
-void logpack_emit_level(struct logpack_site *site, int level, const union logpack_arg *args)
+int logpack_emit_level(struct logpack_site *site, int level, const union logpack_arg *args)
 {
-	lp_emit_any(site, level & 0xff, args);
+	return lp_emit_any(site, level & 0xff, args);
 }
 
 void logpack_text_fd(int (*fn)(void))
@@ -1505,7 +1516,7 @@ void logpack_text_fd(int (*fn)(void))
  * integer, zigzag), u (an unsigned integer or a pointer), d (a double),
  * s (a string), and e (errno, read on entry):
  *
- *	void logpack_enc_sz(struct logpack_site *site, const char *a0, long long a1)
+ *	int logpack_enc_sz(struct logpack_site *site, const char *a0, long long a1)
  *	{
  *		LP_ENC_BEGIN(site, -1, 2);
  *		LP_ENC_STR(a0);
@@ -1637,7 +1648,7 @@ static inline __attribute__((always_inline)) unsigned char *lp_put_uv_arg(unsign
 
 #define LP_ENC_END()                          \
 	lp_enc_end(p_, ts_);                  \
-	return;                               \
+	return 1;                             \
 undo_: __attribute__((unused));               \
 	lp_enc_undo(p_);
 
@@ -1645,7 +1656,7 @@ undo_: __attribute__((unused));               \
 	general_: {                                                    \
 		union logpack_arg lp_a[(nslots) ? (nslots) : 1];       \
 		fill;                                                  \
-		lp_emit_general((site), (level), lp_a, ts_);           \
+		return lp_emit_general((site), (level), lp_a, ts_);    \
 	}
 
 /* ---- opening ---- */
@@ -2284,6 +2295,33 @@ int logpack_enabled(void)
 unsigned long long logpack_dropped(void)
 {
 	return LP_LOAD(&lp.dropped_local);
+}
+
+unsigned long long logpack_to_text(void)
+{
+	return LP_LOAD(&lp.to_text_local);
+}
+
+/* At a normal exit, a last text mark: lines that went into the program's
+ * text log after its last record (CRIU's parasite, a child's output) then
+ * go after that record when decoded, not before the records logged just
+ * before them without a pause. */
+static __attribute__((destructor)) void lp_exit_mark(void)
+{
+	int err = errno;
+	struct lp_thread *t = &logpack_thread_;
+	if (!LP_LOAD_ACQ(&lp.hdr) || LP_LOAD(&lp.early_on) || LP_LOAD(&lp.gap_ticks) == UINT64_MAX || t->busy)
+		goto out;
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	lp_sync(t);
+	uint64_t ts = lp_now();
+	if (t->pos && t->epoch == LP_EPOCH() && ts >= t->last_ts)
+		lp_text_mark(t, ts);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+out:
+	errno = err;
 }
 
 /* Says once, on stderr, why LOGPACK_FILE could not be used: the user who

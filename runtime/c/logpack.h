@@ -62,8 +62,14 @@ void logpack_close(void);
 /* Non-zero while binary logging is on. */
 int logpack_enabled(void);
 
-/* Records this process could not write (log full, disk full, size limit). */
+/* Records this process could not write (log full, disk full, size limit),
+ * not counting those it printed as text instead (see logpack_to_text). */
 unsigned long long logpack_dropped(void);
+
+/* Records this process could not write and printed as text instead: the
+ * calls of sites that keep their original call (all but those that print
+ * as text anyway) fall back to it, so a full log loses none of them. */
+unsigned long long logpack_to_text(void);
 
 #ifdef __cplusplus
 }

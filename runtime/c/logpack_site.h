@@ -55,11 +55,15 @@ static __inline__ __attribute__((__always_inline__, __unused__)) int logpack_tex
 }
 
 /* Records one call. args has one slot per argument the call passes (the
- * constants of the site's list and errno take none). */
-extern void logpack_emit(struct logpack_site *site, const union logpack_arg *args);
+ * constants of the site's list and errno take none). Returns whether the
+ * record was written: 0 when logging is off, or when the log could not
+ * take it (a full log that cannot grow); a LOGPACK_SITE_TEXT_FALLBACK
+ * site's call then prints it as text. The per-signature encoders return
+ * the same. */
+extern int logpack_emit(struct logpack_site *site, const union logpack_arg *args);
 /* The same for a site whose level is decided at run time. */
-extern void logpack_emit_level(struct logpack_site *site, int level,
-			       const union logpack_arg *args);
+extern int logpack_emit_level(struct logpack_site *site, int level,
+			      const union logpack_arg *args);
 
 /* Names the function that returns the descriptor of the program's own text
  * log, so that the log can say where the text log's lines belong. */
@@ -67,7 +71,8 @@ extern void logpack_text_fd(int (*fn)(void));
 
 /* Site flags. */
 enum logpack_site_flag {
-	LOGPACK_SITE_PREFIX = 1, /* its text prefixes the process's later lines */
+	LOGPACK_SITE_PREFIX = 1,        /* its text prefixes the process's later lines */
+	LOGPACK_SITE_TEXT_FALLBACK = 2, /* a record the log cannot take is printed as text */
 };
 
 /* Classes (fmtdb.Class) and constant kinds; a test checks these against

@@ -16,7 +16,7 @@
 /* "seq %d %d %d %d\n": writer, sequence number, getpid(), gettid() */
 #define LOG_SEQ(xw, xs, xp, xt)                                                                \
 	(logpack_on()                                                                 \
-		 ? logpack_emit(&site_seq, (const union logpack_arg[]){{.i = (int)(xw)},    \
+		 ? (void)logpack_emit(&site_seq, (const union logpack_arg[]){{.i = (int)(xw)},    \
 									{.i = (int)(xs)},    \
 									{.i = (int)(xp)},    \
 									{.i = (int)(xt)}})   \
@@ -25,7 +25,7 @@
 /* every class: "all %d %u %ld %lu %f %Lf %s %p %m %.*s %.3s\n" */
 #define LOG_ALL(x1, x2, x3, x4, x5, x6, x7, x8, xprec, x9, x10)                              \
 	(logpack_on()                                                                 \
-		 ? logpack_emit(&site_all,                                                 \
+		 ? (void)logpack_emit(&site_all,                                                 \
 				(const union logpack_arg[]){{.i = (int)(x1)},               \
 							    {.u = (unsigned)(x2)},          \
 							    {.i = (long)(x3)},              \
@@ -45,18 +45,25 @@
 	({                                                                                 \
 		int logpack_level_ = (level);                                              \
 		(logpack_on() && logpack_level_ != 0)                                 \
-			? logpack_emit_level(&site_lvl, logpack_level_,                    \
+			? (void)logpack_emit_level(&site_lvl, logpack_level_,                    \
 					     (const union logpack_arg[]){{.i = (int)(x)}}) \
 			: (void)printf("lvl %d\n", (x));                                   \
 	})
 
 /* no arguments: "zero\n" */
-#define LOG_ZERO() (logpack_on() ? logpack_emit(&site_zero, 0) : (void)printf("zero\n"))
+#define LOG_ZERO() (logpack_on() ? (void)logpack_emit(&site_zero, 0) : (void)printf("zero\n"))
 
 /* one string: "str %s\n" */
 #define LOG_STR(xs)                                                                         \
 	(logpack_on()                                                                 \
-		 ? logpack_emit(&site_str, (const union logpack_arg[]){{.p = (const void *)(xs)}}) \
+		 ? (void)logpack_emit(&site_str, (const union logpack_arg[]){{.p = (const void *)(xs)}}) \
 		 : (void)printf("str %s\n", (xs)))
+
+/* a text-fallback site, as the rewriter emits most calls: "fb %d\n",
+ * printed (on stderr) when logging is off or the log cannot take it */
+#define LOG_FB(x)                                                                               \
+	((logpack_on() && logpack_emit(&site_fb, (const union logpack_arg[]){{.i = (int)(x)}})) \
+		 ? (void)0                                                                      \
+		 : (void)fprintf(stderr, "fb %d\n", (x)))
 
 #endif

@@ -1,0 +1,186 @@
+package decoder
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
+)
+
+// start writes the process record of a process of session id.
+func start(t *logfile.Thread, ts uint64, id uint64, ppid uint32, flags uint64, exe string, args ...string) {
+	p := logfile.Process{PPID: ppid, Session: id, Flags: flags, BuildID: 0xb1d, Exe: []byte(exe), Cmdline: []byte(strings.Join(args, "\x00"))}
+	t.Process(ts, p)
+}
+
+// lines decodes log in JSON-like short form: session, ts, pid, message.
+func sessionLines(t *testing.T, d *Decoder) []string {
+	t.Helper()
+	var out []string
+	for r, err := range d.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%d %d %d %s", r.Proc.Session.N, r.TS, r.PID, r.AppendMessage(nil)))
+	}
+	return out
+}
+
+func open(t *testing.T, log []byte) *Decoder {
+	t.Helper()
+	d, err := New(bytes.NewReader(log), int64(len(log)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// Two runs with the same log, one after the other: each is a session of
+// its own, with its own time origin (its first process record); the
+// second reuses the first one's pids, which does not mix them up.
+func TestSessionsOneAfterTheOther(t *testing.T) {
+	w := newLog(100)
+	a, ac := w.Thread(100, 100), w.Thread(101, 101)
+	start(a, 1_000_000, 0xaaaa, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "dump", "-t", "42")
+	a.Log(siteHello, 1_000_500, 0, fmtdb.Int(1))
+	start(ac, 1_002_000, 0xaaaa, 100, 0, "/usr/sbin/criu")
+	ac.Log(siteHello, 1_003_000, 0, fmtdb.Int(2))
+	a.Log(siteHello, 1_004_000, 0, fmtdb.Int(3))
+	// The second run: pid 100 again, and its child 101 again.
+	b, bc := w.Thread(100, 100), w.Thread(101, 101)
+	start(b, 9_000_000, 0xbbbb, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "restore")
+	b.Log(siteHello, 9_000_100, 0, fmtdb.Int(4))
+	start(bc, 9_000_200, 0xbbbb, 100, 0, "/usr/sbin/criu")
+	bc.Log(siteHello, 9_000_300, 0, fmtdb.Int(5))
+	bc.Dropped(7)
+	d := open(t, w.Bytes(0))
+	want := []string{
+		"1 500 100 hello 1\n", "1 3000 101 hello 2\n", "1 4000 100 hello 3\n",
+		"2 100 100 hello 4\n", "2 300 101 hello 5\n",
+	}
+	if diff := cmp.Diff(want, sessionLines(t, d)); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	ss := d.Sessions()
+	if len(ss) != 2 {
+		t.Fatalf("%d sessions", len(ss))
+	}
+	type summary struct {
+		N       int
+		ID      uint64
+		Start   int64
+		PID     uint32
+		Cmdline []string
+		Records int
+		Dropped uint64
+		Procs   int
+	}
+	var got []summary
+	for _, s := range ss {
+		got = append(got, summary{s.N, s.ID, s.Start, s.Process.PID, s.Process.Cmdline, s.Records, s.Dropped, len(s.Processes)})
+	}
+	wantS := []summary{
+		{1, 0xaaaa, 1_000_000 - 1000, 100, []string{"criu", "dump", "-t", "42"}, 3, 0, 2},
+		{2, 0xbbbb, 9_000_000 - 1000, 100, []string{"criu", "restore"}, 2, 7, 2},
+	}
+	if diff := cmp.Diff(wantS, got); diff != "" {
+		t.Errorf("sessions (-want +got):\n%s", diff)
+	}
+	if s := ss[1]; !s.Time.Equal(time.Unix(0, int64(d.Header().StartRealtimeNS)+s.Start)) {
+		t.Errorf("session 2 starts at %v", s.Time)
+	}
+	if child := ss[1].Processes[1]; child.Parent != ss[1].Processes[0] || child.Start != 200 {
+		t.Errorf("session 2's child: parent %v, start %d", child.Parent, child.Start)
+	}
+}
+
+// Two runs at the same time (criu lazy-pages beside criu restore): their
+// records interleave in the file and in time, and each is still shown
+// whole, in order of start.
+func TestSessionsAtTheSameTime(t *testing.T) {
+	w := newLog(100)
+	a, b := w.Thread(100, 100), w.Thread(200, 200)
+	start(a, 2000, 0xaaaa, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	start(b, 2500, 0xbbbb, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	for i := range 6 {
+		th := a
+		if i%2 == 1 {
+			th = b
+		}
+		th.Log(siteHello, uint64(3000+100*i), 0, fmtdb.Int(int64(i)))
+	}
+	d := open(t, w.Bytes(0))
+	want := []string{
+		"1 1000 100 hello 0\n", "1 1200 100 hello 2\n", "1 1400 100 hello 4\n",
+		"2 600 200 hello 1\n", "2 800 200 hello 3\n", "2 1000 200 hello 5\n",
+	}
+	if diff := cmp.Diff(want, sessionLines(t, d)); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	var only []string
+	for r, err := range d.SessionRecords(d.Sessions()[1]) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		only = append(only, string(r.AppendMessage(nil)))
+	}
+	if diff := cmp.Diff([]string{"hello 1\n", "hello 3\n", "hello 5\n"}, only); diff != "" {
+		t.Errorf("session 2 alone (-want +got):\n%s", diff)
+	}
+}
+
+// An exec keeps the pid: the program exec'd starts a process of its own
+// (a second process record of the pid, in the same session), and the
+// records before and after belong to the one and the other. Processes
+// are told apart by their process records, not by pid.
+func TestExecStartsAProcess(t *testing.T) {
+	w := newLog(100)
+	th := w.Thread(100, 100)
+	start(th, 2000, 0xaaaa, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "swrk")
+	th.Log(siteHello, 2100, 0, fmtdb.Int(1))
+	other := w.Thread(100, 101)
+	other.Log(siteHello, 2150, 0, fmtdb.Int(2)) // a thread of the first program
+	th.Process(2200, logfile.Process{PPID: 1, Session: 0xaaaa, Flags: logfile.ProcExec, Exe: []byte("/usr/sbin/criu-helper")})
+	th.Log(siteHello, 2300, 0, fmtdb.Int(3))
+	d := open(t, w.Bytes(0))
+	var got []string
+	for r, err := range d.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%s %s", r.Proc.Exe, r.AppendMessage(nil)))
+	}
+	want := []string{"/usr/sbin/criu hello 1\n", "/usr/sbin/criu hello 2\n", "/usr/sbin/criu-helper hello 3\n"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	ps := d.Processes()
+	if len(ps) != 2 || ps[0].Records != 2 || ps[1].Records != 1 || ps[1].Flags != logfile.ProcExec || ps[0].Offset >= ps[1].Offset {
+		t.Errorf("processes: %+v", ps)
+	}
+}
+
+// Records of a pid without a process record (a damaged log, or one
+// written without them) form a session of their own, with ID 0, whose
+// times count from the file's start.
+func TestRecordsWithoutAProcess(t *testing.T) {
+	w := newLog(100)
+	a, b := w.Thread(100, 100), w.Thread(300, 300)
+	start(a, 5000, 0xaaaa, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	a.Log(siteHello, 5100, 0, fmtdb.Int(1))
+	b.Log(siteHello, 5200, 0, fmtdb.Int(2))
+	d := open(t, w.Bytes(0))
+	want := []string{"1 4200 300 hello 2\n", "2 100 100 hello 1\n"}
+	if diff := cmp.Diff(want, sessionLines(t, d)); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+	if s := d.Sessions()[0]; s.ID != 0 || s.Processes[0].Offset != -1 || s.Start != 0 {
+		t.Errorf("session of the records without a process: %+v", s)
+	}
+}
