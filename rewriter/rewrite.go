@@ -230,7 +230,7 @@ func (r *rewriter) punct(i int) string {
 }
 
 func (r *rewriter) isMarker(i int) bool {
-	return r.toks[i].Kind == Directive && directiveName(r.src[r.toks[i].Off:r.toks[i].End]) == ""
+	return r.toks[i].Kind == Directive && IsLineMarker(r.src[r.toks[i].Off:r.toks[i].End])
 }
 
 // prev and next step over directives: line markers fall anywhere in
@@ -1075,5 +1075,5 @@ func startsWithMarker(src []byte) bool {
 	var s Scanner
 	s.Init(src, "", nil)
 	t := s.Scan()
-	return t.Kind == Directive && t.Off == 0 && directiveName(src[t.Off:t.End]) == "" && s.marked
+	return t.Kind == Directive && t.Off == 0 && IsLineMarker(src[t.Off:t.End]) && s.marked
 }

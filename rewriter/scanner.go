@@ -332,13 +332,7 @@ func (s *Scanner) scanDirective(line int) {
 // directiveName returns the directive's name ("define", "if", ...) or ""
 // for a null directive or a line marker.
 func directiveName(d []byte) string {
-	i := 1
-	if len(d) > 0 && d[0] == '%' {
-		i = 2
-	}
-	for i < len(d) && (d[i] == ' ' || d[i] == '\t') {
-		i++
-	}
+	i := directiveStart(d)
 	j := i
 	for j < len(d) && (isLetter(d[j]) || isDigit(d[j])) {
 		j++
@@ -349,12 +343,37 @@ func directiveName(d []byte) string {
 	return ""
 }
 
-// lineMarker recognizes "# N "file" flags..." (gcc -E) and "#line N "file"".
-func (s *Scanner) lineMarker(d []byte, line int) {
+// IsLineMarker reports whether the directive d (its text from the '#' or
+// "%:") is a line marker: "# N "file" flags..." as gcc -E writes them, or
+// "#line N "file"". Every other directive (#pragma, #define kept by -dD,
+// a null directive) is not.
+func IsLineMarker(d []byte) bool {
+	if directiveName(d) == "line" {
+		return true
+	}
+	i := directiveStart(d)
+	return i < len(d) && isDigit(d[i])
+}
+
+// directiveStart is the index of what follows the '#' (or "%:") of the
+// directive d and the blanks after it.
+func directiveStart(d []byte) int {
 	i := 1
+	if len(d) > 0 && d[0] == '%' {
+		i = 2
+	}
 	for i < len(d) && (d[i] == ' ' || d[i] == '\t') {
 		i++
 	}
+	return i
+}
+
+// lineMarker records the position a line marker d gives to the next line.
+func (s *Scanner) lineMarker(d []byte, line int) {
+	if !IsLineMarker(d) {
+		return
+	}
+	i := directiveStart(d)
 	if directiveName(d) == "line" {
 		i += 4
 		for i < len(d) && (d[i] == ' ' || d[i] == '\t') {

@@ -200,3 +200,24 @@ func runC(t *testing.T, src string, flags ...string) string {
 	}
 	return string(out)
 }
+
+// Line markers are the directives that set the position of the next line:
+// gcc -E's "# N "file" flags" and #line; no other directive is one.
+func TestIsLineMarker(t *testing.T) {
+	for d, want := range map[string]bool{
+		`# 12 "criu/log.c"`:         true,
+		`# 1 "<built-in>" 3 4`:      true,
+		`#line 7 "x.c"`:             true,
+		`#  line 7`:                 true,
+		`%: 3 "y.c"`:                true,
+		`#pragma GCC diagnostic`:    false,
+		`#define X 1`:               false,
+		`#`:                         false,
+		`#linenoise`:                false,
+		`# ident "marker in a str"`: false,
+	} {
+		if got := IsLineMarker([]byte(d)); got != want {
+			t.Errorf("IsLineMarker(%q) = %v, want %v", d, got, want)
+		}
+	}
+}

@@ -1,8 +1,8 @@
-// Package runtime holds logpack's C runtime: the code that rewritten log
+// Package lpruntime holds logpack's C runtime: the code that rewritten log
 // calls use to record into a binary log. It is embedded into the logpack
 // binary so that `logpack cc` can build it into programs and `logpack
 // runtime -o DIR` can write it out.
-package runtime
+package lpruntime
 
 import (
 	"embed"

@@ -1,4 +1,4 @@
-package runtime_test
+package lpruntime_test
 
 import (
 	"fmt"

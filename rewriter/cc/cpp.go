@@ -144,7 +144,7 @@ func (u *unitScanner) next() unitToken {
 	if t.Kind != rewriter.Directive {
 		return tok
 	}
-	if isLineMarker(tok.text) {
+	if rewriter.IsLineMarker(tok.text) {
 		tok.marker = true
 		return tok
 	}
@@ -185,18 +185,4 @@ func lineBreak(b []byte) bool {
 		}
 	}
 	return false
-}
-
-// isLineMarker reports whether a line starting with '#' is a line marker
-// (# 12 "file" flags) rather than a #pragma or other directive kept in
-// the output.
-func isLineMarker(s []byte) bool {
-	i := 1
-	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
-		i++
-	}
-	if strings.HasPrefix(string(s[i:min(len(s), i+4)]), "line") {
-		return true
-	}
-	return i < len(s) && s[i] >= '0' && s[i] <= '9'
 }
