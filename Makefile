@@ -28,6 +28,9 @@ $(BIN): $(GOFILES) $(RTFILES) go.mod go.sum
 bin/logcmp: $(GOFILES) go.mod
 	$(GO) build -o $@ ./examples/logcmp
 
+bin/criubench: $(GOFILES) go.mod
+	$(GO) build -o $@ ./examples/criubench
+
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
@@ -85,7 +88,7 @@ bench: bench/out/logbench bench/out/emitbench examples
 # The real thing: a CRIU tree built plainly and through logpack cc, criu
 # check, dump and restore both ways, decoded logs against text logs. Needs
 # root and CRIU's build dependencies; not part of make test.
-criu-check: $(BIN) bin/logcmp
+criu-check: $(BIN) bin/logcmp bin/criubench
 	@test -n "$(CRIU_SRC)" || { echo "usage: make criu-check CRIU_SRC=/path/to/criu" >&2; exit 2; }
 	CRIU_SRC="$(CRIU_SRC)" examples/criu-check.sh
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -10,9 +11,16 @@ import (
 // timings differ, and a few lines depend on timing. The fuzzy comparison
 // puts every number in a line as "#", aligns the two logs line by line
 // (longest common subsequence) and counts what only one of them has.
+//
+// Lines of writers that run at the same time (CRIU's restored tasks, each
+// with its "%6d: " prefix, and the parasite's "pie: N: " lines beside
+// criu's own) interleave differently in every run, so each writer's lines
+// are aligned on their own: the writers are told apart by their prefix
+// and numbered in order of first appearance, since pids differ too.
 
-// shape is a line with its timestamp prefix dropped and every run of
-// digits (decimal or hex, with an optional 0x) replaced by "#".
+// shape is a line with its timestamp prefix dropped, every number
+// (decimal or hex, with an optional 0x) and every run of digits inside a
+// word replaced by "#".
 func shape(line string) string {
 	if n := timestampLen(line); n > 0 {
 		line = line[n:]
@@ -35,6 +43,14 @@ func shape(line string) string {
 				i = k
 				continue
 			}
+		}
+		if c >= '0' && c <= '9' {
+			// digits inside a word too ("pr8804-2", a pid in a name)
+			for i < len(line) && line[i] >= '0' && line[i] <= '9' {
+				i++
+			}
+			b.WriteByte('#')
+			continue
 		}
 		if c == ' ' && b.Len() > 0 && strings.HasSuffix(b.String(), " ") {
 			i++ // runs of spaces (padding of numbers) count as one
@@ -85,16 +101,65 @@ type fuzzyResult struct {
 	OnlyA, OnlyB  []string // the unmatched lines (shapes), in order
 }
 
-// fuzzyCompare aligns a and b by their shapes.
+// writer names the writer of a line (its timestamp taken off): "task N"
+// for the N-th pid prefix seen, "pie N" for the N-th parasite, "" for the
+// program itself. seen numbers the writers of one log.
+func writer(line string, seen map[string]int) string {
+	kind, rest := "task", strings.TrimLeft(line, " ")
+	if r, ok := strings.CutPrefix(line, "pie: "); ok {
+		kind, rest = "pie", r
+	}
+	n := 0
+	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
+		n++
+	}
+	if n == 0 || !strings.HasPrefix(rest[n:], ": ") || kind == "task" && len(line)-len(rest)+n < 6 {
+		return "" // "%6d: " pads to six columns
+	}
+	key := kind + " " + rest[:n]
+	if _, ok := seen[key]; !ok {
+		seen[key] = len(seen) + 1
+	}
+	return fmt.Sprintf("%s %d", kind, seen[key])
+}
+
+// byWriter splits a log into its writers' lines, as shapes.
+func byWriter(lines []string) map[string][]string {
+	out := map[string][]string{}
+	seen := map[string]int{}
+	for _, l := range lines {
+		body := l
+		if n := timestampLen(l); n > 0 {
+			body = l[n:]
+		}
+		w := writer(body, seen)
+		out[w] = append(out[w], shape(l))
+	}
+	return out
+}
+
+// fuzzyCompare aligns a and b, writer by writer, by their shapes.
 func fuzzyCompare(a, b []string) fuzzyResult {
-	sa, sb := make([]string, len(a)), make([]string, len(b))
-	for i := range a {
-		sa[i] = shape(a[i])
-	}
-	for i := range b {
-		sb[i] = shape(b[i])
-	}
 	r := fuzzyResult{A: len(a), B: len(b)}
+	wa, wb := byWriter(a), byWriter(b)
+	var names []string
+	for w := range wa {
+		names = append(names, w)
+	}
+	for w := range wb {
+		if _, ok := wa[w]; !ok {
+			names = append(names, w)
+		}
+	}
+	slices.Sort(names)
+	for _, w := range names {
+		align(&r, wa[w], wb[w])
+	}
+	return r
+}
+
+// align adds the alignment of the shapes sa and sb to r.
+func align(r *fuzzyResult, sa, sb []string) {
 	// LCS over lines, in O(n*m) bits of a table of lengths by rows of
 	// uint16: logs of a few thousand lines.
 	n, m := len(sa), len(sb)
@@ -131,7 +196,6 @@ func fuzzyCompare(a, b []string) fuzzyResult {
 	}
 	r.OnlyA = append(r.OnlyA, sa[i:]...)
 	r.OnlyB = append(r.OnlyB, sb[j:]...)
-	return r
 }
 
 // fuzzyReport prints the summary and the unmatched lines, and reports

@@ -3,7 +3,8 @@
 // (examples.Normalize). It prints "identical: N lines", or the differing
 // lines and exits 1. With -side N it first shows the first N lines of both
 // logs side by side. With -fuzzy TOL it compares logs of two different
-// runs of a real program: numbers do not count, lines are aligned, and up
+// runs of a real program: numbers do not count, lines are aligned writer
+// by writer (the program, each pid-prefixed task, each parasite), and up
 // to the fraction TOL of the lines may differ (the CRIU check uses it).
 //
 //	logcmp [-side N] [-width W] TEXT.log DECODED.log
