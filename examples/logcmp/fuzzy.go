@@ -118,7 +118,8 @@ func writer(line string, seen map[string]int) string {
 	}
 	key := kind + " " + rest[:n]
 	if _, ok := seen[key]; !ok {
-		seen[key] = len(seen) + 1
+		seen[kind]++ // writers are numbered per kind
+		seen[key] = seen[kind]
 	}
 	return fmt.Sprintf("%s %d", kind, seen[key])
 }
