@@ -134,7 +134,9 @@ enum {
 #define LP_RETRY_DROPS 1024 /* records dropped between two attempts to get space */
 /* A pause this long (TSC ticks at 2.5 GHz, until measured; ns for the
  * monotonic clock) before a record adds a text mark: the program waited,
- * and others may have written its text log meanwhile. */
+ * and others may have written its text log meanwhile. Short enough to
+ * catch one command to CRIU's parasite and its answer (about 20 us); a
+ * check costs one fstat, a few hundred per CRIU dump. */
 #define LP_GAP_NS 20000u
 
 /* docs/FORMAT.md, "File header". */
@@ -587,7 +589,36 @@ static void lp_recycle(struct lp_maps *M, int fd, uint64_t tail)
 /* Makes the file of the log mapped by M (header h) at least want bytes
  * long and mapped (a step more when it grows); returns non-zero when
  * h->capacity >= want and the process maps it afterwards. */
-static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
+/* Maps the file as far as its capacity, which another process grew. */
+static void lp_map_more(struct lp_maps *M, struct lp_header *h)
+{
+	lp_lock_growth();
+	int transient = 0;
+	uint64_t size;
+	int fd = h == LP_LOAD(&lp.hdr) && M == LP_LOAD(&lp.maps) ? lp_grow_fd(&transient, &size) : -1;
+	if (fd >= 0) {
+		lp_map_upto(M, fd, LP_LOAD_ACQ(&h->capacity));
+		if (transient)
+			close(fd);
+	}
+	lp_unlock_growth();
+}
+
+/* How much a log of cap bytes grows by at a time. */
+static uint64_t lp_grow_step(uint64_t cap)
+{
+	uint64_t step = cap / 24;
+	if (step < LP_GROW_MIN)
+		step = LP_GROW_MIN;
+	if (step > LP_GROW_MAX)
+		step = LP_GROW_MAX;
+	return step;
+}
+
+/* Grows the file to at least want bytes. ahead: growing before the space
+ * is needed; then nobody waits, not for another thread of the process and
+ * not for another process's grower: if either is at it, nothing is done. */
+static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want, int ahead)
 {
 	uint64_t cap = LP_LOAD_ACQ(&h->capacity);
 	if (want <= cap)
@@ -598,7 +629,10 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
 	 * capacity they need. The lock also keeps open and close from
 	 * changing the descriptor under a grower (a closed descriptor's
 	 * number may be the program's next file). */
-	lp_lock_growth();
+	if (!ahead)
+		lp_lock_growth();
+	else if (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
+		return 0;
 	int ok = 0, transient = 0, locked = 0, fd = -1;
 	if (h != LP_LOAD(&lp.hdr) || M != LP_LOAD(&lp.maps))
 		goto out; /* the log was closed or replaced meanwhile */
@@ -609,7 +643,7 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
 	/* Another process growing the file holds the lock for a moment; one
 	 * that is stopped (a debugger, a freezer) must not stop us: past a
 	 * bound, the records are dropped instead. */
-	for (int i = 0; i < 200; i++) {
+	for (int i = 0; i < (ahead ? 1 : 200); i++) {
 		if (LP_LOAD_ACQ(&h->capacity) >= want) {
 			ok = lp_map_upto(M, fd, LP_LOAD_ACQ(&h->capacity));
 			goto out;
@@ -630,11 +664,7 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want)
 		ok = lp_map_upto(M, fd, cap);
 		goto out;
 	}
-	uint64_t step = cap / 24;
-	if (step < LP_GROW_MIN)
-		step = LP_GROW_MIN;
-	if (step > LP_GROW_MAX)
-		step = LP_GROW_MAX;
+	uint64_t step = lp_grow_step(cap);
 	uint64_t newcap = want > cap + step ? want : cap + step;
 	newcap = (newcap + LP_PAGE - 1) & ~(uint64_t)(LP_PAGE - 1);
 	if (newcap > LP_LOAD(&lp.max_len))
@@ -676,13 +706,17 @@ out:
 
 /* ---- chunks ---- */
 
-/* A record the log could not take. A site whose call prints it as text
- * instead (LOGPACK_SITE_TEXT_FALLBACK) loses nothing: that is counted
- * apart, for the decoder to point to the text log. */
-static void lp_count_drop(struct lp_thread *t, const struct logpack_site *site)
+/* A record the log could not take at level (-1: the site's). When its
+ * call prints it as text anyway (a text-fallback site, a level its site
+ * also prints as text, a prefix the program prints itself) it is not lost:
+ * that is counted apart, for the decoder to point to the text log. */
+static void lp_count_drop(struct lp_thread *t, const struct logpack_site *site, int level)
 {
 	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
-	if (site && (site->flags & LOGPACK_SITE_TEXT_FALLBACK)) {
+	if (level < 0)
+		level = site->level;
+	if ((site->flags & (LOGPACK_SITE_TEXT_FALLBACK | LOGPACK_SITE_PREFIX)) ||
+	    (site->text_level != 255 && level >= 1 && level <= site->text_level)) {
 		__atomic_fetch_add(&lp.to_text_local, 1, __ATOMIC_RELAXED);
 		if (h && t != &lp.early_t)
 			__atomic_fetch_add(&h->to_text, 1, __ATOMIC_RELAXED);
@@ -769,15 +803,15 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 		size = fit;
 	uint64_t tail = LP_LOAD(&h->tail);
 	/* Check before claiming, so a full log does not run the tail away. */
-	if (tail + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(M, h, tail + size))
+	if (tail + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(M, h, tail + size, 0))
 		goto full;
 	uint64_t off = __atomic_fetch_add(&h->tail, size, __ATOMIC_RELAXED);
-	if (off + size > LP_LOAD(&lp.max_len) || (off + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(M, h, off + size)))
+	if (off + size > LP_LOAD(&lp.max_len) || (off + size > LP_LOAD_ACQ(&h->capacity) && !lp_grow(M, h, off + size, 0)))
 		goto full; /* the claimed range stays zero: readers skip it */
 	struct lp_chunk *c = (struct lp_chunk *)lp_addr(M, off, size);
 	if (!c) {
 		/* Another process grew the file past this one's mapping. */
-		lp_grow(M, h, off + size);
+		lp_map_more(M, h);
 		if (!(c = (struct lp_chunk *)lp_addr(M, off, size)))
 			goto full;
 	}
@@ -804,6 +838,13 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 	if (LP_LOAD(&lp.proc_pending) && __atomic_exchange_n(&lp.proc_pending, 0, __ATOMIC_ACQ_REL))
 		t->pos = lp_process_record(t->pos);
 	lp_put_dropped(t);
+	/* Growing ahead of the writers, by whoever claims within half a step
+	 * of the end: writers seldom wait for a grower, and a process that
+	 * cannot grow the file any more (CRIU's restored tasks close every
+	 * descriptor they inherit) still finds room for a while. */
+	uint64_t cap = LP_LOAD_ACQ(&h->capacity);
+	if (off + size + lp_grow_step(cap) / 2 > cap)
+		lp_grow(M, h, cap + 1, 1);
 	return 1;
 full:
 	t->retry = LP_RETRY_DROPS;
@@ -1347,7 +1388,7 @@ static int lp_slow_locked(struct lp_thread *t, struct lp_header *h, struct logpa
 	if ((!t->pos && !lp_claim(t, 64)) ||
 	    ((uint32_t)(st >> 32) != LP_LOAD(&lp.gen) && !lp_describe(t, h, site, &idx)) ||
 	    !lp_encode(t, idx, site, level, args, err, lp_now())) {
-		lp_count_drop(t, site);
+		lp_count_drop(t, site, level);
 		return 0;
 	}
 	return 1;
@@ -1363,7 +1404,7 @@ static __attribute__((noinline)) int lp_slow(struct logpack_site *site, int leve
 		goto out;
 	if (t->busy) {
 		/* A signal handler interrupted a log call of this thread. */
-		lp_count_drop(t, site);
+		lp_count_drop(t, site, level);
 		t->epoch = 0;
 		goto out;
 	}
@@ -1466,7 +1507,7 @@ static __attribute__((noinline)) int lp_emit_general(struct logpack_site *site, 
 	int written = lp_encode(t, (uint32_t)st, site, level, args, -1, ts);
 	if (LP_UNLIKELY(!written)) {
 		int err = errno;
-		lp_count_drop(t, site);
+		lp_count_drop(t, site, level);
 		errno = err;
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
