@@ -838,12 +838,12 @@ static int lp_claim_(struct lp_thread *t, size_t need)
 	if (LP_LOAD(&lp.proc_pending) && __atomic_exchange_n(&lp.proc_pending, 0, __ATOMIC_ACQ_REL))
 		t->pos = lp_process_record(t->pos);
 	lp_put_dropped(t);
-	/* Growing ahead of the writers, by whoever claims within half a step
+	/* Growing ahead of the writers, by whoever claims within a quarter step
 	 * of the end: writers seldom wait for a grower, and a process that
 	 * cannot grow the file any more (CRIU's restored tasks close every
 	 * descriptor they inherit) still finds room for a while. */
 	uint64_t cap = LP_LOAD_ACQ(&h->capacity);
-	if (off + size + lp_grow_step(cap) / 2 > cap)
+	if (off + size + lp_grow_step(cap) / 4 > cap)
 		lp_grow(M, h, cap + 1, 1);
 	return 1;
 full:
