@@ -148,6 +148,7 @@ type follower struct {
 	recs     [2]Record
 	buf      []byte
 	seg      int // the clock's knot segment of the last record
+	streams  map[streamKey]uint32
 }
 
 // followChains is how many of a thread's latest chunks stay open for
@@ -177,7 +178,7 @@ func newFollower(f *os.File, h *logfile.Header, opts *Options) *follower {
 	if opts != nil {
 		d.opts = *opts
 	}
-	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*[followChains]*liveChunk{}}
+	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*[followChains]*liveChunk{}, streams: map[streamKey]uint32{}}
 }
 
 // poll reads what the log holds now and emits its new records, each with
@@ -362,6 +363,7 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	d := fl.d
 	w := d.writerFor(ch.PID, ch.TID)
 	c := chunk{off: off, at: logfile.Start(off, &ch), limit: off + int64(ch.Size), hdr: ch, proc: d.procAt(ch.PID, ch.BaseTS)}
+	c.stream = fl.stream(w, c.proc)
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
 	lc := &liveChunk{c: c, w: w, at: c.at}
 	latest := fl.last[w]
@@ -375,8 +377,24 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	copy(latest[:], latest[1:])
 	latest[followChains-1] = lc
 	fl.open = append(fl.open, lc)
-	d.pairs = append(d.pairs, logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS})
+	d.pairs = append(d.pairs, logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS, Stream: c.stream})
 	return true, nil
+}
+
+// stream returns the calibration pair stream of a thread's process.
+func (fl *follower) stream(w *writer, p *Process) uint32 {
+	k := streamKey{w, p}
+	id, ok := fl.streams[k]
+	if !ok {
+		id = uint32(len(fl.streams) + 1)
+		fl.streams[k] = id
+	}
+	return id
+}
+
+type streamKey struct {
+	w *writer
+	p *Process
 }
 
 // read collects the chunk's new records. It returns false when the chunk
@@ -408,10 +426,11 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 		case logfile.KindProcess:
 			if p := d.newProcess(rec, lc.w.pid); p != nil {
 				lc.c.proc = p
+				lc.c.stream = fl.stream(lc.w, p)
 			}
 			continue
 		case logfile.KindCut:
-			d.control(rec, &lc.c, fl.descs)
+			d.control(rec, &lc.c, fl.descs, -1)
 			// Attach it to its record if that is still to be emitted.
 			for i := len(fl.batch) - 1; i >= 0; i-- {
 				if lr := &fl.batch[i]; lr.w == lc.w && lr.rec.Offset == rec.Cut.Of {
@@ -421,7 +440,7 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 			}
 			continue
 		default:
-			if d.control(rec, &lc.c, fl.descs) {
+			if d.control(rec, &lc.c, fl.descs, -1) {
 				*dirty = true
 			}
 			if lc.c.dropped > 0 {

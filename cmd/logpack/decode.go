@@ -389,6 +389,9 @@ func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records in all while logging; %d of them by writers that could not say which\n", prog, name, n, n-marked)
 		}
 	}
+	for _, n := range d.ClockNotes() {
+		fmt.Fprintf(stderr, "%s: %s: note: %s\n", prog, name, n)
+	}
 	if n := d.Header().ToText; n > 0 {
 		fmt.Fprintf(stderr, "%s: %s: note: %d records did not fit the log and were printed as text instead: decoding with the program's text log shows them in place\n", prog, name, n)
 	}
