@@ -199,3 +199,66 @@ func TestNoPrefixAfterExec(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s\nskips %v", out, want, skips)
 	}
 }
+
+// CRIU's layout around log_init_by_pid (criu/log.c): the pid prefix goes
+// into the buffer after the room kept for the timestamp, so a line is
+// "(SS.uuuuuu) " + prefix + message at verbosity 3 and more, prefix +
+// message below, and a message at level 0 (pr_msg, to stdout) has
+// neither. The prefix record itself (level 0 in the log) is no line:
+// the first line after it carries the prefix once.
+func TestCRIULayoutAroundThePrefix(t *testing.T) {
+	say := site(4, "criu/cr-restore.c", 1, "%s\n", fmtdb.ClassStr)
+	msg := site(0, "criu/cr-restore.c", 2, "%s\n", fmtdb.ClassStr)
+	prefix := initByPID
+	prefix.Level = 0 // as logpack cc records log_init_by_pid
+	w := newLog(100)
+	main := w.Thread(100, 100)
+	start(main, 1000_000, session, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "restore")
+	task := w.Thread(5, 5)
+	start(task, 1100_000, session, 100, 0, "/usr/sbin/criu")
+	task.Log(say, 1200_000, 0, fmtdb.String("PID: real 151 virt 5"))
+	task.LogDesc(&prefix, 1300_000, 0, fmtdb.Int(5))
+	task.Log(say, 1400_000, 0, fmtdb.String("cg: Cgroups 1 inherited from parent"))
+	task.Log(msg, 1500_000, 0, fmtdb.String("a message for the user"))
+	log := w.Bytes(0)
+	for _, tc := range []struct {
+		verbosity int
+		want      string
+	}{
+		{4, "(00.000200) PID: real 151 virt 5\n(00.000400)      5: cg: Cgroups 1 inherited from parent\na message for the user\n"},
+		{2, "PID: real 151 virt 5\n     5: cg: Cgroups 1 inherited from parent\na message for the user\n"},
+	} {
+		d := open(t, log)
+		var out bytes.Buffer
+		wr := NewWriter(&out, FormatCRIU, &WriterOptions{Verbosity: tc.verbosity})
+		for r, err := range d.Records() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			wr.WriteRecord(r)
+		}
+		wr.Flush()
+		if out.String() != tc.want {
+			t.Errorf("verbosity %d:\n%s\nwant:\n%s", tc.verbosity, out.String(), tc.want)
+		}
+	}
+}
+
+// CRIU keeps 12 bytes for its timestamp and cuts "(%02u.%06u" to 10 of
+// them before ") ": past 99 seconds the seconds push out microsecond
+// digits.
+func TestCRIUTimestamp(t *testing.T) {
+	criu := func(ns int64) string { // criu/log.c's print_ts, in Go
+		s := fmt.Sprintf("(%02d.%06d", ns/1e9, ns%1e9/1e3)
+		return s[:min(len(s), 10)] + ") "
+	}
+	for _, ns := range []int64{0, 1, 999, 1000, 12_345_678_901, 99_999_999_999, 100_000_000_000, 123_456_789_012, 9999_999_999_999, 10785215_852_141_000} {
+		got := string(AppendCRIUTime(nil, ns))
+		if want := criu(ns); got != want || len(got) != 12 {
+			t.Errorf("%d ns: %q, want %q", ns, got, want)
+		}
+		if back, n := parseCRIUTime([]byte(got + "x")); n != 12 || back > ns || ns-back >= 1_000_000_000 {
+			t.Errorf("%d ns: %q parses as %d (%d bytes)", ns, got, back, n)
+		}
+	}
+}

@@ -66,9 +66,10 @@ func share(part, whole int64) float64 {
 	return 100 * float64(part) / float64(whole)
 }
 
+// seconds formats ns as CRIU's timestamps do under 100 s: SS.uuuuuu.
 func seconds(ns int64) string {
-	b := decoder.AppendCRIUTime(nil, ns) // "(SS.uuuuuu) "
-	return string(b[1 : len(b)-2])
+	ns = max(ns, 0)
+	return fmt.Sprintf("%02d.%06d", ns/1e9, ns%1e9/1e3)
 }
 
 func writeStatsTable(w *bufio.Writer, d *decoder.Decoder, st *decoder.Stats) {
