@@ -376,3 +376,16 @@ func (s *Session) TextLogs() []TextLogRef {
 	}
 	return out
 }
+
+// Dropped returns how many records the log's writers dropped (a full or
+// unwritable log): all, as the header counts them (or as many as the
+// writers marked in their chunks, if that is more), and those marked,
+// which are counted per process and session (Process.Dropped). A writer
+// that never got room again could not mark its own: all - marked of
+// them belong to no known process.
+func (d *Decoder) Dropped() (all, marked uint64) {
+	for _, p := range d.procs {
+		marked += p.Dropped
+	}
+	return max(d.hdr.Dropped, marked), marked
+}

@@ -370,10 +370,8 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 // summarize prints what was skipped, grouped by kind, and dropped-record
 // counts; it returns 1 if anything was skipped.
 func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
-	var marked uint64
 	for _, p := range d.Processes() {
 		if p.Dropped > 0 {
-			marked += p.Dropped
 			fmt.Fprintf(stderr, "%s: %s: note: process %d (session %d) dropped %d records while logging (log full or unwritable)\n", prog, name, p.PID, p.Session.N, p.Dropped)
 		}
 	}
@@ -382,11 +380,11 @@ func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
 	}
 	// The header counts every drop; a writer that never got space again
 	// could not mark its own (a process that lost the log's descriptor).
-	if n := d.Header().Dropped; n > marked {
+	if all, marked := d.Dropped(); all > marked {
 		if marked == 0 {
-			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records while logging (log full or unwritable)\n", prog, name, n)
+			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records while logging (log full or unwritable)\n", prog, name, all)
 		} else {
-			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records in all while logging; %d of them by writers that could not say which\n", prog, name, n, n-marked)
+			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records in all while logging; %d of them by writers that could not say which\n", prog, name, all, all-marked)
 		}
 	}
 	for _, n := range d.ClockNotes() {
