@@ -89,6 +89,11 @@ type Site struct {
 
 	msg      message // how to render it
 	recorded []int   // the descriptor's argument list → index in Args, -1 for constants
+	// The descriptor's format as written and its argument list, constants
+	// included, and how its records render redacted (see Redactor).
+	descFormat string
+	descArgs   []logfile.DescArg
+	redact     *redaction
 }
 
 // Record is one log call. A Record handed out by an iterator and its Args
@@ -664,7 +669,7 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 	var s *Site
 	desc, err := logfile.ParseDescriptor(raw)
 	if err == nil {
-		s = &Site{Prefix: desc.Flags&logfile.DescPrefix != 0, TextLevel: desc.TextLevel}
+		s = &Site{Prefix: desc.Flags&logfile.DescPrefix != 0, TextLevel: desc.TextLevel, descFormat: desc.Format, descArgs: desc.Args}
 		s.Site, s.recorded, err = desc.Site()
 	}
 	var why string

@@ -91,14 +91,11 @@ func NewWriter(w io.Writer, f Format, opts *WriterOptions) *Writer {
 // Message renders r's message into the Writer's scratch buffer (redacted
 // if the Writer redacts) and returns it; valid until the next call.
 func (w *Writer) Message(r *Record) []byte {
-	args := r.Args
 	if w.opts.Redact != nil {
-		args = w.opts.Redact.Args(args)
+		w.msg = w.opts.Redact.AppendMessage(w.msg[:0], r)
+		return w.opts.Redact.Text(w.msg)
 	}
-	w.msg = r.Site.msg.append(w.msg[:0], args)
-	if w.opts.Redact != nil {
-		w.msg = w.opts.Redact.Text(w.msg)
-	}
+	w.msg = r.Site.msg.append(w.msg[:0], r.Args)
 	return w.msg
 }
 

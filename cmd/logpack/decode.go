@@ -410,19 +410,24 @@ func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
 
 // redactHelp states exactly what --redact removes and what it keeps.
 const redactHelp = `--redact replaces, in the rendered output:
-  - every non-empty string argument (%s: paths, names, any text passed as
-    an argument) by a pseudonym <sN>, or <ipN> when the whole string is an
-    IP address;
-  - every IPv4 (a.b.c.d) or IPv6 address that appears in the message text
-    after rendering (from any argument or the format itself) by <ipN>.
-Pseudonyms are stable and one-to-one within one output: the same value
-always gets the same pseudonym, different values get different ones.
-A string is replaced whole: no part of it is kept, not even its length.
-It keeps: the format text of every call site (with anything a macro put
-there), numbers of every kind (integers, hex values, pointers, floats,
-%c characters), error texts (%m, strerror(errno)), NULL strings
-("(null)"), empty strings, timestamps, pids and tids, and in json format
-the site's file, line and function names. Widths and precisions apply to
-the pseudonym as they applied to the original string. Lines only the
-program's text log has are left out: they have no arguments to tell
-from their text.`
+  - every string argument that printed something (%s: paths, names, any
+    text passed as an argument, and also the string constants, such as
+    __FILE__ in an error's prefix, that the build folded into the site's
+    format) by a pseudonym of the part printf printed (up to the
+    directive's precision or a NUL byte): <sN>, or <ipN> when that part
+    is an IP address. Nothing of the string is kept, not even its
+    length: the pseudonym is printed whole, padded to the directive's
+    width;
+  - every IPv4 (a.b.c.d) or IPv6 address left in the message text (from
+    numbers or the format's own text) by <ipN>.
+Pseudonyms are stable and one-to-one within one output: the same printed
+text always gets the same pseudonym, different texts different ones.
+It keeps: the format text of every call site as written (with anything
+a macro put there, but not the constant strings passed as arguments),
+numbers of every kind (integers, hex values, pointers, floats), %c
+characters, error texts (%m, strerror(errno)), "(null)" for NULL
+strings, empty strings (and strings a precision cut to nothing),
+timestamps, pids and tids, CRIU's pid prefixes, and in json format the
+site's file, line and function names (its place in the source, which
+__FILE__ as an argument repeats). Lines only the program's text log has
+are left out: they have no arguments to tell from their text.`
