@@ -296,7 +296,8 @@ type writer struct {
 	live     bool // a chunk is open in rd
 }
 
-// Open opens a log file.
+// Open opens a log file. A file that is not a regular one (a FIFO, a
+// device) is read as a stream (see ReadAll).
 func Open(name string, opts *Options) (*Decoder, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -306,6 +307,14 @@ func Open(name string, opts *Options) (*Decoder, error) {
 	if err != nil {
 		f.Close()
 		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		d, err := ReadAll(f, opts)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return d, nil
 	}
 	d, err := New(f, st.Size(), opts)
 	if err != nil {

@@ -197,7 +197,7 @@ func TestDecodeSession(t *testing.T) {
 	if code, out, _ := run(t, nil, "decode", "--session", "1", featuresLog); code != 0 || out != golden(t, "features.plain") {
 		t.Errorf("--session 1: exit %d", code)
 	}
-	if code, _, errs := run(t, nil, "decode", "--session", "2", featuresLog); code != 1 || !strings.Contains(errs, "has 1 sessions") {
+	if code, _, errs := run(t, nil, "decode", "--session", "2", featuresLog); code != 1 || !strings.Contains(errs, "has 1 session\n") {
 		t.Errorf("--session 2: exit %d, %q", code, errs)
 	}
 }

@@ -37,7 +37,9 @@ text, first and last time; largest first.`,
 	var d *decoder.Decoder
 	var err error
 	if name == "-" {
-		d, err = decoder.ReadAll(stdin, nil)
+		if d, err = decoder.ReadAll(stdin, nil); err != nil {
+			err = fmt.Errorf("standard input: %w", err)
+		}
 	} else {
 		d, err = decoder.Open(name, nil)
 	}
