@@ -41,6 +41,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
@@ -88,6 +89,11 @@ type Site struct {
 
 	msg      message // how to render it
 	recorded []int   // the descriptor's argument list → index in Args, -1 for constants
+	// The descriptor's format as written and its argument list, constants
+	// included, and how its records render redacted (see Redactor).
+	descFormat string
+	descArgs   []logfile.DescArg
+	redact     *redaction
 }
 
 // Record is one log call. A Record handed out by an iterator and its Args
@@ -222,8 +228,11 @@ type Decoder struct {
 	lastCutOf              int64
 	cutStrings, cutRecords int
 	descEnd                map[uint32]int64 // where the descriptor in use for an index ends
+	descIn                 map[uint32]where // the stretch it is in
 	mismatch               *MismatchError
 	buf                    []byte // a prefix record's text
+	clockNotes             []ClockNote
+	mtime                  time.Time // the file's last change, if known
 }
 
 // chunk is a stretch of one chunk's records that belong to one process, as
@@ -242,9 +251,25 @@ type chunk struct {
 	nrec    int
 	dropped uint64
 	// The cut records in it: d.cuts[cutLo:cutHi]; its text marks:
-	// d.marks[markLo:markHi].
+	// d.marks[markLo:markHi]; its calibration pairs (the chunk header's
+	// is its first stretch's): d.pairs[pairLo:pairHi].
 	cutLo, cutHi   int
 	markLo, markHi int
+	pairLo, pairHi int
+	// Where its records end (the chunk's zero length byte or damage),
+	// and its first log record: its tag and the bytes up to its end (for
+	// telling whose chunk the stretch continues; see attribute).
+	used      int64
+	firstTag  uint64
+	firstEnds int
+	// stream names its thread's process's calibration pairs for Follow
+	// (the index pass gives them their streams once it knows the
+	// processes: streamPairs).
+	stream uint32
+	// shift is added to its timestamps (in the log's units): a process
+	// that read CLOCK_MONOTONIC with another offset than the others, in a
+	// log of ts_kind 0 (see alignClocks).
+	shift uint64
 }
 
 // writer is the record stream of one thread, or one chain of them (see
@@ -252,9 +277,10 @@ type chunk struct {
 type writer struct {
 	// What advance uses for every record, together.
 	rec     Record
-	origin  int64 // the session's time origin, ns since the file was created
-	nextCut int64 // the offset from which a record needs cutsOf
-	seg     int   // the clock's knot segment of the latest record's time
+	origin  int64  // the session's time origin, ns since the file was created
+	nextCut int64  // the offset from which a record needs cutsOf
+	seg     int    // the clock's knot segment of the latest record's time
+	shift   uint64 // the current chunk's (see chunk.shift)
 	// order breaks ties in ts: the position of the thread's first chunk
 	// among all threads' in the upper 32 bits; for the chains of a split
 	// thread, the seq of the current chunk in the lower ones.
@@ -270,7 +296,8 @@ type writer struct {
 	live     bool // a chunk is open in rd
 }
 
-// Open opens a log file.
+// Open opens a log file. A file that is not a regular one (a FIFO, a
+// device) is read as a stream (see ReadAll).
 func Open(name string, opts *Options) (*Decoder, error) {
 	f, err := os.Open(name)
 	if err != nil {
@@ -280,6 +307,14 @@ func Open(name string, opts *Options) (*Decoder, error) {
 	if err != nil {
 		f.Close()
 		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		d, err := ReadAll(f, opts)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		return d, nil
 	}
 	d, err := New(f, st.Size(), opts)
 	if err != nil {
@@ -315,11 +350,20 @@ func New(r io.ReaderAt, size int64, opts *Options) (*Decoder, error) {
 		return nil, err
 	}
 	d.hdr = h
+	if f, ok := r.(interface{ Stat() (os.FileInfo, error) }); ok {
+		if st, err := f.Stat(); err == nil {
+			d.mtime = st.ModTime()
+		}
+	}
 	d.end = d.dataEnd(size)
 	if err := d.scan(); err != nil {
 		return nil, err
 	}
-	d.clock = logfile.NewClock(h, d.pairs)
+	d.attribute()
+	d.clock = logfile.NewClock(h, d.streamPairs())
+	if h.TSKind != logfile.TSTSC {
+		d.alignClocks()
+	}
 	d.buildSessions()
 	if err := d.checkSites(); err != nil {
 		return nil, err
@@ -525,6 +569,14 @@ type descAt struct {
 	off  int64  // of the descriptor record
 	end  int64  // end of the descriptor record
 	why  string // non-empty: the index is unusable
+	in   where  // the stretch it is in
+}
+
+// where names a stretch of a thread's chunks: w.chunks[ci] once the
+// index pass has added it (ci -1: none, as in Follow).
+type where struct {
+	w  *writer
+	ci int
 }
 
 // indexChunk walks the records of one chunk: descriptors, clocks and
@@ -533,9 +585,9 @@ type descAt struct {
 // ending where the chunk's good records end.
 func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descAt) error {
 	w := d.writerFor(c.hdr.PID, c.hdr.TID)
-	c.cutLo, c.markLo = len(d.cuts), len(d.marks)
+	c.cutLo, c.markLo, c.pairLo = len(d.cuts), len(d.marks), len(d.pairs)
 	add := func(c chunk) {
-		c.cutHi, c.markHi = len(d.cuts), len(d.marks)
+		c.cutHi, c.markHi, c.pairHi = len(d.cuts), len(d.marks), len(d.pairs)
 		w.chunks = append(w.chunks, c)
 	}
 	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
@@ -545,6 +597,9 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 		switch {
 		case rec.Kind == logfile.KindLog:
 			d.nrecords++
+			if c.nrec == 0 {
+				c.firstTag, c.firstEnds = rec.Tag, int(rec.Offset-c.at.Off)+rec.Size
+			}
 			c.nrec++
 		case rec.Kind == logfile.KindIOError:
 			return rec.Err
@@ -553,7 +608,7 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 				d.brokenChunk(rec, c.limit)
 				c.limit = rec.Offset
 			}
-			c.last = rec.TS
+			c.last, c.used = rec.TS, rec.Offset
 			add(c)
 			return nil
 		case rec.Kind == logfile.KindProcess:
@@ -563,14 +618,16 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 			}
 			// The stretch so far ends here; the process's starts.
 			before := logfile.Cursor{Off: rec.Offset, TS: rec.TS - rec.Process.TSDelta, Log: rd.Cursor().Log}
+			pairLo := c.pairLo
 			if before.Off > c.at.Off {
 				prev := c
-				prev.limit, prev.last = before.Off, before.TS
+				prev.limit, prev.last, prev.used = before.Off, before.TS, before.Off
 				add(prev)
+				pairLo = len(d.pairs)
 			}
-			c.at, c.proc, c.nrec, c.dropped, c.cutLo, c.markLo = before, p, 0, 0, len(d.cuts), len(d.marks)
+			c.at, c.proc, c.nrec, c.dropped, c.cutLo, c.markLo, c.pairLo = before, p, 0, 0, len(d.cuts), len(d.marks), pairLo
 		default:
-			d.control(rec, &c, descs)
+			d.control(rec, &c, descs, len(w.chunks))
 		}
 	}
 }
@@ -589,7 +646,7 @@ func (d *Decoder) brokenChunk(rec *logfile.Record, limit int64) {
 // index pass and for Follow alike: descriptors, calibration pairs and
 // dropped counts (in c) are collected, damaged records reported. It
 // reports whether it added a descriptor.
-func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt) bool {
+func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt, stretch int) bool {
 	switch rec.Kind {
 	case logfile.KindBad:
 		s := Skip{Kind: SkipBadRecord, Detail: rec.Err.Error(), Offset: rec.Offset, Bytes: int64(rec.Size)}
@@ -601,12 +658,12 @@ func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt
 		}
 		d.skip(s)
 	case logfile.KindDescriptor:
-		d.indexDescriptor(rec.Index, rec.Data, rec.Offset, rec.Size, descs)
+		d.indexDescriptor(rec.Index, rec.Data, rec.Offset, rec.Size, descs, where{d.writerFor(c.hdr.PID, c.hdr.TID), stretch})
 		return true
 	case logfile.KindDropped:
 		c.dropped += rec.Dropped
 	case logfile.KindClock:
-		d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono})
+		d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono, Stream: c.stream})
 	case logfile.KindCut:
 		d.noteCut(rec)
 	case logfile.KindTextMark:
@@ -617,11 +674,11 @@ func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt
 	return false
 }
 
-func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, descs map[uint32]descAt) {
+func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, descs map[uint32]descAt, in where) {
 	var s *Site
 	desc, err := logfile.ParseDescriptor(raw)
 	if err == nil {
-		s = &Site{Prefix: desc.Flags&logfile.DescPrefix != 0, TextLevel: desc.TextLevel}
+		s = &Site{Prefix: desc.Flags&logfile.DescPrefix != 0, TextLevel: desc.TextLevel, descFormat: desc.Format, descArgs: desc.Args}
 		s.Site, s.recorded, err = desc.Site()
 	}
 	var why string
@@ -638,7 +695,7 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 		}
 		s.msg = compile(&s.Site)
 		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
-		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
+		descs[i] = descAt{site: s, off: at, end: at + int64(size), in: in}
 	case why != "":
 		// A damaged copy of a descriptor already seen is harmless.
 	case prev.site != nil && !sameSite(prev.site, s):
@@ -649,7 +706,7 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 		// The first copy was damaged; this one is good.
 		s.msg = compile(&s.Site)
 		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
-		descs[i] = descAt{site: s, off: at, end: at + int64(size)}
+		descs[i] = descAt{site: s, off: at, end: at + int64(size), in: in}
 	}
 }
 
@@ -686,12 +743,14 @@ func (d *Decoder) buildSites(descs map[uint32]descAt) {
 		site *Site
 	}
 	var list []ordered
+	d.descIn = make(map[uint32]where, len(descs))
 	for i, da := range descs {
 		if da.site == nil {
 			d.bad[i] = da.why
 			continue
 		}
 		d.descEnd[i] = da.end
+		d.descIn[i] = da.in
 		// Several indexes may describe one site: share one *Site so that
 		// per-site statistics and filters see one site.
 		if s, ok := byID[da.site.ID]; ok && sameSite(s, da.site) {

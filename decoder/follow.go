@@ -3,11 +3,14 @@ package decoder
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"iter"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/logpack/logpack/internal/logfile"
@@ -52,9 +55,9 @@ func Follow(path string, opts *Options) *Follower {
 // site descriptor has not appeared yet waits for it (up to a few
 // seconds), then is reported as an unknown site. If the file is started
 // anew (its header names another file identity), decoding starts over. A
-// file that cannot be read, or that is not a logpack log (a file still
-// empty, or holding part of the magic, is waited for), ends the sequence
-// with (nil, err). The *Record is reused: it is valid until the loop
+// file that cannot be read, is not a regular file, is not a logpack log
+// (an empty file is waited for, a header that may be being written a
+// few seconds), or shrinks ends the sequence with (nil, err). The *Record is reused: it is valid until the loop
 // continues.
 func (f *Follower) Records(ctx context.Context) iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
@@ -64,14 +67,32 @@ func (f *Follower) Records(ctx context.Context) iter.Seq2[*Record, error] {
 			return
 		}
 		defer file.Close()
+		if st, err := file.Stat(); err != nil || !st.Mode().IsRegular() {
+			if err == nil {
+				err = errors.New("not a regular file: a log is followed as it grows in its file")
+			}
+			yield(nil, err)
+			return
+		}
 		poll := f.Poll
 		if poll <= 0 {
 			poll = 200 * time.Millisecond
 		}
 		tick := time.NewTicker(poll)
 		defer tick.Stop()
+		var unready time.Time // since when the header has been half-made
 		for {
-			h, err := readHeader(file)
+			h, half, err := readHeader(file)
+			if half {
+				if unready.IsZero() {
+					unready = time.Now()
+				}
+				if time.Since(unready) <= followHeaderGrace {
+					err = io.ErrUnexpectedEOF // wait for it
+				}
+			} else {
+				unready = time.Time{}
+			}
 			switch {
 			case err == nil:
 				if f.fl == nil || f.fl.d.hdr.FileID != h.FileID {
@@ -115,21 +136,28 @@ func (f *Follower) CaughtUp() bool { return f.caughtUp }
 // been read.
 func (f *Follower) Header() *Header { return f.hdr }
 
-// readHeader reads the file's header; io.ErrUnexpectedEOF means it is
-// not all there yet (an empty file, or part of the magic).
-func readHeader(f *os.File) (*logfile.Header, error) {
+// readHeader reads the file's header. io.ErrUnexpectedEOF means an empty
+// file (waited for: a program can make an empty file its log). half
+// reports a header that may be being written, with the error it has now:
+// a file shorter than its header whose bytes begin the magic, or one
+// whose magic or check is still zero (a program making an empty file a
+// log writes zeros first, then the header, its check last); a few
+// seconds of it are waited for. Anything else that is no header is no
+// log.
+func readHeader(f *os.File) (h *logfile.Header, half bool, err error) {
 	b := make([]byte, logfile.HeaderSize)
 	n, err := f.ReadAt(b, 0)
 	if n == 0 {
-		return nil, io.ErrUnexpectedEOF
-	}
-	if n < len(b) && bytes.Equal(b[:min(n, len(logfile.Magic))], []byte(logfile.Magic)[:min(n, len(logfile.Magic))]) {
-		return nil, io.ErrUnexpectedEOF
+		return nil, false, io.ErrUnexpectedEOF
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, err
+		return nil, false, err
 	}
-	return logfile.ParseHeader(b[:n])
+	m := min(n, len(logfile.Magic))
+	h, err = logfile.ParseHeader(b[:n])
+	half = err != nil && (bytes.Equal(b[:m], make([]byte, m)) || n < len(b) && bytes.Equal(b[:m], []byte(logfile.Magic)[:m]) ||
+		n == len(b) && binary.LittleEndian.Uint32(b[60:]) == 0)
+	return h, half, err
 }
 
 // follower is the state of Follow for one log (one file identity).
@@ -148,6 +176,8 @@ type follower struct {
 	recs     [2]Record
 	buf      []byte
 	seg      int // the clock's knot segment of the last record
+	streams  map[streamKey]uint32
+	size     int64 // the file's size at the latest look
 }
 
 // followChains is how many of a thread's latest chunks stay open for
@@ -177,7 +207,7 @@ func newFollower(f *os.File, h *logfile.Header, opts *Options) *follower {
 	if opts != nil {
 		d.opts = *opts
 	}
-	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*[followChains]*liveChunk{}}
+	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*[followChains]*liveChunk{}, streams: map[streamKey]uint32{}}
 }
 
 // poll reads what the log holds now and emits its new records, each with
@@ -190,6 +220,10 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
 		return false, err
 	}
 	end := st.Size()
+	if end < fl.size {
+		return false, fmt.Errorf("the file shrank from %d to %d bytes while followed: a log only grows", fl.size, end)
+	}
+	fl.size = end
 	if t := int64(d.hdr.Tail); t >= logfile.HeaderSize && t < end {
 		end = t
 	}
@@ -334,16 +368,24 @@ func (fl *follower) inChunk(off int64) bool {
 	return false
 }
 
-// badHeader returns why the header at off is bad, or "" if it is unused.
+// badHeader returns why the header at off is bad, or "" if it is unused
+// (zero). A header whose magic is there but not its check is being
+// written: bad only once that has lasted (the caller's grace).
 func (fl *follower) badHeader(off, end int64) string {
 	var hb [logfile.ChunkHeaderSize]byte
 	n := int(min(logfile.ChunkHeaderSize, end-off))
 	fl.f.ReadAt(hb[:n], off)
 	_, err := logfile.ParseChunkHeader(hb[:n])
-	if err == nil || errors.Is(err, logfile.ErrUnused) {
+	switch {
+	case err == nil:
 		return ""
+	case errors.Is(err, logfile.ErrUnused):
+		if n < 4 || binary.LittleEndian.Uint32(hb[:4]) == 0 {
+			return ""
+		}
+		return "its check was never written"
 	}
-	return err.Error()
+	return strings.TrimPrefix(err.Error(), logfile.ErrBadChunk.Error()+": ")
 }
 
 // tryChunk opens the chunk at off if its header is valid.
@@ -362,6 +404,7 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	d := fl.d
 	w := d.writerFor(ch.PID, ch.TID)
 	c := chunk{off: off, at: logfile.Start(off, &ch), limit: off + int64(ch.Size), hdr: ch, proc: d.procAt(ch.PID, ch.BaseTS)}
+	c.stream = fl.stream(w, c.proc)
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
 	lc := &liveChunk{c: c, w: w, at: c.at}
 	latest := fl.last[w]
@@ -375,8 +418,24 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	copy(latest[:], latest[1:])
 	latest[followChains-1] = lc
 	fl.open = append(fl.open, lc)
-	d.pairs = append(d.pairs, logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS})
+	d.pairs = append(d.pairs, logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS, Stream: c.stream})
 	return true, nil
+}
+
+// stream returns the calibration pair stream of a thread's process.
+func (fl *follower) stream(w *writer, p *Process) uint32 {
+	k := streamKey{w, p}
+	id, ok := fl.streams[k]
+	if !ok {
+		id = uint32(len(fl.streams) + 1)
+		fl.streams[k] = id
+	}
+	return id
+}
+
+type streamKey struct {
+	w *writer
+	p *Process
 }
 
 // read collects the chunk's new records. It returns false when the chunk
@@ -408,10 +467,11 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 		case logfile.KindProcess:
 			if p := d.newProcess(rec, lc.w.pid); p != nil {
 				lc.c.proc = p
+				lc.c.stream = fl.stream(lc.w, p)
 			}
 			continue
 		case logfile.KindCut:
-			d.control(rec, &lc.c, fl.descs)
+			d.control(rec, &lc.c, fl.descs, -1)
 			// Attach it to its record if that is still to be emitted.
 			for i := len(fl.batch) - 1; i >= 0; i-- {
 				if lr := &fl.batch[i]; lr.w == lc.w && lr.rec.Offset == rec.Cut.Of {
@@ -421,7 +481,7 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 			}
 			continue
 		default:
-			if d.control(rec, &lc.c, fl.descs) {
+			if d.control(rec, &lc.c, fl.descs, -1) {
 				*dirty = true
 			}
 			if lc.c.dropped > 0 {

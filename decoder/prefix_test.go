@@ -2,6 +2,7 @@ package decoder
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -95,5 +96,169 @@ func TestPidPrefixes(t *testing.T) {
 	st, err := d.Stats()
 	if err != nil || st.Records != 14 {
 		t.Errorf("stats: %d records, %v", st.Records, err)
+	}
+}
+
+// A restore as CRIU does it, twice in one log: the restored tasks live
+// in a new pid namespace, so their pids (1, 5, ...) are the same in both
+// runs, the root task's parent pid is 0, and a task may even have the
+// pid of the criu process restoring it. Each task's lines carry its own
+// prefix from its log_init_by_pid on, and its parent's before (CRIU's
+// "PID: real ... virt ..." comes before it); criu's own lines none,
+// however the chunks of the processes that share its pid interleave.
+func TestPidPrefixesInPidNamespaces(t *testing.T) {
+	say := site(4, "criu/cr-restore.c", 1, "%s %d\n", fmtdb.ClassStr, fmtdb.ClassI32)
+	w := newLog(116)
+	var want strings.Builder
+	line := func(th *logfile.Thread, ts uint64, prefix, text string, n int) {
+		th.Log(say, ts, 0, fmtdb.String(text), fmtdb.Int(int64(n)))
+		fmt.Fprintf(&want, "%s%s %d\n", prefix, text, n)
+	}
+	initByPid := func(th *logfile.Thread, ts uint64, pid int64) { th.LogDesc(&initByPID, ts, 0, fmtdb.Int(pid)) }
+	restore := func(id uint64, criuPID uint32, t0 uint64) {
+		main := w.Thread(criuPID, criuPID)
+		start(main, t0, id, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "restore")
+		line(main, t0+10, "", "criu: restoring", 0)
+		root := w.Thread(1, 1)
+		start(root, t0+20, id, 0, 0, "/usr/sbin/criu")
+		line(root, t0+30, "", "root: PID: real 150 virt", 1)
+		initByPid(root, t0+40, 1)
+		line(root, t0+50, "     1: ", "root: restoring", 1)
+		task := w.Thread(5, 5)
+		start(task, t0+60, id, 1, 0, "/usr/sbin/criu")
+		line(task, t0+70, "     1: ", "PID: real 151 virt", 5)
+		initByPid(task, t0+80, 5)
+		line(task, t0+90, "     5: ", "task: restoring", 5)
+		// A task with criu's own pid; both go on logging, chunk after
+		// chunk.
+		twin := w.Thread(criuPID, criuPID)
+		start(twin, t0+100, id, 1, 0, "/usr/sbin/criu")
+		line(twin, t0+110, "     1: ", "PID: real 152 virt", int(criuPID))
+		initByPid(twin, t0+120, int64(criuPID))
+		for i := range 300 {
+			ts := t0 + 200 + uint64(i)*10
+			line(twin, ts, fmt.Sprintf("%6d: ", criuPID), "twin: restoring vma", i)
+			if i%2 == 0 {
+				line(main, ts+5, "", "criu: waiting for the tasks to restore their memory", i)
+			}
+		}
+		line(main, t0+5000, "", "criu: restore finished", 0)
+	}
+	restore(0x1111, 116, 1000)
+	restore(0x2222, 300, 100_000)
+	log := w.Bytes(0)
+	d := open(t, log)
+	var out bytes.Buffer
+	wr := NewWriter(&out, FormatCRIU, &WriterOptions{Verbosity: 2})
+	for r, err := range d.Records() {
+		if err != nil {
+			t.Fatal(err)
+		}
+		wr.WriteRecord(r)
+	}
+	wr.Flush()
+	if diff := cmp.Diff(want.String(), out.String()); diff != "" {
+		t.Errorf("criu format at verbosity 2 (-want +got):\n%s", diff)
+	}
+	if len(d.Skipped()) != 0 {
+		t.Errorf("skips: %v", d.Skipped())
+	}
+	// The chunks of both processes of pid 116 interleave in the file.
+	var owners []int
+	for _, c := range d.byKey[116<<32|116].chunks {
+		if n := len(owners); n == 0 || owners[n-1] != int(c.proc.Offset) {
+			owners = append(owners, int(c.proc.Offset))
+		}
+	}
+	if len(owners) < 4 {
+		t.Errorf("the test's chunks do not interleave: %v", owners)
+	}
+}
+
+// A program that a prefixed process's child execs starts afresh: no
+// prefix, as its memory (CRIU's log buffer) is new; so does a program
+// started with the session's variable set (joining it) by another run.
+func TestNoPrefixAfterExec(t *testing.T) {
+	say := site(3, "criu/cr-restore.c", 1, "%s\n", fmtdb.ClassStr)
+	w := newLog(100)
+	main := w.Thread(100, 100)
+	start(main, 1000, session, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "restore")
+	task := w.Thread(200, 200)
+	start(task, 2000, session, 100, 0, "/usr/sbin/criu")
+	task.LogDesc(&initByPID, 2100, 0, fmtdb.Int(200))
+	child := w.Thread(300, 300)
+	start(child, 2200, session, 200, 0, "/usr/sbin/criu")
+	child.Log(say, 2300, 0, fmtdb.String("forked child"))
+	exe := w.Thread(300, 300)
+	start(exe, 2400, session, 200, logfile.ProcExec, "/usr/sbin/criu", "criu", "swrk")
+	exe.Log(say, 2500, 0, fmtdb.String("exec'd program"))
+	task.Log(say, 2600, 0, fmtdb.String("task"))
+	out, skips := decodeAll(t, w.Bytes(0), FormatCRIU, nil)
+	want := "(00.000001)    200: forked child\n(00.000001) exec'd program\n(00.000001)    200: task\n"
+	if out != want || len(skips) != 0 {
+		t.Errorf("got:\n%s\nwant:\n%s\nskips %v", out, want, skips)
+	}
+}
+
+// CRIU's layout around log_init_by_pid (criu/log.c): the pid prefix goes
+// into the buffer after the room kept for the timestamp, so a line is
+// "(SS.uuuuuu) " + prefix + message at verbosity 3 and more, prefix +
+// message below, and a message at level 0 (pr_msg, to stdout) has
+// neither. The prefix record itself (level 0 in the log) is no line:
+// the first line after it carries the prefix once.
+func TestCRIULayoutAroundThePrefix(t *testing.T) {
+	say := site(4, "criu/cr-restore.c", 1, "%s\n", fmtdb.ClassStr)
+	msg := site(0, "criu/cr-restore.c", 2, "%s\n", fmtdb.ClassStr)
+	prefix := initByPID
+	prefix.Level = 0 // as logpack cc records log_init_by_pid
+	w := newLog(100)
+	main := w.Thread(100, 100)
+	start(main, 1000_000, session, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "restore")
+	task := w.Thread(5, 5)
+	start(task, 1100_000, session, 100, 0, "/usr/sbin/criu")
+	task.Log(say, 1200_000, 0, fmtdb.String("PID: real 151 virt 5"))
+	task.LogDesc(&prefix, 1300_000, 0, fmtdb.Int(5))
+	task.Log(say, 1400_000, 0, fmtdb.String("cg: Cgroups 1 inherited from parent"))
+	task.Log(msg, 1500_000, 0, fmtdb.String("a message for the user"))
+	log := w.Bytes(0)
+	for _, tc := range []struct {
+		verbosity int
+		want      string
+	}{
+		{4, "(00.000200) PID: real 151 virt 5\n(00.000400)      5: cg: Cgroups 1 inherited from parent\na message for the user\n"},
+		{2, "PID: real 151 virt 5\n     5: cg: Cgroups 1 inherited from parent\na message for the user\n"},
+	} {
+		d := open(t, log)
+		var out bytes.Buffer
+		wr := NewWriter(&out, FormatCRIU, &WriterOptions{Verbosity: tc.verbosity})
+		for r, err := range d.Records() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			wr.WriteRecord(r)
+		}
+		wr.Flush()
+		if out.String() != tc.want {
+			t.Errorf("verbosity %d:\n%s\nwant:\n%s", tc.verbosity, out.String(), tc.want)
+		}
+	}
+}
+
+// CRIU keeps 12 bytes for its timestamp and cuts "(%02u.%06u" to 10 of
+// them before ") ": past 99 seconds the seconds push out microsecond
+// digits.
+func TestCRIUTimestamp(t *testing.T) {
+	criu := func(ns int64) string { // criu/log.c's print_ts, in Go
+		s := fmt.Sprintf("(%02d.%06d", ns/1e9, ns%1e9/1e3)
+		return s[:min(len(s), 10)] + ") "
+	}
+	for _, ns := range []int64{0, 1, 999, 1000, 12_345_678_901, 99_999_999_999, 100_000_000_000, 123_456_789_012, 9999_999_999_999, 10785215_852_141_000} {
+		got := string(AppendCRIUTime(nil, ns))
+		if want := criu(ns); got != want || len(got) != 12 {
+			t.Errorf("%d ns: %q, want %q", ns, got, want)
+		}
+		if back, n := parseCRIUTime([]byte(got + "x")); n != 12 || back > ns || ns-back >= 1_000_000_000 {
+			t.Errorf("%d ns: %q parses as %d (%d bytes)", ns, got, back, n)
+		}
 	}
 }

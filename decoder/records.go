@@ -104,6 +104,7 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 		}
 		r := &w.rec // its PID and TID are the writer's, set once
 		if d.fill(r, tag, data, off, size) {
+			ts += w.shift
 			r.raw = ts
 			r.TS = d.clock.NSAt(ts, &w.seg) - w.origin
 			if off >= w.nextCut {
@@ -126,6 +127,7 @@ func (d *Decoder) nextSlow(w *writer) (tag uint64, data []byte, ts uint64, off i
 			c := &w.chunks[w.ci]
 			w.rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
 			w.rec.Proc = c.proc
+			w.shift = c.shift
 			w.cuts = d.cuts[c.cutLo:c.cutHi]
 			w.nextCut = 0 // cutsOf clears the cuts of the record before
 			if w.split {

@@ -91,14 +91,11 @@ func NewWriter(w io.Writer, f Format, opts *WriterOptions) *Writer {
 // Message renders r's message into the Writer's scratch buffer (redacted
 // if the Writer redacts) and returns it; valid until the next call.
 func (w *Writer) Message(r *Record) []byte {
-	args := r.Args
 	if w.opts.Redact != nil {
-		args = w.opts.Redact.Args(args)
+		w.msg = w.opts.Redact.AppendMessage(w.msg[:0], r)
+		return w.opts.Redact.Text(w.msg)
 	}
-	w.msg = r.Site.msg.append(w.msg[:0], args)
-	if w.opts.Redact != nil {
-		w.msg = w.opts.Redact.Text(w.msg)
-	}
+	w.msg = r.Site.msg.append(w.msg[:0], r.Args)
 	return w.msg
 }
 
@@ -202,25 +199,33 @@ func (w *Writer) Flush() error {
 	return w.err
 }
 
-// AppendCRIUTime appends CRIU's timestamp prefix for ns since the start:
-// "(SS.uuuuuu) ", seconds at least two digits, microseconds truncated.
+// AppendCRIUTime appends CRIU's timestamp prefix for ns since the start
+// (negative times count as 0) byte for byte as CRIU's print_ts writes it
+// into the 12 bytes it keeps for it: "(%02u.%06u" of the seconds and
+// microseconds (truncated) cut to 10 bytes, then ") ". Under 100 s that
+// is "(SS.uuuuuu) "; later, the seconds take the place of the last
+// digits of the microseconds: "(123.45678) ", "(10785215.) ".
 func AppendCRIUTime(b []byte, ns int64) []byte {
 	if ns < 0 {
 		ns = 0
 	}
 	sec, us := ns/1e9, ns%1e9/1e3
-	b = append(b, '(')
-	if sec < 10 {
-		b = append(b, '0')
+	if sec < 100 {
+		var d [12]byte
+		d[0], d[1], d[2], d[3] = '(', byte('0'+sec/10), byte('0'+sec%10), '.'
+		for i := 9; i >= 4; i-- {
+			d[i] = byte('0' + us%10)
+			us /= 10
+		}
+		d[10], d[11] = ')', ' '
+		return append(b, d[:]...)
 	}
-	b = strconv.AppendInt(b, sec, 10)
-	b = append(b, '.')
-	var d [6]byte
-	for i := 5; i >= 0; i-- {
-		d[i] = byte('0' + us%10)
-		us /= 10
-	}
-	b = append(b, d[:]...)
+	var d [32]byte
+	t := append(d[:0], '(')
+	t = strconv.AppendUint(t, uint64(uint32(sec)), 10) // CRIU prints tv_sec as unsigned
+	t = append(t, '.')
+	t = append(t, byte('0'+us/100000), byte('0'+us/10000%10), byte('0'+us/1000%10), byte('0'+us/100%10), byte('0'+us/10%10), byte('0'+us%10))
+	b = append(b, t[:10]...)
 	return append(b, ')', ' ')
 }
 

@@ -79,7 +79,7 @@ func (p *Process) LinePrefix() []byte {
 	// Unfixed processes have inherited what their parent has now: a
 	// parent fixes its children's prefix before it changes its own.
 	q := p
-	for !q.fixed && q.Parent != nil {
+	for !q.fixed && q.inherits() {
 		q = q.Parent
 	}
 	v := q.prefix
@@ -89,6 +89,14 @@ func (p *Process) LinePrefix() []byte {
 	return v
 }
 
+// inherits reports whether the process starts with its parent's line
+// prefix: a forked or cloned child does (it has a copy of its parent's
+// memory); a program that started its session or joined it by exec
+// starts afresh.
+func (p *Process) inherits() bool {
+	return p.Parent != nil && p.Flags&(logfile.ProcStarted|logfile.ProcExec) == 0
+}
+
 // setPrefix makes text (rendered by a prefix record at raw) the process's
 // line prefix; the children that started before keep what they
 // inherited.
@@ -96,7 +104,7 @@ func (p *Process) setPrefix(text []byte, raw uint64) {
 	for p.nextChild < len(p.children) && p.children[p.nextChild].raw < raw {
 		c := p.children[p.nextChild]
 		p.nextChild++
-		if !c.fixed {
+		if !c.fixed && c.inherits() {
 			c.prefix, c.fixed = p.LinePrefix(), true
 		}
 	}
@@ -147,7 +155,7 @@ func (d *Decoder) newProcess(rec *logfile.Record, pid uint32) *Process {
 		d.byPID = map[uint32][]*Process{}
 	}
 	d.byPID[pid] = append(d.byPID[pid], p)
-	if p.Parent = d.parentOf(p); p.Parent != nil {
+	if p.Parent = d.parentOf(p, false); p.Parent != nil {
 		p.Parent.children = append(p.Parent.children, p)
 	}
 	return p
@@ -203,37 +211,34 @@ func (d *Decoder) orphan(pid uint32) *Process {
 // every chunk stretch its process, sums records up per process and
 // session, orders sessions by start and makes each session's streams.
 func (d *Decoder) buildSessions() {
-	for _, ps := range d.byPID {
-		slices.SortStableFunc(ps, func(a, b *Process) int { return cmp.Compare(a.raw, b.raw) })
-	}
 	for _, w := range d.writers {
 		for i := range w.chunks {
 			c := &w.chunks[i]
-			if c.proc == nil {
-				if c.proc = d.procAt(w.pid, c.at.TS); c.proc == nil {
-					c.proc = d.orphan(w.pid)
-				}
-			}
 			c.proc.Records += c.nrec
 			c.proc.Dropped += c.dropped
-			c.proc.marks = append(c.proc.marks, d.marks[c.markLo:c.markHi]...)
+			for _, m := range d.marks[c.markLo:c.markHi] {
+				m.raw += c.shift
+				c.proc.marks = append(c.proc.marks, m)
+			}
 		}
 	}
 	d.orderSessions()
-	// Each session's streams: its threads' stretches, in file order.
+	// Each session's streams: its processes' threads' stretches, in file
+	// order.
 	type key struct {
-		s        *Session
-		pid, tid uint32
+		p   *Process
+		tid uint32
 	}
 	streams := map[key]*writer{}
 	for _, w := range d.writers {
 		for _, c := range w.chunks {
-			k := key{c.proc.Session, w.pid, w.tid}
+			k := key{c.proc, w.tid}
 			sw := streams[k]
 			if sw == nil {
-				sw = &writer{pid: w.pid, tid: w.tid, order: w.order, sess: k.s}
+				s := c.proc.Session
+				sw = &writer{pid: w.pid, tid: w.tid, order: w.order, sess: s}
 				streams[k] = sw
-				k.s.streams = append(k.s.streams, sw)
+				s.streams = append(s.streams, sw)
 			}
 			sw.chunks = append(sw.chunks, c)
 		}
@@ -246,6 +251,14 @@ func (d *Decoder) buildSessions() {
 // orderSessions numbers the sessions in order of start and fills in
 // their start times, processes' parents and totals.
 func (d *Decoder) orderSessions() {
+	for _, s := range d.sessions {
+		if s != d.orphanSession && len(s.Processes) > 0 {
+			s.raw = s.Processes[0].raw
+			for _, p := range s.Processes {
+				s.raw = min(s.raw, p.raw)
+			}
+		}
+	}
 	slices.SortStableFunc(d.sessions, func(a, b *Session) int { return cmp.Compare(a.raw, b.raw) })
 	for i, s := range d.sessions {
 		s.N = i + 1
@@ -265,7 +278,7 @@ func (d *Decoder) orderSessions() {
 				s.Process = p
 			}
 			p.Start = d.clock.NS(p.raw) - s.originNS
-			if p.Parent = d.parentOf(p); p.Parent != nil {
+			if p.Parent = d.parentOf(p, true); p.Parent != nil {
 				p.Parent.children = append(p.Parent.children, p)
 			}
 			s.Records += p.Records
@@ -291,20 +304,28 @@ func (d *Decoder) orderSessions() {
 
 // parentOf returns the process of p's ppid in p's session that was
 // running when p started (started before it: the parent of a parent is
-// always earlier, so there are no cycles).
-func (d *Decoder) parentOf(p *Process) *Process {
+// always earlier, so there are no cycles). Of several (processes of a
+// pid namespace have the pids of others), the one that started last,
+// or, if evidence, the one whose site indexes p goes on with (see
+// parentAmong).
+func (d *Decoder) parentOf(p *Process, evidence bool) *Process {
 	if p.Offset < 0 {
 		return nil
 	}
-	var parent *Process
+	var cands []*Process
 	for _, q := range d.byPID[p.PPID] {
 		if q.Session == p.Session && q.Offset >= 0 && (q.raw < p.raw || q.raw == p.raw && q.Offset < p.Offset) {
-			if parent == nil || q.raw >= parent.raw {
-				parent = q
-			}
+			cands = append(cands, q)
 		}
 	}
-	return parent
+	if len(cands) == 0 {
+		return nil
+	}
+	slices.SortStableFunc(cands, func(a, b *Process) int { return cmp.Compare(a.raw, b.raw) })
+	if len(cands) > 1 && evidence {
+		return d.parentAmong(p, cands)
+	}
+	return cands[len(cands)-1]
 }
 
 // Sessions returns the log's sessions in order of start.
@@ -354,4 +375,17 @@ func (s *Session) TextLogs() []TextLogRef {
 		out[i].Size = max(out[i].Size, m.size)
 	}
 	return out
+}
+
+// Dropped returns how many records the log's writers dropped (a full or
+// unwritable log): all, as the header counts them (or as many as the
+// writers marked in their chunks, if that is more), and those marked,
+// which are counted per process and session (Process.Dropped). A writer
+// that never got room again could not mark its own: all - marked of
+// them belong to no known process.
+func (d *Decoder) Dropped() (all, marked uint64) {
+	for _, p := range d.procs {
+		marked += p.Dropped
+	}
+	return max(d.hdr.Dropped, marked), marked
 }

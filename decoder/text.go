@@ -76,9 +76,11 @@ func hashText(b []byte) uint64 {
 	return h.Sum64()
 }
 
-// parseCRIUTime parses CRIU's "(SS.uuuuuu) " at the start of b: seconds
-// of two digits or more, microseconds of six. It returns the time in ns
-// and the prefix's length, 0 if there is none.
+// parseCRIUTime parses CRIU's timestamp prefix at the start of b (see
+// AppendCRIUTime): "(SS.uuuuuu) " with two or more digits of seconds and
+// six of microseconds, or, past 99 seconds, the same cut to 12 bytes
+// ("(123.45678) ", whose microseconds are known to the digits left). It
+// returns the time in ns and the prefix's length, 0 if there is none.
 func parseCRIUTime(b []byte) (int64, int) {
 	if len(b) < 12 || b[0] != '(' {
 		return 0, 0
@@ -88,20 +90,22 @@ func parseCRIUTime(b []byte) (int64, int) {
 	for ; i < len(b) && b[i] >= '0' && b[i] <= '9' && i < 16; i++ {
 		sec = sec*10 + int64(b[i]-'0')
 	}
-	if i < 3 || i+9 > len(b) || b[i] != '.' {
+	if i < 3 || i >= len(b) || b[i] != '.' {
 		return 0, 0
 	}
 	var us int64
-	for j := i + 1; j < i+7; j++ {
-		if b[j] < '0' || b[j] > '9' {
-			return 0, 0
-		}
+	j := i + 1
+	for ; j < len(b) && j < i+7 && b[j] >= '0' && b[j] <= '9'; j++ {
 		us = us*10 + int64(b[j]-'0')
 	}
-	if b[i+7] != ')' || b[i+8] != ' ' {
+	digits := j - i - 1
+	if j+1 >= len(b) || b[j] != ')' || b[j+1] != ' ' || digits < 6 && (j+2 != 12 || sec < 100) {
 		return 0, 0
 	}
-	return sec*1e9 + us*1e3, i + 9
+	for range 6 - digits {
+		us *= 10
+	}
+	return sec*1e9 + us*1e3, j + 2
 }
 
 // pidPrefixLen returns the length of a printf("%6d: ", pid) prefix at the

@@ -171,7 +171,7 @@ func TestOperandCounts(t *testing.T) {
 	checkUsageError(t, "rewrite", "--preset", "criu", "a.c", "b.c")("logpack rewrite", "2 FILEs need -d DIR (-o and standard output take one)")
 	checkUsageError(t, "rewrite", "--preset", "criu", "-o", "x.c", "-d", "d", "a.c")("logpack rewrite", "-o and -d exclude each other")
 	checkUsageError(t, "decode", "-", "-")("logpack decode", "standard input ('-') named 2 times; it can be read once")
-	checkUsageError(t, "decode", "--follow", mixLog, mixLog)("logpack decode", "--follow takes exactly one LOG file")
+	checkUsageError(t, "decode", "--follow", mixLog, mixLog)("logpack decode", "--follow takes one LOG file and does not merge text logs")
 }
 
 // Help never shows pflag's quirks: "[=true|false]", "(default [])", a

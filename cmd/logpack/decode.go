@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,9 +20,10 @@ var stdin io.Reader = os.Stdin
 
 func runDecode(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("logpack decode", stdout, stderr,
-		`Renders binary logs ('-': standard input) as the text printf would have
-printed, records of all processes and threads merged by time, each program
-run (session) on its own. A file that is not a logpack log is the program's
+		`Renders binary logs ('-': standard input; a FIFO or device is read as a
+stream, its header first) as the text printf would have printed, records
+of all processes and threads merged by time, each program run (session)
+on its own. A file that is not a logpack log is the program's
 own text log of the run: its lines that are not records (CRIU's parasite
 and restorer, command output) are shown in their place; without one, the
 text log the log's text marks name is used if it is there. Level, pid and
@@ -54,7 +57,8 @@ that cannot be read; usage errors exit 2.`,
 	var logs []string
 	tx := &textLogs{auto: true}
 	for _, name := range flags.Args() {
-		if isLog(name) {
+		// Following, every file is a LOG (an empty one may become one).
+		if *follow || isLog(name) {
 			logs = append(logs, name)
 		} else {
 			tx.named = append(tx.named, name)
@@ -89,11 +93,11 @@ that cannot be read; usage errors exit 2.`,
 		}
 		filter.Sites = append(filter.Sites, ref)
 	}
-	if *follow && (len(logs) != 1 || logs[0] == "-") {
-		return fail("--follow takes exactly one LOG file")
+	if *follow && (len(tx.named) > 0 || len(logs) > 1) {
+		return fail("--follow takes one LOG file and does not merge text logs")
 	}
-	if *follow && len(tx.named) > 0 {
-		return fail("--follow does not merge text logs")
+	if *follow && logs[0] == "-" {
+		return fail("--follow takes a LOG file, not standard input")
 	}
 	tx.auto = tx.auto && !*follow
 	inputs := append(append(append([]string(nil), logs...), tx.named...), *dbPath)
@@ -104,7 +108,7 @@ that cannot be read; usage errors exit 2.`,
 		return fail("%v", err)
 	}
 	for _, name := range tx.named {
-		data, err := os.ReadFile(name)
+		data, err := readTextLog(name)
 		if err != nil {
 			return c.fail("text log: %v", err)
 		}
@@ -181,9 +185,15 @@ type textLogs struct {
 }
 
 // isLog reports whether a file argument is a logpack log (or standard
-// input, or something that cannot be read, which decoding reports).
+// input, or something that cannot be read, which decoding reports). A
+// file that is not a regular one (a FIFO, a device) is a LOG: reading
+// its start to tell would take it from the decoder, and a text log is
+// read whole.
 func isLog(name string) bool {
 	if name == "-" {
+		return true
+	}
+	if st, err := os.Stat(name); err != nil || !st.Mode().IsRegular() {
 		return true
 	}
 	f, err := os.Open(name)
@@ -194,6 +204,39 @@ func isLog(name string) bool {
 	var magic [8]byte
 	n, _ := io.ReadFull(f, magic[:])
 	return string(magic[:n]) == "LOGPACK\n"
+}
+
+// maxStreamText bounds a text log read from a FIFO or a device (a
+// regular file is read as long as it is).
+const maxStreamText = 64 << 20
+
+// readTextLog reads a text log.
+func readTextLog(name string) ([]byte, error) {
+	if st, err := os.Stat(name); err == nil && st.Mode().IsRegular() {
+		return os.ReadFile(name)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	// A device of zeros is no text log: say so before reading much.
+	head := make([]byte, 4096)
+	n, err := io.ReadFull(f, head)
+	if bytes.IndexByte(head[:n], 0) >= 0 {
+		return nil, fmt.Errorf("%s: not a text log (NUL bytes)", name)
+	}
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	rest, err := io.ReadAll(io.LimitReader(f, maxStreamText+1-int64(n)))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if n+len(rest) > maxStreamText {
+		return nil, fmt.Errorf("%s: over %d MiB: not a text log", name, maxStreamText>>20)
+	}
+	return append(head[:n], rest...), nil
 }
 
 // merge returns the text logs to merge into d: the named ones not merged
@@ -241,7 +284,9 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 	var err error
 	if name == "-" {
 		display = "standard input"
-		d, err = decoder.ReadAll(stdin, opts)
+		if d, err = decoder.ReadAll(stdin, opts); err != nil {
+			err = fmt.Errorf("%s: %w", display, err)
+		}
 	} else if !follow {
 		d, err = decoder.Open(name, opts)
 	}
@@ -259,17 +304,27 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 	if follow {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 		defer stop()
+		ctx, damaged := context.WithCancel(ctx)
+		defer damaged()
 		fo := *opts
 		fo.OnSkip = func(s decoder.Skip) {
+			// A log being written has no damage: waiting would not
+			// mend it.
 			fmt.Fprintf(stderr, "logpack decode: %s: skipped %s\n", display, s)
 			skips = append(skips, s)
+			damaged()
 		}
 		fl := decoder.Follow(name, &fo)
 		rw = decoder.NewWriter(w, f, wopts)
 		for r, err := range fl.Records(ctx) {
 			if err != nil {
 				rw.Flush()
-				fmt.Fprintf(stderr, "logpack decode: %v\n", err)
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					fmt.Fprintf(stderr, "logpack decode: %v\n", err)
+				} else {
+					fmt.Fprintf(stderr, "logpack decode: %s: %v\n", display, err)
+				}
 				return 2
 			}
 			if filter.Keep(r) && (session == 0 || r.Proc.Session.N == session) {
@@ -288,6 +343,7 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 			return 2
 		}
 		if len(skips) > 0 {
+			fmt.Fprintf(stderr, "logpack decode: %s: the log is damaged: stopped following\n", display)
 			return 1
 		}
 		return 0
@@ -300,7 +356,11 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 	if session > 0 {
 		ss := d.Sessions()
 		if session > len(ss) {
-			fmt.Fprintf(stderr, "logpack decode: --session %d: %s has %d sessions\n", session, display, len(ss))
+			what := "sessions"
+			if len(ss) == 1 {
+				what = "session"
+			}
+			fmt.Fprintf(stderr, "logpack decode: --session %d: %s has %d %s\n", session, display, len(ss), what)
 			return 2
 		}
 		only = ss[session-1]
@@ -370,10 +430,8 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 // summarize prints what was skipped, grouped by kind, and dropped-record
 // counts; it returns 1 if anything was skipped.
 func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
-	var marked uint64
 	for _, p := range d.Processes() {
 		if p.Dropped > 0 {
-			marked += p.Dropped
 			fmt.Fprintf(stderr, "%s: %s: note: process %d (session %d) dropped %d records while logging (log full or unwritable)\n", prog, name, p.PID, p.Session.N, p.Dropped)
 		}
 	}
@@ -382,12 +440,15 @@ func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
 	}
 	// The header counts every drop; a writer that never got space again
 	// could not mark its own (a process that lost the log's descriptor).
-	if n := d.Header().Dropped; n > marked {
+	if all, marked := d.Dropped(); all > marked {
 		if marked == 0 {
-			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records while logging (log full or unwritable)\n", prog, name, n)
+			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records while logging (log full or unwritable)\n", prog, name, all)
 		} else {
-			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records in all while logging; %d of them by writers that could not say which\n", prog, name, n, n-marked)
+			fmt.Fprintf(stderr, "%s: %s: note: writers dropped %d records in all while logging; %d of them by writers that could not say which\n", prog, name, all, all-marked)
 		}
+	}
+	for _, n := range d.ClockNotes() {
+		fmt.Fprintf(stderr, "%s: %s: note: %s\n", prog, name, n)
 	}
 	if n := d.Header().ToText; n > 0 {
 		fmt.Fprintf(stderr, "%s: %s: note: %d records did not fit the log and were printed as text instead: decoding with the program's text log shows them in place\n", prog, name, n)
@@ -409,19 +470,24 @@ func summarize(prog, name string, d *decoder.Decoder, stderr io.Writer) int {
 
 // redactHelp states exactly what --redact removes and what it keeps.
 const redactHelp = `--redact replaces, in the rendered output:
-  - every non-empty string argument (%s: paths, names, any text passed as
-    an argument) by a pseudonym <sN>, or <ipN> when the whole string is an
-    IP address;
-  - every IPv4 (a.b.c.d) or IPv6 address that appears in the message text
-    after rendering (from any argument or the format itself) by <ipN>.
-Pseudonyms are stable and one-to-one within one output: the same value
-always gets the same pseudonym, different values get different ones.
-A string is replaced whole: no part of it is kept, not even its length.
-It keeps: the format text of every call site (with anything a macro put
-there), numbers of every kind (integers, hex values, pointers, floats,
-%c characters), error texts (%m, strerror(errno)), NULL strings
-("(null)"), empty strings, timestamps, pids and tids, and in json format
-the site's file, line and function names. Widths and precisions apply to
-the pseudonym as they applied to the original string. Lines only the
-program's text log has are left out: they have no arguments to tell
-from their text.`
+  - every string argument that printed something (%s: paths, names, any
+    text passed as an argument, and also the string constants, such as
+    __FILE__ in an error's prefix, that the build folded into the site's
+    format) by a pseudonym of the part printf printed (up to the
+    directive's precision or a NUL byte): <sN>, or <ipN> when that part
+    is an IP address. Nothing of the string is kept, not even its
+    length: the pseudonym is printed whole, padded to the directive's
+    width;
+  - every IPv4 (a.b.c.d) or IPv6 address left in the message text (from
+    numbers or the format's own text) by <ipN>.
+Pseudonyms are stable and one-to-one within one output: the same printed
+text always gets the same pseudonym, different texts different ones.
+It keeps: the format text of every call site as written (with anything
+a macro put there, but not the constant strings passed as arguments),
+numbers of every kind (integers, hex values, pointers, floats), %c
+characters, error texts (%m, strerror(errno)), "(null)" for NULL
+strings, empty strings (and strings a precision cut to nothing),
+timestamps, pids and tids, CRIU's pid prefixes, and in json format the
+site's file, line and function names (its place in the source, which
+__FILE__ as an argument repeats). Lines only the program's text log has
+are left out: they have no arguments to tell from their text.`

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/logpack/logpack/decoder"
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 )
 
 const (
@@ -152,7 +154,8 @@ func TestStats(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	lines := strings.Split(out, "\n")
-	if !strings.Contains(lines[0], "300 records") || !strings.Contains(lines[3], "(records of processes without a process record)") || !strings.Contains(lines[6], "criu/mem.c:312") {
+	if !strings.Contains(lines[0], "300 records") || !strings.Contains(lines[3], "(records of processes without a process record)") || !strings.Contains(lines[6], "criu/mem.c:312") ||
+		strings.Contains(out, "dropped while") || strings.Contains(out, "printed as text") {
 		t.Errorf("table:\n%s", out)
 	}
 	code, out, _ = run(t, nil, "stats", "--format", "json", mixLog)
@@ -168,7 +171,7 @@ func TestStatsSessions(t *testing.T) {
 		"logpack stats: "+featuresLog+": note: 1 strings in 1 records were cut to fit a record; the text shows what was recorded (json: \"cut\")\n" {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	want := regexp.MustCompile(`(?m)^      1  1970-01-01 00:00:00\.000000     100        13  criu dump \(/usr/sbin/criu\)$`)
+	want := regexp.MustCompile(`(?m)^      1  1970-01-01 00:00:00\.000000     100        13        3  criu dump \(/usr/sbin/criu\)$`)
 	if !want.MatchString(out) {
 		t.Errorf("no session line in:\n%s", out)
 	}
@@ -194,7 +197,7 @@ func TestDecodeSession(t *testing.T) {
 	if code, out, _ := run(t, nil, "decode", "--session", "1", featuresLog); code != 0 || out != golden(t, "features.plain") {
 		t.Errorf("--session 1: exit %d", code)
 	}
-	if code, _, errs := run(t, nil, "decode", "--session", "2", featuresLog); code != 1 || !strings.Contains(errs, "has 1 sessions") {
+	if code, _, errs := run(t, nil, "decode", "--session", "2", featuresLog); code != 1 || !strings.Contains(errs, "has 1 session\n") {
 		t.Errorf("--session 2: exit %d, %q", code, errs)
 	}
 }
@@ -207,4 +210,56 @@ func subsequence(a, b []string) bool {
 		}
 	}
 	return i == len(a)
+}
+
+// The header counts every record dropped, also those of writers that
+// never got room again to mark their own: decode and stats report that
+// total (table and JSON), the sessions only what their processes marked,
+// and the records printed as text instead apart.
+func TestDroppedAndToText(t *testing.T) {
+	w := logfile.NewWriter(logfile.Header{FirstPID: 100, StartTS: 1000, StartMonoNS: 1000, Dropped: 10, ToText: 4}, 4096)
+	th := w.Thread(100, 100)
+	th.Process(2000, logfile.Process{PPID: 1, Session: 7, Flags: logfile.ProcStarted, Exe: []byte("/usr/sbin/criu"), Cmdline: []byte("criu")})
+	s := &fmtdb.Site{Level: 3, File: "a.c", Line: 1, Format: "x %d\n", Args: []fmtdb.ArgSpec{{Class: fmtdb.ClassI32, BoundArg: -1}}}
+	s.ID = fmtdb.SiteID(s)
+	th.Log(s, 3000, 0, fmtdb.Int(1))
+	th.Dropped(3)
+	log := filepath.Join(t.TempDir(), "d.lpk")
+	if err := os.WriteFile(log, w.Bytes(0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notes := []string{
+		"note: process 100 (session 1) dropped 3 records while logging",
+		"note: writers dropped 10 records in all while logging; 7 of them by writers that could not say which",
+		"note: 4 records did not fit the log and were printed as text instead",
+	}
+	for _, cmd := range []string{"decode", "stats"} {
+		code, _, errs := run(t, nil, cmd, log)
+		for _, n := range notes {
+			if code != 0 || !strings.Contains(errs, n) {
+				t.Errorf("%s: exit %d, no %q in %q", cmd, code, n, errs)
+			}
+		}
+	}
+	code, out, _ := run(t, nil, "stats", log)
+	for _, want := range []string{
+		"dropped while logging (log full or unwritable): 10 records, 7 of them by writers that could not say which (in no session below)\n",
+		"printed as text instead (the log could not take them; they are in the program's text log): 4 records\n",
+		"      1  1970-01-01 00:00:00.000001     100         1        3  criu (/usr/sbin/criu)\n",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("table: no %q in\n%s", want, out)
+		}
+	}
+	code, out, _ = run(t, nil, "stats", "--format", "json", log)
+	var js struct {
+		Dropped, DroppedMarked, ToText uint64
+		Sessions                       []struct{ Dropped uint64 }
+	}
+	if err := json.Unmarshal([]byte(out), &js); err != nil || code != 0 {
+		t.Fatalf("json: exit %d, %v\n%s", code, err, out)
+	}
+	if !strings.Contains(out, `"dropped_marked": 3`) || !strings.Contains(out, `"to_text": 4`) || js.Dropped != 10 || len(js.Sessions) != 1 || js.Sessions[0].Dropped != 3 {
+		t.Errorf("json: %+v\n%s", js, out)
+	}
 }

@@ -16,9 +16,11 @@ import (
 func runStats(args []string, stdout, stderr io.Writer) int {
 	c := newCLI("logpack stats", stdout, stderr,
 		`The sessions (program runs) in a binary log ('-': standard input): start,
-pid, command line, records. Per call site: records, bytes in the log, share
-of the log's record bytes, bytes of the rendered text, first and last time;
-largest first.`,
+pid, records, records dropped, command line; the records dropped in all
+(a writer that never got room again could not say which session it
+was in) and those printed as text instead. Per call site: records, bytes
+in the log, share of the log's record bytes, bytes of the rendered
+text, first and last time; largest first.`,
 		"logpack stats [--format table|json] LOG")
 	flags := c.flags
 	format := flags.String("format", "table", "output `FORMAT`: table or json")
@@ -35,7 +37,9 @@ largest first.`,
 	var d *decoder.Decoder
 	var err error
 	if name == "-" {
-		d, err = decoder.ReadAll(stdin, nil)
+		if d, err = decoder.ReadAll(stdin, nil); err != nil {
+			err = fmt.Errorf("standard input: %w", err)
+		}
 	} else {
 		d, err = decoder.Open(name, nil)
 	}
@@ -66,18 +70,30 @@ func share(part, whole int64) float64 {
 	return 100 * float64(part) / float64(whole)
 }
 
+// seconds formats ns as CRIU's timestamps do under 100 s: SS.uuuuuu.
 func seconds(ns int64) string {
-	b := decoder.AppendCRIUTime(nil, ns) // "(SS.uuuuuu) "
-	return string(b[1 : len(b)-2])
+	ns = max(ns, 0)
+	return fmt.Sprintf("%02d.%06d", ns/1e9, ns%1e9/1e3)
 }
 
 func writeStatsTable(w *bufio.Writer, d *decoder.Decoder, st *decoder.Stats) {
 	h := d.Header()
-	fmt.Fprintf(w, "%s: %d records, %d bytes of records (text: %d bytes, %.2fx smaller), %d sites\n\n",
+	fmt.Fprintf(w, "%s: %d records, %d bytes of records (text: %d bytes, %.2fx smaller), %d sites\n",
 		h.Exe, st.Records, st.Bytes, st.TextBytes, ratio(st.TextBytes, st.Bytes), len(st.Sites))
-	fmt.Fprintf(w, "%7s  %-26s %7s %9s  %s\n", "session", "start (UTC)", "pid", "records", "command line (executable)")
+	if all, marked := d.Dropped(); all > 0 {
+		fmt.Fprintf(w, "dropped while logging (log full or unwritable): %d records", all)
+		if all > marked {
+			fmt.Fprintf(w, ", %d of them by writers that could not say which (in no session below)", all-marked)
+		}
+		fmt.Fprintln(w)
+	}
+	if h.ToText > 0 {
+		fmt.Fprintf(w, "printed as text instead (the log could not take them; they are in the program's text log): %d records\n", h.ToText)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "%7s  %-26s %7s %9s %8s  %s\n", "session", "start (UTC)", "pid", "records", "dropped", "command line (executable)")
 	for _, s := range d.Sessions() {
-		fmt.Fprintf(w, "%7d  %-26s %7s %9d  %s\n", s.N, s.Time.UTC().Format("2006-01-02 15:04:05.000000"), sessionPID(s), s.Records, sessionCommand(s))
+		fmt.Fprintf(w, "%7d  %-26s %7s %9d %8d  %s\n", s.N, s.Time.UTC().Format("2006-01-02 15:04:05.000000"), sessionPID(s), s.Records, s.Dropped, sessionCommand(s))
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "%9s %11s %6s %11s %11s %11s  %s\n", "records", "bytes", "share", "text", "first", "last", "site")
@@ -161,22 +177,31 @@ type statsSessionJSON struct {
 	Cmdline   []string `json:"cmdline"`
 	Records   int      `json:"records"`
 	Processes int      `json:"processes"`
-	Dropped   uint64   `json:"dropped"`
+	Dropped   uint64   `json:"dropped"` // marked by its processes
 }
 
 type statsJSON struct {
-	Exe       string             `json:"exe"`
-	BuildID   string             `json:"build_id"`
-	Records   int                `json:"records"`
-	Bytes     int64              `json:"bytes"`
-	TextBytes int64              `json:"text_bytes"`
-	Sessions  []statsSessionJSON `json:"sessions"`
-	Sites     []statsSiteJSON    `json:"sites"`
+	Exe       string `json:"exe"`
+	BuildID   string `json:"build_id"`
+	Records   int    `json:"records"`
+	Bytes     int64  `json:"bytes"`
+	TextBytes int64  `json:"text_bytes"`
+	// Dropped is every record the writers dropped (the header's count);
+	// DroppedMarked those they marked in the log, which the sessions'
+	// dropped counts sum to; ToText the records the log could not take
+	// that were printed as text instead.
+	Dropped       uint64             `json:"dropped"`
+	DroppedMarked uint64             `json:"dropped_marked"`
+	ToText        uint64             `json:"to_text"`
+	Sessions      []statsSessionJSON `json:"sessions"`
+	Sites         []statsSiteJSON    `json:"sites"`
 }
 
 func writeStatsJSON(w *bufio.Writer, d *decoder.Decoder, st *decoder.Stats) {
 	h := d.Header()
-	out := statsJSON{Exe: h.Exe, BuildID: fmtdb.FormatID(h.BuildID), Records: st.Records, Bytes: st.Bytes, TextBytes: st.TextBytes, Sessions: []statsSessionJSON{}, Sites: []statsSiteJSON{}}
+	out := statsJSON{Exe: h.Exe, BuildID: fmtdb.FormatID(h.BuildID), Records: st.Records, Bytes: st.Bytes, TextBytes: st.TextBytes,
+		ToText: h.ToText, Sessions: []statsSessionJSON{}, Sites: []statsSiteJSON{}}
+	out.Dropped, out.DroppedMarked = d.Dropped()
 	for _, s := range d.Sessions() {
 		js := statsSessionJSON{N: s.N, ID: fmtdb.FormatID(s.ID), StartNS: s.Start, Time: s.Time.UTC().Format(time.RFC3339Nano),
 			Records: s.Records, Processes: len(s.Processes), Dropped: s.Dropped, Cmdline: []string{}}

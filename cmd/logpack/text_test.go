@@ -111,7 +111,7 @@ func TestDecodeTextLogOfNoSession(t *testing.T) {
 	if code != 1 || strings.Contains(out, "unrelated") || !strings.Contains(errs, other+": not merged") {
 		t.Errorf("exit %d, stderr %q, output:\n%s", code, errs, out)
 	}
-	if code, _, errs := run(t, nil, "decode", "--follow", log, other); code != 2 || !strings.Contains(errs, "--follow does not merge text logs") {
+	if code, _, errs := run(t, nil, "decode", "--follow", log, other); code != 2 || !strings.Contains(errs, "--follow takes one LOG file and does not merge text logs") {
 		t.Errorf("--follow: exit %d, stderr %q", code, errs)
 	}
 	if code, _, errs := run(t, nil, "decode", other); code != 2 || !strings.Contains(errs, "no LOG among the arguments") {

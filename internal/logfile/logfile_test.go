@@ -194,13 +194,13 @@ func TestClock(t *testing.T) {
 		t.Errorf("tsc with hz: %d", got)
 	}
 	fit := Header{TSKind: TSTSC, StartTS: 500, StartMonoNS: 10_000}
-	pairs := []Pair{{500 + 2500, 10_000 + 1000}, {500 + 25_000_000, 10_000 + 10_000_000}}
+	pairs := []Pair{{TS: 500 + 2500, Mono: 10_000 + 1000}, {TS: 500 + 25_000_000, Mono: 10_000 + 10_000_000}}
 	c = NewClock(&fit, pairs)
 	if got := c.NS(500 + 2_500_000); got < 999_000 || got > 1_001_000 {
 		t.Errorf("tsc fitted: %d, want about 1e6", got)
 	}
 	// A damaged pair far off the others' rate does not move the fit.
-	pairs = append(pairs, Pair{500 + 50_000_000, 10_000 + 9_000_000_000})
+	pairs = append(pairs, Pair{TS: 500 + 50_000_000, Mono: 10_000 + 9_000_000_000})
 	c = NewClock(&fit, pairs)
 	if got := c.NS(500 + 2_500_000); got < 999_000 || got > 1_001_000 {
 		t.Errorf("tsc fitted with an outlier: %d, want about 1e6", got)
@@ -245,14 +245,14 @@ func TestClockThroughPairs(t *testing.T) {
 		bad := map[Pair]bool{}
 		for i := 0; i < 2+round*4; i++ {
 			ts := h.StartTS + rng.Uint64N(1<<34)
-			p := Pair{ts, truth(ts) + rng.Uint64N(200)}
+			p := Pair{TS: ts, Mono: truth(ts) + rng.Uint64N(200)}
 			if rng.IntN(10) == 0 {
 				p.Mono += 50_000 + rng.Uint64N(10_000_000) // preempted between the reads
 				bad[p] = true
 			}
 			pairs = append(pairs, p)
 			if rng.IntN(10) == 0 {
-				pairs = append(pairs, Pair{ts, truth(ts) + rng.Uint64N(200)})
+				pairs = append(pairs, Pair{TS: ts, Mono: truth(ts) + rng.Uint64N(200)})
 			}
 		}
 		c := NewClock(&h, pairs)
