@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/logpack/logpack/decoder"
@@ -252,6 +253,9 @@ func (tx *textLogs) merge(d *decoder.Decoder, name string, stderr io.Writer) []*
 	if !tx.auto {
 		return out
 	}
+	// A file several sessions name (the stderr of every run of a test
+	// suite) is read once.
+	var loaded []os.FileInfo
 	for _, s := range d.Sessions() {
 		for _, ref := range s.TextLogs() {
 			cands := []string{ref.Path}
@@ -263,6 +267,10 @@ func (tx *textLogs) merge(d *decoder.Decoder, name string, stderr io.Writer) []*
 				if err != nil || !st.Mode().IsRegular() || uint64(st.Size()) < ref.Size {
 					continue
 				}
+				if slices.ContainsFunc(loaded, func(fi os.FileInfo) bool { return os.SameFile(fi, st) }) {
+					break
+				}
+				loaded = append(loaded, st)
 				data, err := os.ReadFile(p)
 				if err != nil {
 					continue

@@ -118,3 +118,33 @@ func TestDecodeTextLogOfNoSession(t *testing.T) {
 		t.Errorf("text log only: exit %d, stderr %q", code, errs)
 	}
 }
+
+// A text log that several sessions' marks name (two runs writing to one
+// file) is read once: its lines come out once, not once per session.
+func TestDecodeReadsASharedTextLogOnce(t *testing.T) {
+	dir := t.TempDir()
+	site := &fmtdb.Site{Level: 4, File: "crtools.c", Line: 1, Format: "%s\n", Args: []fmtdb.ArgSpec{{Class: fmtdb.ClassStr, BoundArg: -1}}}
+	site.ID = fmtdb.SiteID(site)
+	text := "pie: 1: first run\npie: 2: second run\n"
+	w := logfile.NewWriter(logfile.Header{FirstPID: 100, StartTS: 1000, StartMonoNS: 1000}, 4096)
+	for k, pid := range []uint32{100, 200} {
+		th := w.Thread(pid, pid)
+		at := uint64(1_000_000 * (k + 1) * 10)
+		th.Process(at, logfile.Process{PPID: 1, Session: uint64(7 + k), Flags: logfile.ProcStarted, Exe: []byte("/usr/sbin/criu")})
+		th.Log(site, at+1000, 0, fmtdb.String("run"))
+		th.TextMark(at+2000, uint64(18*(k+1)), "shared.log")
+		th.Log(site, at+3000, 0, fmtdb.String("done"))
+	}
+	log := filepath.Join(dir, "runs.lpk")
+	if err := os.WriteFile(log, w.Bytes(0), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "shared.log"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, nil, "decode", log)
+	if code != 0 || strings.Count(errs, "merging the program's text log") != 1 ||
+		strings.Count(out, "first run") != 1 || strings.Count(out, "second run") != 1 {
+		t.Errorf("exit %d, stderr %q, output:\n%s", code, errs, out)
+	}
+}
