@@ -76,8 +76,8 @@ head -7 "$OUT/stats.txt" | sed 's/^/  /'
 bold "5. Default verbosity: the text log has only warnings, the binary log has everything"
 show "$EX/build/plain/criu-like -o $OUT/text-default.log"
 "$EX/build/plain/criu-like" -o "$OUT/text-default.log" >/dev/null
-show "LOGPACK_FILE=$OUT/default.lpk $EX/build/logpack/criu-like"
-env LOGPACK_FILE="$OUT/default.lpk" "$EX/build/logpack/criu-like" >/dev/null
+show "LOGPACK_FILE=$OUT/default.lpk $EX/build/logpack/criu-like -o $OUT/default-alongside.log"
+env LOGPACK_FILE="$OUT/default.lpk" "$EX/build/logpack/criu-like" -o "$OUT/default-alongside.log" >/dev/null
 show "bin/logpack decode --format criu --level 2 -o $OUT/default-2.log $OUT/default.lpk   # what the text log showed"
 "$LP" decode --format criu --level 2 -o "$OUT/default-2.log" "$OUT/default.lpk"
 "$CMP" "$OUT/text-default.log" "$OUT/default-2.log"

@@ -257,7 +257,14 @@ func (tx *textLogs) merge(d *decoder.Decoder, name string, stderr io.Writer) []*
 	// suite) is read once.
 	var loaded []os.FileInfo
 	for _, s := range d.Sessions() {
-		for _, ref := range s.TextLogs() {
+		// The file a session's marks named last is its log; one named
+		// earlier was where it wrote before opening that (CRIU: stderr
+		// before -o), often a file that others write too.
+		refs := s.TextLogs()
+		if len(refs) > 1 {
+			refs = refs[len(refs)-1:]
+		}
+		for _, ref := range refs {
 			cands := []string{ref.Path}
 			if !filepath.IsAbs(ref.Path) && name != "-" {
 				cands = append(cands, filepath.Join(filepath.Dir(name), ref.Path))

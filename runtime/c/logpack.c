@@ -922,7 +922,7 @@ static void lp_sync(struct lp_thread *t)
  * written at ts, when it changed since this process's last note: lines
  * that others (CRIU's parasite, helper programs) wrote into it while the
  * program waited can then be put in their place. */
-static void lp_text_mark(struct lp_thread *t, uint64_t ts)
+static void lp_text_mark(struct lp_thread *t, uint64_t ts, int only_same)
 {
 	int (*fn)(void) = LP_LOAD(&lp.text_fd_fn);
 	int fd = fn ? fn() : STDERR_FILENO;
@@ -937,7 +937,7 @@ static void lp_text_mark(struct lp_thread *t, uint64_t ts)
 		return;
 	}
 	int same = st.st_dev == LP_LOAD(&lp.text_dev) && st.st_ino == LP_LOAD(&lp.text_ino);
-	if (same && (uint64_t)st.st_size == LP_LOAD(&lp.text_size))
+	if ((same && (uint64_t)st.st_size == LP_LOAD(&lp.text_size)) || (only_same && !same))
 		return;
 	char path[PATH_MAX];
 	ssize_t n = 0;
@@ -1228,7 +1228,7 @@ static __attribute__((noinline)) int lp_encode(struct lp_thread *t, uint32_t idx
 	if (LP_UNLIKELY(ts < last))
 		ts = last;
 	if (LP_UNLIKELY(ts - last > LP_LOAD(&lp.gap_ticks))) {
-		lp_text_mark(t, ts);
+		lp_text_mark(t, ts, 0);
 		rec = t->pos;
 		last = t->last_ts;
 	}
@@ -2357,8 +2357,10 @@ static __attribute__((destructor)) void lp_exit_mark(void)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	lp_sync(t);
 	uint64_t ts = lp_now();
+	/* Only for the file the marks named: a program that closed its log
+	 * (CRIU's log_fini) names stderr now. */
 	if (t->pos && t->epoch == LP_EPOCH() && ts >= t->last_ts)
-		lp_text_mark(t, ts);
+		lp_text_mark(t, ts, 1);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
 out:
