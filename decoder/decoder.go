@@ -240,6 +240,7 @@ type Decoder struct {
 	clockNotes             []ClockNote
 	mtime                  time.Time // the file's last change, if known
 	lazyArgs               bool      // fill leaves the arguments of sites with a plan encoded (WriteRecords)
+	noTS                   bool      // records need no time in ns (WriteRecords in plain format)
 	scratch                []Arg
 }
 
@@ -604,6 +605,15 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
 	d.pairs = append(d.pairs, logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS})
 	for {
+		// Log records only count here: the reader's fast path.
+		if tag, _, _, off, size, ok := rd.NextLog(); ok {
+			d.nrecords++
+			if c.nrec == 0 {
+				c.firstTag, c.firstEnds = tag, int(off-c.at.Off)+size
+			}
+			c.nrec++
+			continue
+		}
 		rec := rd.Next()
 		switch {
 		case rec.Kind == logfile.KindLog:

@@ -3,7 +3,6 @@ package decoder
 import (
 	"bytes"
 	"math"
-	"slices"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
@@ -228,7 +227,10 @@ func (pl *plan) render(dst, p []byte) ([]byte, bool) {
 			}
 			b := p[off : off+int(v-1)]
 			off += int(v - 1)
-			dst = appendCString(dst, b)
+			if i := bytes.IndexByte(b, 0); i >= 0 {
+				b = b[:i]
+			}
+			dst = append(dst, b...)
 		case pErrno:
 			s := logfile.Zigzag(v)
 			if s != int64(int32(s)) {
@@ -303,48 +305,38 @@ func leUint64(b []byte) uint64 {
 		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
 
-// digitPairs holds "00" to "99".
-const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+// digits4 holds the four decimal digits of 0 to 9999, little-endian in
+// a word each (40 KB: the table stays in cache while a log is read).
+var digits4 = func() (t [10000]uint32) {
+	for i := range t {
+		t[i] = uint32('0'+i/1000) | uint32('0'+i/100%10)<<8 | uint32('0'+i/10%10)<<16 | uint32('0'+i%10)<<24
+	}
+	return
+}()
 
-// appendUint appends x in decimal, written in place two digits at a
-// time.
+// appendUint appends x in decimal, four digits at a time.
 func appendUint(dst []byte, x uint64) []byte {
 	switch {
 	case x < 10:
 		return append(dst, byte('0'+x))
-	case x < 100:
-		return append(dst, digitPairs[2*x], digitPairs[2*x+1])
 	case x < 10000:
-		q, r := x/100, x%100
-		if q < 10 {
-			return append(dst, byte('0'+q), digitPairs[2*r], digitPairs[2*r+1])
+		w := digits4[x]
+		switch {
+		case x < 100:
+			return append(dst, byte(w>>16), byte(w>>24))
+		case x < 1000:
+			return append(dst, byte(w>>8), byte(w>>16), byte(w>>24))
 		}
-		return append(dst, digitPairs[2*q], digitPairs[2*q+1], digitPairs[2*r], digitPairs[2*r+1])
+		return append(dst, byte(w), byte(w>>8), byte(w>>16), byte(w>>24))
+	case x < 100_000_000:
+		dst = appendUint(dst, x/10000)
+		w := digits4[x%10000]
+		return append(dst, byte(w), byte(w>>8), byte(w>>16), byte(w>>24))
 	}
-	n := 5
-	for t := x / 100000; t != 0; t /= 10 {
-		n++
-	}
-	l := len(dst)
-	if cap(dst)-l < n {
-		dst = slices.Grow(dst, n)
-	}
-	dst = dst[:l+n]
-	b := dst[l:]
-	i := n
-	for x >= 100 && i >= 2 {
-		q := x / 100
-		r := (x - q*100) * 2
-		i -= 2
-		b[i], b[i+1] = digitPairs[r], digitPairs[r+1]
-		x = q
-	}
-	if x >= 10 && i >= 2 {
-		b[i-2], b[i-1] = digitPairs[2*x], digitPairs[2*x+1]
-	} else if i >= 1 {
-		b[i-1] = byte('0' + x)
-	}
-	return dst
+	dst = appendUint(dst, x/100_000_000)
+	lo := x % 100_000_000
+	w, v := digits4[lo/10000], digits4[lo%10000]
+	return append(dst, byte(w), byte(w>>8), byte(w>>16), byte(w>>24), byte(v), byte(v>>8), byte(v>>16), byte(v>>24))
 }
 
 // appendLowerHex appends x in lower-case hexadecimal.
@@ -361,21 +353,4 @@ func appendLowerHex(dst []byte, x uint64) []byte {
 		}
 	}
 	return append(dst, b[i:]...)
-}
-
-// appendCString appends b up to its first NUL byte, as %s prints it.
-// Most strings of a log are short: a loop does better than a call then.
-func appendCString(dst, b []byte) []byte {
-	if len(b) > 32 {
-		if i := bytes.IndexByte(b, 0); i >= 0 {
-			b = b[:i]
-		}
-		return append(dst, b...)
-	}
-	for i, c := range b {
-		if c == 0 {
-			return append(dst, b[:i]...)
-		}
-	}
-	return append(dst, b...)
 }

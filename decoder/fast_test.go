@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -242,4 +243,27 @@ func readTestdata(name string) ([]byte, error) { return os.ReadFile("testdata/" 
 func validHeader(log []byte) bool {
 	_, err := logfile.ParseHeader(log)
 	return err == nil
+}
+
+// appendUint and appendLowerHex write what strconv writes.
+func TestAppendDigits(t *testing.T) {
+	xs := []uint64{math.MaxUint64, math.MaxUint64 - 1, 1 << 63}
+	for x := uint64(0); x < 20000; x++ {
+		xs = append(xs, x)
+	}
+	for p := uint64(10); p < math.MaxUint64/10; p *= 10 {
+		xs = append(xs, p-1, p, p+1)
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	for range 100000 {
+		xs = append(xs, rng.Uint64()>>uint(rng.IntN(64)))
+	}
+	for _, x := range xs {
+		if got, want := string(appendUint([]byte("x"), x)), "x"+strconv.FormatUint(x, 10); got != want {
+			t.Fatalf("appendUint(%d) = %q", x, got)
+		}
+		if got, want := string(appendLowerHex(nil, x)), strconv.FormatUint(x, 16); got != want {
+			t.Fatalf("appendLowerHex(%d) = %q", x, got)
+		}
+	}
 }

@@ -6,8 +6,11 @@ import (
 	"math"
 	"runtime"
 	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/logpack/logpack/internal/logfile"
 )
 
 // Reading a large session on several CPUs. The session's records are cut
@@ -24,9 +27,9 @@ import (
 // (Variables for tests.)
 var (
 	// parallelMin is the smallest session read in parallel.
-	parallelMin = 1 << 20
+	parallelMin = 1 << 18
 	// partRecords is about how many records a part holds.
-	partRecords = 1 << 15
+	partRecords = 1 << 14
 )
 
 // parallel reports whether WriteRecords reads session s in parallel: a
@@ -92,6 +95,7 @@ func (d *Decoder) writeParallel(w *Writer, filter *Filter, s *Session) error {
 		// written (which reports damage into d).
 		dw := *d
 		dw.skips, dw.summary, dw.skipKinds, dw.buf, dw.scratch = nil, nil, nil, nil, nil
+		cl := &clones{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -117,7 +121,7 @@ func (d *Decoder) writeParallel(w *Writer, filter *Filter, s *Session) error {
 				case buf = <-free:
 				default:
 				}
-				results[i] <- dw.readPart(w, filter, s, from, until, buf[:0])
+				results[i] <- dw.readPart(w, filter, s, from, until, buf[:0], cl)
 			}
 		}()
 	}
@@ -180,24 +184,38 @@ func (d *Decoder) partBounds(s *Session) []uint64 {
 // readPart merges and renders the records of session s from from until
 // until, with a Writer like w into out. d is a worker's copy of the
 // decoder.
-func (d *Decoder) readPart(w *Writer, filter *Filter, s *Session, from, until uint64, out []byte) part {
+func (d *Decoder) readPart(w *Writer, filter *Filter, s *Session, from, until uint64, out []byte, cl *clones) part {
 	var p part
 	d.skips, d.summary, d.skipKinds = d.skips[:0], d.summary[:0], nil
 	d.opts.OnSkip = func(sk Skip) { p.skips = append(p.skips, sk) }
 	ww := &Writer{out: out, f: w.f, opts: w.opts, flushAt: math.MaxInt}
-	streams := make([]*writer, 0, len(s.streams))
-	for _, st := range s.streams {
-		wc := &writer{pid: st.pid, tid: st.tid, order: st.order, sess: st.sess, split: st.split, chunks: st.chunks,
-			origin: s.originNS, from: from, until: until}
-		for wc.ci < len(wc.chunks) && wc.chunks[wc.ci].last+wc.chunks[wc.ci].shift < from {
-			wc.ci++ // its records are all before the part
-		}
-		wc.rec.PID, wc.rec.TID = wc.pid, wc.tid
-		streams = append(streams, wc)
+	if len(cl.ws) != len(s.streams) {
+		cl.ws = make([]writer, len(s.streams))
+		cl.ptrs = make([]*writer, len(s.streams))
 	}
-	p.err = d.writeRecords(ww, filter, d.merge(streams))
+	for i, st := range s.streams {
+		// A copy of the stream's reading state, keeping the copy's read
+		// buffer and argument slice from part to part.
+		wc := &cl.ws[i]
+		rd, args := wc.rd, wc.rec.Args[:0]
+		*wc = writer{pid: st.pid, tid: st.tid, order: st.order, sess: st.sess, split: st.split, chunks: st.chunks,
+			origin: s.originNS, from: from, until: until, rd: rd}
+		wc.rd.Reset(nil, logfile.Cursor{}, 0, 0)
+		wc.rec.PID, wc.rec.TID, wc.rec.Args = wc.pid, wc.tid, args
+		// Its first chunk with records from the part's start on (the
+		// chunks follow one another in time: see parallel).
+		wc.ci = sort.Search(len(wc.chunks), func(k int) bool { return wc.chunks[k].last+wc.chunks[k].shift >= from })
+		cl.ptrs[i] = wc
+	}
+	p.err = d.writeRecords(ww, filter, d.merge(cl.ptrs))
 	p.out = ww.out
 	return p
+}
+
+// clones are a worker's copies of a session's streams.
+type clones struct {
+	ws   []writer
+	ptrs []*writer
 }
 
 // merge yields the records of the given streams in order, as records

@@ -120,7 +120,9 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 				d.cutsOf(w, r)
 			}
 			r.raw = ts
-			r.TS = d.clock.NSAt(ts, &w.seg) - w.origin
+			if !d.noTS {
+				r.TS = d.clock.NSAt(ts, &w.seg) - w.origin
+			}
 			return true, nil
 		}
 	}
@@ -311,7 +313,8 @@ func (d *Decoder) WriteRecords(w *Writer, filter *Filter, s *Session) error {
 		ss = []*Session{s}
 	}
 	d.lazyArgs = w.raw()
-	defer func() { d.lazyArgs = false }()
+	d.noTS = w.f == FormatPlain // plain text has no times
+	defer func() { d.lazyArgs, d.noTS = false, false }()
 	for _, s := range ss {
 		if d.parallel(w, s) {
 			if err := d.writeParallel(w, filter, s); err != nil {
