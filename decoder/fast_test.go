@@ -120,9 +120,7 @@ func TestPlanRendersAsFmtdb(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%q: %v", s.Format, err)
 		}
-		for i, a := range parsed.Args { // what the format reads (e.g. %.3s is strmax:3)
-			s.Args[i] = a
-		}
+		copy(s.Args, parsed.Args) // what the format reads (e.g. %.3s is strmax:3)
 		m := compile(s)
 		if m.err != nil {
 			continue
