@@ -88,6 +88,7 @@ type Site struct {
 	TextLevel uint8
 
 	msg      message // how to render it
+	plan     *plan   // how to render it from the encoded arguments, if it can
 	recorded []int   // the descriptor's argument list → index in Args, -1 for constants
 	// The descriptor's format as written and its argument list, constants
 	// included, and how its records render redacted (see Redactor).
@@ -113,6 +114,11 @@ type Record struct {
 
 	raw    uint64 // timestamp in the log's units, the merge key
 	prefix bool   // a prefix record, to take effect once yielded
+	// lazy: Args are not decoded (WriteRecords, for a site with a plan);
+	// data holds the record's body after its ts delta (a run-time level
+	// byte, then the encoded arguments).
+	lazy bool
+	data []byte
 }
 
 // AppendMessage appends the message as printf would have rendered it.
@@ -233,6 +239,9 @@ type Decoder struct {
 	buf                    []byte // a prefix record's text
 	clockNotes             []ClockNote
 	mtime                  time.Time // the file's last change, if known
+	lazyArgs               bool      // fill leaves the arguments of sites with a plan encoded (WriteRecords)
+	noTS                   bool      // records need no time in ns (WriteRecords in plain format)
+	scratch                []Arg
 }
 
 // chunk is a stretch of one chunk's records that belong to one process, as
@@ -281,6 +290,9 @@ type writer struct {
 	nextCut int64  // the offset from which a record needs cutsOf
 	seg     int    // the clock's knot segment of the latest record's time
 	shift   uint64 // the current chunk's (see chunk.shift)
+	// Records before from and from until on (in the log's units, shift
+	// added) are not this reading's (parallel.go).
+	from, until uint64
 	// order breaks ties in ts: the position of the thread's first chunk
 	// among all threads' in the upper 32 bits; for the chains of a split
 	// thread, the seq of the current chunk in the lower ones.
@@ -593,6 +605,15 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
 	d.pairs = append(d.pairs, logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS})
 	for {
+		// Log records only count here: the reader's fast path.
+		if tag, _, _, off, size, ok := rd.NextLog(); ok {
+			d.nrecords++
+			if c.nrec == 0 {
+				c.firstTag, c.firstEnds = tag, int(off-c.at.Off)+size
+			}
+			c.nrec++
+			continue
+		}
 		rec := rd.Next()
 		switch {
 		case rec.Kind == logfile.KindLog:
@@ -695,6 +716,9 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 		}
 		s.msg = compile(&s.Site)
 		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
+		if s.fast {
+			s.plan = newPlan(&s.msg, &s.Site)
+		}
 		descs[i] = descAt{site: s, off: at, end: at + int64(size), in: in}
 	case why != "":
 		// A damaged copy of a descriptor already seen is harmless.
@@ -706,6 +730,9 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 		// The first copy was damaged; this one is good.
 		s.msg = compile(&s.Site)
 		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
+		if s.fast {
+			s.plan = newPlan(&s.msg, &s.Site)
+		}
 		descs[i] = descAt{site: s, off: at, end: at + int64(size), in: in}
 	}
 }

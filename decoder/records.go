@@ -3,6 +3,7 @@ package decoder
 import (
 	"fmt"
 	"iter"
+	"math"
 	"slices"
 
 	"github.com/logpack/logpack/fmtdb"
@@ -46,6 +47,7 @@ func (d *Decoder) records(ss []*Session) iter.Seq2[*Record, error] {
 			for _, w := range s.streams {
 				w.rec.prefix = false
 				w.ci, w.live, w.origin = 0, false, s.originNS
+				w.from, w.until = 0, math.MaxUint64
 				w.rd.Reset(nil, logfile.Cursor{}, 0, 0) // nothing to read until nextSlow opens a chunk
 				w.rec.PID, w.rec.TID = w.pid, w.tid
 				ok, err := d.advance(w)
@@ -102,13 +104,24 @@ func (d *Decoder) advance(w *writer) (bool, error) {
 				return false, err
 			}
 		}
+		ts += w.shift
+		if ts < w.from {
+			continue // before the part of the log being read (parallel.go)
+		}
+		if ts >= w.until {
+			return false, nil
+		}
 		r := &w.rec // its PID and TID are the writer's, set once
 		if d.fill(r, tag, data, off, size) {
-			ts += w.shift
-			r.raw = ts
-			r.TS = d.clock.NSAt(ts, &w.seg) - w.origin
 			if off >= w.nextCut {
+				if r.lazy && cutAbout(w.cuts, off) && !d.fillSlow(r, tag, data, off, size) {
+					continue // a cut record names its string argument: decode it
+				}
 				d.cutsOf(w, r)
+			}
+			r.raw = ts
+			if !d.noTS {
+				r.TS = d.clock.NSAt(ts, &w.seg) - w.origin
 			}
 			return true, nil
 		}
@@ -166,11 +179,18 @@ func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int) bool
 		}
 		level, q = q[0], q[1:]
 	}
+	if d.lazyArgs && s.plan != nil {
+		r.Level, r.Args, r.lazy, r.data = level, r.Args[:0], true, p
+		r.Site = s
+		r.Index = uint32(tag)
+		r.Offset, r.Size = at, size
+		return true
+	}
 	args := r.Args[:len(s.Args)]
 	if n, ok := logfile.DecodeArgsFast(q, s.Args, args); !ok || n != len(q) {
 		return d.fillSlow(r, tag, p, at, size)
 	}
-	r.Level = level
+	r.Level, r.lazy = level, false
 	r.Args = args
 	r.Site = s
 	r.Index = uint32(tag)
@@ -219,7 +239,7 @@ func (d *Decoder) fillSlow(r *Record, tag uint64, p []byte, at int64, size int) 
 	r.Site = s
 	r.Index = uint32(tag)
 	r.Offset, r.Size = at, size
-	r.prefix = s.Prefix
+	r.prefix, r.lazy = s.Prefix, false
 	return true
 }
 
@@ -277,5 +297,92 @@ func (h mergeHeap) down(i int) {
 		}
 		h[i], h[m] = h[m], h[i]
 		i = m
+	}
+}
+
+// WriteRecords writes the records of session s (of every session if s is
+// nil) that filter keeps (all if nil) with w, as a loop over Records
+// calling WriteRecord would, only faster: for a Writer that neither
+// greps nor redacts, a record whose site has a plan (see plan) is
+// rendered straight from its encoded arguments, without decoding them
+// into Values first. A record whose arguments turn out damaged takes the
+// careful path, which reports it. w is not flushed.
+func (d *Decoder) WriteRecords(w *Writer, filter *Filter, s *Session) error {
+	ss := d.sessions
+	if s != nil {
+		ss = []*Session{s}
+	}
+	d.lazyArgs = w.raw()
+	d.noTS = w.f == FormatPlain // plain text has no times
+	defer func() { d.lazyArgs, d.noTS = false, false }()
+	for _, s := range ss {
+		if d.parallel(w, s) {
+			if err := d.writeParallel(w, filter, s); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := d.writeRecords(w, filter, d.records([]*Session{s})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeRecords is WriteRecords's loop over records.
+func (d *Decoder) writeRecords(w *Writer, filter *Filter, records iter.Seq2[*Record, error]) error {
+	for r, err := range records {
+		if err != nil {
+			return err
+		}
+		if filter != nil && !filter.Keep(r) {
+			if r.lazy {
+				d.check(r) // damage is reported whether the record is kept or not
+			}
+			continue
+		}
+		if r.lazy {
+			if w.writeEncoded(r) {
+				continue
+			}
+			// Damaged: decode it the careful way, which reports it.
+			if !d.fillSlow(r, uint64(r.Index), r.data, r.Offset, r.Size) {
+				continue
+			}
+		}
+		if _, err := w.WriteRecord(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cutAbout reports whether cs (in file order) has a cut of the record at
+// off.
+func cutAbout(cs []cutAt, off int64) bool {
+	for _, c := range cs {
+		if c.of >= off {
+			return c.of == off
+		}
+	}
+	return false
+}
+
+// check decodes the arguments of a lazy record that is not written, so
+// that damage in them is reported as Records reports it.
+func (d *Decoder) check(r *Record) {
+	p := r.data
+	if r.Site.Level == fmtdb.LevelRuntime {
+		p = p[1:]
+	}
+	args := d.scratch[:0]
+	if len(r.Site.Args) <= cap(args) {
+		args = args[:len(r.Site.Args)]
+	} else {
+		args = make([]Arg, len(r.Site.Args))
+		d.scratch = args
+	}
+	if n, ok := logfile.DecodeArgsFast(p, r.Site.Args, args); !ok || n != len(p) {
+		d.fillSlow(r, uint64(r.Index), r.data, r.Offset, r.Size)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/logpack/logpack/fmtdb"
 )
 
 // Format is an output format of Writer.
@@ -71,6 +73,9 @@ type Writer struct {
 	f    Format
 	opts WriterOptions
 	msg  []byte
+	// flushAt is where the buffer is written out (a slice's Writer of
+	// parallel.go keeps all of it).
+	flushAt int
 }
 
 // flushAt is the output buffer's high-water mark.
@@ -78,7 +83,7 @@ const flushAt = 32 << 10
 
 // NewWriter returns a Writer of format f on w. opts may be nil.
 func NewWriter(w io.Writer, f Format, opts *WriterOptions) *Writer {
-	wr := &Writer{w: w, out: make([]byte, 0, flushAt+4096), f: f}
+	wr := &Writer{w: w, out: make([]byte, 0, flushAt+4096), f: f, flushAt: flushAt}
 	if opts != nil {
 		wr.opts = *opts
 	}
@@ -134,10 +139,53 @@ func (w *Writer) WriteRecord(r *Record) (bool, error) {
 		}
 		w.out = r.Site.msg.append(out, r.Args)
 	}
-	if len(w.out) >= flushAt {
+	if len(w.out) >= w.flushAt {
 		w.Flush()
 	}
 	return w.err == nil, w.err
+}
+
+// raw reports whether the Writer renders records from their encoded
+// arguments (see Decoder.WriteRecords): it neither greps nor redacts.
+func (w *Writer) raw() bool { return w.opts.Grep == nil && w.opts.Redact == nil }
+
+// writeEncoded writes a record whose arguments are still encoded, with
+// its site's plan. It returns false, having written nothing, if they do
+// not decode as the site's.
+func (w *Writer) writeEncoded(r *Record) bool {
+	p := r.data
+	if r.Site.Level == fmtdb.LevelRuntime {
+		p = p[1:]
+	}
+	switch w.f {
+	case FormatPlain:
+		out, ok := r.Site.plan.render(w.out, p)
+		if !ok {
+			return false
+		}
+		w.out = out
+	case FormatCRIU:
+		n := len(w.out)
+		out, ok := r.Site.plan.render(w.criuPrefix(w.out, r), p)
+		if !ok {
+			w.out = w.out[:n]
+			return false
+		}
+		w.out = out
+	case FormatJSON:
+		msg, ok := r.Site.plan.render(w.msg[:0], p)
+		if !ok {
+			return false
+		}
+		w.msg = msg
+		w.out = appendJSON(w.out, r, msg)
+	default:
+		return false
+	}
+	if len(w.out) >= w.flushAt {
+		w.Flush()
+	}
+	return true
 }
 
 // WriteText writes a line only a text log has: verbatim in plain and
@@ -171,7 +219,7 @@ func (w *Writer) WriteText(l *TextLine) (bool, error) {
 			w.out = append(w.out, '\n')
 		}
 	}
-	if len(w.out) >= flushAt {
+	if len(w.out) >= w.flushAt {
 		w.Flush()
 	}
 	return w.err == nil, w.err
@@ -230,35 +278,39 @@ func AppendCRIUTime(b []byte, ns int64) []byte {
 }
 
 func appendJSON(b []byte, r *Record, msg []byte) []byte {
-	b = append(b, `{"session":`...)
+	sess := 0
 	if r.Proc != nil {
-		b = strconv.AppendInt(b, int64(r.Proc.Session.N), 10)
-	} else {
-		b = append(b, '0')
+		sess = r.Proc.Session.N
 	}
+	return appendJSONFields(b, sess, r.TS, r.PID, r.TID, r.Level, r.Site, r.Index, r.Cuts, msg)
+}
+
+func appendJSONFields(b []byte, sess int, ts int64, pid, tid uint32, level uint8, site *Site, index uint32, cuts []Cut, msg []byte) []byte {
+	b = append(b, `{"session":`...)
+	b = strconv.AppendInt(b, int64(sess), 10)
 	b = append(b, `,"ts":`...)
-	b = strconv.AppendInt(b, r.TS, 10)
+	b = strconv.AppendInt(b, ts, 10)
 	b = append(b, `,"pid":`...)
-	b = strconv.AppendUint(b, uint64(r.PID), 10)
+	b = strconv.AppendUint(b, uint64(pid), 10)
 	b = append(b, `,"tid":`...)
-	b = strconv.AppendUint(b, uint64(r.TID), 10)
+	b = strconv.AppendUint(b, uint64(tid), 10)
 	b = append(b, `,"level":`...)
-	b = strconv.AppendUint(b, uint64(r.Level), 10)
+	b = strconv.AppendUint(b, uint64(level), 10)
 	b = append(b, `,"site":"`...)
-	b = appendHex16(b, r.Site.ID)
+	b = appendHex16(b, site.ID)
 	b = append(b, `","index":`...)
-	b = strconv.AppendUint(b, uint64(r.Index), 10)
+	b = strconv.AppendUint(b, uint64(index), 10)
 	b = append(b, `,"file":`...)
-	b = AppendJSONString(b, r.Site.File)
+	b = AppendJSONString(b, site.File)
 	b = append(b, `,"line":`...)
-	b = strconv.AppendInt(b, int64(r.Site.Line), 10)
+	b = strconv.AppendInt(b, int64(site.Line), 10)
 	b = append(b, `,"func":`...)
-	b = AppendJSONString(b, r.Site.Func)
+	b = AppendJSONString(b, site.Func)
 	b = append(b, `,"msg":`...)
 	b = AppendJSONString(b, msg)
-	if len(r.Cuts) > 0 {
+	if len(cuts) > 0 {
 		b = append(b, `,"cut":[`...)
-		for i, c := range r.Cuts {
+		for i, c := range cuts {
 			if i > 0 {
 				b = append(b, ',')
 			}

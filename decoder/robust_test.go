@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -366,11 +368,30 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("record at %d: tick %d after %d, but %d ns after %d", r.Offset, r.raw, p.raw, r.TS, p.ns)
 			}
 			last[th] = stamp{r.raw, r.TS}
+			// Redaction renders through the site's format as written:
+			// given the printed strings themselves, that is the message.
+			if x := newRedaction(r.Site); x.f != nil {
+				same := x.f.Append(nil, x.values(nil, r.Args, func(b []byte) []byte { return b }))
+				if msg := r.AppendMessage(nil); !bytes.Equal(same, msg) {
+					t.Fatalf("record at %d: rendered for redaction %q, message %q", r.Offset, same, msg)
+				}
+			}
 			w.WriteRecord(r)
 		}
 		w.Flush()
 		if _, err := d.Stats(); err != nil {
 			t.Fatal(err)
+		}
+		// WriteRecords (plans, parts) writes what Records and
+		// WriteRecord write, and reports the same damage.
+		for _, par := range []bool{false, true} {
+			a, b, sa, sb := decodeEach(t, data, Format(len(body)%3), nil, par)
+			byText := func(x, y Skip) int { return strings.Compare(x.String(), y.String()) }
+			slices.SortFunc(sa, byText)
+			slices.SortFunc(sb, byText)
+			if a != b || !slices.Equal(sa, sb) {
+				t.Fatalf("parallel %v: WriteRecords wrote %d bytes and %d skips, Records %d and %d", par, len(b), len(sb), len(a), len(sa))
+			}
 		}
 	})
 }

@@ -397,18 +397,14 @@ func decodeOne(name string, f decoder.Format, filter *decoder.Filter, opts *deco
 	}
 	var werr error
 	if texts == nil {
-		records := d.Records()
-		if only != nil {
-			records = d.SessionRecords(only)
-		}
-		for r, err := range records {
-			if err != nil {
+		if err := d.WriteRecords(rw, filter, only); err != nil {
+			var we *writeError
+			if errors.As(err, &we) {
+				werr = err
+			} else {
 				rw.Flush()
 				fmt.Fprintf(stderr, "logpack decode: %s: %v\n", display, err)
 				return 2
-			}
-			if werr = write(r); werr != nil {
-				break
 			}
 		}
 	} else {
