@@ -2,7 +2,6 @@ package decoder
 
 import (
 	"cmp"
-	"iter"
 	"math"
 	"runtime"
 	"slices"
@@ -216,41 +215,4 @@ func (d *Decoder) readPart(w *Writer, filter *Filter, s *Session, from, until ui
 type clones struct {
 	ws   []writer
 	ptrs []*writer
-}
-
-// merge yields the records of the given streams in order, as records
-// does for a session's, from where each stream stands.
-func (d *Decoder) merge(streams []*writer) iter.Seq2[*Record, error] {
-	return func(yield func(*Record, error) bool) {
-		h := make(mergeHeap, 0, len(streams))
-		for _, w := range streams {
-			ok, err := d.advance(w)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if ok {
-				h.push(w)
-			}
-		}
-		for len(h) > 0 {
-			w := h[0].w
-			if !yield(&w.rec, nil) {
-				return
-			}
-			ok, err := d.advance(w)
-			if err != nil {
-				yield(nil, err)
-				return
-			}
-			if ok {
-				h[0].ts, h[0].order = w.rec.raw, w.order
-				if len(h) > 1 && h.less(1, 0) || len(h) > 2 && h.less(2, 0) {
-					h.down(0)
-				}
-			} else {
-				h.pop()
-			}
-		}
-	}
 }

@@ -37,51 +37,68 @@ func (d *Decoder) SessionRecords(s *Session) iter.Seq2[*Record, error] {
 	return d.records([]*Session{s})
 }
 
-// records merges each session's streams in turn. (One loop in the
-// closure, so that the compiler can inline it into the caller's.)
+// records merges each session's streams in turn.
 func (d *Decoder) records(ss []*Session) iter.Seq2[*Record, error] {
 	return func(yield func(*Record, error) bool) {
 		for _, s := range ss {
 			s.resetPrefixes()
-			h := make(mergeHeap, 0, len(s.streams))
 			for _, w := range s.streams {
 				w.rec.prefix = false
 				w.ci, w.live, w.origin = 0, false, s.originNS
 				w.from, w.until = 0, math.MaxUint64
 				w.rd.Reset(nil, logfile.Cursor{}, 0, 0) // nothing to read until nextSlow opens a chunk
 				w.rec.PID, w.rec.TID = w.pid, w.tid
-				ok, err := d.advance(w)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				if ok {
-					h.push(w)
-				}
 			}
-			for len(h) > 0 {
-				w := h[0].w
-				if !yield(&w.rec, nil) {
-					return
-				}
-				ok, err := d.advance(w)
-				if err != nil {
-					yield(nil, err)
-					return
-				}
-				if ok {
-					h[0].ts, h[0].order = w.rec.raw, w.order
-					// A writer mostly stays first for a run of records:
-					// check its children before sifting.
-					if len(h) > 1 && h.less(1, 0) || len(h) > 2 && h.less(2, 0) {
-						h.down(0)
-					}
-				} else {
-					h.pop()
-				}
+			if !d.mergeStreams(s.streams, yield) {
+				return
 			}
 		}
 	}
+}
+
+// merge yields the records of the given streams in order, as records
+// does for a session's, from where each stream stands.
+func (d *Decoder) merge(streams []*writer) iter.Seq2[*Record, error] {
+	return func(yield func(*Record, error) bool) { d.mergeStreams(streams, yield) }
+}
+
+// mergeStreams yields the streams' records in timestamp order, from where
+// each stream stands. It returns false when yield asked to stop or an
+// error ended the sequence.
+func (d *Decoder) mergeStreams(streams []*writer, yield func(*Record, error) bool) bool {
+	h := make(mergeHeap, 0, len(streams))
+	for _, w := range streams {
+		ok, err := d.advance(w)
+		if err != nil {
+			yield(nil, err)
+			return false
+		}
+		if ok {
+			h.push(w)
+		}
+	}
+	for len(h) > 0 {
+		w := h[0].w
+		if !yield(&w.rec, nil) {
+			return false
+		}
+		ok, err := d.advance(w)
+		if err != nil {
+			yield(nil, err)
+			return false
+		}
+		if ok {
+			h[0].ts, h[0].order = w.rec.raw, w.order
+			// A writer mostly stays first for a run of records:
+			// check its children before sifting.
+			if len(h) > 1 && h.less(1, 0) || len(h) > 2 && h.less(2, 0) {
+				h.down(0)
+			}
+		} else {
+			h.pop()
+		}
+	}
+	return true
 }
 
 // advance loads the writer's next log record into w.rec. It returns false

@@ -3,8 +3,12 @@
 // criu restore of a small process tree, for plain CRIU at default
 // verbosity and at -v4, and for a logpack-built CRIU at -v4 with binary
 // logging on (LOGPACK_FILE) and off (text). The configurations run
-// interleaved, round by round, each round on a fresh process tree, and the
-// medians are reported. It needs root (CRIU does).
+// interleaved, round by round (in a rotating order), each round on a fresh
+// process tree. It reports the medians and, for each configuration, the
+// median of its round-by-round differences from plain CRIU at default
+// verbosity with a 95% bootstrap interval: a dump's CPU time varies by several ms from run
+// to run on a shared machine, and a difference whose interval holds 0 is
+// within that noise. It needs root (CRIU does).
 //
 //	criubench -plain PLAIN/criu/criu -logpack LOGPACK/criu/criu [-rounds 20] [-dir DIR]
 package main
@@ -12,6 +16,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +55,10 @@ func main() {
 	}
 	cpu := map[string][2][]float64{}
 	for r := 0; r < *rounds; r++ {
-		for _, c := range configs {
+		// Each round starts with another configuration, so that none is
+		// always the one after the cleanup of the previous round.
+		order := append(slices.Clone(configs[r%len(configs):]), configs[:r%len(configs)]...)
+		for _, c := range order {
 			d, rs, err := round(c, filepath.Join(*dir, strconv.Itoa(r)))
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "criubench: %s: %v\n", c.name, err)
@@ -62,12 +70,40 @@ func main() {
 		}
 		os.RemoveAll(filepath.Join(*dir, strconv.Itoa(r)))
 	}
-	fmt.Printf("CPU of the criu process (user+system, rusage), median of %d interleaved rounds, ms:\n\n", *rounds)
-	fmt.Printf("| configuration | dump | restore |\n|---|---:|---:|\n")
+	fmt.Printf("CPU of the criu process (user+system, rusage), median of %d interleaved rounds, ms;\n", *rounds)
+	fmt.Printf("Δ: median of the round-by-round differences from plain CRIU at default verbosity [95%% bootstrap interval]:\n\n")
+	fmt.Printf("| configuration | dump | Δ dump | restore | Δ restore |\n|---|---:|---:|---:|---:|\n")
+	base := cpu[configs[0].name]
 	for _, c := range configs {
 		v := cpu[c.name]
-		fmt.Printf("| %s | %.2f | %.2f |\n", c.name, median(v[0])/1000, median(v[1])/1000)
+		fmt.Printf("| %s | %.2f | %s | %.2f | %s |\n", c.name,
+			median(v[0])/1000, delta(v[0], base[0]), median(v[1])/1000, delta(v[1], base[1]))
 	}
+}
+
+// delta formats the median of the paired differences a[i]-b[i] (µs) in ms
+// with a percentile bootstrap interval of 95%.
+func delta(a, b []float64) string {
+	d := make([]float64, len(a))
+	for i := range a {
+		d[i] = a[i] - b[i]
+	}
+	if slices.Equal(a, b) {
+		return "—"
+	}
+	rng := rand.New(rand.NewPCG(1, 2)) // the same interval for the same data
+	const resamples = 2000
+	meds := make([]float64, resamples)
+	s := make([]float64, len(d))
+	for r := range meds {
+		for i := range s {
+			s[i] = d[rng.IntN(len(d))]
+		}
+		meds[r] = median(s)
+	}
+	slices.Sort(meds)
+	lo, hi := meds[resamples*25/1000], meds[resamples*975/1000]
+	return fmt.Sprintf("%+.2f [%+.2f, %+.2f]", median(d)/1000, lo/1000, hi/1000)
 }
 
 // round dumps and restores a fresh process tree with one configuration
@@ -77,7 +113,9 @@ func round(c config, dir string) (dump, restore float64, err error) {
 	if err := os.MkdirAll(img, 0o755); err != nil {
 		return 0, 0, err
 	}
-	target := exec.Command("setsid", "sh", "-c", "sh -c 'while :; do sleep 0.1; done' & while :; do sleep 0.1; done")
+	// A tree whose shape does not depend on when the dump comes (a shell
+	// loop's is two to four processes), laid out alike in every round.
+	target := exec.Command("setarch", "-R", "setsid", "sh", "-c", "sleep 1000 & exec sleep 1001")
 	if err := target.Start(); err != nil {
 		return 0, 0, err
 	}
