@@ -29,7 +29,8 @@ unsigned long long lp_fallback_calls;
 
 void lp_log(unsigned int level, const char *fmt, ...)
 {
-	/* Only reached if a call was not rewritten, or logging is off. */
+	/* Only reached if a call was not rewritten, or not recorded (lp.c is
+	 * built with --text-level 0: no call is also printed as text). */
 	(void)level;
 	(void)fmt;
 	lp_fallback_calls++;
