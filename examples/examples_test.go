@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/logpack/logpack/internal/testenv"
 )
 
 // The end-to-end story of DESIGN.md on the CRIU-like example: the tree
@@ -116,7 +118,7 @@ func runArgv0(t *testing.T, env []string, argv0, name string, args ...string) (s
 	if argv0 != "" {
 		cmd.Args[0] = argv0
 	}
-	cmd.Env = append(cleanEnv(), env...)
+	cmd.Env = append(testenv.WithoutLogpack(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {
@@ -153,18 +155,6 @@ func plausibleTimes(t *testing.T, lines []string, wall time.Duration) {
 	if prev > wall {
 		t.Errorf("last record at %v, but the whole run took %v", prev, wall)
 	}
-}
-
-// cleanEnv is the test's environment without logpack's own variables, so
-// that only the test decides whether binary logging is on.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LOGPACK_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }
 
 func readFile(t *testing.T, path string) []byte {
@@ -264,7 +254,7 @@ func TestCRIULikeBuiltBothWays(t *testing.T) {
 	t.Run("a log cut by SIGKILL decodes up to the last call", func(t *testing.T) {
 		killed := func(env []string, bin string, args ...string) {
 			cmd := exec.Command(bin, args...)
-			cmd.Env = append(cleanEnv(), env...)
+			cmd.Env = append(testenv.WithoutLogpack(), env...)
 			err := cmd.Run()
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != -1 {
 				t.Fatalf("%s %v: want death by SIGKILL, got %v", bin, args, err)

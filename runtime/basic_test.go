@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/logpack/logpack/internal/testenv"
 )
 
 // f80 returns the x87 extended encoding of a float64 value.
@@ -151,7 +153,7 @@ func TestClockKinds(t *testing.T) {
 	for _, clock := range []string{"ns", "auto"} {
 		log := filepath.Join(t.TempDir(), "log")
 		cmd := command(prog, "50")
-		cmd.Env = append(withoutLogpackEnv(), "LOGPACK_FILE="+log, "LOGPACK_CLOCK="+clock)
+		cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log, "LOGPACK_CLOCK="+clock)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/sitetab"
+	"github.com/logpack/logpack/internal/testenv"
 )
 
 // benchSite is the call site of bench/emitbench.c.
@@ -93,7 +94,7 @@ func BenchmarkEmit(b *testing.B) {
 	for _, pf := range []string{"once"} {
 		b.Run(pf, func(b *testing.B) {
 			cmd := exec.Command(prog, "-d", b.TempDir())
-			cmd.Env = withoutLogpackEnv()
+			cmd.Env = testenv.WithoutLogpack()
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				b.Fatalf("%v\n%s", err, out)

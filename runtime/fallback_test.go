@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/logpack/logpack/internal/testenv"
 )
 
 // A process that can no longer grow the log (its descriptor closed, the
@@ -25,7 +27,7 @@ func TestTextFallbackWhenTheLogCannotGrow(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := command(prog, log, fmt.Sprint(n))
-	cmd.Env = append(withoutLogpackEnv(), "LOGPACK_FILE="+log)
+	cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
 	cmd.Stderr = tf
 	out, err := cmd.Output()
 	tf.Close()

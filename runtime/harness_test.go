@@ -18,6 +18,7 @@ import (
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
 	"github.com/logpack/logpack/internal/sitetab"
+	"github.com/logpack/logpack/internal/testenv"
 	lpruntime "github.com/logpack/logpack/runtime"
 )
 
@@ -195,7 +196,7 @@ func buildProgFlags(t testing.TB, name string, flags []string, extra ...string) 
 func run(t testing.TB, prog, log string, args ...string) string {
 	t.Helper()
 	cmd := command(prog, args...)
-	cmd.Env = withoutLogpackEnv()
+	cmd.Env = testenv.WithoutLogpack()
 	if log != "" {
 		cmd.Env = append(cmd.Env, "LOGPACK_FILE="+log)
 	}
@@ -216,16 +217,6 @@ func command(prog string, args ...string) *exec.Cmd {
 		return cmd.Process.Kill()
 	}
 	return cmd
-}
-
-func withoutLogpackEnv() []string {
-	var env []string
-	for _, e := range os.Environ() {
-		if !strings.HasPrefix(e, "LOGPACK_") {
-			env = append(env, e)
-		}
-	}
-	return env
 }
 
 func mustScan(t testing.TB, log string) *scanLog {

@@ -32,6 +32,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/logpack/logpack/internal/benchstat"
 )
 
 var (
@@ -81,18 +83,8 @@ func rusage(env []string, argv ...string) (float64, int64, error) {
 			return 0, 0, err
 		}
 	}
-	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	us := func(t syscall.Timeval) float64 { return float64(t.Sec)*1e6 + float64(t.Usec) }
-	return us(ru.Utime) + us(ru.Stime), ru.Minflt, nil
-}
-
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
+	us, flt, _ := benchstat.CPU(cmd.ProcessState)
+	return us, flt, nil
 }
 
 func startup() {
@@ -124,9 +116,9 @@ func startup() {
 	out("### Start-up\n\nThe CRIU-like example's `--help` (it logs nothing), CPU time of the process (rusage), median of %d interleaved runs:\n\n", *rounds)
 	out("| | CPU µs | minor faults |\n|---|---:|---:|\n")
 	for i, c := range confs {
-		out("| %s | %.0f | %.0f |\n", c.name, median(cpu[i]), median(flt[i]))
+		out("| %s | %.0f | %.0f |\n", c.name, benchstat.Median(cpu[i]), benchstat.Median(flt[i]))
 	}
-	out("\nLOGPACK_FILE costs %+.0f µs of start-up against binary logging off.\n\n", median(cpu[2])-median(cpu[1]))
+	out("\nLOGPACK_FILE costs %+.0f µs of start-up against binary logging off.\n\n", benchstat.Median(cpu[2])-benchstat.Median(cpu[1]))
 }
 
 // size returns the stripped size and the .text size of an ELF file.
@@ -295,10 +287,10 @@ func decoder() {
 			return
 		}
 		walls = append(walls, time.Since(start).Seconds())
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		cpus = append(cpus, float64(ru.Utime.Sec+ru.Stime.Sec)+float64(ru.Utime.Usec+ru.Stime.Usec)/1e6)
-		rss = max(rss, ru.Maxrss)
+		us, _, maxrss := benchstat.CPU(cmd.ProcessState)
+		cpus = append(cpus, us/1e6)
+		rss = max(rss, maxrss)
 	}
 	out("### Decoder\n\n`logpack decode --format plain` of a %d-record log of message (a), the whole process, median of 3: %.2f M records/s (wall), %.2f M records per CPU-second, peak memory %d MiB.\n\n",
-		recs, float64(recs)/median(walls)/1e6, float64(recs)/median(cpus)/1e6, rss/1024)
+		recs, float64(recs)/benchstat.Median(walls)/1e6, float64(recs)/benchstat.Median(cpus)/1e6, rss/1024)
 }

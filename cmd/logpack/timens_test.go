@@ -1,12 +1,13 @@
 package main
 
 import (
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/logpack/logpack/internal/testenv"
 )
 
 const timensSource = `#include <stdarg.h>
@@ -66,7 +67,7 @@ func TestTimeNamespacesEndToEnd(t *testing.T) {
 		log := filepath.Join(dir, clock+".lpk")
 		for i, argv := range [][]string{{prog, "host"}, {unshare, "-T", "--monotonic=9504000", "--fork", prog, "shifted"}, {prog, "host-again"}} {
 			cmd := exec.Command(argv[0], argv[1:]...)
-			cmd.Env = append(cleanEnv(), "LOGPACK_FILE="+log)
+			cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
 			if clock == "ns" {
 				cmd.Env = append(cmd.Env, "LOGPACK_CLOCK=ns")
 			}
@@ -94,15 +95,4 @@ func TestTimeNamespacesEndToEnd(t *testing.T) {
 			t.Errorf("%s: stderr %q", clock, errs)
 		}
 	}
-}
-
-// cleanEnv is the environment without logpack's own variables.
-func cleanEnv() []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "LOGPACK_") {
-			env = append(env, kv)
-		}
-	}
-	return env
 }

@@ -16,7 +16,6 @@ package main
 import (
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +24,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/logpack/logpack/internal/benchstat"
 )
 
 type config struct {
@@ -77,33 +78,18 @@ func main() {
 	for _, c := range configs {
 		v := cpu[c.name]
 		fmt.Printf("| %s | %.2f | %s | %.2f | %s |\n", c.name,
-			median(v[0])/1000, delta(v[0], base[0]), median(v[1])/1000, delta(v[1], base[1]))
+			benchstat.Median(v[0])/1000, delta(v[0], base[0]), benchstat.Median(v[1])/1000, delta(v[1], base[1]))
 	}
 }
 
 // delta formats the median of the paired differences a[i]-b[i] (µs) in ms
-// with a percentile bootstrap interval of 95%.
+// with its 95% bootstrap interval.
 func delta(a, b []float64) string {
-	d := make([]float64, len(a))
-	for i := range a {
-		d[i] = a[i] - b[i]
-	}
 	if slices.Equal(a, b) {
 		return "—"
 	}
-	rng := rand.New(rand.NewPCG(1, 2)) // the same interval for the same data
-	const resamples = 2000
-	meds := make([]float64, resamples)
-	s := make([]float64, len(d))
-	for r := range meds {
-		for i := range s {
-			s[i] = d[rng.IntN(len(d))]
-		}
-		meds[r] = median(s)
-	}
-	slices.Sort(meds)
-	lo, hi := meds[resamples*25/1000], meds[resamples*975/1000]
-	return fmt.Sprintf("%+.2f [%+.2f, %+.2f]", median(d)/1000, lo/1000, hi/1000)
+	m, lo, hi := benchstat.PairedDelta(a, b)
+	return fmt.Sprintf("%+.2f [%+.2f, %+.2f]", m/1000, lo/1000, hi/1000)
 }
 
 // round dumps and restores a fresh process tree with one configuration
@@ -164,16 +150,6 @@ func run(criu string, args, env []string) (float64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%v: %s", err, out)
 	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		return 0, fmt.Errorf("no rusage")
-	}
-	us := func(t syscall.Timeval) float64 { return float64(t.Sec)*1e6 + float64(t.Usec) }
-	return us(ru.Utime) + us(ru.Stime), nil
-}
-
-func median(v []float64) float64 {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
+	us, _, _ := benchstat.CPU(cmd.ProcessState)
+	return us, nil
 }

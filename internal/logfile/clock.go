@@ -1,6 +1,7 @@
 package logfile
 
 import (
+	"cmp"
 	"math"
 	"math/bits"
 	"slices"
@@ -142,15 +143,7 @@ func streamRate(pairs []Pair) (med, mean float64, ok bool) {
 	if len(ivs) == 0 {
 		return 0, 0, false
 	}
-	slices.SortFunc(ivs, func(a, b interval) int {
-		switch {
-		case a.rate < b.rate:
-			return -1
-		case a.rate > b.rate:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(ivs, func(a, b interval) int { return cmp.Compare(a.rate, b.rate) })
 	sum := 0.0
 	for _, iv := range ivs {
 		sum += iv.dx
@@ -334,15 +327,7 @@ func (c *Clock) fitKnots(pairs []Pair, rate, span float64) []knot {
 	}
 	// Sorted by signed distance from the start: an early buffer's pairs
 	// lie before it.
-	slices.SortStableFunc(cs, func(a, b cand) int {
-		switch {
-		case a.x < b.x:
-			return -1
-		case a.x > b.x:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(cs, func(a, b cand) int { return cmp.Compare(a.x, b.x) })
 	keep := cs[:0:0]
 	for i, p := range cs {
 		near, agree := 0, 0

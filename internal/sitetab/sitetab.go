@@ -284,23 +284,13 @@ func Encoders(names []string) string {
 		fmt.Fprintf(&b, "\tLP_ENC_BEGIN(site, %s, %d);\n", level, n)
 		var fill []string
 		for i := 0; i < n; i++ {
-			slot := len(fill)
-			switch sig[i] {
-			case 'z':
-				fmt.Fprintf(&b, "\tLP_ENC_Z(a%d);\n", i)
-				fill = append(fill, fmt.Sprintf("lp_a[%d].i = a%d", slot, i))
-			case 'u':
-				fmt.Fprintf(&b, "\tLP_ENC_U(a%d);\n", i)
-				fill = append(fill, fmt.Sprintf("lp_a[%d].u = a%d", slot, i))
-			case 'd':
-				fmt.Fprintf(&b, "\tLP_ENC_D(a%d);\n", i)
-				fill = append(fill, fmt.Sprintf("lp_a[%d].d = a%d", slot, i))
-			case 's':
-				fmt.Fprintf(&b, "\tLP_ENC_STR(a%d);\n", i)
-				fill = append(fill, fmt.Sprintf("lp_a[%d].p = a%d", slot, i))
-			case 'e':
+			if sig[i] == 'e' {
 				b.WriteString("\tLP_ENC_ERRNO(err_);\n")
+				continue
 			}
+			e := encLetters[sig[i]]
+			fmt.Fprintf(&b, "\t%s(a%d);\n", e.macro, i)
+			fill = append(fill, fmt.Sprintf("lp_a[%d].%s = a%d", len(fill), e.member, i))
 		}
 		b.WriteString("\tLP_ENC_END();\n")
 		if len(fill) == 0 {
@@ -309,6 +299,16 @@ func Encoders(names []string) string {
 		fmt.Fprintf(&b, "\tLP_ENC_GENERAL(site, %s, %d, %s);\n}\n", level, len(fill), strings.Join(fill, "; "))
 	}
 	return b.String()
+}
+
+// encLetters is how an encoder writes an argument of a signature letter
+// (LP_ENC_* in runtime/c/logpack.c) and which member of union logpack_arg
+// the general path takes it in.
+var encLetters = map[byte]struct{ macro, member string }{
+	'z': {"LP_ENC_Z", "i"},
+	'u': {"LP_ENC_U", "u"},
+	'd': {"LP_ENC_D", "d"},
+	's': {"LP_ENC_STR", "p"},
 }
 
 // SymbolName is the assembler name of site i of a unit whose identity is
