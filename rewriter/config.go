@@ -29,7 +29,8 @@ type LogFunc struct {
 	Name   string
 	Params []Param
 	// Level is the fixed level of a function without a level parameter
-	// (" level=N", default DefaultLevel); ignored when Params has one.
+	// (" level=N", which such a function must have); unused when Params
+	// has one.
 	Level int
 
 	// Macro semantics understood in source mode only (presets set them;
@@ -60,10 +61,6 @@ type PrefixFunc struct {
 	Name   string
 	Format string
 }
-
-// DefaultLevel is the level of a function declared without a level
-// parameter and without " level=N" (CRIU's LOG_INFO).
-const DefaultLevel = 3
 
 // MaxLevel is the highest constant level a site descriptor holds.
 const MaxLevel = 7
@@ -156,7 +153,7 @@ const DefaultTextLevel = 2
 // optionally followed by " level=N" for functions without a level
 // parameter. Exactly one fmt; "..." only last.
 func ParseLogFunc(spec string) (LogFunc, error) {
-	f := LogFunc{Level: DefaultLevel}
+	var f LogFunc
 	bad := func(format string, a ...any) (LogFunc, error) {
 		return LogFunc{}, fmt.Errorf("--log-func %q: %s", spec, fmt.Sprintf(format, a...))
 	}

@@ -20,19 +20,24 @@
 //
 // becomes
 //
-//	(logpack_recording ? logpack_emit(&logpack_site_0, (const union logpack_arg[]){{.i = (int)(n)}, {.p = (const void *)(s)}}) : (void)print_on_level(3, "mnt: %d %s\n", n, s));
+//	((logpack_on() && (logpack_emit(&logpack_site_u_0, (const union logpack_arg[]){{.i = (int)(n)}, {.p = (const void *)(s)}}))) ? (void)0 : (void)print_on_level(3, "mnt: %d %s\n", n, s));
 //
-// Only one branch runs, so every argument is evaluated once, and the
-// original call is still there for -Wformat to check. A level decided at
-// run time is read again when it has no side effects, else bound once in
-// a statement expression; levels in Config.TextLevels (CRIU's 0: user
-// messages on stdout) always take the original call. Arguments known now
-// are folded into the stored format (string literals for %s, integer
-// literals such as __LINE__, __func__), and strerror(errno) for a %s
-// becomes %m: the runtime records errno, the decoder prints glibc's text.
+// The original call runs when logging is off, and also when the log could
+// not take the record (the text fallback: nothing is lost). Arguments with
+// side effects are evaluated once into temporaries that both the record
+// and the fallback use; calls at levels 1..Config.TextLevel (errors and
+// warnings) are recorded and printed as text both. The original call
+// always stays in the source, for -Wformat to check. The forms are
+// described at the top of emit.go. A level decided at run time is read
+// again when it has no side effects, else bound once in a statement
+// expression; levels in Config.TextLevels (CRIU's 0: user messages on
+// stdout) always take the original call. Arguments known now are folded
+// into the stored format (string literals for %s, integer literals such
+// as __LINE__, __func__), and strerror(errno) for a %s becomes %m: the
+// runtime records errno, the decoder prints glibc's text.
 //
-// The definitions of the sites (runtime.SiteDefinition) go at the top of
-// the unit: after the runtime prelude under a "# 1 "<logpack>"" marker in
-// preprocessed input, after #include "logpack_site.h" and before a
-// "#line 1" in source.
+// The sites go into a logpack_sites table (internal/sitetab: declarations
+// and an assembler section) at the top of the unit: after the runtime
+// prelude under a "# 1 "<logpack>"" marker in preprocessed input, after
+// #include "logpack_site.h" and before a "#line 1" in source.
 package rewriter

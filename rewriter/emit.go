@@ -37,9 +37,9 @@ const recExpr = "logpack_on()"
 // emitCall records the plan's site and the edits that rewrite the call.
 func (r *rewriter) emitCall(p *callPlan) bool {
 	e := r.entry(p)
-	// Every call falls back to text but those that print as text anyway.
-	fallback := !(p.constLevel && p.textAlso)
-	if fallback {
+	// Every call falls back to text but those that print as text anyway
+	// (textAlso is only ever set for a constant level).
+	if !p.textAlso {
 		e.Flags |= logfile.DescTextFallback
 	}
 	site, err := r.site(p, &e)
@@ -105,9 +105,8 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 		record = "{ " + decls.String() + call + "; " + text + "; }"
 	case p.f.Once:
 		record = "{ " + decls.String() + "if (!" + call + ") " + text + "; }"
-	case p.constLevel && wantText:
 	case p.constLevel:
-		// (emitted below, around the original call)
+		// the constant-level forms with temporaries are built whole below
 	case wantText:
 		record = "__extension__ ({ " + decls.String() + "if (!" + call + " || logpack_text_level(" + level + ", " +
 			strconv.Itoa(r.cfg.TextLevel) + ")) (void)" + text + "; })"
@@ -135,7 +134,7 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 		// printed from them; the original call stays, never run, for the
 		// compiler's format checks.
 		r.edits = append(r.edits,
-			edit{name.Off, name.Off, "__extension__ ({ " + decls.String() + pass.String() + call +
+			edit{name.Off, name.Off, "__extension__ ({ " + decls.String() + call +
 				"; (void)" + text + "; if (0) (void)"},
 			edit{closeEnd, closeEnd, "; })"})
 	case p.constLevel && useTemps:

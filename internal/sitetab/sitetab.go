@@ -81,10 +81,19 @@ var sigLetter = map[fmtdb.Class]byte{
 	fmtdb.ClassF64: 'd', fmtdb.ClassStr: 's', fmtdb.ClassErrno: 'e',
 }
 
-// letterClass is the class each letter's encoder code and general path
-// take the argument as.
-var letterClass = map[byte]fmtdb.Class{
-	'z': fmtdb.ClassI64, 'u': fmtdb.ClassU64, 'd': fmtdb.ClassF64, 's': fmtdb.ClassStr, 'e': fmtdb.ClassErrno,
+// letters says, for each signature letter, which class the encoder's
+// parameter and the general path take the argument as, the runtime macro
+// that writes it (LP_ENC_* in runtime/c/logpack.c) and the member of
+// union logpack_arg the general path takes it in.
+var letters = map[byte]struct {
+	class         fmtdb.Class
+	macro, member string
+}{
+	'z': {fmtdb.ClassI64, "LP_ENC_Z", "i"},
+	'u': {fmtdb.ClassU64, "LP_ENC_U", "u"},
+	'd': {fmtdb.ClassF64, "LP_ENC_D", "d"},
+	's': {fmtdb.ClassStr, "LP_ENC_STR", "p"},
+	'e': {fmtdb.ClassErrno, "LP_ENC_ERRNO", ""}, // errno, read by the encoder itself
 }
 
 // EncoderName is the runtime function a site of this signature calls;
@@ -111,7 +120,7 @@ func ParseEncoderName(name string) (sig string, leveled, ok bool) {
 	}
 	n := 0
 	for i := 0; i < len(sig); i++ {
-		if _, known := letterClass[sig[i]]; !known {
+		if _, known := letters[sig[i]]; !known {
 			return "", false, false
 		}
 		if sig[i] != 'e' {
@@ -145,40 +154,18 @@ func CType(c fmtdb.Class) string {
 	return ""
 }
 
-// Convert is the C expression that converts the argument text x to the
-// type of class c, quietly for every scalar a printf argument can be (the
-// outer casts keep -Wsign-conversion and -Wpointer-to-int-cast quiet).
-func Convert(c fmtdb.Class, x string) string {
-	x = "(" + x + ")"
-	switch c {
-	case fmtdb.ClassI32:
-		return "(int)" + x
-	case fmtdb.ClassU32:
-		return "(unsigned int)" + x
-	case fmtdb.ClassI64:
-		return "(long long)" + x
-	case fmtdb.ClassU64:
-		return "(unsigned long long)" + x
-	case fmtdb.ClassF64:
-		return "(double)" + x
-	case fmtdb.ClassF80:
-		return "(long double)" + x
-	default: // str, strmax, ptr
-		return "(const void *)" + x
-	}
-}
-
 // EncoderArg is the C expression passing the argument text x of class c
 // to an encoder: converted to the class's type first (as printf would
-// read it), which the parameter then widens.
+// read it), which the parameter then widens; the outer cast keeps
+// -Wsign-conversion and -Wpointer-to-int-cast quiet.
 func EncoderArg(c fmtdb.Class, x string) string {
 	switch c {
 	case fmtdb.ClassPtr:
 		return "(unsigned long)(" + x + ")"
-	case fmtdb.ClassStr:
-		return "(const char *)(" + x + ")"
+	case fmtdb.ClassStrMax:
+		return "(const void *)(" + x + ")"
 	}
-	return Convert(c, x)
+	return "(" + CType(c) + ")(" + x + ")"
 }
 
 // ArraySlot is the initializer of one union logpack_arg slot of the
@@ -216,7 +203,7 @@ func EncoderDecl(sig string, leveled bool) string {
 		for i := 0; i < len(sig); i++ {
 			if sig[i] != 'e' {
 				b.WriteString(", ")
-				b.WriteString(encParamType(letterClass[sig[i]]))
+				b.WriteString(CType(letters[sig[i]].class))
 			}
 		}
 	}
@@ -224,15 +211,8 @@ func EncoderDecl(sig string, leveled bool) string {
 	return b.String()
 }
 
-func encParamType(c fmtdb.Class) string {
-	if c == fmtdb.ClassStr {
-		return "const char *"
-	}
-	return CType(c)
-}
-
 // EncoderCall is the C call of the site symbol's encoder with the argument
-// texts args (one per recorded argument, already converted by Convert),
+// texts args (one per recorded argument, as EncoderArg gives them),
 // and level ("" for a constant-level site).
 func EncoderCall(sig, sym, level string, args []string) string {
 	var b strings.Builder
@@ -274,7 +254,7 @@ func Encoders(names []string) string {
 		}
 		for i := 0; i < n; i++ {
 			if sig[i] != 'e' {
-				fmt.Fprintf(&b, ", %s a%d", encParamType(letterClass[sig[i]]), i)
+				fmt.Fprintf(&b, ", %s a%d", CType(letters[sig[i]].class), i)
 			}
 		}
 		b.WriteString(")\n{\n")
@@ -288,7 +268,7 @@ func Encoders(names []string) string {
 				b.WriteString("\tLP_ENC_ERRNO(err_);\n")
 				continue
 			}
-			e := encLetters[sig[i]]
+			e := letters[sig[i]]
 			fmt.Fprintf(&b, "\t%s(a%d);\n", e.macro, i)
 			fill = append(fill, fmt.Sprintf("lp_a[%d].%s = a%d", len(fill), e.member, i))
 		}
@@ -299,16 +279,6 @@ func Encoders(names []string) string {
 		fmt.Fprintf(&b, "\tLP_ENC_GENERAL(site, %s, %d, %s);\n}\n", level, len(fill), strings.Join(fill, "; "))
 	}
 	return b.String()
-}
-
-// encLetters is how an encoder writes an argument of a signature letter
-// (LP_ENC_* in runtime/c/logpack.c) and which member of union logpack_arg
-// the general path takes it in.
-var encLetters = map[byte]struct{ macro, member string }{
-	'z': {"LP_ENC_Z", "i"},
-	'u': {"LP_ENC_U", "u"},
-	'd': {"LP_ENC_D", "d"},
-	's': {"LP_ENC_STR", "p"},
 }
 
 // SymbolName is the assembler name of site i of a unit whose identity is
