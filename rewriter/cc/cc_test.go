@@ -5,9 +5,6 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
-	"github.com/logpack/logpack/internal/sitetab"
-	lpruntime "github.com/logpack/logpack/runtime"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -791,71 +788,21 @@ int plugin_f(int x)
 		if r := wrap(t, Options{Rewriter: criuRewriter(t)}, args...); r.status != 0 || r.stderr != "" {
 			t.Fatalf("%v: %+v", extra, r)
 		}
-		if u, err := scanLinkInput("plugin.so"); err != nil {
-			t.Fatal(err)
-		} else if f, err := elf.Open("plugin.so"); err == nil {
-			syms, _ := f.DynamicSymbols()
-			f.Close()
-			found := false
-			for _, s := range syms {
-				found = found || s.Name == "logpack_emit" && s.Section != elf.SHN_UNDEF
-			}
-			if !found {
-				t.Errorf("%v: plugin.so carries no runtime (%+v)", extra, u)
-			}
-		}
-	}
-}
-
-// A project that vendors the runtime (logpack runtime -o DIR --encoders
-// OBJECTS) links logpack cc's objects with it and a plain compiler.
-func TestVendoredRuntimeWithEncoders(t *testing.T) {
-	needGCC(t)
-	dir := t.TempDir()
-	t.Chdir(dir)
-	writeFiles(t, dir, map[string]string{"log.h": logH, "log.c": logC, "main.c": mainC})
-	for _, c := range []string{"main.c", "log.c"} {
-		if r := wrap(t, Options{Rewriter: criuRewriter(t)}, "gcc", "-O2", "-c", c); r.status != 0 {
-			t.Fatalf("%s: %+v", c, r)
-		}
-	}
-	names, err := EncodersCalled([]string{"main.o", "log.o"})
-	if err != nil || len(names) == 0 {
-		t.Fatalf("encoders %v %v", names, err)
-	}
-	rt := filepath.Join(dir, "rt")
-	os.Mkdir(rt, 0o755)
-	var enc strings.Builder
-	enc.WriteString("#include \"logpack.c\"\n")
-	enc.WriteString(sitetab.Encoders(names))
-	files := lpruntime.Files()
-	for _, n := range []string{"logpack.c", "logpack.h", "logpack_site.h"} {
-		b, _ := fs.ReadFile(files, n)
-		os.WriteFile(filepath.Join(rt, n), b, 0o644)
-	}
-	os.WriteFile(filepath.Join(rt, "logpack_enc.c"), []byte(enc.String()), 0o644)
-	if r := plain(t, "", "gcc", "-O2", "-o", "prog", "main.o", "log.o", filepath.Join(rt, "logpack_enc.c")); r.status != 0 {
-		t.Fatalf("link: %+v", r)
-	}
-	lpk := filepath.Join(dir, "run.lpk")
-	cmd := exec.Command("./prog")
-	cmd.Env = append(os.Environ(), "LOGPACK_FILE="+lpk)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%v\n%s", err, out)
-	}
-	d, err := decoder.Open(lpk, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Close()
-	n := 0
-	for _, err := range d.Records() {
+		f, err := elf.Open("plugin.so")
 		if err != nil {
 			t.Fatal(err)
 		}
-		n++
-	}
-	if n == 0 {
-		t.Errorf("the vendored runtime recorded nothing")
+		syms, err := f.DynamicSymbols()
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, s := range syms {
+			found = found || s.Name == "logpack_emit" && s.Section != elf.SHN_UNDEF
+		}
+		if !found {
+			t.Errorf("%v: plugin.so carries no runtime", extra)
+		}
 	}
 }

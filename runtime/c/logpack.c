@@ -1570,7 +1570,7 @@ void logpack_text_fd(int (*fn)(void))
  * unusual (a long or NULL string, no room, a pause, a new thread) undoes
  * what it wrote and hands the arguments to lp_emit_general as an array.
  * What is rare or bulky (long varints, strings, long records) is out of
- * line, shared by all encoders: a program has a few hundred of them.
+ * line, shared by all encoders: CRIU's criu has 127 of them.
  */
 static __attribute__((noinline, unused)) unsigned char *lp_put_uv_long(unsigned char *p, uint64_t v)
 {
@@ -1664,7 +1664,7 @@ static __attribute__((noinline, unused)) void lp_enc_undo(unsigned char *p)
 		goto general_;
 
 /* An argument's varint: one byte inline, longer ones out of line (a
- * program has a few hundred encoders; the two-byte case inline in each
+ * program has over a hundred encoders; the two-byte case inline in each
  * would double their size). */
 static inline __attribute__((always_inline)) unsigned char *lp_put_uv_arg(unsigned char *p, uint64_t v)
 {
