@@ -3,6 +3,7 @@ package lpruntime_test
 import (
 	"encoding/binary"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,9 +35,25 @@ func f80(f float64) [10]byte {
 func TestRecordsEncodeEveryClass(t *testing.T) {
 	t.Parallel()
 	prog := buildProg(t, "basic")
-	log := filepath.Join(t.TempDir(), "log")
-	out := run(t, prog, log, "100")
-	if out != "lvl 8\ndone 1\n" {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "log")
+	// Output into a regular file, as a text log: the runtime marks it, so
+	// that after a pause a call looks at its descriptor.
+	outFile := filepath.Join(dir, "out")
+	f, err := os.Create(outFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := command(prog, "100")
+	cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+	cmd.Stdout, cmd.Stderr = f, f
+	err = cmd.Run()
+	f.Close()
+	b, _ := os.ReadFile(outFile)
+	if err != nil {
+		t.Fatalf("%v (exit 13: the call after the pause changed errno)\n%s", err, b)
+	}
+	if out := string(b); out != "lvl 8\ndone 1\n" {
 		t.Errorf("program output %q, want only the level-0 text line and done", out)
 	}
 	l := mustScan(t, log)
@@ -53,6 +70,8 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 	want := [][]any{
 		{int64(-5), uint64(4000000000), int64(-1234567890123), uint64(math.MaxUint64), 2.5, f80(1.25), "hello", uint64(0x1234), errnoVal(13), int64(2), "xy", "abc"},
 		{int64(math.MaxInt32), uint64(0), int64(0), uint64(0), math.Copysign(0, -1), f80(-3), nil, uint64(0), errnoVal(0), int64(-1), "whole", "abc"},
+		// after a pause, with the text log's descriptor closed
+		{int64(1), uint64(1), int64(1), uint64(1), 1.0, f80(1), "paused", uint64(0), errnoVal(1), int64(0), "", "abc"},
 	}
 	if len(all) != len(want) {
 		t.Fatalf("%d all records, want %d", len(all), len(want))
@@ -108,7 +127,7 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 	}
 
 	// Logging off: the same calls print.
-	out = run(t, prog, "", "3")
+	out := run(t, prog, "", "3")
 	if !strings.HasPrefix(out, "seq 0 ") || !strings.Contains(out, "all -5 4000000000 -1234567890123 18446744073709551615 2.500000 1.250000 hello 0x1234 Permission denied xy abc\n") || !strings.HasSuffix(out, "done 0\n") {
 		t.Errorf("text output without LOGPACK_FILE:\n%.400s", out)
 	}
@@ -118,9 +137,21 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 	if !ok {
 		return
 	}
-	var msgs []string
+	// The decoder also merges the text log the marks name (out): its
+	// lines that are no record.
+	var msgs, textOnly []string
+	logged := recs[:0]
 	for _, r := range recs {
+		if r.File == "" {
+			textOnly = append(textOnly, r.Msg)
+			continue
+		}
 		msgs = append(msgs, r.Msg)
+		logged = append(logged, r)
+	}
+	recs = logged
+	if strings.Join(textOnly, "") != "lvl 8\ndone 1\n" {
+		t.Errorf("text-only lines merged from the text log: %q", textOnly)
 	}
 	joined := strings.Join(msgs, "")
 	for _, w := range []string{
@@ -133,8 +164,8 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 			t.Errorf("decoded log lacks %.80q", w)
 		}
 	}
-	if len(recs) != 100+2+2+2+4 {
-		t.Errorf("decoder gave %d records, want 110", len(recs))
+	if len(recs) != 100+3+2+2+4 {
+		t.Errorf("decoder gave %d records, want 111", len(recs))
 	}
 	for _, r := range recs {
 		if r.File != "testdata/prog.c" || r.Pid != h.FirstPID {

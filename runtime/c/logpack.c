@@ -126,6 +126,11 @@ enum {
 	LP_PROC_SESSION_START = 1, LP_PROC_EXEC_JOIN = 2,
 };
 
+/* The most a record of n arguments takes on the fast paths: its head and
+ * LP_ARG_ROOM per argument (scalars and short strings need no check of
+ * their own). */
+#define LP_WORST(n) (16 + LP_SLACK + (size_t)(n) * LP_ARG_ROOM)
+
 /* Growth: the file is extended in steps of a twenty-fourth of its size (a
  * big log stays within a few percent of its records), at least
  * LP_GROW_MIN (a short run's file stays small) and at most LP_GROW_MAX. */
@@ -223,8 +228,7 @@ struct lp_maps {
 
 struct logpack_state_s {
 	struct lp_maps maps_first; /* the first log's; later ones are mapped */
-	int maps_used;
-	struct lp_maps *maps;    /* the open log's, or NULL */
+	struct lp_maps *maps;    /* the last log opened's (NULL before the first) */
 	uint64_t max_len;        /* the log never grows past this */
 	uint64_t recycle_written, recycle_dropped; /* lp_recycle's progress, under the growth lock */
 	struct lp_header *hdr;
@@ -367,6 +371,29 @@ static const unsigned char *get_uv(const unsigned char *p, uint64_t *v)
 	return p;
 }
 
+/* The body of the published record at rec, and its length. */
+static inline const unsigned char *lp_record_body(const unsigned char *rec, size_t *n)
+{
+	if (*rec == 255) {
+		*n = (size_t)rec[1] | (size_t)rec[2] << 8;
+		return rec + 3;
+	}
+	*n = *rec;
+	return rec + 1;
+}
+
+/* A record body of n > 254 bytes gets a two-byte length after the len
+ * byte 255. Out of line: the fast paths that inline lp_commit keep no
+ * registers for the memmove. */
+static __attribute__((noinline)) unsigned char *lp_commit_long(unsigned char *rec, unsigned char *p, size_t n)
+{
+	memmove(rec + 3, rec + 1, n);
+	rec[1] = (unsigned char)n;
+	rec[2] = (unsigned char)(n >> 8);
+	__atomic_store_n(rec, (unsigned char)255, __ATOMIC_RELEASE);
+	return p + 2;
+}
+
 /* Publishes a record whose body is at rec+1 .. p: the len byte goes last so
  * that a record cut short by a kill reads as the end of the chunk. */
 static inline unsigned char *lp_commit(unsigned char *rec, unsigned char *p)
@@ -376,11 +403,7 @@ static inline unsigned char *lp_commit(unsigned char *rec, unsigned char *p)
 		__atomic_store_n(rec, (unsigned char)n, __ATOMIC_RELEASE);
 		return p;
 	}
-	memmove(rec + 3, rec + 1, n);
-	rec[1] = (unsigned char)n;
-	rec[2] = (unsigned char)(n >> 8);
-	__atomic_store_n(rec, (unsigned char)255, __ATOMIC_RELEASE);
-	return p + 2;
+	return lp_commit_long(rec, p, n);
 }
 
 /* The environment, except in a privileged program (setuid, setgid, file
@@ -586,9 +609,6 @@ static void lp_recycle(struct lp_maps *M, int fd, uint64_t tail)
 	LP_STORE(&lp.recycle_written, upto > written ? upto : written);
 }
 
-/* Makes the file of the log mapped by M (header h) at least want bytes
- * long and mapped (a step more when it grows); returns non-zero when
- * h->capacity >= want and the process maps it afterwards. */
 /* Maps the file as far as its capacity, which another process grew. */
 static void lp_map_more(struct lp_maps *M, struct lp_header *h)
 {
@@ -615,9 +635,12 @@ static uint64_t lp_grow_step(uint64_t cap)
 	return step;
 }
 
-/* Grows the file to at least want bytes. ahead: growing before the space
- * is needed; then nobody waits, not for another thread of the process and
- * not for another process's grower: if either is at it, nothing is done. */
+/* Makes the file of the log mapped by M (header h) at least want bytes
+ * long and mapped (a step more when it grows); returns non-zero when
+ * h->capacity >= want and the process maps it afterwards. ahead: growing
+ * before the space is needed; then nobody waits, not for another thread
+ * of the process and not for another process's grower: if either is at
+ * it, nothing is done. */
 static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want, int ahead)
 {
 	uint64_t cap = LP_LOAD_ACQ(&h->capacity);
@@ -749,7 +772,7 @@ static unsigned char *lp_process_record(unsigned char *p)
  * log still says how much it lost). */
 static void lp_put_dropped(struct lp_thread *t)
 {
-	if (!t->dropped || !t->pos || t->limit - t->pos < 12)
+	if (!t->dropped || !t->pos || t->limit - t->pos < LP_MARK_RESERVE)
 		return;
 	unsigned char *rec = t->pos, *p = rec + 1;
 	p = put_uv(p, LP_TAG_DROPPED);
@@ -1244,7 +1267,7 @@ static __attribute__((noinline)) int lp_encode(struct lp_thread *t, uint32_t idx
 	}
 	/* Room for the header and LP_ARG_ROOM per argument, checked once:
 	 * scalars and short strings need no check of their own. */
-	size_t worst = 16 + LP_SLACK + (size_t)site->nargs * LP_ARG_ROOM;
+	size_t worst = LP_WORST(site->nargs);
 	if (LP_UNLIKELY(end - rec < (ptrdiff_t)worst)) {
 		if (!lp_claim(t, worst))
 			return 0;
@@ -1434,22 +1457,33 @@ out:
 	return written;
 }
 
-/* Whether a call can take the fast path: the thread is in sync with the
- * process and the log, the site is described, no pause wants a text mark,
- * no calibration pair is due and the chunk has room for worst bytes. ts - last
- * also catches a clock going back (another CPU's TSC): it wraps. */
-static inline __attribute__((always_inline)) int lp_fast_ok(struct lp_thread *t, uint64_t st, uint64_t ts,
-							    size_t worst)
+/* Starts a record on a fast path: returns where it goes, with the thread
+ * marked busy, or NULL when the call must take the general path. The fast
+ * path needs the thread in sync with the process and the log, the site
+ * described, no pause that wants a text mark, no calibration pair due and
+ * room for worst bytes; ts - last also catches a clock going back
+ * (another CPU's TSC): it wraps. All is checked after busy is set: a
+ * signal handler's call before that may have moved the chunk and its
+ * clock on, and one after it takes the slow path. */
+static inline __attribute__((always_inline)) unsigned char *lp_fast_begin(struct lp_thread *t, uint64_t st,
+									    uint64_t ts, size_t worst)
 {
-	return t->epoch == LP_EPOCH() && (uint32_t)(st >> 32) == LP_LOAD(&lp.gen) && !t->busy &&
-	       ts - t->last_ts <= LP_LOAD(&lp.gap_ticks) && ts - t->pair_ts <= LP_LOAD(&lp.pair_ticks) &&
-	       t->end - t->pos >= (ptrdiff_t)worst;
+	if (LP_UNLIKELY(t->busy))
+		return NULL;
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (LP_LIKELY(t->epoch == LP_EPOCH() && (uint32_t)(st >> 32) == LP_LOAD(&lp.gen) &&
+		      ts - t->last_ts <= LP_LOAD(&lp.gap_ticks) && ts - t->pair_ts <= LP_LOAD(&lp.pair_ticks) &&
+		      t->end - t->pos >= (ptrdiff_t)worst))
+		return t->pos;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
+	return NULL;
 }
 
-/* The common generic call, without a call of its own (so without saving
- * registers): every argument is a scalar or a short string. Returns 0,
- * with nothing published and errno untouched, for lp_emit_general to do
- * the rest. */
+/* The common generic call, inline in lp_emit: every argument is a scalar
+ * or a short string. Returns 0, with nothing published and errno
+ * untouched, for lp_emit_general to do the rest. */
 static inline __attribute__((always_inline)) int lp_try(struct logpack_site *site, int level,
 							 const union logpack_arg *args, uint64_t ts)
 {
@@ -1457,34 +1491,22 @@ static inline __attribute__((always_inline)) int lp_try(struct logpack_site *sit
 	uint64_t st = LP_LOAD(&site->state);
 	const unsigned char *c = lp_site_args(site);
 	unsigned n = site->nargs;
-	if (LP_UNLIKELY(!lp_fast_ok(t, st, ts, 16 + LP_SLACK + (size_t)n * LP_ARG_ROOM)))
+	unsigned char *rec = lp_fast_begin(t, st, ts, LP_WORST(n));
+	if (LP_UNLIKELY(!rec))
 		return 0;
-	t->busy = 1;
-	/* The chunk is read only now: a signal handler's call before this
-	 * point may have moved it on. */
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	unsigned char *rec = t->pos, *p = NULL;
-	if (LP_LIKELY(t->end - rec >= (ptrdiff_t)(16 + LP_SLACK + n * LP_ARG_ROOM))) {
-		p = put_uv_fast(rec + 1, (uint32_t)st);
-		p = put_uv_fast(p, ts - t->last_ts);
-		if (level >= 0 && site->level == 255)
-			*p++ = (unsigned char)level;
-		if (LP_LIKELY(lp_fast_args(&p, c, c + n, args) == c + n)) {
-			t->pos = lp_commit(rec, p);
-			t->last_ts = ts;
-		} else {
-			/* What follows the last record must read as zero: a
-			 * signal handler may log before lp_emit_general
-			 * writes this record again. */
-			for (unsigned char *z = rec + 1; z < p; z += 8) {
-				/* Not a memset call: a call here would make the
-				 * whole fast path save registers. The chunk has
-				 * room, and the bytes past p are zero already. */
-				__asm__("" : "+r"(z));
-				memset(z, 0, 8);
-			}
-			p = NULL;
-		}
+	unsigned char *p = put_uv_fast(rec + 1, (uint32_t)st);
+	p = put_uv_fast(p, ts - t->last_ts);
+	if (level >= 0 && site->level == 255)
+		*p++ = (unsigned char)level;
+	if (LP_LIKELY(lp_fast_args(&p, c, c + n, args) == c + n)) {
+		t->pos = lp_commit(rec, p);
+		t->last_ts = ts;
+	} else {
+		/* What follows the last record must read as zero: a signal
+		 * handler may log before lp_emit_general writes this record
+		 * again. */
+		memset(rec + 1, 0, (size_t)(p - rec - 1));
+		p = NULL;
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
@@ -1500,18 +1522,19 @@ static __attribute__((noinline)) int lp_emit_general(struct logpack_site *site, 
 	uint64_t st = LP_LOAD(&site->state);
 	if (LP_UNLIKELY(t->epoch != LP_EPOCH() || (uint32_t)(st >> 32) != LP_LOAD(&lp.gen) || t->busy))
 		return lp_slow(site, level, args);
+	/* errno as the call found it: for %m, and for the program after
+	 * (a pause's text mark makes system calls). */
+	int err = errno;
 	if (!ts)
 		ts = lp_now();
 	t->busy = 1;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	int written = lp_encode(t, (uint32_t)st, site, level, args, -1, ts);
-	if (LP_UNLIKELY(!written)) {
-		int err = errno;
+	int written = lp_encode(t, (uint32_t)st, site, level, args, err, ts);
+	if (LP_UNLIKELY(!written))
 		lp_count_drop(t, site, level);
-		errno = err;
-	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
+	errno = err;
 	return written;
 }
 
@@ -1605,12 +1628,7 @@ static __attribute__((noinline, unused)) unsigned char *lp_put_short_str(unsigne
 	return p + n;
 }
 
-static __attribute__((noinline, unused)) unsigned char *lp_commit_long(unsigned char *rec, unsigned char *p)
-{
-	return lp_commit(rec, p);
-}
-
-/* The parts every encoder shares, out of line: a program has a few
+/* The parts every encoder shares, out of line: a program has over a
  * hundred encoders, and the checks and the record's head are the same in
  * all of them. lp_enc_begin starts a record on the fast path and returns
  * where its arguments go, or NULL for the general path; lp_enc_end
@@ -1629,11 +1647,10 @@ static __attribute__((noinline, unused)) unsigned char *lp_enc_begin(struct logp
 	uint64_t st = LP_LOAD(&site->state);
 	/* (Calls that also print as text come here with logging off too:
 	 * the general path then returns at once.) */
-	if (LP_UNLIKELY(!ts || !lp_fast_ok(t, st, ts, worst)))
+	unsigned char *rec;
+	if (LP_UNLIKELY(!ts || !(rec = lp_fast_begin(t, st, ts, worst))))
 		return NULL;
-	t->busy = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	unsigned char *p = lp_put_uv_enc(t->pos + 1, (uint32_t)st);
+	unsigned char *p = lp_put_uv_enc(rec + 1, (uint32_t)st);
 	p = lp_put_uv_enc(p, ts - t->last_ts);
 	if (level >= 0)
 		*p++ = (unsigned char)level;
@@ -1659,7 +1676,7 @@ static __attribute__((noinline, unused)) void lp_enc_undo(unsigned char *p)
 
 #define LP_ENC_BEGIN(site, level, nargs)                                                            \
 	uint64_t ts_;                                                                                \
-	unsigned char *p_ = lp_enc_begin((site), (level), 16 + LP_SLACK + (nargs) * LP_ARG_ROOM, &ts_); \
+	unsigned char *p_ = lp_enc_begin((site), (level), LP_WORST(nargs), &ts_);                    \
 	if (LP_UNLIKELY(!p_))                                                                        \
 		goto general_;
 
@@ -1923,13 +1940,11 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 			max_len = v;
 	}
 	lp_lock_growth();
-	/* Mappings of a log closed before stay: a thread may still write
-	 * through them. */
-	/* A table of its own for each log opened: a thread still claiming
-	 * in a log closed before keeps reading the old one (a few hundred
-	 * bytes left behind per reopening). */
+	/* A table of its own for each log opened: mappings of a log closed
+	 * before stay, for a thread still writing or claiming in it (a few
+	 * hundred bytes left behind per reopening). */
 	struct lp_maps *M = &lp.maps_first;
-	if (LP_LOAD(&lp.maps) || lp.maps_used) {
+	if (LP_LOAD(&lp.maps)) {
 		M = mmap(NULL, sizeof *M, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (M == MAP_FAILED) {
 			lp_unlock_growth();
@@ -1938,7 +1953,6 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 			return -1;
 		}
 	}
-	lp.maps_used = 1;
 	M->seg[0] = (struct lp_seg){m, 0, map_len};
 	__atomic_store_n(&M->nseg, 1, __ATOMIC_RELEASE);
 	LP_STORE_REL(&lp.maps, M);
@@ -2162,12 +2176,8 @@ static void lp_flush_early(void)
 		 * record (no time) may precede the early records. */
 		unsigned char *out = tmp.pos;
 		while (src < stop && *src) {
-			size_t n = *src;
-			const unsigned char *body = src + 1;
-			if (n == 255) {
-				n = (size_t)src[1] | (size_t)src[2] << 8;
-				body = src + 3;
-			}
+			size_t n;
+			const unsigned char *body = lp_record_body(src, &n);
 			uint64_t tag, idx;
 			const unsigned char *q = get_uv(body, &tag);
 			unsigned char *rec = out, *p = out + 1;
@@ -2185,9 +2195,21 @@ static void lp_flush_early(void)
 			out = lp_commit(rec, p + rest);
 			src = (unsigned char *)body + n;
 		}
-		(void)out;
 	} else if (src < stop) {
-		lp.dropped_local += early_dropped;
+		/* No room: the early records are lost, counted as drops (the
+		 * drops before them are in dropped_local already, not yet in
+		 * the header). */
+		uint64_t lost = 0;
+		while (src < stop && *src) {
+			size_t n;
+			const unsigned char *body = lp_record_body(src, &n);
+			uint64_t tag;
+			get_uv(body, &tag);
+			lost += tag >= LP_FIRST_INDEX;
+			src = (unsigned char *)body + n;
+		}
+		__atomic_fetch_add(&lp.dropped_local, lost, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&LP_LOAD(&lp.hdr)->dropped, lost + early_dropped, __ATOMIC_RELAXED);
 	}
 	munmap(lp.early_buf, LP_EARLY_SIZE);
 	lp.early_buf = NULL;

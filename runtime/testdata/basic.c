@@ -39,6 +39,15 @@ int main(int argc, char **argv)
 	LOG_ZERO();
 	if (errno != 77)
 		return 12;
+	/* After a pause the next call writes a text mark, which looks at the
+	 * text log's descriptor (closed here): errno stays the program's, and
+	 * %m records it. */
+	close(2);
+	usleep(5000);
+	errno = EPERM;
+	LOG_ALL(1, 1u, 1L, 1UL, 1.0, 1.0L, "paused", null, 0, "", s5);
+	if (errno != EPERM)
+		return 13;
 	printf("done %d\n", logpack_enabled());
 	return 0;
 }
