@@ -3,10 +3,12 @@ package decoder
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -163,12 +165,15 @@ func TestPlanRendersAsFmtdb(t *testing.T) {
 }
 
 // decodeEach renders a log through Records and WriteRecord, and through
-// WriteRecords, in parallel or not, and returns both with the skips.
-func decodeEach(t *testing.T, log []byte, f Format, filter *Filter, parallel bool) (viaRecords, viaWrite string, skipsA, skipsB []Skip) {
+// WriteRecords, in parallel (on at least two CPUs, in parts of 7 records)
+// or not, and returns both with the skips, and how many sessions
+// WriteRecords read in parts.
+func decodeEach(t *testing.T, log []byte, f Format, filter *Filter, parallel bool) (viaRecords, viaWrite string, skipsA, skipsB []Skip, inParts int) {
 	t.Helper()
 	defer func(m, p int) { parallelMin, partRecords = m, p }(parallelMin, partRecords)
 	if parallel {
 		parallelMin, partRecords = 1, 7
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
 	}
 	d, err := newDecoder(log)
 	if err != nil {
@@ -188,18 +193,23 @@ func decodeEach(t *testing.T, log []byte, f Format, filter *Filter, parallel boo
 	skipsA = append(skipsA, d.Skipped()...)
 	d2, _ := newDecoder(log)
 	wb := NewWriter(&b, f, nil)
+	for _, s := range d2.Sessions() {
+		if d2.parallel(wb, s) {
+			inParts++
+		}
+	}
 	if err := d2.WriteRecords(wb, filter, nil); err != nil {
 		t.Fatal(err)
 	}
 	wb.Flush()
-	return a.String(), b.String(), skipsA, d2.Skipped()
+	return a.String(), b.String(), skipsA, d2.Skipped(), inParts
 }
 
 // WriteRecords, sequential or in parallel parts, writes exactly what a
 // loop over Records writes, in every format and with filters, damage
 // reported the same, for logs of many processes, threads and sessions.
 func TestWriteRecordsAsRecords(t *testing.T) {
-	logs := map[string][]byte{"mix": writeMix(5000, 4096), "features": featureLog()}
+	logs := map[string][]byte{"mix": writeMix(5000, 4096), "features": featureLog(), "prefixes": prefixLog()}
 	if real, err := readTestdata("criu-like.lpk"); err == nil && validHeader(real) {
 		logs["criu-like"] = real
 	}
@@ -217,7 +227,14 @@ func TestWriteRecordsAsRecords(t *testing.T) {
 		for _, f := range []Format{FormatPlain, FormatCRIU, FormatJSON} {
 			for _, filter := range []*Filter{nil, lvl, pid} {
 				for _, par := range []bool{false, true} {
-					a, b, sa, sb := decodeEach(t, log, f, filter, par)
+					a, b, sa, sb, inParts := decodeEach(t, log, f, filter, par)
+					if par && name == "mix" && inParts == 0 {
+						t.Errorf("%s, %v, filter %v: no session was read in parts", name, f, filter)
+					}
+					if name == "prefixes" && inParts != 0 {
+						// (the parts would share the processes' prefixes)
+						t.Errorf("%s, %v, filter %v: a log with prefix sites was read in parts", name, f, filter)
+					}
 					if a != b {
 						t.Errorf("%s, %v, filter %v, parallel %v: outputs differ (%d and %d bytes)", name, f, filter, par, len(a), len(b))
 					}
@@ -263,5 +280,40 @@ func TestAppendDigits(t *testing.T) {
 		if got, want := string(appendLowerHex(nil, x)), strconv.FormatUint(x, 16); got != want {
 			t.Fatalf("appendLowerHex(%d) = %q", x, got)
 		}
+	}
+}
+
+// failingWriter fails every write, counting them.
+type failingWriter struct{ writes int }
+
+func (f *failingWriter) Write(p []byte) (int, error) {
+	f.writes++
+	return 0, errors.New("disk full")
+}
+
+// A write error ends WriteRecords at once, sequential or in parts, as it
+// ends a loop over Records calling WriteRecord.
+func TestWriteRecordsStopsOnWriteError(t *testing.T) {
+	log := writeMix(20000, 4096)
+	for _, par := range []bool{false, true} {
+		func() {
+			defer func(m, p int) { parallelMin, partRecords = m, p }(parallelMin, partRecords)
+			if par {
+				parallelMin, partRecords = 1, 7
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+			}
+			d, err := newDecoder(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fw := &failingWriter{}
+			err = d.WriteRecords(NewWriter(fw, FormatPlain, nil), nil, nil)
+			if err == nil || !strings.Contains(err.Error(), "disk full") {
+				t.Errorf("parallel %v: WriteRecords returned %v, want the write error", par, err)
+			}
+			if fw.writes > 1 {
+				t.Errorf("parallel %v: %d writes after the first failed", par, fw.writes-1)
+			}
+		}()
 	}
 }

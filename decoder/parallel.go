@@ -34,17 +34,16 @@ var (
 // parallel reports whether WriteRecords reads session s in parallel: a
 // large session, more than one CPU, a Writer that renders records from
 // their encoded arguments (no grep, no redaction, whose pseudonyms go in
-// order), no line prefixes to carry from part to part (CRIU format with
-// prefix sites), and threads whose chunks follow one another in time.
+// order), no prefix sites (their records set their process's line prefix
+// as they are read, which the parts could not share), and threads whose
+// chunks follow one another in time.
 func (d *Decoder) parallel(w *Writer, s *Session) bool {
 	if s.Records < parallelMin || runtime.GOMAXPROCS(0) < 2 || !w.raw() {
 		return false
 	}
-	if w.f == FormatCRIU {
-		for _, site := range d.ordered {
-			if site.Prefix {
-				return false
-			}
+	for _, site := range d.ordered {
+		if site.Prefix {
+			return false
 		}
 	}
 	for _, st := range s.streams {
@@ -68,8 +67,8 @@ type part struct {
 func (d *Decoder) writeParallel(w *Writer, filter *Filter, s *Session) error {
 	bounds := d.partBounds(s)
 	n := len(bounds) + 1
-	// Every line prefix is fixed (none: there are no prefix sites), so
-	// that the parts only read them.
+	// Every line prefix is fixed now (there are no prefix sites), so that
+	// the parts only read them.
 	s.resetPrefixes()
 	for _, p := range s.Processes {
 		p.LinePrefix()

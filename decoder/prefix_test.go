@@ -19,38 +19,7 @@ import (
 // until they record their own. Processes that never called it, like
 // CRIU's helpers forked for kerndat or usernsd, print no prefix.
 func TestPidPrefixes(t *testing.T) {
-	say := site(3, "criu/cr-restore.c", 1, "%s\n", fmtdb.ClassStr)
-	w := newLog(100) // times below: µs
-	main := w.Thread(100, 100)
-	start(main, 1000_000, session, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "restore")
-	line := func(th *logfile.Thread, ts uint64, text string) { th.Log(say, ts, 0, fmtdb.String(text)) }
-	initByPid := func(th *logfile.Thread, ts uint64, pid int64) { th.LogDesc(&initByPID, ts, 0, fmtdb.Int(pid)) }
-
-	line(main, 1100_000, "main: no prefix")
-	helper := w.Thread(101, 101) // kerndat's netns probe
-	start(helper, 1200_000, session, 100, 0, "/usr/sbin/criu")
-	line(helper, 1300_000, "helper: no prefix")
-	task := w.Thread(200, 200) // a restored task
-	start(task, 1400_000, session, 100, 0, "/usr/sbin/criu")
-	line(task, 1450_000, "task: before log_init_by_pid")
-	initByPid(task, 1500_000, 200)
-	line(task, 1600_000, "task: after")
-	thread := w.Thread(200, 201)
-	line(thread, 1650_000, "task's thread: its process's prefix")
-	child := w.Thread(300, 300) // forked by the task
-	start(child, 1700_000, session, 200, 0, "/usr/sbin/criu")
-	line(child, 1800_000, "child: inherited")
-	initByPid(task, 1850_000, 999) // the task changes its prefix later
-	line(task, 1860_000, "task: its new prefix")
-	line(child, 1900_000, "child: still what it inherited")
-	initByPid(child, 2000_000, 300)
-	line(child, 2100_000, "child: its own")
-	grandchild := w.Thread(400, 400) // forked by the child after that
-	start(grandchild, 2200_000, session, 300, 0, "/usr/sbin/criu")
-	line(grandchild, 2300_000, "grandchild: inherited from the child")
-	line(main, 2400_000, "main: still no prefix")
-	log := w.Bytes(0)
-
+	log := prefixLog()
 	out, skips := decodeAll(t, log, FormatCRIU, nil)
 	want := `(00.000100) main: no prefix
 (00.000300) helper: no prefix
@@ -261,4 +230,42 @@ func TestCRIUTimestamp(t *testing.T) {
 			t.Errorf("%d ns: %q parses as %d (%d bytes)", ns, got, back, n)
 		}
 	}
+}
+
+// prefixLog is a restore's log with prefix sites: the main process and a
+// helper without a prefix, a task that calls log_init_by_pid twice, its
+// thread, a child that inherits the prefix and then records its own, and
+// a grandchild.
+func prefixLog() []byte {
+	say := site(3, "criu/cr-restore.c", 1, "%s\n", fmtdb.ClassStr)
+	w := newLog(100) // times below: µs
+	main := w.Thread(100, 100)
+	start(main, 1000_000, session, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "restore")
+	line := func(th *logfile.Thread, ts uint64, text string) { th.Log(say, ts, 0, fmtdb.String(text)) }
+	initByPid := func(th *logfile.Thread, ts uint64, pid int64) { th.LogDesc(&initByPID, ts, 0, fmtdb.Int(pid)) }
+
+	line(main, 1100_000, "main: no prefix")
+	helper := w.Thread(101, 101) // kerndat's netns probe
+	start(helper, 1200_000, session, 100, 0, "/usr/sbin/criu")
+	line(helper, 1300_000, "helper: no prefix")
+	task := w.Thread(200, 200) // a restored task
+	start(task, 1400_000, session, 100, 0, "/usr/sbin/criu")
+	line(task, 1450_000, "task: before log_init_by_pid")
+	initByPid(task, 1500_000, 200)
+	line(task, 1600_000, "task: after")
+	thread := w.Thread(200, 201)
+	line(thread, 1650_000, "task's thread: its process's prefix")
+	child := w.Thread(300, 300) // forked by the task
+	start(child, 1700_000, session, 200, 0, "/usr/sbin/criu")
+	line(child, 1800_000, "child: inherited")
+	initByPid(task, 1850_000, 999) // the task changes its prefix later
+	line(task, 1860_000, "task: its new prefix")
+	line(child, 1900_000, "child: still what it inherited")
+	initByPid(child, 2000_000, 300)
+	line(child, 2100_000, "child: its own")
+	grandchild := w.Thread(400, 400) // forked by the child after that
+	start(grandchild, 2200_000, session, 300, 0, "/usr/sbin/criu")
+	line(grandchild, 2300_000, "grandchild: inherited from the child")
+	line(main, 2400_000, "main: still no prefix")
+	return w.Bytes(0)
 }

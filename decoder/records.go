@@ -360,6 +360,9 @@ func (d *Decoder) writeRecords(w *Writer, filter *Filter, records iter.Seq2[*Rec
 		}
 		if r.lazy {
 			if w.writeEncoded(r) {
+				if w.err != nil {
+					return w.err
+				}
 				continue
 			}
 			// Damaged: decode it the careful way, which reports it.

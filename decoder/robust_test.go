@@ -385,7 +385,7 @@ func FuzzDecode(f *testing.F) {
 		// WriteRecords (plans, parts) writes what Records and
 		// WriteRecord write, and reports the same damage.
 		for _, par := range []bool{false, true} {
-			a, b, sa, sb := decodeEach(t, data, Format(len(body)%3), nil, par)
+			a, b, sa, sb, _ := decodeEach(t, data, Format(len(body)%3), nil, par)
 			byText := func(x, y Skip) int { return strings.Compare(x.String(), y.String()) }
 			slices.SortFunc(sa, byText)
 			slices.SortFunc(sb, byText)

@@ -28,14 +28,14 @@ func chunkOf(t testing.TB, bodies ...[]byte) (log []byte, start, end int64) {
 	return log, HeaderSize + ChunkHeaderSize, HeaderSize + Align
 }
 
-// readAll reads a chunk's records with Next until one ends them, and
-// describes each in one line.
+// readAll reads a chunk's records with the careful path (next) until one
+// ends them, and describes each in one line.
 func readAll(log []byte, off, limit, end int64) []string {
 	var rd Reader
 	rd.Reset(bytes.NewReader(log), Cursor{Off: off, TS: 1000, Log: -1}, limit, end)
 	var out []string
 	for {
-		rec := rd.Next()
+		rec := rd.next() // the careful path alone: the fast path's reference
 		out = append(out, describe(rec))
 		if rec.Kind.Ends() {
 			return out
@@ -222,9 +222,9 @@ func TestReaderIOError(t *testing.T) {
 	}
 }
 
-// NextLog takes exactly the records Next would return as short log
-// records and leaves everything else to Next; reading may stop anywhere
-// and go on from Pos with a new Reader.
+// NextLog takes exactly the records the careful path would return as
+// short log records and leaves everything else to Next; reading may stop
+// anywhere and go on from Pos with a new Reader.
 func TestReaderFastPathAndResume(t *testing.T) {
 	s := &fmtdb.Site{Level: 3, File: "a.c", Line: 1, Format: "%d %s\n", Args: []fmtdb.ArgSpec{{Class: fmtdb.ClassI32, BoundArg: -1}, {Class: fmtdb.ClassStr, BoundArg: -1}}}
 	s.ID = fmtdb.SiteID(s)
@@ -267,7 +267,7 @@ func TestReaderFastPathAndResume(t *testing.T) {
 		}
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("NextLog and Next (-Next only +both):\n%s", diff)
+		t.Errorf("NextLog and Next against the careful path (-careful +both):\n%s", diff)
 	}
 	if fast == 0 {
 		t.Errorf("NextLog took no record")
@@ -276,7 +276,7 @@ func TestReaderFastPathAndResume(t *testing.T) {
 
 // FuzzReader: any bytes as a chunk's record area are read to an end in
 // at most one step per byte, without panicking, and NextLog with Next
-// reads what Next alone reads.
+// reads what the careful path (next) alone reads.
 func FuzzReader(f *testing.F) {
 	log, start, end := chunkOf(f, body(16, 1, []byte{1, 2}), body(TagCut, 0, 5), body(TagClock, 3, uint64(4)),
 		body(TagProcess, 1, 2, uint64(3), 1, uint64(4), "x", "y"), body(TagTextMark, 1, 2, "p"), body(130, 200))
@@ -293,7 +293,7 @@ func FuzzReader(f *testing.F) {
 			if steps > len(area)+1 {
 				t.Fatalf("no end after %d records in %d bytes", steps, len(area))
 			}
-			want := describe(a.Next())
+			want := describe(a.next())
 			var got string
 			if tag, data, ts, at, size, ok := b.NextLog(); ok {
 				got = describe(&Record{Kind: KindLog, Tag: tag, Data: data, TS: ts, Offset: at, Size: size})
@@ -301,7 +301,7 @@ func FuzzReader(f *testing.F) {
 				got = describe(b.Next())
 			}
 			if got != want {
-				t.Fatalf("record %d: NextLog/Next %s, Next %s", steps, got, want)
+				t.Fatalf("record %d: NextLog/Next %s, next %s", steps, got, want)
 			}
 			if a.rec.Kind.Ends() {
 				return
