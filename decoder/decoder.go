@@ -35,6 +35,7 @@
 package decoder
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -116,9 +117,9 @@ type Record struct {
 	prefix bool   // a prefix record, to take effect once yielded
 	// lazy: Args are not decoded (WriteRecords, for a site with a plan);
 	// data holds the record's body after its ts delta (a run-time level
-	// byte, then the encoded arguments).
-	lazy bool
-	data []byte
+	// byte, then the encoded arguments), args the encoded arguments.
+	lazy       bool
+	data, args []byte
 }
 
 // AppendMessage appends the message as printf would have rendered it.
@@ -795,7 +796,7 @@ func (d *Decoder) buildSites(descs map[uint32]descAt) {
 			d.siteMap[i] = da.site
 		}
 	}
-	sortBy(list, func(a, b ordered) bool { return a.off < b.off })
+	slices.SortStableFunc(list, func(a, b ordered) int { return cmp.Compare(a.off, b.off) })
 	for _, o := range list {
 		d.ordered = append(d.ordered, o.site)
 	}

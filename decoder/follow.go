@@ -2,6 +2,7 @@ package decoder
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -310,11 +311,8 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
 		}
 	}
 	fl.deferred = waiting
-	sortBy(fl.batch, func(a, b liveRec) bool {
-		if a.rec.TS != b.rec.TS {
-			return a.rec.TS < b.rec.TS
-		}
-		return a.w.order < b.w.order
+	slices.SortStableFunc(fl.batch, func(a, b liveRec) int {
+		return cmp.Or(cmp.Compare(a.rec.TS, b.rec.TS), cmp.Compare(a.w.order, b.w.order))
 	})
 	// Each record is filled in while the one before waits in the other
 	// buffer, so that the last one of the poll is known as such.

@@ -4,23 +4,10 @@ import (
 	"fmt"
 	"iter"
 	"math"
-	"slices"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
 )
-
-func sortBy[T any](s []T, less func(a, b T) bool) {
-	slices.SortStableFunc(s, func(a, b T) int {
-		switch {
-		case less(a, b):
-			return -1
-		case less(b, a):
-			return 1
-		}
-		return 0
-	})
-}
 
 // Records returns the log's records, session after session in order of
 // their start (see Sessions), each session's records merged across its
@@ -197,7 +184,7 @@ func (d *Decoder) fill(r *Record, tag uint64, p []byte, at int64, size int) bool
 		level, q = q[0], q[1:]
 	}
 	if d.lazyArgs && s.plan != nil {
-		r.Level, r.Args, r.lazy, r.data = level, r.Args[:0], true, p
+		r.Level, r.Args, r.lazy, r.data, r.args = level, r.Args[:0], true, p, q
 		r.Site = s
 		r.Index = uint32(tag)
 		r.Offset, r.Size = at, size
@@ -391,10 +378,7 @@ func cutAbout(cs []cutAt, off int64) bool {
 // check decodes the arguments of a lazy record that is not written, so
 // that damage in them is reported as Records reports it.
 func (d *Decoder) check(r *Record) {
-	p := r.data
-	if r.Site.Level == fmtdb.LevelRuntime {
-		p = p[1:]
-	}
+	p := r.args
 	args := d.scratch[:0]
 	if len(r.Site.Args) <= cap(args) {
 		args = args[:len(r.Site.Args)]

@@ -6,8 +6,6 @@ import (
 	"io"
 	"strconv"
 	"unicode/utf8"
-
-	"github.com/logpack/logpack/fmtdb"
 )
 
 // Format is an output format of Writer.
@@ -153,10 +151,7 @@ func (w *Writer) raw() bool { return w.opts.Grep == nil && w.opts.Redact == nil 
 // its site's plan. It returns false, having written nothing, if they do
 // not decode as the site's.
 func (w *Writer) writeEncoded(r *Record) bool {
-	p := r.data
-	if r.Site.Level == fmtdb.LevelRuntime {
-		p = p[1:]
-	}
+	p := r.args
 	switch w.f {
 	case FormatPlain:
 		out, ok := r.Site.plan.render(w.out, p)

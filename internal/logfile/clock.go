@@ -122,9 +122,9 @@ func streamRate(pairs []Pair) (med, mean float64, ok bool) {
 	slices.SortStableFunc(idx, func(a, b int) int {
 		pa, pb := &pairs[a], &pairs[b]
 		if pa.Stream != pb.Stream {
-			return cmpU(uint64(pa.Stream), uint64(pb.Stream))
+			return cmp.Compare(uint64(pa.Stream), uint64(pb.Stream))
 		}
-		return cmpU(pa.TS, pb.TS)
+		return cmp.Compare(pa.TS, pb.TS)
 	})
 	type interval struct{ dx, dy, rate float64 }
 	var ivs []interval
@@ -167,16 +167,6 @@ func streamRate(pairs []Pair) (med, mean float64, ok bool) {
 		mean = sy / sx
 	}
 	return med, mean, true
-}
-
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // startRate is the rate from the start pair to each pair: the median,
@@ -240,9 +230,9 @@ func (c *Clock) sameOffset(pairs []Pair, rate float64) ([]Pair, int) {
 	slices.SortStableFunc(idx, func(a, b int) int {
 		pa, pb := &pairs[a], &pairs[b]
 		if pa.Stream != pb.Stream {
-			return cmpU(uint64(pa.Stream), uint64(pb.Stream))
+			return cmp.Compare(uint64(pa.Stream), uint64(pb.Stream))
 		}
-		return cmpU(pa.TS-c.startTS+1<<63, pb.TS-c.startTS+1<<63) // signed ticks since the start
+		return cmp.Compare(pa.TS-c.startTS+1<<63, pb.TS-c.startTS+1<<63) // signed ticks since the start
 	})
 	run := make([]int, n)
 	var runOffset []float64 // the offset of a run's first pair
@@ -261,7 +251,7 @@ func (c *Clock) sameOffset(pairs []Pair, rate float64) ([]Pair, int) {
 	}
 	// The sweep in tick order.
 	slices.SortStableFunc(idx, func(a, b int) int {
-		return cmpU(pairs[a].TS-c.startTS+1<<63, pairs[b].TS-c.startTS+1<<63)
+		return cmp.Compare(pairs[a].TS-c.startTS+1<<63, pairs[b].TS-c.startTS+1<<63)
 	})
 	const undecided, kept = 0, 1
 	state := make([]uint8, len(runOffset)) // undecided, kept, or shifted (2)

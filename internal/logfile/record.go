@@ -53,7 +53,8 @@ func FrameSize(n int) int {
 
 // Uvarint is binary.Uvarint with the one- and two-byte cases first
 // (site indexes, ts deltas of a busy writer); it returns n <= 0 on a bad
-// or cut varint. Hot loops inline the one-byte case themselves.
+// or cut varint. The record loops (DecodeArgsFast, the decoder's plans,
+// Reader.NextLog) write their varints out themselves.
 func Uvarint(b []byte) (uint64, int) {
 	if len(b) > 0 && b[0] < 0x80 {
 		return uint64(b[0]), 1
