@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/logpack/logpack/internal/benchstat"
 )
 
 var methodColor = map[string]string{
@@ -44,7 +46,7 @@ func Chart(r *Results, date string) []byte {
 			class: "bar", unit: "ns", log: true,
 			value: func(w, m string) (float64, bool) {
 				s := r.Samples[w][m]
-				return Median(s), len(s) > 0
+				return benchstat.Median(s), len(s) > 0
 			},
 		},
 		{

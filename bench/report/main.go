@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/logpack/logpack/internal/benchstat"
 )
 
 // Methods in the order they appear in tables and charts.
@@ -137,19 +139,6 @@ func ParseRaw(r io.Reader) (*Results, error) {
 	return res, nil
 }
 
-// Median of xs (the mean of the middle two for an even count); 0 if empty.
-func Median(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
-
 // Workloads present in the results, sorted.
 func (r *Results) Workloads() []string {
 	var ws []string
@@ -261,7 +250,7 @@ func timeBuilds(dir, cc string, reps int) (plain, wrapped float64, err error) {
 			}
 		}
 	}
-	return Median(ps), Median(ws), nil
+	return benchstat.Median(ps), benchstat.Median(ws), nil
 }
 
 // Machine describes where the numbers came from.
@@ -305,9 +294,9 @@ func Markdown(r *Results, machine, date string) string {
 	b.WriteString("| workload | method | ns/call (median) | × cheaper than text | thread CPU ns/call | bytes/record |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|\n")
 	for _, w := range r.Workloads() {
-		text := Median(r.Samples[w]["criu-text"])
+		text := benchstat.Median(r.Samples[w]["criu-text"])
 		for _, m := range r.Methods(w) {
-			med := Median(r.Samples[w][m])
+			med := benchstat.Median(r.Samples[w][m])
 			ratio := "—"
 			if text > 0 && m != "criu-text" && med > 0 {
 				ratio = strconv.FormatFloat(text/med, 'f', 1, 64) + "×"
@@ -318,7 +307,7 @@ func Markdown(r *Results, machine, date string) string {
 			}
 			cpu := "—"
 			if c := r.CPU[w][m]; len(c) > 0 {
-				cpu = fmtNs(Median(c))
+				cpu = fmtNs(benchstat.Median(c))
 			}
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", workloadTitle[w], methodTitle[m], fmtNs(med), ratio, cpu, bytesRec)
 		}
@@ -355,7 +344,7 @@ func Markdown(r *Results, machine, date string) string {
 			{"rdtsc", "`rdtsc`"}, {"clock_gettime", "`clock_gettime(CLOCK_MONOTONIC)`"}, {"write", "`write(2)` of 64 bytes to a file"},
 		} {
 			if v, ok := r.Ref[k.key]; ok {
-				parts = append(parts, fmt.Sprintf("%s %s", k.title, fmtNs(Median(v))))
+				parts = append(parts, fmt.Sprintf("%s %s", k.title, fmtNs(benchstat.Median(v))))
 			}
 		}
 		b.WriteString(strings.Join(parts, ", ") + ".\n")

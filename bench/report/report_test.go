@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/logpack/logpack/internal/benchstat"
 )
 
 const rawSample = `# calls_per_round	1000
@@ -38,13 +40,13 @@ func TestParseRawAndMedians(t *testing.T) {
 	if r.CallsPerRound != 1000 || r.Reps != 3 {
 		t.Errorf("header: got %d calls, %d reps", r.CallsPerRound, r.Reps)
 	}
-	if got := Median(r.Samples["a"]["criu-text"]); got != 2100 {
+	if got := benchstat.Median(r.Samples["a"]["criu-text"]); got != 2100 {
 		t.Errorf("median text = %v, want 2100", got)
 	}
-	if got := Median(r.Samples["a"]["logpack"]); got != 20 {
+	if got := benchstat.Median(r.Samples["a"]["logpack"]); got != 20 {
 		t.Errorf("median logpack = %v, want 20", got)
 	}
-	if got := Median([]float64{4, 1, 3, 2}); got != 2.5 {
+	if got := benchstat.Median([]float64{4, 1, 3, 2}); got != 2.5 {
 		t.Errorf("even median = %v, want 2.5", got)
 	}
 	if r.Records["a"] != 3250 || r.LogPath["a"] != "out/a.lpk" {

@@ -7,11 +7,12 @@
 //     the plain build;
 //   - binary size of the CRIU-like example both ways (stripped, .text);
 //   - a small log's size on disk against its record bytes;
-//   - sustained cost per call at 1 M and 50 M records against the in-RAM
-//     floor and text, on ext4 and tmpfs, with the log's size against its
-//     record bytes (runtime/bench/emitbench.c);
+//   - sustained cost per call at 1 M records (on disk and on tmpfs) and
+//     at -big records (on disk) against the in-RAM floor and text, with
+//     the log's size against its record bytes (runtime/bench/emitbench.c);
 //   - the decoder: records per second of the whole `logpack decode`
-//     process on the 10 M-record log, and its peak memory.
+//     process on logs of 1 M, 10 M and -big records, its peak memory, and
+//     the same on one CPU.
 //
 // Usage:
 //
@@ -213,8 +214,8 @@ func emitLine(s string) (mode string, kv map[string]float64) {
 	return f[0], kv
 }
 
-func runEmit(n int, d string, keep bool, modes ...string) map[string]map[string]float64 {
-	args := []string{"-n", strconv.Itoa(n), "-r", strconv.Itoa(*reps), "-t", "200000", "-d", d}
+func runEmit(n, reps int, d string, keep bool, modes ...string) map[string]map[string]float64 {
+	args := []string{"-n", strconv.Itoa(n), "-r", strconv.Itoa(reps), "-t", "200000", "-d", d}
 	if keep {
 		args = append(args, "-k")
 	}
@@ -247,7 +248,7 @@ func sustained() {
 		if i == 0 {
 			modes = append(modes, "text")
 		}
-		res := runEmit(r.n, r.d, false, modes...)
+		res := runEmit(r.n, *reps, r.d, false, modes...)
 		if res == nil {
 			continue
 		}
@@ -262,35 +263,49 @@ func sustained() {
 }
 
 func decoder() {
-	n := 10000000
+	sizes := []int{1000000, 10000000, *bigN}
 	if *quick {
-		n = 1000000
+		sizes = []int{1000000}
 	}
-	saved := *reps
-	*reps = 1
-	runEmit(n, *dir, true, "logpack")
-	*reps = saved
-	log := filepath.Join(*dir, "emitbench.lpk")
-	defer os.Remove(log)
-	recs, _, err := recordBytes(log)
-	if err != nil {
-		warn("decoder: %v", err)
-		return
-	}
-	var walls, cpus []float64
-	var rss int64
-	for i := 0; i < 3; i++ {
-		cmd := exec.Command(*cli, "decode", "--format", "plain", log)
-		start := time.Now()
-		if err := cmd.Run(); err != nil {
-			warn("decode: %v", err)
+	out("### Decoder\n\n`logpack decode --format plain` of logs of message (a), the whole process, median of 3 runs, and its peak memory:\n\n")
+	out("| records | M records/s (wall) | M records per CPU-second | peak memory MiB | on one CPU (GOMAXPROCS=1): M records/s |\n|---:|---:|---:|---:|---:|\n")
+	for _, n := range sizes {
+		if runEmit(n, 1, *dir, true, "logpack") == nil {
 			return
 		}
-		walls = append(walls, time.Since(start).Seconds())
-		us, _, maxrss := benchstat.CPU(cmd.ProcessState)
-		cpus = append(cpus, us/1e6)
-		rss = max(rss, maxrss)
+		log := filepath.Join(*dir, "emitbench.lpk")
+		recs, _, err := recordBytes(log)
+		if err != nil {
+			warn("decoder: %v", err)
+			return
+		}
+		var walls, cpus, one []float64
+		var rss int64
+		for i := 0; i < 3; i++ {
+			for _, procs := range []string{"", "1"} {
+				cmd := exec.Command(*cli, "decode", "--format", "plain", log)
+				if procs != "" {
+					cmd.Env = append(os.Environ(), "GOMAXPROCS="+procs)
+				}
+				start := time.Now()
+				if err := cmd.Run(); err != nil {
+					warn("decode: %v", err)
+					return
+				}
+				wall := time.Since(start).Seconds()
+				if procs != "" {
+					one = append(one, wall)
+					continue
+				}
+				walls = append(walls, wall)
+				us, _, maxrss := benchstat.CPU(cmd.ProcessState)
+				cpus = append(cpus, us/1e6)
+				rss = max(rss, maxrss)
+			}
+		}
+		os.Remove(log)
+		m := func(v []float64) float64 { return float64(recs) / benchstat.Median(v) / 1e6 }
+		out("| %d | %.2f | %.2f | %d | %.2f |\n", recs, m(walls), m(cpus), rss/1024, m(one))
 	}
-	out("### Decoder\n\n`logpack decode --format plain` of a %d-record log of message (a), the whole process, median of 3: %.2f M records/s (wall), %.2f M records per CPU-second, peak memory %d MiB.\n\n",
-		recs, float64(recs)/benchstat.Median(walls)/1e6, float64(recs)/benchstat.Median(cpus)/1e6, rss/1024)
+	out("\n")
 }

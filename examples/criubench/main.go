@@ -6,14 +6,17 @@
 // interleaved, round by round (in a rotating order), each round on a fresh
 // process tree. It reports the medians and, for each configuration, the
 // median of its round-by-round differences from plain CRIU at default
-// verbosity with a 95% bootstrap interval: a dump's CPU time varies by several ms from run
-// to run on a shared machine, and a difference whose interval holds 0 is
-// within that noise. It needs root (CRIU does).
+// verbosity with a 95% bootstrap interval: a dump's CPU time varies by
+// several ms from run to run on a shared machine, and a difference whose
+// interval holds 0 is within that noise. Then the start-up of criu
+// --version with and without LOGPACK_FILE, and both programs' sizes. It
+// needs root (CRIU does).
 //
-//	criubench -plain PLAIN/criu/criu -logpack LOGPACK/criu/criu [-rounds 20] [-dir DIR]
+//	criubench -plain PLAIN/criu/criu -logpack LOGPACK/criu/criu [-rounds 20] [-startup-runs 200] [-dir DIR]
 package main
 
 import (
+	"debug/elf"
 	"flag"
 	"fmt"
 	"os"
@@ -39,6 +42,7 @@ func main() {
 	plain := flag.String("plain", "", "criu built plainly")
 	lp := flag.String("logpack", "", "criu built with logpack cc")
 	rounds := flag.Int("rounds", 20, "rounds of all configurations")
+	startRuns := flag.Int("startup-runs", 200, "runs of criu --version per configuration")
 	dir := flag.String("dir", "/tmp/logpack-criubench", "work directory")
 	flag.Parse()
 	if *plain == "" || *lp == "" {
@@ -80,6 +84,91 @@ func main() {
 		fmt.Printf("| %s | %.2f | %s | %.2f | %s |\n", c.name,
 			benchstat.Median(v[0])/1000, delta(v[0], base[0]), benchstat.Median(v[1])/1000, delta(v[1], base[1]))
 	}
+	if err := startup(*plain, *lp, *dir, *startRuns); err != nil {
+		fmt.Fprintf(os.Stderr, "criubench: start-up: %v\n", err)
+		os.Exit(1)
+	}
+	if err := sizes(*plain, *lp, *dir); err != nil {
+		fmt.Fprintf(os.Stderr, "criubench: sizes: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// startup times criu --version (CPU of the process, interleaved runs):
+// plain, the logpack build with binary logging off, and with LOGPACK_FILE
+// set (a new log each run).
+func startup(plain, lp, dir string, runs int) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	log := filepath.Join(dir, "startup.lpk")
+	defer os.Remove(log)
+	names := []string{"plain", "logpack build, binary logging off", "logpack build, LOGPACK_FILE set (a new log)"}
+	cpu := make([][]float64, len(names))
+	for range runs {
+		for i, criu := range []string{plain, lp, lp} {
+			os.Remove(log)
+			env := os.Environ()
+			if i == 2 {
+				env = append(env, "LOGPACK_FILE="+log)
+			}
+			us, err := run(criu, []string{"--version"}, env)
+			if err != nil {
+				return err
+			}
+			cpu[i] = append(cpu[i], us)
+		}
+	}
+	fmt.Printf("\n`criu --version`, CPU of the process, median of %d interleaved runs, µs:\n\n| configuration | CPU µs | Δ from binary logging off |\n|---|---:|---:|\n", runs)
+	for i, n := range names {
+		d := "—"
+		if i == 2 {
+			m, lo, hi := benchstat.PairedDelta(cpu[2], cpu[1])
+			d = fmt.Sprintf("%+.0f [%+.0f, %+.0f]", m, lo, hi)
+		}
+		fmt.Printf("| %s | %.0f | %s |\n", n, benchstat.Median(cpu[i]), d)
+	}
+	return nil
+}
+
+// sizes prints both programs' stripped sizes and their largest sections.
+func sizes(plain, lp, dir string) error {
+	type size struct{ stripped, text, rodata, sites uint64 }
+	var got [2]size
+	for i, prog := range []string{plain, lp} {
+		stripped := filepath.Join(dir, fmt.Sprintf("stripped-%d", i))
+		if out, err := exec.Command("strip", "-o", stripped, prog).CombinedOutput(); err != nil {
+			return fmt.Errorf("strip %s: %v %s", prog, err, out)
+		}
+		fi, err := os.Stat(stripped)
+		os.Remove(stripped)
+		if err != nil {
+			return err
+		}
+		f, err := elf.Open(prog)
+		if err != nil {
+			return err
+		}
+		got[i].stripped = uint64(fi.Size())
+		for _, sec := range f.Sections {
+			switch sec.Name {
+			case ".text":
+				got[i].text = sec.Size
+			case ".rodata":
+				got[i].rodata = sec.Size
+			case "logpack_sites":
+				got[i].sites = sec.Size
+			}
+		}
+		f.Close()
+	}
+	ratio := func(a, b uint64) string { return fmt.Sprintf("%.2f×", float64(a)/float64(b)) }
+	fmt.Printf("\nSizes, bytes:\n\n| | plain | logpack build | ratio |\n|---|---:|---:|---:|\n")
+	fmt.Printf("| stripped program | %d | %d | %s |\n", got[0].stripped, got[1].stripped, ratio(got[1].stripped, got[0].stripped))
+	fmt.Printf("| .text | %d | %d | %s |\n", got[0].text, got[1].text, ratio(got[1].text, got[0].text))
+	fmt.Printf("| .rodata | %d | %d | %s |\n", got[0].rodata, got[1].rodata, ratio(got[1].rodata, got[0].rodata))
+	fmt.Printf("| logpack_sites | — | %d | |\n", got[1].sites)
+	return nil
 }
 
 // delta formats the median of the paired differences a[i]-b[i] (µs) in ms

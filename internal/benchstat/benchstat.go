@@ -23,15 +23,18 @@ func CPU(ps *os.ProcessState) (us float64, minflt, maxrssKiB int64) {
 	return tv(ru.Utime) + tv(ru.Stime), ru.Minflt, ru.Maxrss
 }
 
-// Median returns the median of v (the upper one of an even count), 0 for
-// none. v is not changed.
+// Median returns the median of v (the mean of the middle two for an even
+// count), 0 for none. v is not changed.
 func Median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
 	}
 	s := slices.Clone(v)
 	slices.Sort(s)
-	return s[len(s)/2]
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // PairedDelta returns the median of the differences a[i]-b[i] of two

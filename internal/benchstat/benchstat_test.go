@@ -9,7 +9,7 @@ func TestMedian(t *testing.T) {
 	for _, c := range []struct {
 		in   []float64
 		want float64
-	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 3}} {
+	}{{nil, 0}, {[]float64{3}, 3}, {[]float64{5, 1, 3}, 3}, {[]float64{4, 1, 3, 2}, 2.5}} {
 		in := append([]float64(nil), c.in...)
 		if got := Median(in); got != c.want {
 			t.Errorf("Median(%v) = %v, want %v", c.in, got, c.want)
