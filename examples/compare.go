@@ -18,11 +18,11 @@ import (
 func Normalize(line string, pids map[string]string) string {
 	rest := line
 	var out strings.Builder
-	if n := timestampPrefix(rest); n > 0 {
+	if n := TimestampPrefix(rest); n > 0 {
 		out.WriteString("(TS) ")
 		rest = rest[n:]
 	}
-	if pid, n := pidPrefix(rest); n > 0 {
+	if pid, n := PidPrefix(rest); n > 0 {
 		name, ok := pids[pid]
 		if !ok {
 			name = fmt.Sprintf("P%d", len(pids)+1)
@@ -35,8 +35,9 @@ func Normalize(line string, pids map[string]string) string {
 	return out.String()
 }
 
-// timestampPrefix matches "(" 2+ digits "." 6 digits ") " at the start.
-func timestampPrefix(s string) int {
+// TimestampPrefix returns the length of CRIU's timestamp prefix at the
+// start of s ("(" 2+ digits "." 6 digits ") "), 0 if there is none.
+func TimestampPrefix(s string) int {
 	if len(s) < 12 || s[0] != '(' {
 		return 0
 	}
@@ -57,9 +58,10 @@ func timestampPrefix(s string) int {
 	return j + 2
 }
 
-// pidPrefix matches printf("%6d: ", pid): a right-aligned positive number
-// at least six columns wide, then ": ".
-func pidPrefix(s string) (string, int) {
+// PidPrefix matches CRIU's printf("%6d: ", pid) at the start of s: a
+// right-aligned number at least six columns wide, then ": ". It returns
+// the pid and the prefix's length, 0 if there is none.
+func PidPrefix(s string) (string, int) {
 	i := 0
 	for i < len(s) && s[i] == ' ' {
 		i++

@@ -136,7 +136,7 @@ func plausibleTimes(t *testing.T, lines []string, wall time.Duration) {
 	t.Helper()
 	var prev time.Duration
 	for i, l := range lines {
-		n := timestampPrefix(l)
+		n := TimestampPrefix(l)
 		if n == 0 {
 			t.Fatalf("line %d has no timestamp: %q", i+1, l)
 		}

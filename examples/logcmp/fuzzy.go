@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/logpack/logpack/examples"
 )
 
 // Two runs of a real program (CRIU dumping a process) never log exactly
@@ -22,7 +24,7 @@ import (
 // (decimal or hex, with an optional 0x) and every run of digits inside a
 // word replaced by "#".
 func shape(line string) string {
-	if n := timestampLen(line); n > 0 {
+	if n := examples.TimestampPrefix(line); n > 0 {
 		line = line[n:]
 	}
 	var b strings.Builder
@@ -62,27 +64,6 @@ func shape(line string) string {
 	return strings.TrimSpace(b.String())
 }
 
-func timestampLen(s string) int {
-	if len(s) < 12 || s[0] != '(' {
-		return 0
-	}
-	i := 1
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	if i < 3 || i >= len(s) || s[i] != '.' {
-		return 0
-	}
-	j := i + 1
-	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-		j++
-	}
-	if j-i-1 != 6 || j+1 >= len(s) || s[j] != ')' || s[j+1] != ' ' {
-		return 0
-	}
-	return j + 2
-}
-
 func isHexDigit(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
 }
@@ -105,18 +86,22 @@ type fuzzyResult struct {
 // for the N-th pid prefix seen, "pie N" for the N-th parasite, "" for the
 // program itself. seen numbers the writers of one log.
 func writer(line string, seen map[string]int) string {
-	kind, rest := "task", strings.TrimLeft(line, " ")
-	if r, ok := strings.CutPrefix(line, "pie: "); ok {
-		kind, rest = "pie", r
+	kind, id := "", ""
+	if pid, n := examples.PidPrefix(line); n > 0 {
+		kind, id = "task", pid
+	} else if r, ok := strings.CutPrefix(line, "pie: "); ok {
+		n := 0
+		for n < len(r) && r[n] >= '0' && r[n] <= '9' {
+			n++
+		}
+		if n > 0 && strings.HasPrefix(r[n:], ": ") {
+			kind, id = "pie", r[:n]
+		}
 	}
-	n := 0
-	for n < len(rest) && rest[n] >= '0' && rest[n] <= '9' {
-		n++
+	if kind == "" {
+		return ""
 	}
-	if n == 0 || !strings.HasPrefix(rest[n:], ": ") || kind == "task" && len(line)-len(rest)+n < 6 {
-		return "" // "%6d: " pads to six columns
-	}
-	key := kind + " " + rest[:n]
+	key := kind + " " + id
 	if _, ok := seen[key]; !ok {
 		seen[kind]++ // writers are numbered per kind
 		seen[key] = seen[kind]
@@ -130,11 +115,11 @@ func byWriter(lines []string) map[string][]string {
 	seen := map[string]int{}
 	for _, l := range lines {
 		body := l
-		if n := timestampLen(l); n > 0 {
+		if n := examples.TimestampPrefix(l); n > 0 {
 			body = l[n:]
 		}
 		w := writer(body, seen)
-		out[w] = append(out[w], shape(l))
+		out[w] = append(out[w], shape(body))
 	}
 	return out
 }

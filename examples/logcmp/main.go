@@ -29,7 +29,7 @@ func main() {
 	show := flag.Int("show", 20, "with -fuzzy: how many unmatched lines of each log to show")
 	flag.Parse()
 	if flag.NArg() != 2 {
-		fmt.Fprintln(os.Stderr, "usage: logcmp [-side N] [-width W] TEXT.log DECODED.log")
+		fmt.Fprintln(os.Stderr, "usage: logcmp [-side N] [-width W] TEXT.log DECODED.log\n       logcmp -fuzzy TOL [-show N] A.log B.log")
 		os.Exit(2)
 	}
 	want, err := readLog(flag.Arg(0))
