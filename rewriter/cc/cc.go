@@ -276,13 +276,7 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	// when the original compiles: otherwise the compiler's own errors
 	// say everything.
 	original := func(why string) (int, int) {
-		args := w.command(base...)
-		args = append(args, inv.depArgsFor(src.Path, obj)...)
-		args = append(args, "-c", "-o", obj)
-		if src.ExplicitLang {
-			args = append(args, "-x", "c")
-		}
-		args = append(args, src.Path)
+		args := w.originalArgs(base, inv.depArgsFor(src.Path, obj), src, obj)
 		w.verbosef("running %s", strings.Join(args, " "))
 		st := w.run(args, w.opts.Stdout, w.opts.Stderr)
 		if st == 0 && why != "" {
@@ -387,6 +381,18 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	return 0, len(rw.Sites)
 }
 
+// originalArgs is the command that compiles the unit's source as it is
+// into out, with the dependency options deps.
+func (w *wrapper) originalArgs(base, deps []string, src Input, out string) []string {
+	args := w.command(base...)
+	args = append(args, deps...)
+	args = append(args, "-c", "-o", out)
+	if src.ExplicitLang {
+		args = append(args, "-x", "c")
+	}
+	return append(args, src.Path)
+}
+
 // diagnose compiles the original source of a unit whose rewritten
 // compile said something (or failed), and reports what the original
 // compile says (the preprocessor's messages included), with its status.
@@ -408,13 +414,7 @@ func (w *wrapper) diagnose(src Input, obj string, base []string, haveObj bool) (
 			haveObj = false
 		}
 	}
-	args := w.command(base...)
-	args = append(args, "-c", "-o", out)
-	if src.ExplicitLang {
-		args = append(args, "-x", "c")
-	}
-	args = append(args, src.Path)
-	st, stdout, stderr := w.runQuiet(args)
+	st, stdout, stderr := w.runQuiet(w.originalArgs(base, nil, src, out))
 	w.opts.Stdout.Write(stdout)
 	w.opts.Stderr.Write(stderr)
 	if st != 0 {
