@@ -1770,6 +1770,19 @@ static int lp_tsc_usable(void)
 #endif
 }
 
+/* lp_tsc_usable once per process and its children (cpuid traps to the
+ * hypervisor in a virtual machine: microseconds each). */
+static int lp_clock_tsc(void)
+{
+	static int known = -1; /* racing threads compute the same */
+	int k = LP_LOAD(&known);
+	if (k < 0) {
+		k = lp_tsc_usable();
+		LP_STORE(&known, k);
+	}
+	return k;
+}
+
 static uint64_t lp_random64(void)
 {
 	uint64_t v = 0;
@@ -1801,7 +1814,7 @@ static int lp_setup_process(void)
 		}
 		lp.wipe_page = w;
 	}
-	LP_STORE(&lp.ts_tsc, lp_tsc_usable());
+	LP_STORE(&lp.ts_tsc, lp_clock_tsc());
 	if (!lp.exe[0])
 		lp_read_exe();
 	if (!LP_LOAD(&lp.build_id))
@@ -2283,7 +2296,7 @@ void logpack_early(void)
 		errno = err;
 		return;
 	}
-	LP_STORE(&lp.ts_tsc, lp_tsc_usable());
+	LP_STORE(&lp.ts_tsc, lp_clock_tsc());
 	LP_STORE(&lp.pair_ticks, UINT64_MAX); /* the chunk header is the early buffer's pair */
 	LP_STORE(&lp.gap_ticks, UINT64_MAX);
 	lp.early_buf = b;
