@@ -715,11 +715,7 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 			descs[i] = descAt{off: at, why: why}
 			return
 		}
-		s.msg = compile(&s.Site)
-		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
-		if s.fast {
-			s.plan = newPlan(&s.msg, &s.Site)
-		}
+		s.prepare()
 		descs[i] = descAt{site: s, off: at, end: at + int64(size), in: in}
 	case why != "":
 		// A damaged copy of a descriptor already seen is harmless.
@@ -729,12 +725,18 @@ func (d *Decoder) indexDescriptor(i uint32, raw []byte, at int64, size int, desc
 		descs[i] = descAt{off: prev.off, why: "conflicting descriptors: " + why}
 	case prev.site == nil && prev.why != "" && !isConflict(prev.why):
 		// The first copy was damaged; this one is good.
-		s.msg = compile(&s.Site)
-		s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix // prefix records take the careful path
-		if s.fast {
-			s.plan = newPlan(&s.msg, &s.Site)
-		}
+		s.prepare()
 		descs[i] = descAt{site: s, off: at, end: at + int64(size), in: in}
+	}
+}
+
+// prepare compiles the site's format for rendering, and its plan when its
+// records can take the fast path (prefix records take the careful one).
+func (s *Site) prepare() {
+	s.msg = compile(&s.Site)
+	s.fast = s.msg.err == nil && !s.msg.stars && !s.Prefix
+	if s.fast {
+		s.plan = newPlan(&s.msg, &s.Site)
 	}
 }
 

@@ -125,17 +125,8 @@ func newRedaction(s *Site) *redaction {
 		if strArg[i] && precArgOf[i] >= 0 {
 			ra.precRec = s.recorded[precArgOf[i]]
 		}
-		switch a.Class {
-		case logfile.ClassConstStr:
-			str := a.Str
-			if k := strings.IndexByte(str, 0); k >= 0 {
-				str = str[:k]
-			}
-			ra.val = fmtdb.String(str)
-		case logfile.ClassConstInt:
-			ra.val = fmtdb.Int(int64(a.Bits))
-		case logfile.ClassConstUint:
-			ra.val = fmtdb.Uint(a.Bits)
+		if a.IsConst() {
+			ra.val = a.ConstValue()
 		}
 		x.args = append(x.args, ra)
 	}

@@ -82,10 +82,10 @@ func loadGolden(t *testing.T) []goldenCase {
 			}
 		}
 		c.cfg, err = BuildConfig(preset, specs)
-		c.cfg.UnitID = "u"
 		if err != nil {
 			t.Fatalf("%s: %v", p, err)
 		}
+		c.cfg.UnitID = "u"
 		if section(ar, "in.c") == nil {
 			t.Fatalf("%s: no in.c", p)
 		}

@@ -371,7 +371,7 @@ func TestCorpusBuildsAndDecodes(t *testing.T) {
 	lpk2 := filepath.Join(tmp, "run-ts.lpk")
 	runIn(t, tmp, []string{"LOGPACK_FILE=" + lpk2}, prog, Args(filepath.Join(tmp, "on-ts.log"), true)...)
 	decodedTS := decode(t, lp, tmp, "--format", "criu", "--level", "4", lpk2, filepath.Join(tmp, "on-ts.log"))
-	// The forked task's lines carry its pid, which differs between runs.
+	// The forked task's lines carry the "%6d: " prefix it sets.
 	ts := regexp.MustCompile(`(?m)^\([0-9]{2,}\.[0-9]{6}\) `)
 	pid := regexp.MustCompile(`(?m)^\(TS\) +[0-9]+: `)
 	mask := func(s string) string { return pid.ReplaceAllString(ts.ReplaceAllString(s, "(TS) "), "(TS) PID: ") }

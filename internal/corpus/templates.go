@@ -300,7 +300,8 @@ int main(int argc, char **argv)
 `
 
 const mainBody2 = `
-	/* A forked task logs into the same log, with its pid. */
+	/* A forked task logs into the same log, with the line prefix it sets
+	 * (log_init_by_pid; CRIU's restored tasks pass their pid). */
 	pid = fork();
 	if (pid == 0) {
 		log_init_by_pid(5);

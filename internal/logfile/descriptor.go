@@ -66,6 +66,22 @@ type DescArg struct {
 // IsConst reports whether the entry is a constant (not in records).
 func (a DescArg) IsConst() bool { return a.Class >= ClassConstStr && a.Class <= ClassConstUint }
 
+// ConstValue is the value a constant argument prints as: a string up to
+// its first NUL (where %s stops), or the number.
+func (a DescArg) ConstValue() fmtdb.Value {
+	switch a.Class {
+	case ClassConstStr:
+		str := a.Str
+		if k := strings.IndexByte(str, 0); k >= 0 {
+			str = str[:k]
+		}
+		return fmtdb.String(str)
+	case ClassConstInt:
+		return fmtdb.Int(int64(a.Bits))
+	}
+	return fmtdb.Uint(a.Bits)
+}
+
 // ErrDescriptor is wrapped by every descriptor error.
 var ErrDescriptor = errors.New("bad site descriptor")
 
@@ -271,17 +287,7 @@ func (d *Descriptor) fold() (string, error) {
 		var ok bool
 		switch {
 		case a.IsConst():
-			c := fmtdb.Uint(a.Bits)
-			switch a.Class {
-			case ClassConstStr:
-				str := a.Str
-				if k := strings.IndexByte(str, 0); k >= 0 {
-					str = str[:k] // %s stops at the first NUL
-				}
-				c = fmtdb.String(str)
-			case ClassConstInt:
-				c = fmtdb.Int(int64(a.Bits))
-			}
+			c := a.ConstValue()
 			if text, ok = fmtdb.FoldConst(f, sp, c); !ok {
 				return "", fmt.Errorf("argument %d: constant %v does not fold into %s", sp.Arg, c, sp.Text(d.Format))
 			}
