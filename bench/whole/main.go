@@ -267,7 +267,7 @@ func decoder() {
 	if *quick {
 		sizes = []int{1000000}
 	}
-	out("### Decoder\n\n`logpack decode --format plain` of logs of message (a), the whole process, median of 3 runs, and its peak memory:\n\n")
+	out("### Decoder\n\n`logpack decode --text=none --format plain` of logs of message (a), the whole process, median of 3 runs, and its peak memory:\n\n")
 	out("| records | M records/s (wall) | M records per CPU-second | peak memory MiB | on one CPU (GOMAXPROCS=1): M records/s |\n|---:|---:|---:|---:|---:|\n")
 	for _, n := range sizes {
 		if runEmit(n, 1, *dir, true, "logpack") == nil {
@@ -283,7 +283,7 @@ func decoder() {
 		var rss int64
 		for i := 0; i < 3; i++ {
 			for _, procs := range []string{"", "1"} {
-				cmd := exec.Command(*cli, "decode", "--format", "plain", log)
+				cmd := exec.Command(*cli, "decode", "--text=none", "--format", "plain", log)
 				if procs != "" {
 					cmd.Env = append(os.Environ(), "GOMAXPROCS="+procs)
 				}
