@@ -91,31 +91,27 @@ func TestEmitBenchRuns(t *testing.T) {
 //	go test -run XXX -bench Emit -benchtime 1x ./runtime
 func BenchmarkEmit(b *testing.B) {
 	prog := buildBench(b)
-	for _, pf := range []string{"once"} {
-		b.Run(pf, func(b *testing.B) {
-			cmd := exec.Command(prog, "-d", b.TempDir())
-			cmd.Env = testenv.WithoutLogpack()
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				b.Fatalf("%v\n%s", err, out)
+	cmd := exec.Command(prog, "-d", b.TempDir())
+	cmd.Env = testenv.WithoutLogpack()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("%v\n%s", err, out)
+	}
+	b.Logf("\n%s", out)
+	vals := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		for _, kv := range f[1:] {
+			k, v, _ := strings.Cut(kv, "=")
+			if x, err := strconv.ParseFloat(v, 64); err == nil {
+				vals[f[0]+"-"+k] = x
 			}
-			b.Logf("\n%s", out)
-			vals := map[string]float64{}
-			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-				f := strings.Fields(line)
-				for _, kv := range f[1:] {
-					k, v, _ := strings.Cut(kv, "=")
-					if x, err := strconv.ParseFloat(v, 64); err == nil {
-						vals[f[0]+"-"+k] = x
-					}
-				}
-			}
-			for k, v := range vals {
-				b.ReportMetric(v, k)
-			}
-			if t := vals["text-ns/call"]; t > 0 && vals["logpack-ns/call"] > 0 {
-				b.ReportMetric(t/vals["logpack-ns/call"], "text/logpack")
-			}
-		})
+		}
+	}
+	for k, v := range vals {
+		b.ReportMetric(v, k)
+	}
+	if t := vals["text-ns/call"]; t > 0 && vals["logpack-ns/call"] > 0 {
+		b.ReportMetric(t/vals["logpack-ns/call"], "text/logpack")
 	}
 }

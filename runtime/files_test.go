@@ -32,8 +32,11 @@ func TestLogFileMode(t *testing.T) {
 			t.Fatalf("%v\n%s", err, out)
 		}
 		fi, err := os.Stat(log)
-		if err != nil || fi.Mode().Perm() != c.want {
-			t.Errorf("umask %s: log mode %v (%v), want %v", c.umask, fi.Mode().Perm(), err, c.want)
+		if err != nil {
+			t.Fatalf("umask %s: %v", c.umask, err)
+		}
+		if fi.Mode().Perm() != c.want {
+			t.Errorf("umask %s: log mode %v, want %v", c.umask, fi.Mode().Perm(), c.want)
 		}
 	}
 	log := filepath.Join(dir, "log022")

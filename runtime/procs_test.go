@@ -52,48 +52,44 @@ func checkWriters(t *testing.T, l *scanLog, nw, n int) {
 func TestForkCloneThreads(t *testing.T) {
 	t.Parallel()
 	prog := buildProg(t, "procs")
-	for _, round := range []string{"run"} {
-		t.Run(round, func(t *testing.T) {
-			log := filepath.Join(t.TempDir(), "log")
-			cmd := command(prog, "5000")
-			cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
-			out, err := cmd.CombinedOutput()
-			if err != nil || string(out) != "ok 0\n" {
-				t.Fatalf("%v: %s", err, out)
+	log := filepath.Join(t.TempDir(), "log")
+	cmd := command(prog, "5000")
+	cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+	out, err := cmd.CombinedOutput()
+	if err != nil || string(out) != "ok 0\n" {
+		t.Fatalf("%v: %s", err, out)
+	}
+	l := mustScan(t, log)
+	checkWriters(t, l, 10, 5000)
+	pids := map[uint32]bool{}
+	for _, r := range l.Records {
+		if r.Tag == 3 {
+			if pids[r.Pid] {
+				t.Errorf("two process records for pid %d", r.Pid)
 			}
-			l := mustScan(t, log)
-			checkWriters(t, l, 10, 5000)
-			pids := map[uint32]bool{}
-			for _, r := range l.Records {
-				if r.Tag == 3 {
-					if pids[r.Pid] {
-						t.Errorf("two process records for pid %d", r.Pid)
-					}
-					pids[r.Pid] = true
+			pids[r.Pid] = true
+		}
+	}
+	if len(pids) != 6 {
+		t.Errorf("%d processes wrote a process record, want 6", len(pids))
+	}
+	if n, _ := l.count(1); n != 0 || l.Hdr.Dropped != 0 {
+		t.Errorf("%d dropped markers, header dropped %d", n, l.Hdr.Dropped)
+	}
+	if recs, ok := decodeJSON(t, log); ok {
+		n := 0
+		for _, r := range recs {
+			if strings.HasPrefix(r.Msg, "seq ") {
+				f := strings.Fields(r.Msg)
+				if f[3] != strconv.Itoa(int(r.Pid)) || f[4] != strconv.Itoa(int(r.Tid)) {
+					t.Fatalf("decoded %+v", r)
 				}
+				n++
 			}
-			if len(pids) != 6 {
-				t.Errorf("%d processes wrote a process record, want 6", len(pids))
-			}
-			if n, _ := l.count(1); n != 0 || l.Hdr.Dropped != 0 {
-				t.Errorf("%d dropped markers, header dropped %d", n, l.Hdr.Dropped)
-			}
-			if recs, ok := decodeJSON(t, log); ok {
-				n := 0
-				for _, r := range recs {
-					if strings.HasPrefix(r.Msg, "seq ") {
-						f := strings.Fields(r.Msg)
-						if f[3] != strconv.Itoa(int(r.Pid)) || f[4] != strconv.Itoa(int(r.Tid)) {
-							t.Fatalf("decoded %+v", r)
-						}
-						n++
-					}
-				}
-				if n != 10*5000+1 {
-					t.Errorf("decoder gave %d seq records, want %d", n, 10*5000+1)
-				}
-			}
-		})
+		}
+		if n != 10*5000+1 {
+			t.Errorf("decoder gave %d seq records, want %d", n, 10*5000+1)
+		}
 	}
 }
 

@@ -431,7 +431,6 @@ static const unsigned char *lp_skip_extra(unsigned k, const unsigned char *c)
 	uint64_t v;
 	switch (k) {
 	case LOGPACK_STRMAX:
-		return get_uv(c, &v);
 	case LOGPACK_CONST_INT:
 	case LOGPACK_CONST_UINT:
 		return get_uv(c, &v);
@@ -739,7 +738,7 @@ static void lp_count_drop(struct lp_thread *t, const struct logpack_site *site, 
 	if (level < 0)
 		level = site->level;
 	if ((site->flags & (LOGPACK_SITE_TEXT_FALLBACK | LOGPACK_SITE_PREFIX)) ||
-	    (site->text_level != 255 && level >= 1 && level <= site->text_level)) {
+	    (site->text_level != 255 && logpack_text_level(level, site->text_level))) {
 		__atomic_fetch_add(&lp.to_text_local, 1, __ATOMIC_RELAXED);
 		if (h && t != &lp.early_t)
 			__atomic_fetch_add(&h->to_text, 1, __ATOMIC_RELAXED);
