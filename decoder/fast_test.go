@@ -170,10 +170,8 @@ func TestPlanRendersAsFmtdb(t *testing.T) {
 // WriteRecords read in parts.
 func decodeEach(t *testing.T, log []byte, f Format, filter *Filter, parallel bool) (viaRecords, viaWrite string, skipsA, skipsB []Skip, inParts int) {
 	t.Helper()
-	defer func(m, p int) { parallelMin, partRecords = m, p }(parallelMin, partRecords)
 	if parallel {
-		parallelMin, partRecords = 1, 7
-		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+		defer inParts7()()
 	}
 	d, err := newDecoder(log)
 	if err != nil {
@@ -283,6 +281,18 @@ func TestAppendDigits(t *testing.T) {
 	}
 }
 
+// inParts7 makes WriteRecords read every session in parts of 7 records,
+// on at least two CPUs, until the function it returns is called.
+func inParts7() (restore func()) {
+	m, p, procs := parallelMin, partRecords, runtime.GOMAXPROCS(0)
+	parallelMin, partRecords = 1, 7
+	runtime.GOMAXPROCS(max(2, procs))
+	return func() {
+		parallelMin, partRecords = m, p
+		runtime.GOMAXPROCS(procs)
+	}
+}
+
 // failingWriter fails every write, counting them.
 type failingWriter struct{ writes int }
 
@@ -297,10 +307,8 @@ func TestWriteRecordsStopsOnWriteError(t *testing.T) {
 	log := writeMix(20000, 4096)
 	for _, par := range []bool{false, true} {
 		func() {
-			defer func(m, p int) { parallelMin, partRecords = m, p }(parallelMin, partRecords)
 			if par {
-				parallelMin, partRecords = 1, 7
-				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0))))
+				defer inParts7()()
 			}
 			d, err := newDecoder(log)
 			if err != nil {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // The end-to-end story of DESIGN.md on the CRIU-like example: the tree
@@ -118,7 +118,7 @@ func runArgv0(t *testing.T, env []string, argv0, name string, args ...string) (s
 	if argv0 != "" {
 		cmd.Args[0] = argv0
 	}
-	cmd.Env = append(testenv.WithoutLogpack(), env...)
+	cmd.Env = append(testutil.WithoutLogpack(), env...)
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {
@@ -254,7 +254,7 @@ func TestCRIULikeBuiltBothWays(t *testing.T) {
 	t.Run("a log cut by SIGKILL decodes up to the last call", func(t *testing.T) {
 		killed := func(env []string, bin string, args ...string) {
 			cmd := exec.Command(bin, args...)
-			cmd.Env = append(testenv.WithoutLogpack(), env...)
+			cmd.Env = append(testutil.WithoutLogpack(), env...)
 			err := cmd.Run()
 			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != -1 {
 				t.Fatalf("%s %v: want death by SIGKILL, got %v", bin, args, err)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // f80 returns the x87 extended encoding of a float64 value.
@@ -45,7 +45,7 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := command(prog, "100")
-	cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+	cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 	cmd.Stdout, cmd.Stderr = f, f
 	err = cmd.Run()
 	f.Close()
@@ -184,7 +184,7 @@ func TestClockKinds(t *testing.T) {
 	for _, clock := range []string{"ns", "auto"} {
 		log := filepath.Join(t.TempDir(), "log")
 		cmd := command(prog, "50")
-		cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log, "LOGPACK_CLOCK="+clock)
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log, "LOGPACK_CLOCK="+clock)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/sitetab"
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // benchSite is the call site of bench/emitbench.c.
@@ -92,7 +92,7 @@ func TestEmitBenchRuns(t *testing.T) {
 func BenchmarkEmit(b *testing.B) {
 	prog := buildBench(b)
 	cmd := exec.Command(prog, "-d", b.TempDir())
-	cmd.Env = testenv.WithoutLogpack()
+	cmd.Env = testutil.WithoutLogpack()
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		b.Fatalf("%v\n%s", err, out)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // A process that can no longer grow the log (its descriptor closed, the
@@ -27,7 +27,7 @@ func TestTextFallbackWhenTheLogCannotGrow(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := command(prog, log, fmt.Sprint(n))
-	cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+	cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 	cmd.Stderr = tf
 	out, err := cmd.Output()
 	tf.Close()
@@ -65,27 +65,9 @@ func TestTextFallbackWhenTheLogCannotGrow(t *testing.T) {
 		t.Fatalf("decode: %v\n%s", err, stderr.String())
 	}
 	if string(got) != want.String() {
-		t.Errorf("the log decoded with the text log is not every line in order:\n%s", firstLineDiff(string(got), want.String()))
+		t.Errorf("the log decoded with the text log is not every line in order:\n%s", testutil.FirstLineDiff(string(got), want.String()))
 	}
 	if !strings.Contains(stderr.String(), fmt.Sprintf("%d records did not fit the log and were printed as text instead", toText)) {
 		t.Errorf("decode does not say how many records went to the text log: %s", stderr.String())
 	}
-}
-
-// firstLineDiff shows the first line where got and want differ.
-func firstLineDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var a, b string
-		if i < len(g) {
-			a = g[i]
-		}
-		if i < len(w) {
-			b = w[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d: got %q, want %q", i+1, a, b)
-		}
-	}
-	return "(no difference)"
 }

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // A new log is created 0600 whatever the umask leaves (it holds the
@@ -27,7 +27,7 @@ func TestLogFileMode(t *testing.T) {
 	}{{"022", 0o600}, {"000", 0o600}, {"077", 0o600}, {"0277", 0o400}} {
 		log := filepath.Join(dir, "log"+c.umask)
 		cmd := exec.Command("sh", "-c", "umask "+c.umask+" && exec \"$0\" plain 3", prog)
-		cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("%v\n%s", err, out)
 		}
@@ -75,7 +75,7 @@ func TestPlantedFilesAreLeftAlone(t *testing.T) {
 	for path, why := range cases {
 		before, _ := os.ReadFile(path)
 		cmd := command(prog, "plain", "3")
-		cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+path)
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+path)
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), why) || !strings.Contains(string(out), "binary logging is off") ||
 			strings.Count(string(out), "seq ") != 3 {
@@ -138,7 +138,7 @@ func TestSecureExecutionIgnoresTheEnvironment(t *testing.T) {
 	for _, asRoot := range []bool{false, true} {
 		log := filepath.Join(logs, fmt.Sprint("log-", asRoot))
 		cmd := command(suid, "plain", "3")
-		cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 		if !asRoot {
 			cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 		}
@@ -164,7 +164,7 @@ func TestPidInTheName(t *testing.T) {
 	prog := buildProg(t, "hostile")
 	dir := t.TempDir()
 	cmd := command(prog, "plain", "2")
-	cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+filepath.Join(dir, "run-%p.lpk"))
+	cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+filepath.Join(dir, "run-%p.lpk"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -190,7 +190,7 @@ func TestIndependentProgramsShareALog(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			cmd := command(prog, "plain", strconv.Itoa(n))
-			cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+			cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 			out, err := cmd.Output()
 			if err == nil && !strings.HasSuffix(string(out), "ok 0\n") {
 				err = fmt.Errorf("output ends %q", out[max(0, len(out)-20):])

@@ -18,7 +18,7 @@ import (
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
 	"github.com/logpack/logpack/internal/sitetab"
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 	lpruntime "github.com/logpack/logpack/runtime"
 )
 
@@ -196,7 +196,7 @@ func buildProgFlags(t testing.TB, name string, flags []string, extra ...string) 
 func run(t testing.TB, prog, log string, args ...string) string {
 	t.Helper()
 	cmd := command(prog, args...)
-	cmd.Env = testenv.WithoutLogpack()
+	cmd.Env = testutil.WithoutLogpack()
 	if log != "" {
 		cmd.Env = append(cmd.Env, "LOGPACK_FILE="+log)
 	}

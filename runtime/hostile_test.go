@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // A record whose log call returned survives a SIGKILL of its process.
@@ -23,7 +23,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	for _, n := range []int{1, 1000, 54321} {
 		log := filepath.Join(t.TempDir(), "log")
 		cmd := command(prog, "self", strconv.Itoa(n))
-		cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 		err := cmd.Run()
 		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 			t.Fatalf("%d records: want death by SIGKILL, got %v", n, err)
@@ -47,7 +47,7 @@ func TestKilledMidRecord(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		log := filepath.Join(t.TempDir(), "log")
 		cmd := command(prog, "threads")
-		cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 		stdout, _ := cmd.StdoutPipe()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -75,7 +75,7 @@ func runHostile(t *testing.T, env []string, args ...string) (dropped uint64) {
 	t.Helper()
 	prog := buildProg(t, "hostile")
 	cmd := command(prog, args...)
-	cmd.Env = append(testenv.WithoutLogpack(), env...)
+	cmd.Env = append(testutil.WithoutLogpack(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("hostile %s: %v (must exit 0: no signal, errno kept)\n%s", strings.Join(args, " "), err, out)
@@ -168,7 +168,7 @@ func TestBadPath(t *testing.T) {
 		"/dev/full":            "not a regular file",
 	} {
 		cmd := command(prog, "plain", "3")
-		cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+p)
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+p)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		stdout, err := cmd.Output()

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // checkWriters verifies that writers 0..nw-1 each logged seq 0..n-1
@@ -54,7 +54,7 @@ func TestForkCloneThreads(t *testing.T) {
 	prog := buildProg(t, "procs")
 	log := filepath.Join(t.TempDir(), "log")
 	cmd := command(prog, "5000")
-	cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+	cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 	out, err := cmd.CombinedOutput()
 	if err != nil || string(out) != "ok 0\n" {
 		t.Fatalf("%v: %s", err, out)
@@ -106,7 +106,7 @@ func TestNoSystemCallPerRecord(t *testing.T) {
 	count := func(n int) int {
 		sum := filepath.Join(dir, fmt.Sprint("strace", n))
 		cmd := exec.Command("strace", "-f", "-c", "-o", sum, prog, strconv.Itoa(n))
-		cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("strace: %v\n%s", err, out)
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // The runtime's rules for shared data (logpack.c's header) hold: 4 threads
@@ -23,7 +23,7 @@ func TestThreadSanitizerIsClean(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "log")
 	cmd := command(prog, log, "30")
-	cmd.Env = append(testenv.WithoutLogpack(), "TSAN_OPTIONS=halt_on_error=1 exitcode=66 report_signal_unsafe=0 log_path="+filepath.Join(dir, "tsan"))
+	cmd.Env = append(testutil.WithoutLogpack(), "TSAN_OPTIONS=halt_on_error=1 exitcode=66 report_signal_unsafe=0 log_path="+filepath.Join(dir, "tsan"))
 	out, err := cmd.Output()
 	if reports, _ := filepath.Glob(filepath.Join(dir, "tsan*")); err != nil || len(reports) > 0 {
 		for _, r := range reports {

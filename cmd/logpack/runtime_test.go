@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/logpack/logpack/decoder"
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // A project that vendors the runtime links logpack cc's objects with a
@@ -51,7 +51,7 @@ int main(int argc, char **argv)
 	}
 	lpk := filepath.Join(dir, "run.lpk")
 	cmd := exec.Command(prog)
-	cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+lpk)
+	cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+lpk)
 	if out, err := cmd.CombinedOutput(); err != nil || len(out) != 0 {
 		t.Fatalf("run: %v, printed %q (want nothing: both calls recorded)", err, out)
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/logpack/logpack/internal/testenv"
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 const timensSource = `#include <stdarg.h>
@@ -67,7 +67,7 @@ func TestTimeNamespacesEndToEnd(t *testing.T) {
 		log := filepath.Join(dir, clock+".lpk")
 		for i, argv := range [][]string{{prog, "host"}, {unshare, "-T", "--monotonic=9504000", "--fork", prog, "shifted"}, {prog, "host-again"}} {
 			cmd := exec.Command(argv[0], argv[1:]...)
-			cmd.Env = append(testenv.WithoutLogpack(), "LOGPACK_FILE="+log)
+			cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
 			if clock == "ns" {
 				cmd.Env = append(cmd.Env, "LOGPACK_CLOCK=ns")
 			}

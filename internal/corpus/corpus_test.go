@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +17,8 @@ import (
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
 	"github.com/logpack/logpack/internal/sitetab"
+
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 var corpusSize = flag.String("corpus", os.Getenv("LOGPACK_CORPUS"),
@@ -322,7 +323,7 @@ func TestCorpusBuildsAndDecodes(t *testing.T) {
 	}
 	decoded := decode(t, lp, tmp, "--format", "plain", lpk, filepath.Join(tmp, "on.log"))
 	if decoded != plainLog {
-		t.Errorf("decoded log merged with the remaining text differs from the text log:\n%s", firstDiff(decoded, plainLog))
+		t.Errorf("decoded log merged with the remaining text differs from the text log:\n%s", testutil.FirstLineDiff(decoded, plainLog))
 	}
 	// Every site of the program ran (its ID appears in the log).
 	ran := map[string]bool{}
@@ -379,7 +380,7 @@ func TestCorpusBuildsAndDecodes(t *testing.T) {
 		t.Error("the forked task logged nothing")
 	}
 	if got, want := mask(decodedTS), mask(logOf("plain-ts.log")); got != want {
-		t.Errorf("criu format differs from the text log:\n%s", firstDiff(got, want))
+		t.Errorf("criu format differs from the text log:\n%s", testutil.FirstLineDiff(got, want))
 	}
 	// The build database describes the log.
 	out, _ := runIn(t, tmp, nil, lp, "db", "check", "-q", "--log", lpk, db)
@@ -398,23 +399,6 @@ func decode(t *testing.T, lp, dir string, args ...string) string {
 		t.Fatalf("logpack decode %v: %v\n%s", args, err, e.String())
 	}
 	return o.String()
-}
-
-func firstDiff(got, want string) string {
-	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			return fmt.Sprintf("line %d:\n got %q\nwant %q", i+1, gl, wl)
-		}
-	}
-	return "(no difference)"
 }
 
 // BenchmarkCorpusBuild measures `make -j2` of the corpus without and with
