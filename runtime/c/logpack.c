@@ -2377,30 +2377,6 @@ unsigned long long logpack_to_text(void)
 	return LP_LOAD(&lp.to_text_local);
 }
 
-/* At a normal exit, a last text mark: lines that went into the program's
- * text log after its last record (CRIU's parasite, a child's output) then
- * go after that record when decoded, not before the records logged just
- * before them without a pause. */
-static __attribute__((destructor)) void lp_exit_mark(void)
-{
-	int err = errno;
-	struct lp_thread *t = &logpack_thread_;
-	if (!LP_LOAD_ACQ(&lp.hdr) || LP_LOAD(&lp.early_on) || LP_LOAD(&lp.gap_ticks) == UINT64_MAX || t->busy)
-		goto out;
-	t->busy = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	lp_sync(t);
-	uint64_t ts = lp_now();
-	/* Only for the file the marks named: a program that closed its log
-	 * (CRIU's log_fini) names stderr now. */
-	if (t->pos && t->epoch == LP_EPOCH() && ts >= t->last_ts)
-		lp_text_mark(t, ts, 1);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->busy = 0;
-out:
-	errno = err;
-}
-
 /* Says once, on stderr, why LOGPACK_FILE could not be used: the user who
  * set it asked for binary logging. The program runs on with text. */
 static void lp_notice(const char *path, int err)
@@ -2438,6 +2414,11 @@ static void lp_open_env(const char *pattern)
 	setenv("LOGPACK_SESSION", buf, 1);
 }
 
+/* At a normal exit: a last text mark (lines that went into the program's
+ * text log after its last record, CRIU's parasite's or a child's, then go
+ * after that record when decoded, not before the records logged just
+ * before them without a pause), the thread's drops reported, and in the
+ * process that created the log the flag that it was closed cleanly. */
 __attribute__((destructor)) static void lp_destructor(void)
 {
 	int err = errno;
@@ -2445,10 +2426,22 @@ __attribute__((destructor)) static void lp_destructor(void)
 	struct lp_header *h = LP_LOAD_ACQ(&lp.hdr);
 	if (!h || !LP_LOAD(&logpack_recording) || t->busy)
 		goto out;
+	t->busy = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!LP_LOAD(&lp.early_on) && LP_LOAD(&lp.gap_ticks) != UINT64_MAX) {
+		lp_sync(t);
+		uint64_t ts = lp_now();
+		/* Only for the file the marks named: a program that closed its
+		 * log (CRIU's log_fini) names stderr now. */
+		if (t->pos && t->epoch == LP_EPOCH() && ts >= t->last_ts)
+			lp_text_mark(t, ts, 1);
+	}
 	if (t->chunk_epoch == LP_EPOCH())
 		lp_put_dropped(t);
 	if (LP_LOAD(&lp.created) && LP_LOAD(&lp.pid) == h->first_pid)
 		__atomic_fetch_or(&h->flags, 1u, __ATOMIC_RELEASE);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->busy = 0;
 out:
 	errno = err;
 }
