@@ -191,9 +191,14 @@ func TestIndependentProgramsShareALog(t *testing.T) {
 			defer wg.Done()
 			cmd := command(prog, "plain", strconv.Itoa(n))
 			cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
 			out, err := cmd.Output()
 			if err == nil && !strings.HasSuffix(string(out), "ok 0\n") {
 				err = fmt.Errorf("output ends %q", out[max(0, len(out)-20):])
+			}
+			if err == nil && stderr.Len() > 0 {
+				err = fmt.Errorf("stderr %q", stderr.String())
 			}
 			errs[i] = err
 		}()

@@ -15,9 +15,10 @@
  *   without a system call: a MADV_WIPEONFORK page holds the process epoch
  *   and every thread compares it with its own copy.
  * - Several runs share one file: each opens the existing log and appends a
- *   session of its own; a new file is created under a temporary name and
- *   linked into place, so nobody sees a half-made header and nothing that
- *   is not a logpack log is ever written to.
+ *   session of its own; a new file is created empty and made a log under
+ *   a record lock (joiners wait for it), a valid log at every step after
+ *   its first write, and nothing that is not a logpack log is ever
+ *   written to.
  * - Per-signature encoders (logpack_enc_<classes>), generated at link time
  *   for the signatures a program uses and compiled into the same unit as
  *   this file, take the arguments in registers; logpack_emit takes them as
@@ -78,6 +79,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -408,6 +410,31 @@ static inline unsigned char *lp_commit(unsigned char *rec, unsigned char *p)
 
 /* The environment, except in a privileged program (setuid, setgid, file
  * capabilities): there whoever starts it would choose where it writes. */
+/* Writes v in base 10 or 16, at least width (at most 20) digits, and a
+ * NUL; returns the digits' count. Not snprintf: it runs in log calls,
+ * which signal handlers make, and at start-up, where printf's code would
+ * be paged in just for it. */
+static size_t lp_utoa(char *out, uint64_t v, unsigned base, int width)
+{
+	char tmp[20];
+	int n = 0;
+	do {
+		tmp[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v || n < width);
+	for (int i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = 0;
+	return (size_t)n;
+}
+
+/* "/proc/self/fd/N", for readlink. */
+static void lp_fd_link(char out[32], int fd)
+{
+	memcpy(out, "/proc/self/fd/", 14);
+	lp_utoa(out + 14, (uint64_t)(unsigned)fd, 10, 1);
+}
+
 static const char *lp_getenv(const char *name)
 {
 	return secure_getenv(name);
@@ -489,10 +516,20 @@ static int lp_grow_fd(int *transient, uint64_t *size)
  * published. */
 static int lp_write_zeros(int fd, uint64_t from, uint64_t to)
 {
-	static unsigned char zeros[256 << 10]; /* never written; in .bss, not in the program file */
+	/* One page of zeros, named by every iovec: a bigger source would
+	 * cost a page fault per page just to read its zeros. Never written;
+	 * in .bss, not in the program file. */
+	static unsigned char zeros[LP_PAGE];
+	enum { NIOV = 256 }; /* 1 MiB a call; IOV_MAX is 1024 */
+	struct iovec iov[NIOV];
 	while (from < to) {
-		size_t n = to - from < sizeof zeros ? (size_t)(to - from) : sizeof zeros;
-		ssize_t w = pwrite(fd, zeros, n, (off_t)from);
+		int n = 0;
+		for (uint64_t left = to - from; left && n < NIOV; n++) {
+			iov[n].iov_base = zeros;
+			iov[n].iov_len = left < sizeof zeros ? (size_t)left : sizeof zeros;
+			left -= iov[n].iov_len;
+		}
+		ssize_t w = pwritev(fd, iov, n, (off_t)from);
 		if (w <= 0)
 			return -1;
 		from += (uint64_t)w;
@@ -890,9 +927,29 @@ static void lp_read_exe(void)
 	lp.exe[n > 0 ? n : 0] = 0;
 }
 
+/* The command line as the constructor got it (glibc passes main's
+ * arguments to ELF constructors), valid while it runs: reading them there
+ * saves three system calls on /proc at start-up. */
+static int lp_ctor_argc;
+static char **lp_ctor_argv;
+
 static void lp_read_cmdline(void)
 {
 	lp.cmdline_len = 0;
+	if (lp_ctor_argv) {
+		size_t n = 0;
+		for (int i = 0; i < lp_ctor_argc && lp_ctor_argv[i] && n < sizeof lp.cmdline; i++) {
+			size_t len = strlen(lp_ctor_argv[i]) + 1;
+			if (len > sizeof lp.cmdline - n)
+				len = sizeof lp.cmdline - n;
+			memcpy(lp.cmdline + n, lp_ctor_argv[i], len);
+			n += len;
+		}
+		while (n > 0 && lp.cmdline[n - 1] == 0)
+			n--; /* the last argument's NUL */
+		lp.cmdline_len = (uint32_t)n;
+		return;
+	}
 	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
@@ -965,7 +1022,7 @@ static void lp_text_mark(struct lp_thread *t, uint64_t ts, int only_same)
 	ssize_t n = 0;
 	if (!same) {
 		char link[32];
-		snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+		lp_fd_link(link, fd);
 		n = readlink(link, path, sizeof path);
 		if (n < 0 || n >= (ssize_t)sizeof path)
 			n = 0;
@@ -1760,8 +1817,13 @@ static int lp_tsc_usable(void)
 	if (e && strcmp(e, "ns") == 0)
 		return 0;
 	unsigned a, b, c, d;
+#if !defined(__x86_64__)
+	/* Every x86-64 processor has the extended leaves up to 0x80000008;
+	 * asking costs another cpuid, which traps to the hypervisor in a
+	 * virtual machine (microseconds each). */
 	if (!__get_cpuid(0x80000000, &a, &b, &c, &d) || a < 0x80000007)
 		return 0;
+#endif
 	__cpuid(0x80000007, a, b, c, d);
 	return (d >> 8) & 1;
 #else
@@ -1845,8 +1907,7 @@ static int lp_park_fd(int fd)
 
 static void lp_flush_early(void);
 
-/* Fills a new log's header in the mapping m of fd (capacity is set
- * already). */
+/* Fills a new log's header page. */
 static void lp_init_header(struct lp_header *h, uint64_t capacity)
 {
 	memset(h, 0, LP_HEADER_SIZE);
@@ -1871,27 +1932,26 @@ static void lp_init_header(struct lp_header *h, uint64_t capacity)
  * gets on stderr. */
 static const char *lp_why;
 
-/* Makes fd (a new, empty file) a log: size, map, header. */
+/* Makes fd (a new, empty file) a log: its header page, in one write,
+ * with a capacity of just itself. The first chunk claimed grows it, as
+ * any later one: a run that logs nothing costs one page. */
 static int lp_create_in(int fd)
 {
-	uint64_t cap = LP_HEADER_SIZE + LP_GROW_MIN;
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && cap > (uint64_t)rl.rlim_cur) {
+	if (getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && LP_HEADER_SIZE > rl.rlim_cur) {
 		lp_why = "the file size limit (ulimit -f) is too small";
 		errno = EFBIG;
 		return -1;
 	}
-	if (lp_write_zeros(fd, 0, cap) != 0) {
+	union {
+		struct lp_header h;
+		unsigned char page[LP_HEADER_SIZE];
+	} first;
+	lp_init_header(&first.h, LP_HEADER_SIZE);
+	if (pwrite(fd, &first, sizeof first, 0) != (ssize_t)sizeof first) {
 		lp_why = errno == ENOSPC ? "no space left on the device" : NULL;
 		return -1;
 	}
-	void *h = mmap(NULL, LP_HEADER_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (h == MAP_FAILED) {
-		lp_why = "cannot map the file";
-		return -1;
-	}
-	lp_init_header(h, cap);
-	munmap(h, LP_HEADER_SIZE);
 	return 0;
 }
 
@@ -1920,16 +1980,18 @@ static int lp_check_log(int fd)
 /* Maps a valid log in fd and starts logging into it. */
 static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_flags)
 {
-	struct stat st;
-	if (fstat(fd, &st) != 0)
-		return -1;
 	if (lp_setup_process() != 0) {
 		lp_why = "the kernel lacks MADV_WIPEONFORK (Linux 4.14)";
 		return -1;
 	}
+	/* The capacity before the size: growers publish a capacity only
+	 * once the file is that long, so the size read after it covers it
+	 * (read the other way round, a growth in between would look like a
+	 * shrunk file). */
 	uint64_t cap = 0;
+	struct stat st;
 	if (pread(fd, &cap, sizeof cap, offsetof(struct lp_header, capacity)) != (ssize_t)sizeof cap ||
-	    cap > (uint64_t)st.st_size) {
+	    fstat(fd, &st) != 0 || cap > (uint64_t)st.st_size) {
 		/* Someone shrank the file under the log: writing would fault.
 		 * Stay off rather than risk SIGBUS. */
 		lp_why = "the file is shorter than its header says";
@@ -2019,7 +2081,7 @@ static int lp_expand_path(const char *pat, char *out, size_t cap)
 		const char *add = tmp;
 		size_t len = 1;
 		if (s[0] == '%' && s[1] == 'p') {
-			len = (size_t)snprintf(tmp, sizeof tmp, "%d", (int)getpid());
+			len = lp_utoa(tmp, (uint32_t)getpid(), 10, 1);
 			s++;
 		} else if (s[0] == '%' && s[1] == '%') {
 			tmp[0] = '%';
@@ -2038,113 +2100,73 @@ static int lp_expand_path(const char *pat, char *out, size_t cap)
 
 /* Opens the log at path for a new session, or for joining session: the
  * existing log if there is one (it must be a regular file owned by this
- * user, not a symlink, and a logpack log), else a new one created under a
- * temporary name and linked into place. */
+ * user, not a symlink, and a logpack log), else a new one. A new file is
+ * created empty under its own name; an empty file is made a log by
+ * whichever run takes its lock first (the others join that log). */
 static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 {
 	for (int attempt = 0; attempt < 8; attempt++) {
-		int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
-		if (fd >= 0) {
-			struct stat st;
-			if (fstat(fd, &st) != 0) {
-				close(fd);
-				return -1;
-			}
-			if (!S_ISREG(st.st_mode)) {
-				close(fd);
-				lp_why = S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file";
-				errno = EINVAL;
-				return -1;
-			}
-			if (st.st_uid != geteuid()) {
-				close(fd);
-				lp_why = "the file belongs to another user; it is left alone";
-				errno = EPERM;
-				return -1;
-			}
-			int r = lp_check_log(fd);
-			if (r == 1) {
-				/* An empty file of ours (mktemp): make it a log, under
-				 * the lock growers take, unless another run is doing
-				 * just that (then join it on the next round). */
-				if (lp_file_lock(fd, F_WRLCK) == 0) {
-					r = fstat(fd, &st) == 0 && st.st_size == 0 ? 2 : 3;
-					if (r == 2 && (lp_setup_process() != 0 || lp_create_in(fd) != 0))
-						r = -1;
-					lp_file_lock(fd, F_UNLCK);
-				} else {
-					r = 3;
-				}
-				if (r == 3) {
-					close(fd);
-					struct timespec pause = {0, 2000000};
-					nanosleep(&pause, NULL);
-					continue;
-				}
-				if (r == 2) {
-					LP_STORE(&lp.created, 1);
-					r = 0;
-				}
-			}
-			if (r != 0 || lp_start(fd, path, session, proc_flags) != 0) {
-				int err = errno;
-				close(fd);
-				errno = err;
-				return -1;
-			}
-			return 0;
-		}
-		if (errno == ELOOP) {
-			lp_why = "it is a symbolic link; it is left alone";
-			return -1;
-		}
-		if (errno != ENOENT) {
-			lp_why = NULL;
-			return -1;
-		}
-		/* Create: a temporary file next to it, made a log, then linked
-		 * to the name, which fails if someone else got there first. */
-		char tmp[PATH_MAX];
-		if (snprintf(tmp, sizeof tmp, "%s.%d.%llx.tmp", path, (int)getpid(),
-			     (unsigned long long)(lp_random64() & 0xffffff)) >= (int)sizeof tmp) {
-			errno = ENAMETOOLONG;
-			return -1;
-		}
-		fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+		/* Creating first: one system call for a new log (the usual
+		 * case: a name per run); joining an existing one costs one
+		 * more. */
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+		int made = fd >= 0, exists = fd < 0 && errno == EEXIST;
+		if (exists)
+			fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
 		if (fd < 0) {
-			lp_why = NULL;
+			if (exists && errno == ENOENT)
+				continue; /* removed meanwhile: create it */
+			lp_why = errno == ELOOP ? "it is a symbolic link; it is left alone" : NULL;
 			return -1;
 		}
-		if (lp_setup_process() != 0 || lp_create_in(fd) != 0) {
-			int err = errno;
+		struct stat st = {0};
+		if (made) {
+			st.st_mode = S_IFREG;
+			st.st_uid = geteuid();
+		} else if (fstat(fd, &st) != 0) {
 			close(fd);
-			unlink(tmp);
-			errno = err;
 			return -1;
 		}
-		int linked = link(tmp, path);
-		int link_err = errno;
-		unlink(tmp);
-		if (linked != 0) {
+		if (!S_ISREG(st.st_mode)) {
 			close(fd);
-			if (link_err == EEXIST)
-				continue; /* another run created it meanwhile: join that */
-			errno = link_err;
-			lp_why = "cannot link the new log into place";
+			lp_why = S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file";
+			errno = EINVAL;
 			return -1;
 		}
-		/* The descriptor knows the file by its temporary name, which
-		 * /proc/self/maps would show as deleted: take it by its name. */
-		int named = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-		struct stat a, b;
-		if (named >= 0 && fstat(fd, &a) == 0 && fstat(named, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		if (st.st_uid != geteuid()) {
 			close(fd);
-			fd = named;
-		} else if (named >= 0) {
-			close(named);
+			lp_why = "the file belongs to another user; it is left alone";
+			errno = EPERM;
+			return -1;
 		}
-		LP_STORE(&lp.created, 1);
-		if (lp_start(fd, path, session, proc_flags) != 0) {
+		int r = made ? 1 : lp_check_log(fd);
+		if (r == 1) {
+			/* Empty: make it a log under the lock growers take, unless
+			 * another run is doing just that (then join it on the next
+			 * round). A file system without record locks leaves only
+			 * the run that created the file to make it a log. */
+			int locked = lp_file_lock(fd, F_WRLCK) == 0;
+			if (locked || (made && errno != EAGAIN && errno != EACCES)) {
+				r = fstat(fd, &st) == 0 && st.st_size == 0 ? 2 : 3;
+				if (r == 2 && (lp_setup_process() != 0 || lp_create_in(fd) != 0))
+					r = -1;
+				if (locked)
+					lp_file_lock(fd, F_UNLCK);
+			} else {
+				r = 3;
+			}
+			if (r == 3) {
+				close(fd);
+				struct timespec pause = {0, 2000000};
+				nanosleep(&pause, NULL);
+				continue;
+			}
+			if (r == 2) {
+				LP_STORE(&lp.created, 1);
+				r = 0;
+			}
+		}
+		if (r != 0 || lp_start(fd, path, session, proc_flags) != 0) {
 			int err = errno;
 			close(fd);
 			errno = err;
@@ -2253,8 +2275,8 @@ int logpack_attach_fd(int fd, int flags)
 	int own = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (own < 0)
 		return -1;
-	char link[64], path[PATH_MAX];
-	snprintf(link, sizeof link, "/proc/self/fd/%d", own);
+	char link[32], path[PATH_MAX];
+	lp_fd_link(link, own);
 	ssize_t n = readlink(link, path, sizeof path - 1);
 	path[n > 0 ? n : 0] = 0;
 	struct stat st;
@@ -2410,7 +2432,7 @@ static void lp_open_env(const char *pattern)
 		return;
 	}
 	char buf[24];
-	snprintf(buf, sizeof buf, "%016llx", (unsigned long long)session);
+	lp_utoa(buf, session, 16, 16);
 	setenv("LOGPACK_SESSION", buf, 1);
 }
 
@@ -2446,7 +2468,11 @@ out:
 	errno = err;
 }
 
+#ifdef __GLIBC__
+__attribute__((constructor)) static void lp_constructor(int argc, char **argv)
+#else
 __attribute__((constructor)) static void lp_constructor(void)
+#endif
 {
 	/* Every copy of this file (executable and shared libraries) runs
 	 * this; the shared state makes all but the first a no-op. */
@@ -2455,7 +2481,12 @@ __attribute__((constructor)) static void lp_constructor(void)
 	lp.initialized = 1;
 	int err = errno;
 	const char *path = lp_getenv("LOGPACK_FILE");
+#ifdef __GLIBC__
+	lp_ctor_argc = argc;
+	lp_ctor_argv = argv;
+#endif
 	if (path && *path)
 		lp_open_env(path);
+	lp_ctor_argv = NULL;
 	errno = err;
 }
