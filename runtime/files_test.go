@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,5 +254,45 @@ func TestNoSideEffectsOnDescriptorsAndAddressSpace(t *testing.T) {
 	}
 	if mapped == 0 || mapped > max(2*fi.Size(), 1<<20) {
 		t.Errorf("%d bytes of address space map a log of %d bytes", mapped, fi.Size())
+	}
+}
+
+// A process record names the program and its arguments, the same whether
+// the log was opened at start-up (LOGPACK_FILE: the arguments come from
+// the constructor) or later through the API (from /proc).
+func TestProcessRecordNamesTheProgram(t *testing.T) {
+	t.Parallel()
+	basic, api := buildProg(t, "basic"), buildProg(t, "api")
+	dir := t.TempDir()
+	cases := []struct {
+		prog, env string
+		args      []string
+	}{
+		{basic, filepath.Join(dir, "env.log"), []string{"3", "two words", "ünï"}},
+		{api, "", []string{filepath.Join(dir, "api.log")}},
+	}
+	for _, c := range cases {
+		run(t, c.prog, c.env, c.args...)
+		log := c.env
+		if log == "" {
+			log = c.args[0]
+		}
+		l := mustScan(t, log)
+		n := 0
+		for _, r := range l.Records {
+			if r.Tag != 3 {
+				continue
+			}
+			n++
+			if r.Exe != c.prog {
+				t.Errorf("%s: process record exe %q, want %q", log, r.Exe, c.prog)
+			}
+			if want := append([]string{c.prog}, c.args...); !slices.Equal(r.Cmdline, want) {
+				t.Errorf("%s: process record command line %q, want %q", log, r.Cmdline, want)
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no process record", log)
+		}
 	}
 }

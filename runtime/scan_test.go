@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
@@ -28,6 +29,7 @@ type scanRecord struct {
 	Mono     uint64 // clock record
 	Ppid     uint64
 	Exe      string
+	Cmdline  []string // process record: the arguments
 	BuildID  uint64
 	Session  uint64 // process record: its session; others: their process's
 	ProcFlag uint64 // process record flags
@@ -117,6 +119,9 @@ func scanBytes(b []byte) (*scanLog, error) {
 			case logfile.KindProcess:
 				pr := rec.Process
 				r.Ppid, r.BuildID, r.Exe = uint64(pr.PPID), pr.BuildID, string(pr.Exe)
+				if len(pr.Cmdline) > 0 {
+					r.Cmdline = strings.Split(string(pr.Cmdline), "\x00")
+				}
 				r.Session, r.ProcFlag = pr.Session, pr.Flags
 				session[ch.PID] = pr.Session
 			case logfile.KindTextMark:
