@@ -178,11 +178,30 @@ func TestPidInTheName(t *testing.T) {
 // Programs started at the same time with the same LOGPACK_FILE (CRIU's
 // restore beside its lazy-pages daemon) share one log: one creates it,
 // the others join, each run is a session of its own, and no record is
-// lost or damaged.
+// lost or damaged; on tmpfs too (new pages are mapped ahead there).
 func TestIndependentProgramsShareALog(t *testing.T) {
 	t.Parallel()
 	prog := buildProg(t, "hostile")
-	log := filepath.Join(t.TempDir(), "log")
+	t.Run("tempdir", func(t *testing.T) {
+		t.Parallel()
+		shareALog(t, prog, filepath.Join(t.TempDir(), "log"))
+	})
+	t.Run("tmpfs", func(t *testing.T) {
+		t.Parallel()
+		var sf syscall.Statfs_t
+		if err := syscall.Statfs("/dev/shm", &sf); err != nil || sf.Type != 0x01021994 {
+			t.Skip("no tmpfs at /dev/shm")
+		}
+		dir, err := os.MkdirTemp("/dev/shm", "logpack-test")
+		if err != nil {
+			t.Skip(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		shareALog(t, prog, filepath.Join(dir, "log"))
+	})
+}
+
+func shareALog(t *testing.T, prog, log string) {
 	const runs, n = 6, 20000
 	var wg sync.WaitGroup
 	errs := make([]error, runs)
