@@ -75,14 +75,8 @@ func main() {
 		}
 		os.RemoveAll(filepath.Join(*dir, strconv.Itoa(r)))
 	}
-	fmt.Printf("CPU of the criu process (user+system, rusage), median of %d interleaved rounds, ms;\n", *rounds)
-	fmt.Printf("Δ: median of the round-by-round differences from plain CRIU at default verbosity [95%% bootstrap interval]:\n\n")
-	fmt.Printf("| configuration | dump | Δ dump | restore | Δ restore |\n|---|---:|---:|---:|---:|\n")
-	base := cpu[configs[0].name]
-	for _, c := range configs {
-		v := cpu[c.name]
-		fmt.Printf("| %s | %.2f | %s | %.2f | %s |\n", c.name,
-			benchstat.Median(v[0])/1000, delta(v[0], base[0]), benchstat.Median(v[1])/1000, delta(v[1], base[1]))
+	if *rounds > 0 {
+		report(configs, cpu, *rounds)
 	}
 	if err := startup(*plain, *lp, *dir, *startRuns); err != nil {
 		fmt.Fprintf(os.Stderr, "criubench: start-up: %v\n", err)
@@ -94,25 +88,50 @@ func main() {
 	}
 }
 
+// report prints the dump and restore table.
+func report(configs []config, cpu map[string][2][]float64, rounds int) {
+	fmt.Printf("CPU of the criu process (user+system, rusage), median of %d interleaved rounds, ms;\n", rounds)
+	fmt.Printf("Δ: median of the round-by-round differences from plain CRIU at default verbosity [95%% bootstrap interval]:\n\n")
+	fmt.Printf("| configuration | dump | Δ dump | restore | Δ restore |\n|---|---:|---:|---:|---:|\n")
+	base := cpu[configs[0].name]
+	for _, c := range configs {
+		v := cpu[c.name]
+		fmt.Printf("| %s | %.2f | %s | %.2f | %s |\n", c.name,
+			benchstat.Median(v[0])/1000, delta(v[0], base[0]), benchstat.Median(v[1])/1000, delta(v[1], base[1]))
+	}
+}
+
 // startup times criu --version (CPU of the process, interleaved runs):
 // plain, the logpack build with binary logging off, and with LOGPACK_FILE
-// set (a new log each run).
+// set: a new log each run (which includes creating a file, what the file
+// system charges for that), and a log that exists (each run joins it as a
+// session of its own).
 func startup(plain, lp, dir string, runs int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	log := filepath.Join(dir, "startup.lpk")
-	defer os.Remove(log)
-	names := []string{"plain", "logpack build, binary logging off", "logpack build, LOGPACK_FILE set (a new log)"}
-	cpu := make([][]float64, len(names))
+	fresh, joined := filepath.Join(dir, "startup.lpk"), filepath.Join(dir, "startup-joined.lpk")
+	defer os.Remove(fresh)
+	defer os.Remove(joined)
+	os.Remove(joined)
+	type variant struct {
+		name, criu, log string
+	}
+	variants := []variant{
+		{"plain", plain, ""},
+		{"logpack build, binary logging off", lp, ""},
+		{"logpack build, LOGPACK_FILE set (a new log)", lp, fresh},
+		{"logpack build, LOGPACK_FILE set (the log joined)", lp, joined},
+	}
+	cpu := make([][]float64, len(variants))
 	for range runs {
-		for i, criu := range []string{plain, lp, lp} {
-			os.Remove(log)
+		for i, v := range variants {
+			os.Remove(fresh)
 			env := os.Environ()
-			if i == 2 {
-				env = append(env, "LOGPACK_FILE="+log)
+			if v.log != "" {
+				env = append(env, "LOGPACK_FILE="+v.log)
 			}
-			us, err := run(criu, []string{"--version"}, env)
+			us, err := run(v.criu, []string{"--version"}, env)
 			if err != nil {
 				return err
 			}
@@ -120,13 +139,13 @@ func startup(plain, lp, dir string, runs int) error {
 		}
 	}
 	fmt.Printf("\n`criu --version`, CPU of the process, median of %d interleaved runs, µs:\n\n| configuration | CPU µs | Δ from binary logging off |\n|---|---:|---:|\n", runs)
-	for i, n := range names {
+	for i, v := range variants {
 		d := "—"
-		if i == 2 {
-			m, lo, hi := benchstat.PairedDelta(cpu[2], cpu[1])
+		if v.log != "" {
+			m, lo, hi := benchstat.PairedDelta(cpu[i], cpu[1])
 			d = fmt.Sprintf("%+.0f [%+.0f, %+.0f]", m, lo, hi)
 		}
-		fmt.Printf("| %s | %.0f | %s |\n", n, benchstat.Median(cpu[i]), d)
+		fmt.Printf("| %s | %.0f | %s |\n", v.name, benchstat.Median(cpu[i]), d)
 	}
 	return nil
 }
