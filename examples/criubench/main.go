@@ -124,7 +124,17 @@ func startup(plain, lp, dir string, runs int) error {
 		{"logpack build, LOGPACK_FILE set (the log joined)", lp, joined},
 	}
 	cpu := make([][]float64, len(variants))
+	var create []float64
 	for range runs {
+		// What creating a file costs in this directory, whoever does it
+		// (ext4 without a journal searches recently freed inodes).
+		f := filepath.Join(dir, "startup-create")
+		t0 := time.Now()
+		if fd, err := syscall.Open(f, syscall.O_RDWR|syscall.O_CREAT|syscall.O_EXCL|syscall.O_CLOEXEC, 0o600); err == nil {
+			syscall.Close(fd)
+			create = append(create, float64(time.Since(t0).Nanoseconds())/1000)
+		}
+		os.Remove(f)
 		for i, v := range variants {
 			os.Remove(fresh)
 			env := os.Environ()
@@ -146,6 +156,9 @@ func startup(plain, lp, dir string, runs int) error {
 			d = fmt.Sprintf("%+.0f [%+.0f, %+.0f]", m, lo, hi)
 		}
 		fmt.Printf("| %s | %.0f | %s |\n", v.name, benchstat.Median(cpu[i]), d)
+	}
+	if len(create) > 0 {
+		fmt.Printf("\nCreating an empty file in %s (what a new log pays the file system): %.0f µs, median.\n", dir, benchstat.Median(create))
 	}
 	return nil
 }
