@@ -261,6 +261,8 @@ struct logpack_state_s {
 	dev_t text_dev;
 	ino_t text_ino;
 	uint64_t text_size;      /* size at this process's last text mark */
+	uint64_t mark_next;      /* no text log check before this time (lp_text_mark) */
+	uint64_t mark_wait;      /* and its current back-off, in ticks */
 	int marks_off;           /* no text log to mark: pauses need no check */
 	char path[PATH_MAX];
 	char exe[LP_EXE_MAX + 1];
@@ -995,6 +997,8 @@ static void lp_new_process(void)
 	LP_STORE(&lp.pid, (uint32_t)getpid());
 	LP_STORE(&lp.growing, 0);
 	LP_STORE(&lp.early_lock, 0);
+	LP_STORE(&lp.mark_next, 0); /* a child's own text comes at once */
+	LP_STORE(&lp.mark_wait, 0);
 	uint64_t e = ++lp.epoch_counter;
 	if (e == UINT64_MAX || e == 0)
 		e = lp.epoch_counter = 1;
@@ -1029,6 +1033,15 @@ static void lp_sync(struct lp_thread *t)
  * program waited can then be put in their place. */
 static void lp_text_mark(struct lp_thread *t, uint64_t ts, int only_same)
 {
+	/* A check costs a system call, and a program like CRIU pauses
+	 * before most of its records: while the checks find the text log
+	 * unchanged, the next is due only after a wait that doubles from a
+	 * pause's length up to 64 of them (1.3 ms), and is back to none as
+	 * soon as one finds text. Text written meanwhile is marked by the
+	 * next check: it is placed at most that much later. (The last mark,
+	 * at exit, is always taken.) */
+	if (!only_same && ts < LP_LOAD(&lp.mark_next))
+		return;
 	int (*fn)(void) = LP_LOAD(&lp.text_fd_fn);
 	int fd = fn ? fn() : STDERR_FILENO;
 	struct stat st;
@@ -1042,7 +1055,16 @@ static void lp_text_mark(struct lp_thread *t, uint64_t ts, int only_same)
 		return;
 	}
 	int same = st.st_dev == LP_LOAD(&lp.text_dev) && st.st_ino == LP_LOAD(&lp.text_ino);
-	if ((same && (uint64_t)st.st_size == LP_LOAD(&lp.text_size)) || (only_same && !same))
+	if (same && (uint64_t)st.st_size == LP_LOAD(&lp.text_size)) {
+		uint64_t gap = LP_LOAD(&lp.gap_ticks), wait = LP_LOAD(&lp.mark_wait) * 2;
+		wait = wait < gap ? gap : wait > gap * 64 ? gap * 64 : wait;
+		LP_STORE(&lp.mark_wait, wait);
+		LP_STORE(&lp.mark_next, ts + wait);
+		return;
+	}
+	LP_STORE(&lp.mark_wait, 0);
+	LP_STORE(&lp.mark_next, 0);
+	if (only_same && !same)
 		return;
 	char path[PATH_MAX];
 	ssize_t n = 0;
@@ -2088,6 +2110,8 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 	LP_STORE(&lp.text_dev, 0);
 	LP_STORE(&lp.text_ino, 0);
 	LP_STORE(&lp.text_size, 0);
+	LP_STORE(&lp.mark_next, 0);
+	LP_STORE(&lp.mark_wait, 0);
 	LP_STORE(&lp.marks_off, 0);
 	uint32_t gen = LP_LOAD(&lp.gen) + 1;
 	LP_STORE_REL(&lp.gen, gen ? gen : 1);
