@@ -1,9 +1,11 @@
 package lpruntime_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/logpack/logpack/internal/testutil"
@@ -40,4 +42,79 @@ func TestExitMarkPlacesTheLastTextLines(t *testing.T) {
 	if string(out) != want {
 		t.Errorf("decoded with the text log:\n%s\nwant\n%s", out, want)
 	}
+}
+
+// Text marks cost a system call each, and a program like CRIU pauses
+// before most of its records: while the checks find the text log
+// unchanged they back off (up to 16 pauses' worth, 0.32 ms), so there
+// are far fewer checks than records, and a line of text that comes after
+// a quiet stretch is still placed within that much of where it was
+// written.
+func TestTextMarksBackOff(t *testing.T) {
+	t.Parallel()
+	prog := buildProg(t, "pauses")
+	dir := t.TempDir()
+	const n, pauseUS = 2000, 25
+	run := func(name string, every int) (log, text, out string) {
+		log, text = filepath.Join(dir, name+".lpk"), filepath.Join(dir, name+".txt")
+		f, err := os.Create(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		cmd := command(prog, fmt.Sprint(n), fmt.Sprint(pauseUS), fmt.Sprint(every))
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
+		cmd.Stderr = f
+		b, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, b)
+		}
+		return log, text, string(b)
+	}
+
+	t.Run("checks", func(t *testing.T) {
+		_, _, out := run("quiet", 0)
+		var calls int
+		if _, err := fmt.Sscanf(out, "fstat %d", &calls); err != nil {
+			t.Fatalf("output %q", out)
+		}
+		// Without the back-off, one per record.
+		if calls > n/4 {
+			t.Errorf("%d fstat calls for %d records, each after a pause", calls, n)
+		}
+		t.Logf("%d fstat calls for %d records", calls, n)
+	})
+
+	t.Run("placement", func(t *testing.T) {
+		if decoderBin == "" {
+			t.Skip("no decoder")
+		}
+		const every = 100
+		log, text, _ := run("texts", every)
+		out, err := exec.Command(decoderBin, "decode", "--format", "plain", log, text).CombinedOutput()
+		if err != nil {
+			t.Fatalf("decode: %v\n%s", err, out)
+		}
+		// Each "text K" line comes right before record K; after a quiet
+		// stretch, at most 16 pauses of records (plus one) later.
+		lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+		seen, texts := -1, 0
+		for i, l := range lines {
+			var k int
+			if _, err := fmt.Sscanf(l, "seq 0 %d 0 0", &k); err == nil {
+				seen = k
+				continue
+			}
+			if _, err := fmt.Sscanf(l, "text %d", &k); err != nil {
+				t.Fatalf("line %d: %q", i+1, l)
+			}
+			texts++
+			if seen >= k+17 || seen < k-1 {
+				t.Errorf("text %d placed after record %d", k, seen)
+			}
+		}
+		if texts != n/every {
+			t.Errorf("%d text lines decoded, want %d", texts, n/every)
+		}
+	})
 }
