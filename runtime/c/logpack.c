@@ -412,8 +412,6 @@ static inline unsigned char *lp_commit(unsigned char *rec, unsigned char *p)
 	return lp_commit_long(rec, p, n);
 }
 
-/* The environment, except in a privileged program (setuid, setgid, file
- * capabilities): there whoever starts it would choose where it writes. */
 /* Writes v in base 10 or 16, at least width (at most 20) digits, and a
  * NUL; returns the digits' count. Not snprintf: it runs in log calls,
  * which signal handlers make, and at start-up, where printf's code would
@@ -439,6 +437,8 @@ static void lp_fd_link(char out[32], int fd)
 	lp_utoa(out + 14, (uint64_t)(unsigned)fd, 10, 1);
 }
 
+/* The environment, except in a privileged program (setuid, setgid, file
+ * capabilities): there whoever starts it would choose where it writes. */
 static const char *lp_getenv(const char *name)
 {
 	return secure_getenv(name);
