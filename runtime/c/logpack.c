@@ -859,9 +859,18 @@ static void lp_learn_rate(uint64_t ts, uint64_t mono)
 		return;
 	}
 	uint64_t dn = mono - LP_LOAD(&lp.hz_mono);
-	if (dn > 1000000 && ts > LP_LOAD(&lp.hz_ts)) /* a millisecond apart at least */
-		LP_STORE(&lp.gap_ticks, LP_LOAD(&lp.marks_off) ? UINT64_MAX
-							      : (uint64_t)((double)(ts - LP_LOAD(&lp.hz_ts)) / (double)dn * LP_GAP_NS));
+	if (dn <= 1000000 || ts <= LP_LOAD(&lp.hz_ts))
+		return; /* a millisecond apart at least */
+	double hz = (double)(ts - LP_LOAD(&lp.hz_ts)) / (double)dn; /* ticks per ns */
+	if (hz < 0.05 || hz > 20) {
+		/* CLOCK_MONOTONIC jumped (a process that entered another time
+		 * namespace: CRIU's restore): a rate from across the jump would
+		 * make every record a pause. Measure again from here. */
+		LP_STORE(&lp.hz_ts, ts);
+		LP_STORE(&lp.hz_mono, mono);
+		return;
+	}
+	LP_STORE(&lp.gap_ticks, LP_LOAD(&lp.marks_off) ? UINT64_MAX : (uint64_t)(hz * LP_GAP_NS));
 }
 
 /* Gives t a chunk with room for need bytes of records. Returns 0 (and
@@ -1036,26 +1045,27 @@ static void lp_text_mark(struct lp_thread *t, uint64_t ts, int only_same)
 	/* A check costs a system call, and a program like CRIU pauses
 	 * before most of its records: while the checks find the text log
 	 * unchanged, the next is due only after a wait that doubles from a
-	 * pause's length up to 16 of them (0.32 ms), and is back to none as
-	 * soon as one finds text. Text written meanwhile is marked by the
-	 * next check: it is placed at most that much later. (The last mark,
-	 * at exit, is always taken.) */
+	 * pause's length up to 16 of them (0.32 ms), and halves when one
+	 * finds text. Text written meanwhile is marked by the next check: it
+	 * is placed at most that much later. (The last mark, at exit, is
+	 * always taken.) */
 	if (!only_same && ts < LP_LOAD(&lp.mark_next))
 		return;
 	int (*fn)(void) = LP_LOAD(&lp.text_fd_fn);
 	int fd = fn ? fn() : STDERR_FILENO;
 	struct stat st;
-	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+	int file = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+	if (!file && !fn) {
 		/* A program that did not name its text log writes it to
 		 * stderr, if anywhere: when that is no file, no marks. */
-		if (!fn) {
-			LP_STORE(&lp.marks_off, 1);
-			LP_STORE(&lp.gap_ticks, UINT64_MAX);
-		}
+		LP_STORE(&lp.marks_off, 1);
+		LP_STORE(&lp.gap_ticks, UINT64_MAX);
 		return;
 	}
-	int same = st.st_dev == LP_LOAD(&lp.text_dev) && st.st_ino == LP_LOAD(&lp.text_ino);
-	if (same && (uint64_t)st.st_size == LP_LOAD(&lp.text_size)) {
+	int same = file && st.st_dev == LP_LOAD(&lp.text_dev) && st.st_ino == LP_LOAD(&lp.text_ino);
+	if (!file || (same && (uint64_t)st.st_size == LP_LOAD(&lp.text_size))) {
+		/* Nothing to mark (the text log the program names is no file
+		 * just now, as in CRIU's restored tasks, or it did not grow). */
 		uint64_t gap = LP_LOAD(&lp.gap_ticks), wait = LP_LOAD(&lp.mark_wait) * 2;
 		uint64_t most = gap > (UINT64_MAX >> 8) ? gap : gap * 16;
 		wait = wait < gap ? gap : wait > most ? most : wait;
@@ -1063,8 +1073,12 @@ static void lp_text_mark(struct lp_thread *t, uint64_t ts, int only_same)
 		LP_STORE(&lp.mark_next, ts + wait);
 		return;
 	}
-	LP_STORE(&lp.mark_wait, 0);
-	LP_STORE(&lp.mark_next, 0);
+	/* Text came: the next check is due after half the wait (where other
+	 * processes write text every few records, CRIU's restore, resetting
+	 * it would mean a check per pause again). */
+	uint64_t wait = LP_LOAD(&lp.mark_wait) / 2;
+	LP_STORE(&lp.mark_wait, wait);
+	LP_STORE(&lp.mark_next, wait ? ts + wait : 0);
 	if (only_same && !same)
 		return;
 	char path[PATH_MAX];

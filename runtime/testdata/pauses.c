@@ -2,12 +2,15 @@
  * record (0: none) has a line written into the text log (stderr) before
  * it, in the pause. Prints how often the runtime called fstat (this
  * program's fstat takes the place of libc's: the runtime's text log
- * checks are fstat calls). Usage: pauses N PAUSE_US EVERY */
+ * checks are fstat calls). With "pipe", the text log the program names
+ * (logpack_text_fd) is a pipe, as CRIU's restored tasks' is.
+ * Usage: pauses N PAUSE_US EVERY [pipe] */
 #include "testlog.h"
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static int fstat_calls;
 
@@ -26,10 +29,24 @@ static void pause_us(long us)
 	while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < us * 1000L);
 }
 
+static int pipe_fd = -1;
+
+static int text_pipe(void)
+{
+	return pipe_fd;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 4)
 		return 2;
+	if (argc > 4 && strcmp(argv[4], "pipe") == 0) {
+		int p[2];
+		if (pipe(p) != 0)
+			return 3;
+		pipe_fd = p[1];
+		logpack_text_fd(text_pipe);
+	}
 	int n = atoi(argv[1]), every = atoi(argv[3]);
 	long us = atol(argv[2]);
 	for (int i = 0; i < n; i++) {

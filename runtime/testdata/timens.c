@@ -1,0 +1,73 @@
+/* timens: a child in a time namespace whose CLOCK_MONOTONIC runs 1000 s
+ * ahead of its parent's (CRIU's restore puts tasks in one) logs N records
+ * a few microseconds apart, its text log (stderr) a file; prints how often
+ * the runtime called fstat in the child (this program's fstat takes the
+ * place of libc's), or "skip" when time namespaces are not available.
+ * Usage: timens N */
+#include "testlog.h"
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+static int fstat_calls;
+
+int fstat(int fd, struct stat *st)
+{
+	fstat_calls++;
+	return fstatat(fd, "", st, AT_EMPTY_PATH);
+}
+
+static void pause_us(long us)
+{
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < us * 1000L);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	int n = atoi(argv[1]);
+	for (int i = 0; i < 3; i++) {
+		LOG_SEQ(0, i, 0, 0);
+		pause_us(1500); /* the runtime learns the clock rate across claims */
+	}
+	if (unshare(CLONE_NEWTIME) != 0) {
+		printf("skip unshare: %s\n", strerror(errno));
+		return 0;
+	}
+	int fd = open("/proc/self/timens_offsets", O_WRONLY);
+	if (fd < 0 || write(fd, "monotonic 1000 0", 16) != 16) {
+		printf("skip timens_offsets: %s\n", strerror(errno));
+		return 0;
+	}
+	close(fd);
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		return 3;
+	if (pid == 0) {
+		fstat_calls = 0;
+		for (int i = 0; i < n; i++) {
+			pause_us(3);
+			LOG_SEQ(1, i, 0, 0);
+		}
+		printf("fstat %d\n", fstat_calls);
+		return 0;
+	}
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return 4;
+	return WEXITSTATUS(status);
+}
