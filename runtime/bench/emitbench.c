@@ -18,11 +18,12 @@
  * (bench_enc.c is the runtime with the encoder the call needs.)
  * Usage: emitbench [-n CALLS] [-t TEXT_CALLS] [-r REPS] [-d DIR] [-k] [MODE...]
  * (-k keeps the last logpack log as DIR/emitbench.lpk, for the decoder.)
- * Output: one line per mode, "MODE ns/call=MEDIAN min=MIN cpu=C proccpu=P
+ * Output: one line per mode, "MODE ns/call=MEDIAN min=MIN cpu=C proccpu=P sys=S
  * bytes/record=Y reps=a,b,c": wall-clock median and minimum over the
  * repetitions, the median CPU time of the calling thread (what a call costs
- * when not preempted: the better figure on a busy machine) and of the whole
- * process, all in ns per call. For the file modes, bytes/record counts the
+ * when not preempted: the better figure on a busy machine), of the whole
+ * process, and the thread's system time (rusage), all in ns per call. For
+ * the file modes, bytes/record counts the
  * log's size on disk after the run (st_blocks), file_ratio its size against
  * its record bytes.
  */
@@ -34,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -55,13 +57,18 @@ static double clock_of(clockid_t id)
  * prefault thread included): on a shared machine the thread's CPU time is
  * what a call costs when the logging thread is not preempted. */
 struct stamp {
-	double wall, thread, proc;
+	double wall, thread, proc, sys;
 };
 
 static struct stamp now(void)
 {
+	/* The thread's system time: what the kernel spent for it (page
+	 * faults, the file's growth), apart from the encoding. */
+	struct rusage ru;
+	getrusage(RUSAGE_THREAD, &ru);
 	return (struct stamp){clock_of(CLOCK_MONOTONIC), clock_of(CLOCK_THREAD_CPUTIME_ID),
-			      clock_of(CLOCK_PROCESS_CPUTIME_ID)};
+			      clock_of(CLOCK_PROCESS_CPUTIME_ID),
+			      ru.ru_stime.tv_sec * 1e9 + ru.ru_stime.tv_usec * 1e3};
 }
 
 /* ---- CRIU-style text ---- */
@@ -314,7 +321,7 @@ int main(int argc, char **argv)
 
 	for (int m = 0; m < nmodes; m++) {
 		const char *mode = modes[m];
-		double t[64], tc[64], pc[64];
+		double t[64], tc[64], pc[64], sc[64];
 		double bytes = 0, ratio = 0;
 		long calls = strcmp(mode, "text") == 0 ? tn : n;
 		for (int r = 0; r < reps; r++) {
@@ -380,9 +387,10 @@ int main(int argc, char **argv)
 			t[r] = (t1.wall - t0.wall) / calls;
 			tc[r] = (t1.thread - t0.thread) / calls;
 			pc[r] = (t1.proc - t0.proc) / calls;
+			sc[r] = (t1.sys - t0.sys) / calls;
 		}
-		printf("%s ns/call=%.2f min=%.2f cpu=%.2f proccpu=%.2f bytes/record=%.2f", mode,
-		       median(t, reps), minimum(t, reps), median(tc, reps), median(pc, reps), bytes);
+		printf("%s ns/call=%.2f min=%.2f cpu=%.2f proccpu=%.2f sys=%.2f bytes/record=%.2f", mode,
+		       median(t, reps), minimum(t, reps), median(tc, reps), median(pc, reps), median(sc, reps), bytes);
 		if (ratio > 0)
 			printf(" file_ratio=%.3f", ratio);
 		printf(" reps=");
