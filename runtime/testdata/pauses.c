@@ -1,33 +1,13 @@
 /* pauses: records with a pause before each, as CRIU logs; every EVERY-th
  * record (0: none) has a line written into the text log (stderr) before
- * it, in the pause. Prints how often the runtime called fstat (this
- * program's fstat takes the place of libc's: the runtime's text log
- * checks are fstat calls). With "pipe", the text log the program names
+ * it, in the pause. Prints how often the runtime called fstat (see
+ * pauses.h). With "pipe", the text log the program names
  * (logpack_text_fd) is a pipe, as CRIU's restored tasks' is.
  * Usage: pauses N PAUSE_US EVERY [pipe] */
 #include "testlog.h"
-#include <fcntl.h>
+#include "pauses.h"
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
-
-static int fstat_calls;
-
-int fstat(int fd, struct stat *st)
-{
-	fstat_calls++;
-	return fstatat(fd, "", st, AT_EMPTY_PATH);
-}
-
-static void pause_us(long us)
-{
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < us * 1000L);
-}
 
 static int pipe_fd = -1;
 

@@ -1,10 +1,10 @@
 /* timens: a child in a time namespace whose CLOCK_MONOTONIC runs 1000 s
  * ahead of its parent's (CRIU's restore puts tasks in one) logs N records
  * a few microseconds apart, its text log (stderr) a file; prints how often
- * the runtime called fstat in the child (this program's fstat takes the
- * place of libc's), or "skip" when time namespaces are not available.
- * Usage: timens N */
+ * the runtime called fstat in the child (see pauses.h), or "skip" when
+ * time namespaces are not available. Usage: timens N */
 #include "testlog.h"
+#include "pauses.h"
 #include <fcntl.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -16,23 +16,6 @@
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
-
-static int fstat_calls;
-
-int fstat(int fd, struct stat *st)
-{
-	fstat_calls++;
-	return fstatat(fd, "", st, AT_EMPTY_PATH);
-}
-
-static void pause_us(long us)
-{
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	do
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < us * 1000L);
-}
 
 int main(int argc, char **argv)
 {
