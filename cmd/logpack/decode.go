@@ -73,6 +73,12 @@ that cannot be read; usage errors exit 2.`,
 		}
 	}
 	if len(logs) == 0 {
+		for _, name := range tx.named {
+			// A log is made in place: empty until its header is written.
+			if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
+				return fail("no LOG among the arguments: %s is empty (a log not made yet, or whose making was cut short; --follow waits for it)", name)
+			}
+		}
 		return fail("no LOG among the arguments: %s is not a logpack log", strings.Join(tx.named, ", "))
 	}
 	f, err := decoder.ParseFormat(*format)

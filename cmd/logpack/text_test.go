@@ -117,6 +117,11 @@ func TestDecodeTextLogOfNoSession(t *testing.T) {
 	if code, _, errs := run(t, nil, "decode", other); code != 2 || !strings.Contains(errs, "no LOG among the arguments") {
 		t.Errorf("text log only: exit %d, stderr %q", code, errs)
 	}
+	empty := filepath.Join(dir, "empty.lpk")
+	os.WriteFile(empty, nil, 0o600)
+	if code, _, errs := run(t, nil, "decode", empty); code != 2 || !strings.Contains(errs, empty+" is empty") {
+		t.Errorf("an empty file: exit %d, stderr %q", code, errs)
+	}
 }
 
 // A text log that several sessions' marks name (two runs writing to one
