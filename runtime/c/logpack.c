@@ -42,8 +42,10 @@
  *   lp.session, proc_flags,     open; proc_flags also by the    the claim that writes the
  *     build_id, pid             claim writing a process record  process record (acquire via
  *                                                               proc_pending)
- *   lp.text_*, hz_*, marks_off  log calls (racing writes only   log calls (relaxed)
- *                               make a mark twice)
+ *   lp.text_*, hz_*, marks_off, log calls (racing writes only   log calls (relaxed; mark_next
+ *     mark_next, mark_wait      make a mark twice or a check      also by the fast path)
+ *                               early or late)
+ *   lp.fs_memory                open                            growers
  *   site->state                 the describing thread (release) log calls (relaxed)
  *   hdr->tail                   chunk claims, fetch_add         claims, readers
  *   hdr->capacity               growers, CAS upwards (release)  claims (acquire)
@@ -255,7 +257,7 @@ struct logpack_state_s {
 	unsigned proc_flags;     /* LP_PROC_* for this process's next process record */
 	int proc_pending;        /* this process has not written its process record */
 	int growing;
-	int fs_memory;           /* the log's file system: 0 not known yet, 1 tmpfs, 2 another */
+	int fs_memory;           /* the log is on tmpfs */
 	int created;             /* this process created the log */
 	int (*text_fd_fn)(void); /* the program's text log, for text marks */
 	dev_t text_dev;
@@ -660,14 +662,10 @@ static void lp_recycle(struct lp_maps *M, int fd, uint64_t tail)
 #endif
 #define LP_TMPFS_MAGIC 0x01021994
 
-static void lp_map_ahead(struct lp_maps *M, int fd, uint64_t from, uint64_t to)
+static void lp_map_ahead(struct lp_maps *M, uint64_t from, uint64_t to)
 {
-	if (!LP_LOAD(&lp.fs_memory)) {
-		struct statfs sf;
-		LP_STORE(&lp.fs_memory, fstatfs(fd, &sf) == 0 && sf.f_type == LP_TMPFS_MAGIC ? 1 : 2);
-	}
 	unsigned char *a;
-	if (LP_LOAD(&lp.fs_memory) == 1 && (a = lp_addr(M, from, to - from)))
+	if (LP_LOAD(&lp.fs_memory) && (a = lp_addr(M, from, to - from)))
 		madvise(a, to - from, MADV_POPULATE_READ); /* before Linux 5.14: EINVAL, and faults as before */
 }
 
@@ -737,7 +735,7 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want, int ah
 			locked = 1;
 			break;
 		}
-		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+		if (ahead || (errno != EAGAIN && errno != EACCES && errno != EINTR))
 			break;
 		struct timespec pause = {0, 100000};
 		nanosleep(&pause, NULL);
@@ -780,7 +778,7 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want, int ah
 		;
 	ok = lp_map_upto(M, fd, newcap > cap ? newcap : cap);
 	if (ok && cap < newcap)
-		lp_map_ahead(M, fd, cap, newcap);
+		lp_map_ahead(M, cap, newcap);
 	lp_recycle(M, fd, LP_LOAD(&h->tail));
 out:
 	if (locked)
@@ -864,8 +862,8 @@ static void lp_learn_rate(uint64_t ts, uint64_t mono)
 	double hz = (double)(ts - LP_LOAD(&lp.hz_ts)) / (double)dn; /* ticks per ns */
 	if (hz < 0.05 || hz > 20) {
 		/* CLOCK_MONOTONIC jumped (a process that entered another time
-		 * namespace: CRIU's restore): a rate from across the jump would
-		 * make every record a pause. Measure again from here. */
+		 * namespace): a rate from across the jump would make every
+		 * record a pause. Measure again from here. */
 		LP_STORE(&lp.hz_ts, ts);
 		LP_STORE(&lp.hz_mono, mono);
 		return;
@@ -972,31 +970,25 @@ static char **lp_ctor_argv;
 
 static void lp_read_cmdline(void)
 {
-	lp.cmdline_len = 0;
+	ssize_t n = 0;
 	if (lp_ctor_argv) {
-		size_t n = 0;
-		for (int i = 0; i < lp_ctor_argc && lp_ctor_argv[i] && n < sizeof lp.cmdline; i++) {
+		for (int i = 0; i < lp_ctor_argc && lp_ctor_argv[i] && (size_t)n < sizeof lp.cmdline; i++) {
 			size_t len = strlen(lp_ctor_argv[i]) + 1;
-			if (len > sizeof lp.cmdline - n)
-				len = sizeof lp.cmdline - n;
+			if (len > sizeof lp.cmdline - (size_t)n)
+				len = sizeof lp.cmdline - (size_t)n;
 			memcpy(lp.cmdline + n, lp_ctor_argv[i], len);
-			n += len;
+			n += (ssize_t)len;
 		}
-		while (n > 0 && lp.cmdline[n - 1] == 0)
-			n--; /* the last argument's NUL */
-		lp.cmdline_len = (uint32_t)n;
-		return;
+	} else {
+		int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			n = read(fd, lp.cmdline, sizeof lp.cmdline);
+			close(fd);
+		}
 	}
-	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	ssize_t n = read(fd, lp.cmdline, sizeof lp.cmdline);
-	close(fd);
-	if (n <= 0)
-		return;
 	while (n > 0 && lp.cmdline[n - 1] == 0)
 		n--; /* the last argument's NUL */
-	lp.cmdline_len = (uint32_t)n;
+	lp.cmdline_len = n > 0 ? (uint32_t)n : 0;
 }
 
 /* This process is new to the log: the first open, or a fork or raw clone
@@ -1008,6 +1000,10 @@ static void lp_new_process(void)
 	LP_STORE(&lp.early_lock, 0);
 	LP_STORE(&lp.mark_next, 0); /* a child's own text comes at once */
 	LP_STORE(&lp.mark_wait, 0);
+	/* The timestamp rate is measured again from this process's own
+	 * clock pairs: a child may live in another time namespace than the
+	 * parent whose pair it would inherit (CRIU's restored tasks). */
+	LP_STORE(&lp.hz_mono, 0);
 	uint64_t e = ++lp.epoch_counter;
 	if (e == UINT64_MAX || e == 0)
 		e = lp.epoch_counter = 1;
@@ -1048,7 +1044,7 @@ static void lp_text_mark(struct lp_thread *t, uint64_t ts, int only_same)
 	 * pause's length up to 16 of them (0.32 ms), and halves when one
 	 * finds text. Text written meanwhile is marked by the next check: it
 	 * is placed at most that much later. (The last mark, at exit, is
-	 * always taken.) */
+	 * taken whatever the wait, for the text log marked before.) */
 	if (!only_same && ts < LP_LOAD(&lp.mark_next))
 		return;
 	int (*fn)(void) = LP_LOAD(&lp.text_fd_fn);
@@ -1593,7 +1589,7 @@ static inline __attribute__((always_inline)) unsigned char *lp_fast_begin(struct
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	/* (A pause while the text log checks back off is no pause.) */
 	if (LP_LIKELY(t->epoch == LP_EPOCH() && (uint32_t)(st >> 32) == LP_LOAD(&lp.gen) &&
-		      (ts - t->last_ts <= LP_LOAD(&lp.gap_ticks) || ts < LP_LOAD(&lp.mark_next)) &&
+		      (ts - t->last_ts <= LP_LOAD(&lp.gap_ticks) || (ts >= t->last_ts && ts < LP_LOAD(&lp.mark_next))) &&
 		      ts - t->pair_ts <= LP_LOAD(&lp.pair_ticks) && t->end - t->pos >= (ptrdiff_t)worst))
 		return t->pos;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -1972,7 +1968,7 @@ static int lp_park_fd(int fd)
 static void lp_flush_early(void);
 
 /* Fills a new log's header page. */
-static void lp_init_header(struct lp_header *h, uint64_t capacity)
+static void lp_init_header(struct lp_header *h)
 {
 	memset(h, 0, LP_HEADER_SIZE);
 	h->version = LP_VERSION;
@@ -1985,7 +1981,7 @@ static void lp_init_header(struct lp_header *h, uint64_t capacity)
 	h->first_pid = (uint32_t)getpid();
 	h->build_id = LP_LOAD(&lp.build_id);
 	h->tail = LP_HEADER_SIZE;
-	h->capacity = capacity;
+	h->capacity = LP_HEADER_SIZE; /* the first claim grows it */
 	h->next_site_index = LP_FIRST_INDEX;
 	memcpy(h->exe, lp.exe, sizeof h->exe - 1);
 	memcpy(h->magic, "LOGPACK\n", 8);
@@ -2011,7 +2007,7 @@ static int lp_create_in(int fd)
 		struct lp_header h;
 		unsigned char page[LP_HEADER_SIZE];
 	} first;
-	lp_init_header(&first.h, LP_HEADER_SIZE);
+	lp_init_header(&first.h);
 	if (pwrite(fd, &first, sizeof first, 0) != (ssize_t)sizeof first) {
 		lp_why = errno == ENOSPC ? "no space left on the device" : NULL;
 		return -1;
@@ -2095,7 +2091,8 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 	__atomic_store_n(&M->nseg, 1, __ATOMIC_RELEASE);
 	LP_STORE_REL(&lp.maps, M);
 	LP_STORE(&lp.max_len, max_len);
-	LP_STORE(&lp.fs_memory, 0);
+	struct statfs sf;
+	LP_STORE(&lp.fs_memory, fstatfs(fd, &sf) == 0 && sf.f_type == LP_TMPFS_MAGIC);
 	LP_STORE(&lp.fd, lp_park_fd(fd));
 	LP_STORE(&lp.dev, st.st_dev);
 	LP_STORE(&lp.ino, st.st_ino);
@@ -2137,6 +2134,27 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 	lp_flush_early();
 	LP_STORE_REL(&logpack_recording, 1);
 	return 0;
+}
+
+/* Makes fd, an empty file of this user's, a log, under the lock growers
+ * take, unless another run is doing just that or has done it meanwhile:
+ * 0 made (this process created the log), 1 another run's (join it once
+ * it is made), -1 failed. made: this process created the file, so on a
+ * file system without record locks it goes on alone. */
+static int lp_make_log(int fd, int made)
+{
+	int locked = lp_file_lock(fd, F_WRLCK) == 0;
+	if (!locked && (!made || errno == EAGAIN || errno == EACCES))
+		return 1;
+	struct stat st;
+	int r = 1;
+	if (fstat(fd, &st) == 0 && st.st_size == 0)
+		r = lp_setup_process() == 0 && lp_create_in(fd) == 0 ? 0 : -1;
+	if (locked)
+		lp_file_lock(fd, F_UNLCK);
+	if (r == 0)
+		LP_STORE(&lp.created, 1);
+	return r;
 }
 
 /* The path LOGPACK_FILE names: %p is the pid, %% a percent sign. */
@@ -2207,31 +2225,12 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 			return -1;
 		}
 		int r = made ? 1 : lp_check_log(fd);
-		if (r == 1) {
-			/* Empty: make it a log under the lock growers take, unless
-			 * another run is doing just that (then join it on the next
-			 * round). A file system without record locks leaves only
-			 * the run that created the file to make it a log. */
-			int locked = lp_file_lock(fd, F_WRLCK) == 0;
-			if (locked || (made && errno != EAGAIN && errno != EACCES)) {
-				r = fstat(fd, &st) == 0 && st.st_size == 0 ? 2 : 3;
-				if (r == 2 && (lp_setup_process() != 0 || lp_create_in(fd) != 0))
-					r = -1;
-				if (locked)
-					lp_file_lock(fd, F_UNLCK);
-			} else {
-				r = 3;
-			}
-			if (r == 3) {
-				close(fd);
-				struct timespec pause = {0, 2000000};
-				nanosleep(&pause, NULL);
-				continue;
-			}
-			if (r == 2) {
-				LP_STORE(&lp.created, 1);
-				r = 0;
-			}
+		if (r == 1 && (r = lp_make_log(fd, made)) == 1) {
+			/* Another run is making it a log: join it next round. */
+			close(fd);
+			struct timespec pause = {0, 2000000};
+			nanosleep(&pause, NULL);
+			continue;
 		}
 		if (r != 0 || lp_start(fd, path, session, proc_flags) != 0) {
 			int err = errno;
@@ -2353,12 +2352,17 @@ int logpack_attach_fd(int fd, int flags)
 		r = -1;
 	}
 	if (r == 0 && st.st_size == 0) {
-		/* The caller made an empty file for the log. */
-		r = lp_setup_process();
-		if (r == 0)
-			r = lp_create_in(own);
-		if (r == 0)
-			LP_STORE(&lp.created, 1);
+		/* The caller made an empty file for the log; a run that found
+		 * it by its name may be making it a log too: then join that. */
+		r = lp_make_log(own, 1);
+		if (r == 1) {
+			struct timespec pause = {0, 2000000};
+			nanosleep(&pause, NULL);
+			int c = lp_check_log(own);
+			if (c == 1)
+				errno = EAGAIN; /* still being made */
+			r = c == 0 ? 0 : -1;
+		}
 	} else if (r == 0 && lp_check_log(own) != 0) {
 		r = -1;
 	}

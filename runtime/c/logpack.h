@@ -20,8 +20,8 @@
  *   LOGPACK_CLOCK=ns        CLOCK_MONOTONIC timestamps even where the TSC
  *                           is usable
  *
- * A new log is created 0600 (the umask may narrow it) under a temporary
- * name and linked into place. Nothing but a logpack log owned by the
+ * A new log is created 0600 (the umask may narrow it) and made a log in
+ * place under a record lock. Nothing but a logpack log owned by the
  * program's user is ever written to: a symbolic link, a file of another
  * kind or another user's is left alone.
  */

@@ -22,11 +22,10 @@ int main(int argc, char **argv)
 	if (argc < 2)
 		return 2;
 	int n = atoi(argv[1]);
-	for (int i = 0; i < 3; i++) {
-		LOG_SEQ(0, i, 0, 0);
-		pause_us(1500); /* the runtime learns the clock rate across claims */
-	}
-	if (unshare(CLONE_NEWTIME) != 0) {
+	LOG_SEQ(0, 0, 0, 0); /* the first claim: the rate's first clock pair */
+	/* Without privileges, a user namespace of its own gives the right to
+	 * set the time namespace's offsets. */
+	if (unshare(CLONE_NEWTIME) != 0 && unshare(CLONE_NEWUSER | CLONE_NEWTIME) != 0) {
 		printf("skip unshare: %s\n", strerror(errno));
 		return 0;
 	}
