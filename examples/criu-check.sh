@@ -151,6 +151,13 @@ start_tree() {
 	sleep 0.3
 }
 
+# Ends the tree whether or not a dump killed it (a failed dump leaves it
+# sleeping for a quarter of an hour).
+stop_tree() {
+	kill -9 -- -"$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
 # ---- dump and restore of a small process tree, both ways ----
 dump_restore() { # $1: plain|logpack  $2: criu binary
 	local v=$1 criu=$2 d=$run_dir/$1
@@ -209,7 +216,7 @@ if [ -s "$run_dir/plain/img/dump.log" ] && LOGPACK_FILE=$q/run.lpk "$LP" dump -t
 else
 	echo "info: the default-verbosity dump did not run (see $q)"
 fi
-wait "$pid" 2>/dev/null || true
+stop_tree
 
 # ---- two programs writing one log at the same time: page server and dump ----
 ps=$run_dir/page-server
@@ -230,7 +237,7 @@ else
 	fail "page-server dump (see $ps)"
 	kill "$srv" 2>/dev/null || true
 fi
-wait "$pid" 2>/dev/null || true
+stop_tree
 
 # ---- what logging costs: dump and restore CPU, interleaved rounds ----
 if [ "$BENCH_ROUNDS" -gt 0 ]; then

@@ -55,14 +55,18 @@ that cannot be read; usage errors exit 2.`,
 	}
 	fail := c.usageError
 	// Files that are not logpack logs are text logs.
-	var logs []string
+	var logs, empty []string
 	tx := &textLogs{auto: true}
 	for _, name := range flags.Args() {
 		// Following, every file is a LOG (an empty one may become one).
-		if *follow || isLog(name) {
+		log, isEmpty := isLog(name)
+		if *follow || log {
 			logs = append(logs, name)
 		} else {
 			tx.named = append(tx.named, name)
+			if isEmpty {
+				empty = append(empty, name)
+			}
 		}
 	}
 	for _, name := range *textNames {
@@ -73,11 +77,9 @@ that cannot be read; usage errors exit 2.`,
 		}
 	}
 	if len(logs) == 0 {
-		for _, name := range tx.named {
+		if len(empty) > 0 {
 			// A log is made in place: empty until its header is written.
-			if fi, err := os.Stat(name); err == nil && fi.Mode().IsRegular() && fi.Size() == 0 {
-				return fail("no LOG among the arguments: %s is empty (a log not made yet, or whose making was cut short; --follow waits for it)", name)
-			}
+			return fail("no LOG among the arguments: %s is empty (a log not made yet, or whose making was cut short; --follow waits for it)", empty[0])
 		}
 		return fail("no LOG among the arguments: %s is not a logpack log", strings.Join(tx.named, ", "))
 	}
@@ -195,22 +197,22 @@ type textLogs struct {
 // input, or something that cannot be read, which decoding reports). A
 // file that is not a regular one (a FIFO, a device) is a LOG: reading
 // its start to tell would take it from the decoder, and a text log is
-// read whole.
-func isLog(name string) bool {
+// read whole. empty: a regular file with nothing in it yet.
+func isLog(name string) (log, empty bool) {
 	if name == "-" {
-		return true
+		return true, false
 	}
 	if st, err := os.Stat(name); err != nil || !st.Mode().IsRegular() {
-		return true
+		return true, false
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return true
+		return true, false
 	}
 	defer f.Close()
 	var magic [8]byte
 	n, _ := io.ReadFull(f, magic[:])
-	return string(magic[:n]) == "LOGPACK\n"
+	return string(magic[:n]) == "LOGPACK\n", n == 0
 }
 
 // maxStreamText bounds a text log read from a FIFO or a device (a

@@ -48,10 +48,12 @@ func TestEndlessInput(t *testing.T) {
 		}
 		if f, err := os.Open("/dev/zero"); err == nil {
 			stdin = f
-			code, _, errs := run(t, nil, "decode", "-")
+			var o, e bytes.Buffer
+			code := dispatch([]string{"decode", "-"}, &o, &e)
 			f.Close()
-			if code != 1 || !strings.Contains(errs, "standard input: not a logpack log") {
-				t.Errorf("decode - </dev/zero: exit %d, %q", code, errs)
+			if code != 1 || !strings.Contains(e.String(), "standard input: not a logpack log") ||
+				strings.Contains(e.String(), "no data") {
+				t.Errorf("decode - </dev/zero: exit %d, %q", code, e.String())
 			}
 		}
 		log, _ := os.ReadFile(mixLog)
@@ -177,5 +179,37 @@ func TestFollowStopsOnDamage(t *testing.T) {
 		case <-time.After(15 * time.Second):
 			t.Fatalf("%s: still following after 15 s", damage.name)
 		}
+	}
+}
+
+// --follow of an empty file (a log being made in place) waits for it and
+// then decodes it.
+func TestFollowWaitsForAnEmptyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "new.lpk")
+	writeFile(t, path, "")
+	type result struct {
+		code      int
+		out, errs string
+	}
+	res := make(chan result, 1)
+	go func() {
+		var o, e bytes.Buffer
+		code := dispatch([]string{"decode", "--follow", path}, &o, &e)
+		res <- result{code, o.String(), e.String()}
+	}()
+	time.Sleep(300 * time.Millisecond)
+	log, _ := os.ReadFile(mixLog)
+	writeFile(t, path, string(log))
+	time.Sleep(1500 * time.Millisecond)             // several polls (200 ms)
+	if err := os.Truncate(path, 4096); err != nil { // ends the follower
+		t.Fatal(err)
+	}
+	select {
+	case r := <-res:
+		if want := golden(t, "mix.plain"); r.code != 1 || r.out != want || !strings.Contains(r.errs, "the file shrank") {
+			t.Errorf("exit %d, stderr %q, %d of %d bytes of output", r.code, r.errs, len(r.out), len(want))
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("still following after 15 s")
 	}
 }

@@ -122,6 +122,10 @@ func TestDecodeTextLogOfNoSession(t *testing.T) {
 	if code, _, errs := run(t, nil, "decode", empty); code != 2 || !strings.Contains(errs, empty+" is empty") {
 		t.Errorf("an empty file: exit %d, stderr %q", code, errs)
 	}
+	// An empty text log named with --text is no LOG that is not made yet.
+	if code, _, errs := run(t, nil, "decode", other, "--text", empty); code != 2 || !strings.Contains(errs, other+", "+empty+" is not a logpack log") {
+		t.Errorf("--text of an empty file: exit %d, stderr %q", code, errs)
+	}
 }
 
 // A text log that several sessions' marks name (two runs writing to one
