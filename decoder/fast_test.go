@@ -207,10 +207,7 @@ func decodeEach(t *testing.T, log []byte, f Format, filter *Filter, parallel boo
 // loop over Records writes, in every format and with filters, damage
 // reported the same, for logs of many processes, threads and sessions.
 func TestWriteRecordsAsRecords(t *testing.T) {
-	logs := map[string][]byte{"mix": writeMix(5000, 4096), "features": featureLog(), "prefixes": prefixLog()}
-	if real, err := readTestdata("criu-like.lpk"); err == nil && validHeader(real) {
-		logs["criu-like"] = real
-	}
+	logs := map[string][]byte{"mix": writeMix(5000, 4096), "features": featureLog(), "prefixes": prefixLog(), "criu-like": realLog(t)}
 	damaged := writeMix(3000, 4096)
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 40 {
@@ -252,11 +249,6 @@ func TestWriteRecordsAsRecords(t *testing.T) {
 }
 
 func readTestdata(name string) ([]byte, error) { return os.ReadFile("testdata/" + name) }
-
-func validHeader(log []byte) bool {
-	_, err := logfile.ParseHeader(log)
-	return err == nil
-}
 
 // appendUint and appendLowerHex write what strconv writes.
 func TestAppendDigits(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/logpack/logpack/internal/logfile"
 	"github.com/logpack/logpack/internal/sitetab"
 
+	"github.com/logpack/logpack/internal/benchstat"
 	"github.com/logpack/logpack/internal/testutil"
 )
 
@@ -148,7 +148,7 @@ func runIn(t testing.TB, dir string, env []string, name string, args ...string) 
 	var o, e bytes.Buffer
 	cmd := exec.Command(name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(testutil.WithoutLogpack(), env...)
 	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, o.String(), e.String())
@@ -416,7 +416,7 @@ func BenchmarkCorpusBuild(b *testing.B) {
 	if err := Generate(cfg).Write(dir); err != nil {
 		b.Fatal(err)
 	}
-	env := append(os.Environ(), "LOGPACK_CACHE_DIR="+filepath.Join(tmp, "cache"), "LOGPACK_DB="+filepath.Join(tmp, "build.db"))
+	env := append(testutil.WithoutLogpack(), "LOGPACK_CACHE_DIR="+filepath.Join(tmp, "cache"), "LOGPACK_DB="+filepath.Join(tmp, "build.db"))
 	wrapped := "CC=" + lp + " cc --preset criu -- gcc"
 	build := func(args ...string) (wall, cpu time.Duration) {
 		cmd := exec.Command("make", append([]string{"-j2"}, args...)...)
@@ -447,9 +447,11 @@ func BenchmarkCorpusBuild(b *testing.B) {
 		b.StartTimer()
 	}
 	med := func(ds []time.Duration) time.Duration {
-		ds = append([]time.Duration(nil), ds...)
-		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-		return ds[len(ds)/2]
+		s := make([]float64, len(ds))
+		for i, d := range ds {
+			s[i] = float64(d)
+		}
+		return time.Duration(benchstat.Median(s))
 	}
 	b.ReportMetric(med(pw).Seconds(), "plain-wall-s")
 	b.ReportMetric(med(ww).Seconds(), "logpack-wall-s")

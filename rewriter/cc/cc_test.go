@@ -16,6 +16,7 @@ import (
 
 	"github.com/logpack/logpack/decoder"
 	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/testutil"
 	"github.com/logpack/logpack/rewriter"
 )
 
@@ -461,7 +462,7 @@ func TestLinkAddsRuntimeWhereNeeded(t *testing.T) {
 	run := func(prog string, env ...string) string {
 		t.Helper()
 		cmd := exec.Command(prog)
-		cmd.Env = append(os.Environ(), env...)
+		cmd.Env = append(testutil.WithoutLogpack(), env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", prog, err, out)
@@ -708,7 +709,7 @@ int main(int argc, char **argv)
 	}
 	lpk := filepath.Join(dir, "run.lpk")
 	cmd := exec.Command("./host", filepath.Join(dir, "plugin.so"))
-	cmd.Env = append(os.Environ(), "LOGPACK_FILE="+lpk)
+	cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+lpk)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("host: %v\n%s", err, out)
 	}
