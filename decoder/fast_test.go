@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -247,8 +246,6 @@ func TestWriteRecordsAsRecords(t *testing.T) {
 		}
 	}
 }
-
-func readTestdata(name string) ([]byte, error) { return os.ReadFile("testdata/" + name) }
 
 // appendUint and appendLowerHex write what strconv writes.
 func TestAppendDigits(t *testing.T) {
