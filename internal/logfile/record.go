@@ -54,7 +54,8 @@ func FrameSize(n int) int {
 // Uvarint is binary.Uvarint with the one- and two-byte cases first
 // (site indexes, ts deltas of a busy writer); it returns n <= 0 on a bad
 // or cut varint. The record loops (DecodeArgsFast, the decoder's plans,
-// Reader.NextLog) write their varints out themselves.
+// Reader.NextLog) write the one- and two-byte cases out themselves, where
+// a call would cost more than the decoding.
 func Uvarint(b []byte) (uint64, int) {
 	if len(b) > 0 && b[0] < 0x80 {
 		return uint64(b[0]), 1
@@ -113,21 +114,12 @@ func DecodeArgsFast(p []byte, specs []fmtdb.ArgSpec, vals []fmtdb.Value) (int, b
 			v = uint64(b&0x7f) | uint64(p[off+1])<<7
 			off += 2
 		} else {
-			// Longer varints (addresses, offsets), without a call.
-			// The 10th byte may only carry bit 63.
-			v = uint64(b & 0x7f)
-			j, s := off+1, uint(7)
-			for ; j < len(p) && j-off < 10; j, s = j+1, s+7 {
-				c := p[j]
-				v |= uint64(c&0x7f) << s
-				if c < 0x80 {
-					break
-				}
-			}
-			if j >= len(p) || j-off >= 10 || j-off == 9 && p[j] > 1 {
+			// Longer varints (addresses, offsets).
+			var n int
+			if v, n = binary.Uvarint(p[off:]); n <= 0 {
 				return off, false
 			}
-			off = j + 1
+			off += n
 		}
 		switch c {
 		case fmtdb.ClassU32:
