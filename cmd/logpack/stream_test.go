@@ -88,8 +88,14 @@ func TestStdinFileAndFIFO(t *testing.T) {
 		t.Skipf("mkfifo: %v", err)
 	}
 	log, _ := os.ReadFile(mixLog)
-	feed := func() {
+	// feed writes the log file into the FIFO. The file holds zeros past
+	// its tail, which the reader leaves unread: the next reader must wait
+	// for this writer to close, or its open joins the same pipe and
+	// reads those zeros.
+	feed := func() (closed chan struct{}) {
+		closed = make(chan struct{})
 		go func() {
+			defer close(closed)
 			w, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 			if err != nil {
 				return
@@ -97,12 +103,14 @@ func TestStdinFileAndFIFO(t *testing.T) {
 			w.Write(log)
 			w.Close()
 		}()
+		return closed
 	}
-	feed()
+	closed := feed()
 	code, out, errs := run(t, nil, "decode", fifo)
 	if code != 0 || out != golden(t, "mix.plain") {
 		t.Errorf("FIFO as LOG: exit %d, stderr %q", code, errs)
 	}
+	<-closed
 	feed()
 	r, err := os.Open(fifo)
 	if err != nil {
