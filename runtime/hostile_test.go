@@ -188,6 +188,32 @@ func TestBadPath(t *testing.T) {
 	}
 }
 
+// A log that cannot be made (here a file size limit below its header's
+// page) leaves logging off, says why, and leaves no empty file behind
+// under the name: a later run with the same LOGPACK_FILE makes the log.
+func TestFailedLogLeavesNoFile(t *testing.T) {
+	t.Parallel()
+	prog := buildProg(t, "hostile")
+	log := filepath.Join(t.TempDir(), "log")
+	cmd := command("sh", "-c", `ulimit -f 1 && exec "$0" plain 3`, prog)
+	cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if out, err := cmd.Output(); err != nil || !strings.HasSuffix(string(out), "ok 0\n") {
+		t.Fatalf("under ulimit -f 1: %v, output %q", err, out)
+	}
+	if e := stderr.String(); !strings.Contains(e, "LOGPACK_FILE="+log+": the file size limit (ulimit -f) is too small") {
+		t.Errorf("stderr %q, want why logging is off", e)
+	}
+	if _, err := os.Lstat(log); !os.IsNotExist(err) {
+		t.Errorf("after the failed log: %v, want no file", err)
+	}
+	runHostile(t, []string{"LOGPACK_FILE=" + log}, "plain", "3")
+	if got := len(mustScan(t, log).logRecords("seq %d %d %d %d\n")); got != 3 {
+		t.Errorf("the next run logged %d records, want 3", got)
+	}
+}
+
 // The program closes the log's descriptor and dup2s another file over
 // it: the log goes on (found again by its path) and the other file is
 // left alone.

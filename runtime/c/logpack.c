@@ -2141,16 +2141,26 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
  * take, unless another run is doing just that or has done it meanwhile:
  * 0 made (this process created the log), 1 another run's (join it once
  * it is made), -1 failed. made: this process created the file, so on a
- * file system without record locks it goes on alone. */
-static int lp_make_log(int fd, int made)
+ * file system without record locks it goes on alone. path, if not NULL,
+ * is the name this process created the file under: removed if the file
+ * cannot be made a log, so that no empty file is left behind (a run
+ * that opened it meanwhile finds it unlinked and tries the name again). */
+static int lp_make_log(int fd, int made, const char *path)
 {
 	int locked = lp_file_lock(fd, F_WRLCK) == 0;
 	if (!locked && (!made || errno == EAGAIN || errno == EACCES))
 		return 1;
 	struct stat st;
 	int r = 1;
-	if (fstat(fd, &st) == 0 && st.st_size == 0)
+	if (fstat(fd, &st) == 0 && st.st_size == 0 && (made || st.st_nlink > 0))
 		r = lp_setup_process() == 0 && lp_create_in(fd) == 0 ? 0 : -1;
+	if (r < 0 && path) {
+		int err = errno;
+		struct stat named;
+		if (stat(path, &named) == 0 && named.st_dev == st.st_dev && named.st_ino == st.st_ino)
+			unlink(path);
+		errno = err;
+	}
 	if (locked)
 		lp_file_lock(fd, F_UNLCK);
 	if (r == 0)
@@ -2226,7 +2236,7 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 			return -1;
 		}
 		int r = made ? 1 : lp_check_log(fd);
-		if (r == 1 && (r = lp_make_log(fd, made)) == 1) {
+		if (r == 1 && (r = lp_make_log(fd, made, made ? path : NULL)) == 1) {
 			/* Another run is making it a log: join it next round. */
 			close(fd);
 			struct timespec pause = {0, 2000000};
@@ -2355,7 +2365,7 @@ int logpack_attach_fd(int fd, int flags)
 	if (r == 0 && st.st_size == 0) {
 		/* The caller made an empty file for the log; a run that found
 		 * it by its name may be making it a log too: then join that. */
-		r = lp_make_log(own, 1);
+		r = lp_make_log(own, 1, NULL);
 		if (r == 1) {
 			struct timespec pause = {0, 2000000};
 			nanosleep(&pause, NULL);
