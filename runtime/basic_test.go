@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -175,6 +177,25 @@ func TestRecordsEncodeEveryClass(t *testing.T) {
 	}
 }
 
+// invariantTSC reports whether the kernel found an invariant TSC (CPUID
+// 0x80000007 EDX bit 8, its flag nonstop_tsc), the runtime's condition
+// for using it; known is false off x86-64.
+func invariantTSC() (invariant, known bool) {
+	if goruntime.GOARCH != "amd64" {
+		return false, false
+	}
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return false, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if name, flags, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(name) == "flags" {
+			return slices.Contains(strings.Fields(flags), "nonstop_tsc"), true
+		}
+	}
+	return false, false
+}
+
 // Where the TSC is not used, timestamps are CLOCK_MONOTONIC nanoseconds
 // (ts_kind 0) from the log's start; with it, TSC ticks (ts_kind 1) that
 // the chunk headers pair with CLOCK_MONOTONIC.
@@ -191,6 +212,9 @@ func TestClockKinds(t *testing.T) {
 		l := mustScan(t, log)
 		if clock == "ns" && l.Hdr.TSKind != 0 {
 			t.Errorf("LOGPACK_CLOCK=ns: ts_kind %d", l.Hdr.TSKind)
+		}
+		if invariant, known := invariantTSC(); clock == "auto" && known && (l.Hdr.TSKind == 1) != invariant {
+			t.Errorf("ts_kind %d where the kernel says the TSC is invariant: %v", l.Hdr.TSKind, invariant)
 		}
 		if l.Hdr.TSKind == 0 && l.Hdr.StartTS != l.Hdr.StartMonoNS {
 			t.Errorf("ts_kind 0: start_ts %d != start_mono_ns %d", l.Hdr.StartTS, l.Hdr.StartMonoNS)

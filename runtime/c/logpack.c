@@ -1869,6 +1869,18 @@ static uint64_t lp_compute_build_id(void)
 	return id;
 }
 
+#if defined(__x86_64__) && defined(__GLIBC__)
+/* glibc (2.33 on) keeps the cpuid leaves it read at start-up, as
+ * <sys/platform/x86.h> reads them; a weak reference, so that the runtime
+ * links and runs without it too (older glibc, plugins loaded elsewhere). */
+struct lp_cpuid_leaf {
+	unsigned cpuid[4]; /* eax, ebx, ecx, edx */
+	unsigned active[4];
+};
+extern const struct lp_cpuid_leaf *__x86_get_cpuid_feature_leaf(unsigned) __attribute__((weak));
+#define LP_GLIBC_LEAF_80000007 4 /* glibc's CPUID_INDEX_80000007 (ABI) */
+#endif
+
 /* An invariant TSC (CPUID 0x80000007 EDX bit 8) ticks at one rate on every
  * CPU, in every power state: usable as a clock. */
 static int lp_tsc_usable(void)
@@ -1877,6 +1889,12 @@ static int lp_tsc_usable(void)
 	const char *e = lp_getenv("LOGPACK_CLOCK");
 	if (e && strcmp(e, "ns") == 0)
 		return 0;
+#if defined(__x86_64__) && defined(__GLIBC__)
+	/* cpuid traps to the hypervisor in a virtual machine: 6 us here, in
+	 * every process; glibc asked already. */
+	if (__x86_get_cpuid_feature_leaf)
+		return (__x86_get_cpuid_feature_leaf(LP_GLIBC_LEAF_80000007)->cpuid[3] >> 8) & 1;
+#endif
 	unsigned a, b, c, d;
 #if !defined(__x86_64__)
 	/* Every x86-64 processor has the extended leaves up to 0x80000008;
@@ -2194,6 +2212,26 @@ static int lp_expand_path(const char *pat, char *out, size_t cap)
 	return 0;
 }
 
+/* Checks that fd, a file this process did not create, may be written as
+ * a log: a regular file of this user's. 0, or -1 (lp_why says why). */
+static int lp_usable_file(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return -1;
+	if (!S_ISREG(st.st_mode)) {
+		lp_why = S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file";
+		errno = EINVAL;
+		return -1;
+	}
+	if (st.st_uid != geteuid()) {
+		lp_why = "the file belongs to another user; it is left alone";
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
 /* Opens the log at path for a new session, or for joining session: the
  * existing log if there is one (it must be a regular file owned by this
  * user, not a symlink, and a logpack log), else a new one. A new file is
@@ -2215,24 +2253,10 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 			lp_why = errno == ELOOP ? "it is a symbolic link; it is left alone" : NULL;
 			return -1;
 		}
-		struct stat st = {0};
-		if (made) {
-			st.st_mode = S_IFREG;
-			st.st_uid = geteuid();
-		} else if (fstat(fd, &st) != 0) {
+		if (!made && lp_usable_file(fd) != 0) {
+			int err = errno;
 			close(fd);
-			return -1;
-		}
-		if (!S_ISREG(st.st_mode)) {
-			close(fd);
-			lp_why = S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file";
-			errno = EINVAL;
-			return -1;
-		}
-		if (st.st_uid != geteuid()) {
-			close(fd);
-			lp_why = "the file belongs to another user; it is left alone";
-			errno = EPERM;
+			errno = err;
 			return -1;
 		}
 		int r = made ? 1 : lp_check_log(fd);
