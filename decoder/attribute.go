@@ -266,6 +266,17 @@ const clockSlack = 250_000_000 // ns
 // maxAligned bounds the processes alignClocks moves.
 const maxAligned = 4096
 
+// creator returns the process that created the log (the first of the
+// header's first pid), or nil.
+func (d *Decoder) creator() *Process {
+	for _, p := range d.procs {
+		if p.PID == d.hdr.FirstPID {
+			return p
+		}
+	}
+	return nil
+}
+
 // alignClocks, for logs of CLOCK_MONOTONIC timestamps (ts_kind 0), finds
 // the processes that read that clock with another offset (time
 // namespaces: each shifts the clock by a constant) and shifts their
@@ -274,7 +285,8 @@ const maxAligned = 4096
 // no earlier than one claimed before it, give or take a preemption
 // (clockSlack). A process whose chunks break that order more than its
 // neighbours' do is shifted, by the least amount that restores the
-// order, until no process breaks it.
+// order, until no process breaks it. The process that created the log
+// read the clock its header is in: it is never shifted.
 func (d *Decoder) alignClocks() {
 	type claim struct {
 		off  int64
@@ -301,46 +313,84 @@ func (d *Decoder) alignClocks() {
 		return
 	}
 	slices.SortFunc(cs, func(a, b claim) int { return cmp.Compare(a.off, b.off) })
+	creator := d.creator()
 	// The log was written between its creation and the file's last
-	// change, in the creator's clock.
+	// change, in the creator's clock; a file time its creator's own
+	// claims contradict is wrong (a file server's clock, the system
+	// clock set back during the run) and bounds nothing.
 	wlo, whi := int64(d.hdr.StartTS)-clockSlack, int64(1<<62)
 	if !d.mtime.IsZero() {
 		if since := d.mtime.UnixNano() - int64(d.hdr.StartRealtimeNS); since >= 0 {
 			whi = int64(d.hdr.StartTS) + since + clockSlack
 		}
 	}
-	pending := map[*Process]bool{}
 	for _, c := range cs {
-		if c.proc != nil && (c.ts < wlo || c.ts > whi) {
-			pending[c.proc] = true
+		if c.proc != nil && c.proc == creator && c.ts > whi {
+			whi = 1 << 62
+			break
+		}
+	}
+	// Runs of claims of one process, one after the other: what bounds a
+	// process's shift are the claims around its runs.
+	type run struct {
+		proc   *Process
+		a, b   int   // its claims: cs[a] to cs[b]
+		lo, hi int64 // their earliest and latest times
+	}
+	var runs []run
+	claims := map[*Process]int{}
+	for i, c := range cs {
+		claims[c.proc]++
+		if i == 0 || cs[i-1].proc != c.proc {
+			runs = append(runs, run{c.proc, i, i, c.ts, c.ts})
+			continue
+		}
+		r := &runs[len(runs)-1]
+		r.b, r.lo, r.hi = i, min(r.lo, c.ts), max(r.hi, c.ts)
+	}
+	pending := map[*Process]bool{}
+	for _, r := range runs {
+		if r.proc != nil && r.proc != creator && (r.lo < wlo || r.hi > whi) {
+			pending[r.proc] = true
 		}
 	}
 	shift := map[*Process]int64{}
 	done := map[*Process]bool{}
+	if creator != nil {
+		done[creator] = true
+	}
+	fixed := func(p *Process) bool { return done[p] || !pending[p] }
 	var used []int64 // shifts given, in order
 	at := func(c claim) int64 { return c.ts + shift[c.proc] }
 	// place shifts u by the least amount that puts its chunks between
-	// the others' (and its claims within [wlo, whi]).
+	// those of the processes placed or not in doubt (and its claims
+	// within [wlo, whi]): a pass each way over the runs.
 	place := func(u *Process, wlo, whi int64) {
 		done[u] = true
 		lo, hi := int64(-1<<62), int64(1<<62)
-		for i, c := range cs {
-			if c.proc != u {
-				continue
-			}
-			for j := i - 1; j >= 0; j-- {
-				if cs[j].proc != u && (done[cs[j].proc] || !pending[cs[j].proc]) {
-					lo = max(lo, at(cs[j])-c.ts)
-					break
+		prev := -1 // the last claim of the latest run of such a process
+		for _, r := range runs {
+			switch {
+			case r.proc == u:
+				if prev >= 0 {
+					lo = max(lo, at(cs[prev])-r.lo)
 				}
+				lo = max(lo, wlo-r.lo)
+			case fixed(r.proc):
+				prev = r.b
 			}
-			for j := i + 1; j < len(cs); j++ {
-				if cs[j].proc != u && (done[cs[j].proc] || !pending[cs[j].proc]) {
-					hi = min(hi, at(cs[j])-c.ts)
-					break
+		}
+		next := -1
+		for k := len(runs) - 1; k >= 0; k-- {
+			switch r := runs[k]; {
+			case r.proc == u:
+				if next >= 0 {
+					hi = min(hi, at(cs[next])-r.hi)
 				}
+				hi = min(hi, whi-r.hi)
+			case fixed(r.proc):
+				next = r.a
 			}
-			lo, hi = max(lo, wlo-c.ts), min(hi, whi-c.ts)
 		}
 		s := min(max(int64(0), lo), hi)
 		if lo > hi {
@@ -362,27 +412,28 @@ func (d *Decoder) alignClocks() {
 	// First the processes whose chunks lie outside the time the log was
 	// written in (from its creation to the file's last change): another
 	// offset for sure.
-	for _, c := range cs {
-		if c.proc != nil && pending[c.proc] && !done[c.proc] {
-			place(c.proc, wlo, whi)
+	for _, r := range runs {
+		if pending[r.proc] && !done[r.proc] {
+			place(r.proc, wlo, whi)
 		}
 	}
 	// Then, one at a time, the process most of whose chunks break the
-	// order.
+	// order (only where one run ends and the next begins can they).
 	for range maxAligned {
-		bad, n := map[*Process]int{}, map[*Process]int{}
-		for i, c := range cs {
-			n[c.proc]++
-			if i+1 < len(cs) && cs[i+1].proc != c.proc && at(c)-at(cs[i+1]) > clockSlack {
+		bad := map[*Process]int{}
+		for k := 0; k+1 < len(runs); k++ {
+			c, next := cs[runs[k].b], cs[runs[k+1].a]
+			if at(c)-at(next) > clockSlack {
 				bad[c.proc]++
-				bad[cs[i+1].proc]++
+				bad[next.proc]++
 			}
 		}
 		var worst *Process
 		for p, b := range bad {
-			if done[p] {
+			if p == nil || done[p] {
 				continue
 			}
+			n := claims
 			if worst == nil || b*n[worst] > bad[worst]*n[p] || b*n[worst] == bad[worst]*n[p] && n[p] < n[worst] ||
 				b*n[worst] == bad[worst]*n[p] && n[p] == n[worst] && p.Offset > worst.Offset {
 				worst = p

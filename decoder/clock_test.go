@@ -2,8 +2,11 @@ package decoder
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
@@ -264,6 +267,117 @@ func TestMonotonicTimesAcrossTimeNamespaces(t *testing.T) {
 		}
 		if first < 10_000_000 || first > 30_000_000 || last > 80_000_000 {
 			t.Errorf("offset %d: task records from %d to %d ns, not within the run", off, first, last)
+		}
+	}
+}
+
+// The file's last change bounds when its chunks were claimed, but a file
+// time that the creator's own chunks contradict is wrong (a file
+// server's clock, the system clock set back during the run), and the
+// creator's clock is the log's: a log whose file time lies inside its
+// run is read with every time as written, nobody shifted, whether the
+// creator writes alone or with a child.
+func TestFileTimeInsideTheRun(t *testing.T) {
+	const realStart = 1_700_000_000_000_000_000 // ns since 1970
+	for _, withChild := range []bool{false, true} {
+		w := logfile.NewWriter(logfile.Header{FirstPID: 100, StartTS: 1_000_000, StartMonoNS: 1_000_000, StartRealtimeNS: realStart}, 4096)
+		say := site(3, "criu/cr-dump.c", 1, "%s %d\n", fmtdb.ClassStr, fmtdb.ClassI32)
+		main := w.Thread(100, 100)
+		start(main, 2_000_000, session, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "dump")
+		child := w.Thread(101, 101)
+		at := func(i int) uint64 { return uint64(3_000_000 + i*50_000_000) } // 3 s in all
+		for i := range 60 {
+			main.Log(say, at(i), 0, fmtdb.String("main"), fmtdb.Int(int64(i)))
+			if withChild && i == 5 {
+				start(child, at(i)+100, session, 100, 0, "/usr/sbin/criu")
+			}
+			if withChild && i > 5 {
+				child.Log(say, at(i)+1000, 0, fmtdb.String("child"), fmtdb.Int(int64(i)))
+			}
+			if i%10 == 9 {
+				main.Claim(at(i) + 600)
+				if withChild {
+					child.Claim(at(i) + 700)
+				}
+			}
+		}
+		path := filepath.Join(t.TempDir(), "log")
+		if err := os.WriteFile(path, w.Bytes(0), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		mtime := time.Unix(0, realStart+500_000_000) // half a second in
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		d, err := Open(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		if notes := d.ClockNotes(); len(notes) != 0 {
+			t.Errorf("with a child %v: notes %v, want none", withChild, notes)
+		}
+		n := 0
+		for r, err := range d.Records() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := int64(at(int(r.Args[1].Bits))) - 2_000_000 // since the session started
+			if r.PID == 101 {
+				want += 1000
+			}
+			if r.TS != want {
+				t.Errorf("with a child %v: pid %d record %d at %d ns, want %d", withChild, r.PID, r.Args[1].Bits, r.TS, want)
+			}
+			n++
+		}
+		if want := 60 + map[bool]int{true: 54}[withChild]; n != want {
+			t.Errorf("with a child %v: %d records, want %d", withChild, n, want)
+		}
+	}
+}
+
+// namespaceLog is a log of CLOCK_MONOTONIC times written by CRIU's
+// restore (pid 100, the log's creator; its clock started the log at 10 s)
+// and a restored task (pid 1) whose time namespace runs off ns ahead
+// (behind, if negative): the task claims n chunks, the restore one every
+// 10,000 of them.
+func namespaceLog(n int, off int64) []byte {
+	const t0 = 10_000_000_000
+	w := logfile.NewWriter(logfile.Header{FirstPID: 100, StartTS: t0, StartMonoNS: t0}, 4096)
+	say := site(3, "criu/cr-restore.c", 1, "%s %d\n", fmtdb.ClassStr, fmtdb.ClassI32)
+	main, task := w.Thread(100, 100), w.Thread(1, 1)
+	shifted := func(ts uint64) uint64 { return uint64(int64(ts) + off) }
+	start(main, t0+1_000_000, session, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "restore")
+	start(task, shifted(t0+1_000_100), session, 0, 0, "/usr/sbin/criu")
+	for i := range n {
+		ts := uint64(t0 + 2_000_000 + i*10_000)
+		if i%10_000 == 0 {
+			main.Log(say, ts, 0, fmtdb.String("main"), fmtdb.Int(int64(i)))
+			main.Claim(ts + 100)
+		}
+		task.Log(say, shifted(ts+500), 0, fmtdb.String("task"), fmtdb.Int(int64(i)))
+		task.Claim(shifted(ts + 700))
+	}
+	return w.Bytes(0)
+}
+
+// The log's creator read the clock its header is in: however little it
+// wrote beside a task of another time namespace, it is the task whose
+// clock is placed, not the creator's (which put every restore line 110
+// days away from the others).
+func TestCreatorKeepsItsClock(t *testing.T) {
+	for _, off := range []int64{110 * 86400 * 1_000_000_000, -5_000_000_000} {
+		d, err := newDecoder(namespaceLog(2000, off))
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := d.ClockNotes()
+		if len(notes) != 1 || len(notes[0].Procs) != 1 || notes[0].Procs[0].PID != 1 {
+			t.Fatalf("offset %d: notes %v, want the task's (pid 1) alone", off, notes)
+		}
+		if s := notes[0].Offset + off; s < -clockSlack || s > clockSlack {
+			t.Errorf("offset %d: the task shifted by %d", off, notes[0].Offset)
 		}
 	}
 }
