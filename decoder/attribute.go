@@ -33,7 +33,7 @@ func (d *Decoder) attribute() {
 	for _, ps := range d.byPID {
 		slices.SortStableFunc(ps, func(a, b *Process) int { return cmp.Compare(a.raw, b.raw) })
 	}
-	var open []where
+	var open []*writer // with stretches whose pid several processes had
 	for _, w := range d.writers {
 		ps := d.byPID[w.pid]
 		for i := range w.chunks {
@@ -45,18 +45,30 @@ func (d *Decoder) attribute() {
 			case len(ps) == 1:
 				c.proc = ps[0]
 			default:
-				open = append(open, where{w, i})
+				if len(open) == 0 || open[len(open)-1] != w {
+					open = append(open, w)
+				}
 			}
 		}
 	}
-	for _, o := range open {
-		o.w.chunks[o.ci].proc = d.continuer(o.w, o.ci)
+	// Those in order, each thread's stretches one after the other, with
+	// the latest stretch of each process so far.
+	for _, w := range open {
+		latest := map[*Process]int{}
+		for i := range w.chunks {
+			c := &w.chunks[i]
+			if c.proc == nil {
+				c.proc = d.continuer(w, i, latest)
+			}
+			latest[c.proc] = i
+		}
 	}
 }
 
 // continuer decides the process of a stretch whose pid several
-// processes had (see attribute).
-func (d *Decoder) continuer(w *writer, i int) *Process {
+// processes had (see attribute); latest holds the thread's latest
+// stretch before it of each process.
+func (d *Decoder) continuer(w *writer, i int, latest map[*Process]int) *Process {
 	c := &w.chunks[i]
 	ps := d.byPID[w.pid]
 	var cands []*Process
@@ -68,7 +80,9 @@ func (d *Decoder) continuer(w *writer, i int) *Process {
 	if len(cands) == 0 {
 		return ps[0]
 	}
-	if len(cands) > 1 {
+	if len(cands) > 1 && slices.ContainsFunc(cands, func(p *Process) bool { return p.Session != cands[0].Session }) {
+		// Site indexes tell sessions apart (read again), not the
+		// processes of one session (an exec).
 		if used := d.sessionsUsed(w, i); len(used) > 0 {
 			var keep []*Process
 			for _, p := range cands {
@@ -87,11 +101,8 @@ func (d *Decoder) continuer(w *writer, i int) *Process {
 	var best *Process
 	var bestLast uint64
 	for _, p := range cands {
-		j := i - 1
-		for j >= 0 && w.chunks[j].proc != p {
-			j--
-		}
-		if j < 0 {
+		j, ok := latest[p]
+		if !ok {
 			continue
 		}
 		prev := &w.chunks[j]

@@ -6,6 +6,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/logpack/logpack/fmtdb"
+	"github.com/logpack/logpack/internal/logfile"
 )
 
 // cpuTime is the process's user+system CPU time: on a shared machine it
@@ -93,6 +96,35 @@ func BenchmarkOpenTimeNamespace(b *testing.B) {
 		}
 		if len(d.ClockNotes()) != 1 {
 			b.Fatalf("notes %v", d.ClockNotes())
+		}
+	}
+}
+
+// BenchmarkOpenAfterExec opens a log where a program exec'd another (one
+// pid, two processes of one session) that then claimed 20,000 chunks:
+// whose each chunk is comes from the thread's latest chunk of each of
+// the two, found as the thread's chunks are gone through, not by going
+// back over them for each chunk.
+func BenchmarkOpenAfterExec(b *testing.B) {
+	w := newLog(100)
+	th := w.Thread(100, 100)
+	start(th, 2000, 0xaaaa, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "swrk")
+	th.Log(siteHello, 2100, 0, fmtdb.Int(1))
+	th.Process(2200, logfile.Process{PPID: 1, Session: 0xaaaa, Flags: logfile.ProcExec, Exe: []byte("/usr/sbin/criu-helper")})
+	for i := range 20_000 {
+		ts := uint64(3000 + i*100)
+		th.Log(siteHello, ts, 0, fmtdb.Int(int64(i)))
+		th.Claim(ts + 50)
+	}
+	log := w.Bytes(0)
+	b.SetBytes(int64(len(log)))
+	for b.Loop() {
+		d, err := New(bytes.NewReader(log), int64(len(log)), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if ps := d.Processes(); len(ps) != 2 || ps[0].Records != 1 || ps[1].Records != 20_000 {
+			b.Fatalf("processes %+v", ps)
 		}
 	}
 }
