@@ -375,32 +375,29 @@ func (d *Decoder) alignClocks() {
 	at := func(c claim) int64 { return c.ts + shift[c.proc] }
 	// place shifts u by the least amount that puts its chunks between
 	// those of the processes placed or not in doubt (and its claims
-	// within [wlo, whi]): a pass each way over the runs.
+	// within [wlo, whi]): one pass over the runs.
 	place := func(u *Process, wlo, whi int64) {
 		done[u] = true
 		lo, hi := int64(-1<<62), int64(1<<62)
-		prev := -1 // the last claim of the latest run of such a process
+		prev := -1                         // the last claim of the latest run of such a process
+		waiting, latest := false, int64(0) // u's runs since it: their latest time
 		for _, r := range runs {
 			switch {
 			case r.proc == u:
 				if prev >= 0 {
 					lo = max(lo, at(cs[prev])-r.lo)
 				}
-				lo = max(lo, wlo-r.lo)
-			case fixed(r.proc):
-				prev = r.b
-			}
-		}
-		next := -1
-		for k := len(runs) - 1; k >= 0; k-- {
-			switch r := runs[k]; {
-			case r.proc == u:
-				if next >= 0 {
-					hi = min(hi, at(cs[next])-r.hi)
+				lo, hi = max(lo, wlo-r.lo), min(hi, whi-r.hi)
+				if !waiting || r.hi > latest {
+					latest = r.hi
 				}
-				hi = min(hi, whi-r.hi)
+				waiting = true
 			case fixed(r.proc):
-				next = r.a
+				if waiting {
+					hi = min(hi, at(cs[r.a])-latest)
+					waiting = false
+				}
+				prev = r.b
 			}
 		}
 		s := min(max(int64(0), lo), hi)
