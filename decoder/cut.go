@@ -28,19 +28,15 @@ type cutAt struct {
 	len uint64
 }
 
-// maxCuts bounds the cut records kept for Records to attach; beyond it
-// they are only counted.
-const maxCuts = 1 << 20
-
 // noteCut takes in a cut record: counted for CutStrings, and kept for
-// Records to attach to its log record.
+// Records to attach to its log record (up to a bound: see minCuts).
 func (d *Decoder) noteCut(rec *logfile.Record) {
 	d.cutStrings++
 	if rec.Cut.Of != d.lastCutOf {
 		d.cutRecords++
 		d.lastCutOf = rec.Cut.Of
 	}
-	if len(d.cuts) < maxCuts {
+	if len(d.cuts) < d.bound(minCuts, 9) {
 		d.cuts = append(d.cuts, cutAt{of: rec.Cut.Of, at: rec.Offset, arg: rec.Cut.Arg, len: rec.Cut.Len})
 	}
 }

@@ -689,7 +689,7 @@ func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt
 	case logfile.KindCut:
 		d.noteCut(rec)
 	case logfile.KindTextMark:
-		if len(d.marks) < maxMarks {
+		if len(d.marks) < d.bound(minMarks, 9) { // beyond, ignored
 			d.marks = append(d.marks, mark{raw: rec.TS, size: rec.Mark.Size, path: string(rec.Mark.Path), off: rec.Offset})
 		}
 	}

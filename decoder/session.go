@@ -118,17 +118,27 @@ func (s *Session) resetPrefixes() {
 	}
 }
 
-// maxProcesses bounds the process records a log may start processes with
-// (each costs a Process and splits a chunk), so that a hostile log of
-// process records cannot make the decoder's memory grow with its size
-// times a large factor.
-const maxProcesses = 1 << 16
+// Bounds on what the decoder keeps per record of a kind (a Process, a
+// text mark, a cut record), so that a hostile log made of such records
+// cannot make its memory a large multiple of the log's size, while a
+// real log of any size keeps them all: at least the minimum, and one per
+// so many bytes of the log (a new process takes a chunk of its own, at
+// least 4 KiB). A test suite's shared log holds far more than 65,536
+// processes. (Variables for tests.)
+var (
+	minProcesses = 1 << 16
+	minMarks     = 1 << 20
+	minCuts      = 1 << 20
+)
+
+// bound returns at least min, one per 2^shift bytes of the log read.
+func (d *Decoder) bound(min int, shift uint) int { return max(min, int(d.end>>shift)) }
 
 // newProcess starts the process a process record describes, in its
-// session (found or started by ID). It returns nil beyond maxProcesses.
+// session (found or started by ID). It returns nil beyond the bound.
 func (d *Decoder) newProcess(rec *logfile.Record, pid uint32) *Process {
-	if len(d.procs) >= maxProcesses {
-		d.skip(Skip{Kind: SkipBadRecord, Detail: fmt.Sprintf("over %d process records: records stay with the process before", maxProcesses), Offset: rec.Offset, Bytes: int64(rec.Size)})
+	if n := d.bound(minProcesses, 12); len(d.procs) >= n {
+		d.skip(Skip{Kind: SkipBadRecord, Detail: fmt.Sprintf("over %d process records: records stay with the process before", n), Offset: rec.Offset, Bytes: int64(rec.Size)})
 		return nil
 	}
 	pr := &rec.Process
@@ -355,9 +365,6 @@ type mark struct {
 	path string
 	off  int64
 }
-
-// maxMarks bounds the text marks kept; beyond it they are ignored.
-const maxMarks = 1 << 20
 
 // TextLogRef is a text log a session's text marks name, with the size
 // they say it had at least.

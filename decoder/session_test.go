@@ -184,3 +184,39 @@ func TestRecordsWithoutAProcess(t *testing.T) {
 		t.Errorf("session of the records without a process: %+v", s)
 	}
 }
+
+// A log keeps every process however many it holds (a test suite's shared
+// log: thousands of runs, each with its children), while a log made of
+// process records only keeps no more than one per 4 KiB of it, and says
+// where it stopped: a hostile log cannot make memory a large multiple
+// of its size. (The minimum is lowered to 4 here, from 65,536.)
+func TestProcessesScaleWithTheLog(t *testing.T) {
+	defer func(m int) { minProcesses = m }(minProcesses)
+	minProcesses = 4
+	w := newLog(100)
+	parent := w.Thread(100, 100)
+	start(parent, 2000, session, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "restore")
+	for i := range 40 {
+		child := w.Thread(uint32(200+i), uint32(200+i))
+		start(child, uint64(3000+i*10), session, 100, 0, "/usr/sbin/criu")
+		child.Log(siteHello, uint64(3005+i*10), 0, fmtdb.Int(int64(i)))
+	}
+	d := open(t, w.Bytes(0))
+	if n := len(d.Processes()); n != 41 || len(d.Skipped()) != 0 {
+		t.Errorf("a log of %d bytes: %d processes, skipped %v; want all 41", len(w.Bytes(0)), n, d.Skipped())
+	}
+
+	w = newLog(100)
+	th := w.Thread(100, 100)
+	for i := range 40 {
+		start(th, uint64(2000+i), session, 1, logfile.ProcExec, "/usr/sbin/criu")
+	}
+	d = open(t, w.Bytes(0))
+	bound := max(4, len(w.Bytes(0))>>12)
+	if n := len(d.Processes()); n != bound {
+		t.Errorf("40 process records in %d bytes: %d processes, want %d", len(w.Bytes(0)), n, bound)
+	}
+	if sk := d.Skipped(); len(sk) == 0 || !strings.Contains(sk[0].Detail, "process records: records stay with the process before") {
+		t.Errorf("skipped %v, want the process records beyond the bound", sk)
+	}
+}
