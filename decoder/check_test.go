@@ -3,6 +3,8 @@ package decoder
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,6 +114,48 @@ func TestDescriptorIndexes(t *testing.T) {
 	}
 	if len(skips) != 2 || skips[0].Kind != SkipConflict || skips[1].Kind != SkipUnknownSite {
 		t.Errorf("skips %v", skips)
+	}
+}
+
+// One site described by two builds that differ in a flag (the text
+// level it also prints at) is two sites, each with its own records, and
+// every index of either shares its one Site: the same on every opening,
+// whichever order the indexes are looked at in.
+func TestOneSiteTwoBuilds(t *testing.T) {
+	w := newLog(1)
+	a := w.Thread(1, 1)
+	quiet, loud := logfile.DescriptorOf(siteHello), logfile.DescriptorOf(siteHello)
+	loud.TextLevel = 2
+	var idx []uint32
+	for i := range 12 {
+		idx = append(idx, w.NewIndex())
+		d := quiet
+		if i%3 == 1 {
+			d = loud
+		}
+		a.Descriptor(idx[i], d.Append(nil))
+		a.LogIndex(idx[i], false, uint64(2000+i), 0, fmtdb.Int(int64(i)))
+	}
+	log := w.Bytes(0)
+	for range 20 {
+		d, err := New(bytes.NewReader(log), int64(len(log)), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := d.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, s := range d.Sites() {
+			got = append(got, fmt.Sprintf("text level %d", s.TextLevel))
+		}
+		for _, ss := range st.Sites {
+			got = append(got, fmt.Sprintf("text level %d: %d records", ss.Site.TextLevel, ss.Count))
+		}
+		if want := []string{"text level 255", "text level 2", "text level 255: 8 records", "text level 2: 4 records"}; !slices.Equal(got, want) {
+			t.Fatalf("sites %q, want %q", got, want)
+		}
 	}
 }
 

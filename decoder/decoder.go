@@ -29,9 +29,10 @@
 // against the format database of a build (MismatchError). Damage never
 // stops decoding: a bad chunk header, a record cut off by a crash, an
 // unknown site index or impossible arguments are reported as Skips (see
-// Decoder.Skipped and SkipSummary), everything else decodes. Memory use is
-// bounded by the number of writers and descriptors, not by the log's size:
-// records are read through small windows and handed out one at a time.
+// Decoder.Skipped and SkipSummary), everything else decodes. Records are
+// read through small windows and handed out one at a time: memory holds
+// the writers, descriptors and processes, and an index of about 0.2 KB
+// per chunk (64 KiB of records each), not the records.
 package decoder
 
 import (
@@ -39,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -767,14 +769,14 @@ func (d *Decoder) buildSites(descs map[uint32]descAt) {
 		}
 	}
 	d.sites = make([]*Site, maxIdx+1)
-	byID := map[uint64]*Site{}
-	type ordered struct {
-		off  int64
-		site *Site
-	}
-	var list []ordered
+	// In file order, so that which descriptor stands for a site shared
+	// by several does not depend on the map's order.
+	idxs := slices.Collect(maps.Keys(descs))
+	slices.SortFunc(idxs, func(a, b uint32) int { return cmp.Or(cmp.Compare(descs[a].off, descs[b].off), cmp.Compare(a, b)) })
+	byID := map[uint64][]*Site{} // the distinct sites of an ID (builds may differ in flags)
 	d.descIn = make(map[uint32]where, len(descs))
-	for i, da := range descs {
+	for _, i := range idxs {
+		da := descs[i]
 		if da.site == nil {
 			d.bad[i] = da.why
 			continue
@@ -783,11 +785,11 @@ func (d *Decoder) buildSites(descs map[uint32]descAt) {
 		d.descIn[i] = da.in
 		// Several indexes may describe one site: share one *Site so that
 		// per-site statistics and filters see one site.
-		if s, ok := byID[da.site.ID]; ok && sameSite(s, da.site) {
-			da.site = s
+		if k := slices.IndexFunc(byID[da.site.ID], func(s *Site) bool { return sameSite(s, da.site) }); k >= 0 {
+			da.site = byID[da.site.ID][k]
 		} else {
-			byID[da.site.ID] = da.site
-			list = append(list, ordered{da.off, da.site})
+			byID[da.site.ID] = append(byID[da.site.ID], da.site)
+			d.ordered = append(d.ordered, da.site)
 		}
 		if j := int64(i) - logfile.FirstSiteIndex; j < int64(len(d.sites)) {
 			d.sites[j] = da.site
@@ -797,9 +799,5 @@ func (d *Decoder) buildSites(descs map[uint32]descAt) {
 			}
 			d.siteMap[i] = da.site
 		}
-	}
-	slices.SortStableFunc(list, func(a, b ordered) int { return cmp.Compare(a.off, b.off) })
-	for _, o := range list {
-		d.ordered = append(d.ordered, o.site)
 	}
 }
