@@ -217,6 +217,9 @@ func delta(a, b []float64) string {
 // and returns the CPU microseconds of both criu runs.
 func round(c config, dir string) (dump, restore float64, err error) {
 	img := filepath.Join(dir, strings.Fields(c.name)[0]+fmt.Sprint(c.verbose, c.binary))
+	// Images and pid file of an interrupted earlier run would fail the
+	// restore (criu refuses a pid file that exists).
+	os.RemoveAll(img)
 	if err := os.MkdirAll(img, 0o755); err != nil {
 		return 0, 0, err
 	}
