@@ -189,10 +189,7 @@ func (d *Decoder) indexesUsed(w *writer, i int, f func(idx uint64)) {
 // started last.
 func (d *Decoder) parentAmong(p *Process, cands []*Process) *Process {
 	score := make([]int, len(cands))
-	for _, w := range d.writers {
-		if w.pid != p.PID {
-			continue
-		}
+	for _, w := range d.pidWriters[p.PID] {
 		for i := range w.chunks {
 			if w.chunks[i].proc != p {
 				continue

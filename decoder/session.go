@@ -268,6 +268,12 @@ func (d *Decoder) buildSessions() {
 // orderSessions numbers the sessions in order of start and fills in
 // their start times, processes' parents and totals.
 func (d *Decoder) orderSessions() {
+	// The threads of each pid, for parentAmong (called per process).
+	d.pidWriters = map[uint32][]*writer{}
+	for _, w := range d.writers {
+		d.pidWriters[w.pid] = append(d.pidWriters[w.pid], w)
+	}
+	defer func() { d.pidWriters = nil }()
 	for _, s := range d.sessions {
 		if s != d.orphanSession && len(s.Processes) > 0 {
 			s.raw = s.Processes[0].raw

@@ -279,20 +279,32 @@ func (p *placed) ready(seq int, r *Record) bool {
 // for the rules). Entries then yields the merged log.
 func (d *Decoder) MergeText(logs ...*TextLog) (*TextMerge, error) {
 	m := &TextMerge{d: d, Logs: logs, queues: map[*Session][]*textQueue{}, nseq: map[*Session]int{}}
+	// A text log that marks name is matched with the sessions naming it
+	// only; one that none names, with every session. (A test suite's
+	// shared log names thousands of text logs, one per run: matching
+	// each with every session cost their product.)
+	named := make([][]*Session, len(logs))
+	norm := pathNormalizer()
+	for i, t := range logs {
+		named[i] = d.sessionsNaming(t, norm)
+	}
 	all := map[[2]any]*matcher{}
 	var buf []byte
 	for _, s := range d.sessions {
-		ms := make([]*matcher, len(logs))
+		var ms []*matcher
 		for i, t := range logs {
-			ms[i] = &matcher{t: t, s: s}
-			all[[2]any{t, s}] = ms[i]
+			if named[i] == nil || slices.Contains(named[i], s) {
+				mt := &matcher{t: t, s: s}
+				all[[2]any{t, s}] = mt
+				ms = append(ms, mt)
+			}
 		}
 		seq := 0
 		for r, err := range d.SessionRecords(s) {
 			if err != nil {
 				return nil, err
 			}
-			if len(logs) > 0 && alsoText(r) {
+			if len(ms) > 0 && alsoText(r) {
 				buf = r.AppendMessage(buf[:0])
 				for _, mt := range ms {
 					mt.match(buf, seq, r)
@@ -302,12 +314,18 @@ func (d *Decoder) MergeText(logs ...*TextLog) (*TextMerge, error) {
 		}
 		m.nseq[s] = seq
 	}
-	for _, t := range logs {
+	for i, t := range logs {
 		t.Session, t.How, t.Matched = nil, "", 0
 		for i := range t.lines {
 			t.lines[i].matched = false
 		}
-		s, how := d.sessionOf(t, func(s *Session) int { return all[[2]any{t, s}].lines })
+		matched := func(s *Session) int {
+			if mt := all[[2]any{t, s}]; mt != nil {
+				return mt.lines
+			}
+			return 0
+		}
+		s, how := d.sessionOf(t, named[i], matched)
 		if s == nil {
 			continue
 		}
@@ -319,9 +337,52 @@ func (d *Decoder) MergeText(logs ...*TextLog) (*TextMerge, error) {
 	return m, nil
 }
 
-// sessionOf decides which session a text log belongs to; matched gives
-// the lines of the text log matched with a session's records.
-func (d *Decoder) sessionOf(t *TextLog, matched func(*Session) int) (*Session, string) {
+// sessionsNaming returns the sessions whose text marks name the text log
+// t: by its path (as samePath compares them, through norm), or if none,
+// by its file name; nil if none does.
+func (d *Decoder) sessionsNaming(t *TextLog, norm func(string) string) []*Session {
+	name, base := norm(t.Name), filepath.Base(t.Name)
+	for _, same := range []func(string) bool{
+		func(p string) bool { return norm(p) == name },
+		func(p string) bool { return filepath.Base(p) == base },
+	} {
+		var named []*Session
+		for _, s := range d.sessions {
+			if slices.ContainsFunc(s.marks, func(mk mark) bool { return mk.path != "" && same(mk.path) }) {
+				named = append(named, s)
+			}
+		}
+		if len(named) > 0 {
+			return named
+		}
+	}
+	return nil
+}
+
+// pathNormalizer returns a function that makes a path absolute and clean
+// (relative ones against the working directory), once per path: two
+// paths are samePath exactly when their normal forms are equal.
+func pathNormalizer() func(string) string {
+	seen := map[string]string{}
+	return func(p string) string {
+		if n, ok := seen[p]; ok {
+			return n
+		}
+		n := filepath.Clean(p)
+		if !filepath.IsAbs(p) {
+			if a, err := filepath.Abs(p); err == nil {
+				n = a
+			}
+		}
+		seen[p] = n
+		return n
+	}
+}
+
+// sessionOf decides which session a text log belongs to, of the sessions
+// whose marks name it if any (named); matched gives the lines of the text
+// log matched with a session's records.
+func (d *Decoder) sessionOf(t *TextLog, named []*Session, matched func(*Session) int) (*Session, string) {
 	best := func(ss []*Session) *Session {
 		var b *Session
 		for _, s := range ss {
@@ -331,20 +392,8 @@ func (d *Decoder) sessionOf(t *TextLog, matched func(*Session) int) (*Session, s
 		}
 		return b
 	}
-	for _, same := range []func(string) bool{
-		func(p string) bool { return samePath(p, t.Name) },
-		func(p string) bool { return filepath.Base(p) == filepath.Base(t.Name) },
-	} {
-		var named []*Session
-		for _, s := range d.sessions {
-			if slices.ContainsFunc(s.marks, func(mk mark) bool { return mk.path != "" && same(mk.path) }) {
-				named = append(named, s)
-			}
-		}
-		if len(named) > 0 {
-			s := best(named)
-			return s, fmt.Sprintf("its text marks name %s", t.Name)
-		}
+	if len(named) > 0 {
+		return best(named), fmt.Sprintf("its text marks name %s", t.Name)
 	}
 	if s := best(d.sessions); s != nil && matched(s) > 0 {
 		return s, fmt.Sprintf("%d of its lines are the text of the session's records", matched(s))

@@ -2,6 +2,7 @@ package decoder
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -390,4 +391,40 @@ func FuzzTextMerge(f *testing.F) {
 			t.Fatalf("%d lines: %d shown, %d matched (session %v)", len(tl.lines), shown, tl.Matched, tl.Session)
 		}
 	})
+}
+
+// BenchmarkMergeTextSuite merges a test suite's shared log, 300 runs,
+// with the 300 text logs their marks name: each text log is matched with
+// the one session naming it, not with every session.
+func BenchmarkMergeTextSuite(b *testing.B) {
+	const runs = 300
+	w := newLog(100)
+	var texts []*TextLog
+	for i := range runs {
+		name := fmt.Sprintf("/var/log/criu/run%d.log", i)
+		var text strings.Builder
+		r := newRun(w, uint64(0xd0+i), uint32(100+i), runStart+uint64(i)*10_000_000)
+		for k := range 20 {
+			us := uint64(i*10_000 + k*10)
+			r.err(uint32(100+i), us, fmt.Sprintf("run %d step %d failed", i, k))
+			fmt.Fprintf(&text, "Error (criu/cr-dump.c:77): run %d step %d failed\n", i, k)
+		}
+		r.mark(uint32(100+i), uint64(i*10_000+500), text.Len(), name)
+		texts = append(texts, NewTextLog(name, []byte(text.String())))
+	}
+	log := w.Bytes(0)
+	d, err := New(bytes.NewReader(log), int64(len(log)), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := d.MergeText(texts...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i, t := range texts {
+		if t.Session == nil || t.Session.N != i+1 || t.Matched != 20 {
+			b.Fatalf("%s: session %v, %d lines matched", t.Name, t.Session, t.Matched)
+		}
+	}
 }
