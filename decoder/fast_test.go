@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"runtime"
@@ -191,7 +192,7 @@ func decodeEach(t *testing.T, log []byte, f Format, filter *Filter, parallel boo
 	d2, _ := newDecoder(log)
 	wb := NewWriter(&b, f, nil)
 	for _, s := range d2.Sessions() {
-		if d2.parallel(wb, s) {
+		if d2.parallel(wb, s) > 0 {
 			inParts++
 		}
 	}
@@ -273,11 +274,11 @@ func TestAppendDigits(t *testing.T) {
 // inParts7 makes WriteRecords read every session in parts of 7 records,
 // on at least two CPUs, until the function it returns is called.
 func inParts7() (restore func()) {
-	m, p, procs := parallelMin, partRecords, runtime.GOMAXPROCS(0)
-	parallelMin, partRecords = 1, 7
+	m, p, c, procs := parallelMin, partRecords, partChunks, runtime.GOMAXPROCS(0)
+	parallelMin, partRecords, partChunks = 1, 7, 0
 	runtime.GOMAXPROCS(max(2, procs))
 	return func() {
-		parallelMin, partRecords = m, p
+		parallelMin, partRecords, partChunks = m, p, c
 		runtime.GOMAXPROCS(procs)
 	}
 }
@@ -312,5 +313,45 @@ func TestWriteRecordsStopsOnWriteError(t *testing.T) {
 				t.Errorf("parallel %v: %d writes after the first failed", par, fw.writes-1)
 			}
 		}()
+	}
+}
+
+// Parts of a session read in parallel span at least a chunk of each
+// thread writing at the same time (each part starts every such thread's
+// chunk from its start), and a session with so many threads writing at
+// once that its parts would exceed maxPartRecords is read sequentially.
+func TestPartsSpanAChunkOfEachThread(t *testing.T) {
+	procs := runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
+	defer runtime.GOMAXPROCS(procs)
+	for _, tc := range []struct {
+		threads    int
+		sequential bool
+	}{{1, false}, {8, false}, {512, true}} {
+		w := logfile.NewWriter(logfile.Header{FirstPID: 4000, StartTS: 5_000_000, StartMonoNS: 5_000_000}, 64<<10)
+		var ths []*logfile.Thread
+		for i := range tc.threads {
+			ths = append(ths, w.Thread(4000, uint32(4000+i)))
+		}
+		start(ths[0], 5_000_100, session, 1, logfile.ProcStarted, "/usr/bin/x")
+		for i := range parallelMin + 1000 {
+			ths[i%tc.threads].Log(siteMount, uint64(5_001_000+i*100), 0, fmtdb.String("/some/path"), fmtdb.Uint(uint64(i)*4096))
+		}
+		d, err := newDecoder(w.Bytes(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := d.Sessions()[0]
+		chunks := 0
+		for _, st := range s.streams {
+			chunks += len(st.chunks)
+		}
+		perChunk := s.Records / chunks
+		size := d.parallel(NewWriter(io.Discard, FormatPlain, nil), s)
+		switch {
+		case tc.sequential && size != 0:
+			t.Errorf("%d threads: parts of %d records, want sequential", tc.threads, size)
+		case !tc.sequential && size != max(partRecords, tc.threads*perChunk):
+			t.Errorf("%d threads (%d records a chunk): parts of %d records, want %d", tc.threads, perChunk, size, max(partRecords, tc.threads*perChunk))
+		}
 	}
 }

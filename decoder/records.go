@@ -320,8 +320,8 @@ func (d *Decoder) WriteRecords(w *Writer, filter *Filter, s *Session) error {
 	d.noTS = w.f == FormatPlain // plain text has no times
 	defer func() { d.lazyArgs, d.noTS = false, false }()
 	for _, s := range ss {
-		if d.parallel(w, s) {
-			if err := d.writeParallel(w, filter, s); err != nil {
+		if size := d.parallel(w, s); size > 0 {
+			if err := d.writeParallel(w, filter, s, size); err != nil {
 				return err
 			}
 			continue
