@@ -1927,8 +1927,7 @@ static uint64_t lp_random64(void)
 {
 	uint64_t v = 0;
 	if (syscall(SYS_getrandom, &v, sizeof v, 0x0001 /* GRND_NONBLOCK */) != (long)sizeof v)
-		v = 0;
-	v ^= clock_ns(CLOCK_REALTIME) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 32;
+		v = clock_ns(CLOCK_REALTIME) * 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid() << 32;
 	return v ? v : 1;
 }
 
@@ -2056,8 +2055,10 @@ static int lp_check_log(int fd)
 	return 0;
 }
 
-/* Maps a valid log in fd and starts logging into it. */
-static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_flags)
+/* Maps a valid log in fd and starts logging into it. made: the file's
+ * stat when this process just made the log (its capacity is the header's
+ * page, or more if a joiner grew it since: mapped when needed). */
+static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_flags, const struct stat *made)
 {
 	if (lp_setup_process() != 0) {
 		lp_why = "the kernel lacks MADV_WIPEONFORK (Linux 4.14)";
@@ -2067,10 +2068,12 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 	 * once the file is that long, so the size read after it covers it
 	 * (read the other way round, a growth in between would look like a
 	 * shrunk file). */
-	uint64_t cap = 0;
+	uint64_t cap = LP_HEADER_SIZE;
 	struct stat st;
-	if (pread(fd, &cap, sizeof cap, offsetof(struct lp_header, capacity)) != (ssize_t)sizeof cap ||
-	    fstat(fd, &st) != 0 || cap > (uint64_t)st.st_size) {
+	if (made)
+		st = *made;
+	else if (pread(fd, &cap, sizeof cap, offsetof(struct lp_header, capacity)) != (ssize_t)sizeof cap ||
+		 fstat(fd, &st) != 0 || cap > (uint64_t)st.st_size) {
 		/* Someone shrank the file under the log: writing would fault.
 		 * Stay off rather than risk SIGBUS. */
 		lp_why = "the file is shorter than its header says";
@@ -2162,8 +2165,9 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
  * file system without record locks it goes on alone. path, if not NULL,
  * is the name this process created the file under: removed if the file
  * cannot be made a log, so that no empty file is left behind (a run
- * that opened it meanwhile finds it unlinked and tries the name again). */
-static int lp_make_log(int fd, int made, const char *path)
+ * that opened it meanwhile finds it unlinked and tries the name again).
+ * made_st, if not NULL, gets the file's stat once this process made it. */
+static int lp_make_log(int fd, int made, const char *path, struct stat *made_st)
 {
 	int locked = lp_file_lock(fd, F_WRLCK) == 0;
 	if (!locked && (!made || errno == EAGAIN || errno == EACCES))
@@ -2172,6 +2176,10 @@ static int lp_make_log(int fd, int made, const char *path)
 	int r = 1;
 	if (fstat(fd, &st) == 0 && st.st_size == 0 && (made || st.st_nlink > 0))
 		r = lp_setup_process() == 0 && lp_create_in(fd) == 0 ? 0 : -1;
+	if (r == 0 && made_st) {
+		*made_st = st;
+		made_st->st_size = LP_HEADER_SIZE;
+	}
 	if (r < 0 && path) {
 		int err = errno;
 		struct stat named;
@@ -2260,14 +2268,15 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 			return -1;
 		}
 		int r = made ? 1 : lp_check_log(fd);
-		if (r == 1 && (r = lp_make_log(fd, made, made ? path : NULL)) == 1) {
+		struct stat made_st = {0};
+		if (r == 1 && (r = lp_make_log(fd, made, made ? path : NULL, &made_st)) == 1) {
 			/* Another run is making it a log: join it next round. */
 			close(fd);
 			struct timespec pause = {0, 2000000};
 			nanosleep(&pause, NULL);
 			continue;
 		}
-		if (r != 0 || lp_start(fd, path, session, proc_flags) != 0) {
+		if (r != 0 || lp_start(fd, path, session, proc_flags, made_st.st_ino ? &made_st : NULL) != 0) {
 			int err = errno;
 			close(fd);
 			errno = err;
@@ -2389,7 +2398,7 @@ int logpack_attach_fd(int fd, int flags)
 	if (r == 0 && st.st_size == 0) {
 		/* The caller made an empty file for the log; a run that found
 		 * it by its name may be making it a log too: then join that. */
-		r = lp_make_log(own, 1, NULL);
+		r = lp_make_log(own, 1, NULL, NULL);
 		if (r == 1) {
 			struct timespec pause = {0, 2000000};
 			nanosleep(&pause, NULL);
@@ -2402,7 +2411,7 @@ int logpack_attach_fd(int fd, int flags)
 		r = -1;
 	}
 	if (r == 0)
-		r = lp_start(own, n > 0 && path[0] == '/' ? path : NULL, lp_random64(), LP_PROC_SESSION_START);
+		r = lp_start(own, n > 0 && path[0] == '/' ? path : NULL, lp_random64(), LP_PROC_SESSION_START, NULL);
 	if (r != 0) {
 		err = errno;
 		close(own);
