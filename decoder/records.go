@@ -139,6 +139,12 @@ func (d *Decoder) nextSlow(w *writer) (tag uint64, data []byte, ts uint64, off i
 	for {
 		if !w.live {
 			if w.ci >= len(w.chunks) {
+				// The stream's end: its buffer goes, with the last
+				// record's views of it (a log of thousands of runs has
+				// as many streams, all kept with their sessions).
+				w.rd.Release()
+				w.rec.data, w.rec.args = nil, nil
+				clear(w.rec.Args)
 				return 0, nil, 0, 0, 0, false, nil
 			}
 			c := &w.chunks[w.ci]

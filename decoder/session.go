@@ -242,10 +242,12 @@ func (d *Decoder) buildSessions() {
 	streams := map[key]*writer{}
 	for _, w := range d.writers {
 		if len(w.chunks) > 0 && !slices.ContainsFunc(w.chunks, func(c chunk) bool { return c.proc != w.chunks[0].proc }) {
-			// The thread is one process's (most are): its stream shares
-			// the index's chunks (of a large log, the most of its memory).
-			s := w.chunks[0].proc.Session
-			s.streams = append(s.streams, &writer{pid: w.pid, tid: w.tid, order: w.order, sess: s, chunks: w.chunks})
+			// The thread is one process's (most are): the index's
+			// writer is its stream, with the index's chunks (of a large
+			// log, the most of its memory; a log of thousands of runs
+			// has as many writers, 0.7 KB each).
+			w.sess = w.chunks[0].proc.Session
+			w.sess.streams = append(w.sess.streams, w)
 			continue
 		}
 		for _, c := range w.chunks {

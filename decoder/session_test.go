@@ -3,6 +3,8 @@ package decoder
 import (
 	"bytes"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +220,52 @@ func TestProcessesScaleWithTheLog(t *testing.T) {
 	}
 	if sk := d.Skipped(); len(sk) == 0 || !strings.Contains(sk[0].Detail, "process records: records stay with the process before") {
 		t.Errorf("skipped %v, want the process records beyond the bound", sk)
+	}
+}
+
+// A log of many runs (a test suite's) has as many streams, all kept with
+// their sessions: a stream that has yielded its last record holds
+// neither its read buffer nor views of it, so decoding the whole log
+// leaves memory as it found it (80 MB stayed for 1,000 runs of 20
+// processes).
+func TestEndedStreamsLetGoOfTheirBuffers(t *testing.T) {
+	w := logfile.NewWriter(logfile.Header{FirstPID: 100, StartTS: 1000, StartMonoNS: 1000}, 4096)
+	ts := uint64(2000)
+	for run := range 50 {
+		for p := range 4 {
+			pid := uint32(100 + run*4 + p)
+			th := w.Thread(pid, pid)
+			start(th, ts, uint64(0x1000+run), 1, map[bool]uint64{true: logfile.ProcStarted}[p == 0], "/usr/sbin/criu")
+			for k := range 3 {
+				ts += 10
+				th.Log(siteMount, ts, 0, fmtdb.String("/proc/self/mountinfo"), fmtdb.Uint(uint64(k)))
+			}
+		}
+	}
+	d := open(t, w.Bytes(0))
+	for _, how := range []string{"WriteRecords", "Records"} {
+		if how == "WriteRecords" {
+			if err := d.WriteRecords(NewWriter(io.Discard, FormatPlain, nil), nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			for _, err := range d.Records() {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		n := 0
+		for _, s := range d.Sessions() {
+			for _, st := range s.streams {
+				n++
+				if st.rd.Buffered() != 0 || st.rec.data != nil || slices.ContainsFunc(st.rec.Args, func(a Arg) bool { return a.Str != nil }) {
+					t.Fatalf("%s: session %d, pid %d: %d bytes of buffer, %d of data, args %v kept", how, s.N, st.pid, st.rd.Buffered(), len(st.rec.data), st.rec.Args)
+				}
+			}
+		}
+		if n != 200 {
+			t.Errorf("%s: %d streams, want 200", how, n)
+		}
 	}
 }

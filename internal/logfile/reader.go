@@ -131,6 +131,13 @@ func Start(off int64, ch *ChunkHeader) Cursor {
 	return Cursor{Off: off + ChunkHeaderSize, TS: ch.BaseTS, Log: -1}
 }
 
+// Release drops r's read buffer (a reader of a thread that has no more
+// chunks); the next Reset makes a new one.
+func (r *Reader) Release() { r.win.buf = nil }
+
+// Buffered returns the size of r's read buffer: 0 after Release.
+func (r *Reader) Buffered() int { return len(r.win.buf) }
+
 // Reset makes r read records from at up to limit. end is the chunk's
 // end: a limit before it means the data ends there (a file cut short, or
 // a chunk still being written), and a record crossing it is
