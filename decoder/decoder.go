@@ -689,7 +689,9 @@ func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt
 	case logfile.KindDropped:
 		c.dropped += rec.Dropped
 	case logfile.KindClock:
-		d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono, Stream: c.stream})
+		if len(d.pairs) < d.bound(minPairs, 9) {
+			d.pairs = append(d.pairs, logfile.Pair{TS: rec.TS, Mono: rec.Mono, Stream: c.stream})
+		}
 	case logfile.KindCut:
 		d.noteCut(rec)
 	case logfile.KindTextMark:

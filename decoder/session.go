@@ -119,16 +119,17 @@ func (s *Session) resetPrefixes() {
 }
 
 // Bounds on what the decoder keeps per record of a kind (a Process, a
-// text mark, a cut record), so that a hostile log made of such records
-// cannot make its memory a large multiple of the log's size, while a
-// real log of any size keeps them all: at least the minimum, and one per
-// so many bytes of the log (a new process takes a chunk of its own, at
-// least 4 KiB). A test suite's shared log holds far more than 65,536
-// processes. (Variables for tests.)
+// text mark, a cut record, a clock record's pair), so that a hostile log
+// made of such records cannot make its memory a large multiple of the
+// log's size, while a real log of any size keeps them all: at least the
+// minimum, and one per so many bytes of the log (a new process takes a
+// chunk of its own, at least 4 KiB). A test suite's shared log holds far
+// more than 65,536 processes. (Variables for tests.)
 var (
 	minProcesses = 1 << 16
 	minMarks     = 1 << 20
 	minCuts      = 1 << 20
+	minPairs     = 1 << 20 // beyond the bound, clock records are ignored: the chunk headers' pairs remain
 )
 
 // bound returns at least min, one per 2^shift bytes of the log read.

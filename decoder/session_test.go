@@ -269,3 +269,27 @@ func TestEndedStreamsLetGoOfTheirBuffers(t *testing.T) {
 		}
 	}
 }
+
+// Clock records beyond one per 512 bytes of the log (past a minimum,
+// lowered to 8 here) are not kept: a log of nothing but clock records
+// cannot make the decoder hold several times its size in pairs. The chunk
+// headers' pairs stay, and the records decode.
+func TestClockRecordsBounded(t *testing.T) {
+	defer func(m int) { minPairs = m }(minPairs)
+	minPairs = 8
+	w := newLog(100)
+	th := w.Thread(100, 100)
+	start(th, 2000, session, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	for i := range 2000 {
+		th.Clock(uint64(3000+i), uint64(3000+i))
+	}
+	th.Log(siteHello, 6000, 0, fmtdb.Int(1))
+	log := w.Bytes(0)
+	d := open(t, log)
+	if bound := max(8, len(log)>>9); len(d.pairs) > bound+len(log)/4096 {
+		t.Errorf("%d pairs kept from a log of %d bytes, want at most %d and the chunk headers'", len(d.pairs), len(log), bound)
+	}
+	if got := sessionLines(t, d); len(got) != 1 || !strings.HasSuffix(got[0], "hello 1\n") {
+		t.Errorf("records %q", got)
+	}
+}
