@@ -61,21 +61,35 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 	// Temporaries hold the arguments when the call prints as text too, or
 	// may print as text after the runtime call evaluated side effects.
 	useTemps := wantText || !r.pureArgs(p)
-	var temps []string // per pf.Args entry: its temporary
-	var decls strings.Builder
-	if useTemps {
-		temps = make([]string, len(p.fargs))
-		for k, a := range p.fargs {
-			if !sitetab.Recorded(a) {
-				continue
-			}
-			temps[k] = "logpack_a" + strconv.Itoa(k)
-			t := argCType(p.pf, k)
-			decls.WriteString(t + " " + temps[k] + " = (" + t + ")(" + r.argText(p.callArgs[p.cIndex[k]]) + "); ")
+	ntemps := 0
+	for _, a := range p.fargs {
+		if sitetab.Recorded(a) {
+			ntemps++
 		}
 	}
-	call := r.runtimeCall(p, &e, sym, level, temps)
-
+	for _, k := range p.passIdx {
+		if !r.simpleArg(p.args[k]) {
+			ntemps++
+		}
+	}
+	// (strerror(errno) reads errno, but has no effect)
+	inOrder := ntemps > 1 && !r.othersPure(p)
+	// The temporaries: declared, then set. Where an argument has side
+	// effects, they are set as the arguments of one call, so that the
+	// compiler evaluates them in the order it evaluates the original
+	// call's (gcc: the last first; a call that sets errno, or a variable
+	// that an increment changes, gives what the original printed).
+	var temps []string // per pf.Args entry: its temporary
+	var decls strings.Builder
+	var sets []string
+	set := func(typ, name, val string) {
+		if !inOrder {
+			decls.WriteString(typ + " " + name + " = " + val + "; ")
+			return
+		}
+		decls.WriteString(typ + " " + name + "; ")
+		sets = append(sets, "("+name+" = "+val+")")
+	}
 	// pass-through arguments are still evaluated once when recording
 	var pass strings.Builder
 	var passTemps map[int]string
@@ -88,11 +102,29 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 				passTemps = map[int]string{}
 			}
 			passTemps[k] = "logpack_p" + strconv.Itoa(n)
-			decls.WriteString("__auto_type " + passTemps[k] + " = (" + r.argText(a) + "); ")
+			// the type of the value passed (an array decays, a
+			// bit-field is its promoted type), without evaluating it
+			x := "(" + r.argText(a) + ")"
+			set("__typeof__(0 ? "+x+" : "+x+")", passTemps[k], x)
 		default:
 			pass.WriteString("(void)(" + r.argText(a) + "), ")
 		}
 	}
+	if useTemps {
+		temps = make([]string, len(p.fargs))
+		for k, a := range p.fargs {
+			if !sitetab.Recorded(a) {
+				continue
+			}
+			temps[k] = "logpack_a" + strconv.Itoa(k)
+			t := argCType(p.pf, k)
+			set(t, temps[k], "("+t+")("+r.argText(p.callArgs[p.cIndex[k]])+")")
+		}
+	}
+	if len(sets) > 0 {
+		decls.WriteString("logpack_seq(0, " + strings.Join(sets, ", ") + "); ")
+	}
+	call := r.runtimeCall(p, &e, sym, level, temps)
 	text := r.textCall(p, temps, passTemps)
 	// record is what runs when the call is recorded; without temporaries
 	// it is an int expression (whether the log took the record), which

@@ -126,6 +126,7 @@ type rewriter struct {
 	macros     map[string]fileMacro
 	prefixes   map[string]*PrefixFunc
 	enums      map[string]int // file-scope enumeration constants with known values
+	typedefs   map[string]bool
 	unit       *sitetab.Unit
 	encoders   map[string]bool // declarations of the encoders the unit calls
 	// definesTextFd: the unit defines cfg.TextFdFunc
@@ -145,7 +146,7 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 	}
 	r := &rewriter{src: src, file: filename, cfg: cfg, mode: m, funcs: map[string]*LogFunc{},
 		macros: map[string]fileMacro{}, prefixes: map[string]*PrefixFunc{}, enums: map[string]int{},
-		encoders: map[string]bool{}}
+		typedefs: map[string]bool{}, encoders: map[string]bool{}}
 	unitID := cfg.UnitID
 	if unitID == "" {
 		unitID = unitHash(src, filename)
@@ -259,6 +260,22 @@ var notDeclName = map[string]bool{
 	"__asm": true, "_Alignas": true, "alignas": true, "typeof": true, "__typeof__": true, "__typeof": true,
 	"_Static_assert": true, "static_assert": true, "__extension__": true, "_Pragma": true,
 	"__typeof_unqual__": true, "typeof_unqual": true, "_Atomic": true,
+	// a function returning a function pointer: "void (*f(int))(int)"
+	"void": true, "char": true, "short": true, "int": true, "long": true, "float": true, "double": true,
+	"signed": true, "unsigned": true, "_Bool": true, "const": true, "volatile": true,
+}
+
+// declarator reports whether the identifier at i, followed by '(', may
+// name the function a definition defines: at file scope, or inside the
+// parentheses of a declarator of a function that returns a pointer
+// ("void (*f(int))(int)": f, not void).
+func (r *rewriter) declarator(i int) bool {
+	for _, o := range r.stack {
+		if r.punct(o.tok) != "(" {
+			return false
+		}
+	}
+	return len(r.stack) == 0 || r.punct(r.prev(i)) == "*"
 }
 
 func (r *rewriter) top() *opener {
@@ -278,7 +295,7 @@ func (r *rewriter) walk() {
 			}
 		case Ident:
 			name := r.text(t)
-			if len(r.stack) == 0 && r.punct(r.next(i)) == "(" && !notDeclName[name] {
+			if r.punct(r.next(i)) == "(" && !notDeclName[name] && r.declarator(i) {
 				r.declName = name
 			}
 			if f, ok := r.funcs[name]; ok && r.dead == 0 {
@@ -287,6 +304,8 @@ func (r *rewriter) walk() {
 				r.prefixCandidate(i, pf)
 			} else if name == "enum" && r.dead == 0 {
 				r.enumDecl(i)
+			} else if name == "typedef" {
+				r.typedefDecl(i)
 			}
 		case Punct:
 			switch p := r.punct(i); p {
@@ -963,8 +982,64 @@ func (r *rewriter) isTextLevel(l int) bool {
 	return false
 }
 
+// typedefDecl notes the names a typedef at i declares (the identifiers
+// before its ';', ',', ')' or '['), so that a cast to one is told from a
+// call through a pointer (pureExpr).
+func (r *rewriter) typedefDecl(i int) {
+	for k := r.next(i); k < len(r.toks); k = r.next(k) {
+		switch r.punct(k) {
+		case ";":
+			return
+		case "{":
+			if r.match[k] < 0 {
+				return
+			}
+			k = int(r.match[k]) // a struct's members are no types
+			continue
+		}
+		if r.toks[k].Kind == Ident {
+			switch r.punct(r.next(k)) {
+			case ";", ",", ")", "[":
+				r.typedefs[r.text(r.toks[k])] = true
+			}
+		}
+	}
+}
+
+// typeWords are the keywords a cast's type is made of.
+var typeWords = map[string]bool{
+	"void": true, "char": true, "short": true, "int": true, "long": true, "float": true, "double": true,
+	"signed": true, "unsigned": true, "_Bool": true, "bool": true, "const": true, "volatile": true,
+	"restrict": true, "__restrict": true, "__restrict__": true, "__signed__": true, "__const": true,
+	"__volatile__": true, "_Complex": true, "__int128": true,
+}
+
+// isCast reports whether the parentheses from open to close hold a type:
+// keywords, '*', struct/union/enum tags, and typedef names the unit
+// declared.
+func (r *rewriter) isCast(open, close int) bool {
+	n := 0
+	for k := r.next(open); k < close; k = r.next(k) {
+		t := r.toks[k]
+		switch {
+		case r.punct(k) == "*":
+		case t.Kind == Ident && typeWords[r.text(t)]:
+		case t.Kind == Ident && (r.text(t) == "struct" || r.text(t) == "union" || r.text(t) == "enum"):
+			if k = r.next(k); k >= close || r.toks[k].Kind != Ident {
+				return false
+			}
+		case t.Kind == Ident && r.typedefs[r.text(t)]:
+		default:
+			return false
+		}
+		n++
+	}
+	return n > 0
+}
+
 // pureExpr reports whether evaluating the argument twice is the same as
-// once: identifiers, literals and operators, but no calls, assignments,
+// once: identifiers, literals and operators, but no calls (also through a
+// pointer or an array element: "(*f)()", "t[i]()"), assignments,
 // increments or statement expressions.
 func (r *rewriter) pureExpr(a arg) bool {
 	if a.synth != "" {
@@ -975,20 +1050,31 @@ func (r *rewriter) pureExpr(a arg) bool {
 		switch t.Kind {
 		case Directive:
 		case Ident:
-			if r.punct(r.next(k)) == "(" {
+			if r.punct(r.next(k)) == "(" && !unevaluated[r.text(t)] {
 				return false // a call (or a function-like macro left over)
 			}
 		case Number, Char, String:
 		case Punct:
-			switch r.punct(k) {
+			switch p := r.punct(k); p {
 			case "=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>=", "++", "--", "{", "}":
 				return false
+			case ")", "]":
+				if r.punct(r.next(k)) == "(" && (p == "]" || r.match[k] < 0 || !r.isCast(int(r.match[k]), k)) {
+					return false
+				}
 			}
 		default:
 			return false
 		}
 	}
 	return true
+}
+
+// unevaluated are the operators written like calls that evaluate
+// nothing (of an operand that is no variable-length array).
+var unevaluated = map[string]bool{
+	"sizeof": true, "_Alignof": true, "__alignof__": true, "__alignof": true, "alignof": true,
+	"__typeof__": true, "typeof": true, "__typeof": true, "__builtin_offsetof": true,
 }
 
 // simpleArg: an identifier or a literal, evaluated without effects.

@@ -49,6 +49,14 @@ func (r *rewriter) plan(i int, f *LogFunc, args []arg, closeIdx int) *callPlan {
 		return nil
 	}
 	r.foldConstants(p)
+	for _, a := range p.callArgs {
+		if a.synth != "" && r.isErrnoText(a) && !r.othersPure(p) {
+			// The macro reads errno itself when it prints: after the
+			// arguments' effects, where the original read it first.
+			r.diag(p.name, "an argument has effects (errno may change) and the macro reads errno after it")
+			return nil
+		}
+	}
 	return p
 }
 
@@ -208,7 +216,8 @@ func (r *rewriter) foldConstants(p *callPlan) {
 				continue
 			}
 		}
-		if r.isErrnoText(a) && sp.Conv == 's' && sp.PrecArg < 0 && sp.WidthArg < 0 && pf.Args[sp.Arg].Class == fmtdb.ClassStr {
+		if r.isErrnoText(a) && sp.Conv == 's' && sp.PrecArg < 0 && sp.WidthArg < 0 && pf.Args[sp.Arg].Class == fmtdb.ClassStr &&
+			r.othersPure(p) {
 			stored.WriteString(p.format[last : sp.End-1])
 			stored.WriteByte('m')
 			last = sp.End
@@ -217,6 +226,37 @@ func (r *rewriter) foldConstants(p *callPlan) {
 	}
 	stored.WriteString(p.format[last:])
 	p.folded = stored.String()
+}
+
+// othersPure reports whether the call's arguments other than
+// strerror(errno) have no side effects. Only then is strerror(errno)
+// recorded as errno, which the runtime reads after every argument: the
+// compiler evaluates a call's arguments in its own order (gcc: the last
+// first), so an argument that sets errno (a failing call) ran after
+// strerror(errno) read it in the original call, and the text must be the
+// string the call evaluated then.
+func (r *rewriter) othersPure(p *callPlan) bool {
+	pure := func(a arg) bool {
+		if r.isErrnoText(a) {
+			return true
+		}
+		if a.synth != "" {
+			_, ok := r.constValue(a, p.name)
+			return ok
+		}
+		return r.pureExpr(a)
+	}
+	for _, a := range p.args {
+		if !pure(a) {
+			return false
+		}
+	}
+	for _, a := range p.callArgs {
+		if a.synth != "" && !pure(a) {
+			return false
+		}
+	}
+	return true
 }
 
 // constArg is the table entry of a constant argument of class c.

@@ -26,6 +26,19 @@ void print_on_level(unsigned int loglevel, const char *format, ...)
 static int counter;
 static const char *volatile nul; /* NULL, hidden from gcc's checks */
 static int next(void) { return ++counter; }
+static int bump(int *k) { return ++*k; }
+/* s, after a failing call that sets errno */
+static const char *failing(const char *s) { errno = EBADF; return s; }
+static int level_calls;
+static unsigned int debug_level(void) { level_calls++; return LOG_DEBUG; }
+static unsigned int (*level_of)(void) = debug_level;
+static void callback(int x) { (void)x; }
+/* __func__ in a function that returns a function pointer */
+static void (*callback_of(int x))(int)
+{
+	pr_info("%s: %d\n", __func__, x);
+	return callback;
+}
 
 static void shapes(int n, const char *s)
 {
@@ -34,10 +47,18 @@ static void shapes(int n, const char *s)
 	uint64_t big = 0xfedcba9876543210ull;
 
 	pr_info("plain %d %s\n", n, s);
-	/* C leaves the order of argument evaluation unspecified: gcc runs call
-	 * arguments right to left but initializers left to right, so only one
-	 * argument here has an effect the others could see. */
+	/* C leaves the order of argument evaluation unspecified; the rewritten
+	 * call evaluates them in the order the compiler evaluates the
+	 * original's (gcc: the last first). */
 	pr_debug("side effects %d %d\n", n++, next());
+	pr_debug("order %d %d %d\n", n, bump(&n), n);
+	/* the error of the call, not of the argument evaluated after it */
+	errno = ENOENT;
+	pr_err("Can't open %s: %s\n", failing(s), strerror(errno));
+	/* a level read through a pointer is a call: once per log call */
+	print_on_level((*level_of)(), "level through a pointer\n");
+	pr_info("level calls %d\n", level_calls);
+	callback_of(n)(n);
 	if (n > 3)
 		pr_warn("unbraced %d\n", n);
 	else

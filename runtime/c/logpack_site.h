@@ -54,6 +54,14 @@ static __inline__ __attribute__((__always_inline__, __unused__)) int logpack_tex
 	return l >= 1 && l <= max;
 }
 
+/* Evaluates its arguments, which set a call's temporaries, in the order
+ * the compiler evaluates any call's arguments: the order in which the
+ * original call evaluated them. Inlined away. */
+static __inline__ __attribute__((__always_inline__, __unused__)) void logpack_seq(int n, ...)
+{
+	(void)n;
+}
+
 /* Records one call. args has one slot per argument the call passes (the
  * constants of the site's list and errno take none). Returns whether the
  * record was written: 0 when logging is off, or when the log could not
