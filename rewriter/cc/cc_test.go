@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -518,6 +519,62 @@ func TestLinkAddsRuntimeWhereNeeded(t *testing.T) {
 			t.Errorf("%s has no sites", p)
 		}
 		f.Close()
+	}
+}
+
+// Objects compiled with -flto hold their symbols in GCC's LTO symbol
+// table only: the link still sees that they call the runtime (in one
+// step, separately, through an archive), and the program records.
+func TestLinkTimeOptimization(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"log.h": logH, "main.c": mainC, "log.c": logC})
+	opts := Options{Rewriter: criuRewriter(t)}
+	lto := []string{"gcc", "-O2", "-flto"}
+	for _, c := range [][]string{
+		append(slices.Clone(lto), "-o", "prog1", "main.c", "log.c"),
+		append(slices.Clone(lto), "-c", "main.c", "-o", "main.o"),
+		append(slices.Clone(lto), "-c", "log.c", "-o", "log.o"),
+		append(slices.Clone(lto), "-o", "prog2", "main.o", "log.o"),
+		{"gcc-ar", "rcs", "libmain.a", "main.o"},
+		append(slices.Clone(lto), "-o", "prog3", "log.o", "-L.", "-lmain"),
+	} {
+		if c[0] == "gcc-ar" {
+			plain(t, "", c...)
+			continue
+		}
+		if r := wrap(t, opts, c...); r.status != 0 {
+			t.Fatalf("%v: %+v", c, r)
+		}
+	}
+	textWant := "user message 1\nmain: one 1 0x1234\nError (main.c:15): main: two ?\n"
+	for _, prog := range []string{"prog1", "prog2", "prog3"} {
+		cmd := exec.Command("./" + prog)
+		log := filepath.Join(dir, prog+".lpk")
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", prog, err, out)
+		}
+		if string(out) != "user message 1\nError (main.c:15): main: two ?\n" {
+			t.Errorf("%s with binary logging printed %q", prog, out)
+		}
+		d, err := decoder.Open(log, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", prog, err)
+		}
+		var dec []byte
+		for r, err := range d.Records() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec = r.AppendMessage(dec)
+		}
+		d.Close()
+		if want := strings.TrimPrefix(textWant, "user message 1\n"); string(dec) != want {
+			t.Errorf("%s decoded %q, want %q", prog, dec, want)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -173,34 +174,70 @@ func scanObject(r io.ReaderAt, name string) (symUse, error) {
 	if ef.Type != elf.ET_REL {
 		return symUse{}, nil
 	}
-	syms, err := ef.Symbols()
-	if err != nil {
-		if err == elf.ErrNoSymbols {
-			return symUse{}, nil
-		}
-		return symUse{}, fmt.Errorf("%s: %v", name, err)
-	}
 	var u symUse
-	for _, s := range syms {
-		if _, _, enc := sitetab.ParseEncoderName(s.Name); enc {
-			if s.Section == elf.SHN_UNDEF {
+	note := func(sym string, undefined bool) {
+		if _, _, enc := sitetab.ParseEncoderName(sym); enc {
+			if undefined {
 				u.uses = true
-				u.addName(&u.encoders, s.Name)
+				u.addName(&u.encoders, sym)
 			} else {
-				u.addName(&u.defined, s.Name)
+				u.addName(&u.defined, sym)
 			}
-			continue
+			return
 		}
-		if !runtimeRefs[s.Name] {
-			continue
+		if !runtimeRefs[sym] {
+			return
 		}
-		if s.Section == elf.SHN_UNDEF {
+		if undefined {
 			u.uses = true
-		} else if s.Name == "logpack_emit" {
+		} else if sym == "logpack_emit" {
 			u.defines = true
 		}
 	}
+	// An object compiled with -flto holds its symbols in GCC's LTO
+	// symbol table (a slim one: only there).
+	for _, sec := range ef.Sections {
+		if strings.HasPrefix(sec.Name, ".gnu.lto_.symtab.") {
+			data, err := sec.Data()
+			if err != nil {
+				return symUse{}, fmt.Errorf("%s: %s: %v", name, sec.Name, err)
+			}
+			if err := ltoSymbols(data, note); err != nil {
+				return symUse{}, fmt.Errorf("%s: %s: %v", name, sec.Name, err)
+			}
+		}
+	}
+	syms, err := ef.Symbols()
+	if err != nil {
+		if err == elf.ErrNoSymbols {
+			return u, nil
+		}
+		return symUse{}, fmt.Errorf("%s: %v", name, err)
+	}
+	for _, s := range syms {
+		note(s.Name, s.Section == elf.SHN_UNDEF)
+	}
 	return u, nil
+}
+
+// ltoSymbols reads GCC's LTO symbol table: per symbol its name and comdat
+// group (NUL-terminated), kind (0 defined, 1 weak, 2 undefined, 3 weak
+// undefined, 4 common), visibility, size (8 bytes) and slot (4).
+func ltoSymbols(data []byte, note func(sym string, undefined bool)) error {
+	for len(data) > 0 {
+		name, rest, ok := bytes.Cut(data, []byte{0})
+		if !ok {
+			return errors.New("a symbol name without its end")
+		}
+		_, rest, ok = bytes.Cut(rest, []byte{0})
+		if !ok || len(rest) < 14 {
+			return errors.New("a symbol cut short")
+		}
+		kind := rest[0]
+		note(string(name), kind == 2 || kind == 3)
+		data = rest[14:]
+	}
+	return nil
 }
 
 // scanArchive walks a System V / GNU ar archive member by member.
