@@ -14,11 +14,10 @@ type message struct {
 	fixed int   // bound of the message size without '*' amounts
 }
 
-// maxMessage bounds the padding and precision of one rendered message
-// (the format's length plus its widths and precisions), so that a hostile
-// log cannot turn a 3-byte record into megabytes of text ("%1000000d").
-// glibc would print such a message; no real log line pads that much.
-const maxMessage = 64 << 10
+// maxMessage bounds one rendered message: the format's length plus its
+// padding (fmtdb.MaxPadding: widths and numeric precisions; a string's
+// precision only cuts it).
+const maxMessage = 64<<10 + fmtdb.MaxPadding
 
 // compile parses the site's format and checks that its argument list is
 // the one the log records carry: a site whose classes disagree with its
@@ -46,7 +45,10 @@ func compile(s *fmtdb.Site) message {
 		if sp.WidthArg >= 0 || sp.PrecArg >= 0 {
 			m.stars = true
 		}
-		m.fixed += sp.Width + max(sp.Prec, 0)
+		m.fixed += sp.Width
+		if !sp.PrecisionCuts() {
+			m.fixed += max(sp.Prec, 0)
+		}
 	}
 	if m.fixed > maxMessage {
 		return message{err: fmt.Errorf("its widths and precisions add up to over %d bytes per message", maxMessage)}
@@ -69,7 +71,7 @@ func (m *message) check(args []Arg) error {
 	for i := range m.f.Specs {
 		sp := &m.f.Specs[i]
 		for _, k := range [2]int{sp.WidthArg, sp.PrecArg} {
-			if k >= 0 && k < len(args) {
+			if k >= 0 && k < len(args) && (k == sp.WidthArg || !sp.PrecisionCuts()) {
 				v := int64(int32(args[k].Bits))
 				total += int(max(v, -v))
 			}

@@ -275,6 +275,33 @@ func TestHostileFields(t *testing.T) {
 	_ = allocs
 }
 
+// A string's precision only cuts it: "%.*s" of a large buffer (its size
+// as the precision) and a constant "%.70000s" render as printf does, while
+// widths and numeric precisions still count against fmtdb.MaxPadding.
+func TestLargeStringPrecision(t *testing.T) {
+	parsed := func(file, format string) *fmtdb.Site {
+		f, err := fmtdb.Parse(format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := &fmtdb.Site{Level: 3, File: file, Line: 1, Func: "fn", Format: format, Args: f.Args}
+		s.ID = fmtdb.SiteID(s)
+		return s
+	}
+	w := newLog(1)
+	th := w.Thread(1, 1)
+	th.Log(parsed("b.c", "buf: %.*s|\n"), 2000, 0, fmtdb.Int(1<<20), fmtdb.String("hello"))
+	th.Log(parsed("c.c", "cut: %.70000s|%.3s|\n"), 2100, 0, fmtdb.String("world"), fmtdb.String("abcdef"))
+	th.Log(parsed("z.c", "%.*d\n"), 2200, 0, fmtdb.Int(1<<20), fmtdb.Int(7))
+	out, skips := decodeAll(t, w.Bytes(0), FormatPlain, nil)
+	if out != "buf: hello|\ncut: world|abc|\n" {
+		t.Errorf("output %q", out)
+	}
+	if len(skips) != 1 || !strings.Contains(skips[0].Detail, "widths and precisions add up") {
+		t.Errorf("skips %v, want the %%.*d of 1 MiB", skips)
+	}
+}
+
 // Empty and garbage inputs fail or decode nothing, without panicking.
 func TestGarbage(t *testing.T) {
 	for _, n := range []int{0, 1, 8, 4095, 4096, 4097, 10000} {

@@ -553,10 +553,40 @@ func (p *parser) bind(sp *Spec, widthPos, precPos int) error {
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
+// MaxPadding bounds what one message's widths and (numeric) precisions
+// may add to it: the decoder renders no more, so that a hostile log
+// cannot turn a 3-byte record into megabytes of text ("%1000000d"), and
+// the rewriter leaves a call whose format asks for more as text. glibc
+// would print it; no real log line pads that much.
+const MaxPadding = 64 << 10
+
+// PrecisionCuts reports whether the directive's precision only shortens
+// its text (a string, %m, a character) instead of adding digits: "%.*s"
+// of a large buffer adds nothing.
+func (s *Spec) PrecisionCuts() bool {
+	k := convKind(s.Conv)
+	return k == kString || k == kErrno || k == kChar
+}
+
+// Padding returns what the format's constant widths and precisions may
+// add to a message at most.
+func (f *Format) Padding() int {
+	n := 0
+	for i := range f.Specs {
+		sp := &f.Specs[i]
+		n += sp.Width
+		if sp.Prec > 0 && !sp.PrecisionCuts() {
+			n += sp.Prec
+		}
+	}
+	return n
+}
+
 // Recordable reports why a valid format cannot be recorded as a binary
 // record and rendered later, or nil if it can: wide characters and
 // strings depend on LC_CTYPE, the ' and I flags on LC_NUMERIC/LC_CTYPE,
-// and the descriptor holds at most MaxDescriptorArgs arguments.
+// the descriptor holds at most MaxDescriptorArgs arguments, and a message
+// pads at most MaxPadding bytes.
 func (f *Format) Recordable() error {
 	if f.NUL >= 0 {
 		return &ParseError{Format: f.Text, Offset: f.NUL, Msg: "NUL byte in the format ends it early"}
@@ -579,6 +609,9 @@ func (f *Format) Recordable() error {
 		case s.Flags&FlagI18n != 0 && kind != kUnknown:
 			return bad("uses the locale's digits")
 		}
+	}
+	if n := f.Padding(); n > MaxPadding {
+		return fmt.Errorf("fmtdb: widths and precisions add up to %d bytes, over the %d a message may pad", n, MaxPadding)
 	}
 	return nil
 }

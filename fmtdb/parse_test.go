@@ -132,7 +132,8 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestRecordable(t *testing.T) {
-	ok := []string{"%d %s %p %m %Lf %#x %.*s %y %'y", ""}
+	// (a string's precision only cuts it: %.70000s pads nothing)
+	ok := []string{"%d %s %p %m %Lf %#x %.*s %y %'y", "", "%.70000s %.70000m %.70000c %65536d"}
 	for _, s := range ok {
 		f, err := Parse(s)
 		if err != nil {
@@ -143,14 +144,17 @@ func TestRecordable(t *testing.T) {
 		}
 	}
 	bad := map[string]string{
-		"a %ls":  "wide",
-		"%lc":    "wide",
-		"%C":     "wide",
-		"%5S":    "wide",
-		"%zs":    "wide",
-		"%'d":    "groups digits",
-		"%If":    "locale's digits",
-		"%d%lls": "wide",
+		"a %ls":           "wide",
+		"%lc":             "wide",
+		"%C":              "wide",
+		"%5S":             "wide",
+		"%zs":             "wide",
+		"%'d":             "groups digits",
+		"%If":             "locale's digits",
+		"%d%lls":          "wide",
+		"%70000d":         "over the 65536 a message may pad",
+		"%.70000d":        "over the 65536",
+		"%40000d %40000s": "80000 bytes",
 	}
 	for s, msg := range bad {
 		f, err := Parse(s)
