@@ -127,6 +127,7 @@ type rewriter struct {
 	prefixes   map[string]*PrefixFunc
 	enums      map[string]int // file-scope enumeration constants with known values
 	typedefs   map[string]bool
+	fnParams   int // the '(' of the parameters of the function being walked, -1 outside one
 	unit       *sitetab.Unit
 	encoders   map[string]bool // declarations of the encoders the unit calls
 	// definesTextFd: the unit defines cfg.TextFdFunc
@@ -146,7 +147,7 @@ func rewrite(src []byte, filename string, cfg *Config, m mode) (res *Result, err
 	}
 	r := &rewriter{src: src, file: filename, cfg: cfg, mode: m, funcs: map[string]*LogFunc{},
 		macros: map[string]fileMacro{}, prefixes: map[string]*PrefixFunc{}, enums: map[string]int{},
-		typedefs: map[string]bool{}, encoders: map[string]bool{}}
+		typedefs: map[string]bool{}, encoders: map[string]bool{}, fnParams: -1}
 	unitID := cfg.UnitID
 	if unitID == "" {
 		unitID = unitHash(src, filename)
@@ -322,6 +323,7 @@ func (r *rewriter) walk() {
 					if len(r.stack) == 0 && r.punct(pi) == ")" && r.declName != "" {
 						o.fn = true
 						r.curFunc = r.declName
+						r.fnParams = int(r.match[pi])
 						if r.curFunc == r.cfg.TextFdFunc && r.dead == 0 {
 							r.definesTextFd = true
 						}
@@ -335,7 +337,7 @@ func (r *rewriter) walk() {
 					r.stack = r.stack[:len(r.stack)-1]
 					r.ctrlClose[i] = p == ")" && o.ctrl
 					if o.fn {
-						r.curFunc = ""
+						r.curFunc, r.fnParams = "", -1
 					}
 				}
 				if p == "}" && len(r.stack) == 0 {
@@ -966,11 +968,43 @@ func (r *rewriter) level(a arg) (int, bool) {
 				return v, true
 			}
 		}
-		if v, ok := r.enums[r.text(t)]; ok {
+		if v, ok := r.enums[r.text(t)]; ok && !r.declaredInFunc(r.text(t), lo) {
 			return v, true
 		}
 	}
 	return 0, false
+}
+
+// declaredInFunc reports whether the function being walked may declare
+// name before token at, as a parameter or a local (after a type keyword,
+// a typedef name or '*'): then the name there is that variable, not the
+// enumeration constant of the same name.
+func (r *rewriter) declaredInFunc(name string, at int) bool {
+	if r.fnParams < 0 {
+		return false
+	}
+	for k := r.fnParams; k < at; k = r.next(k) {
+		t := r.toks[k]
+		if t.Kind != Ident || r.text(t) != name {
+			continue
+		}
+		p := r.prev(k)
+		if r.punct(p) == "*" {
+			return true
+		}
+		if p >= 0 && r.toks[p].Kind == Ident {
+			if w := r.text(r.toks[p]); typeWords[w] || r.typedefs[w] {
+				return true
+			}
+			if q := r.prev(p); q >= 0 && r.toks[q].Kind == Ident {
+				switch r.text(r.toks[q]) {
+				case "struct", "union", "enum":
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func (r *rewriter) isTextLevel(l int) bool {
