@@ -1,6 +1,7 @@
 package rewriter
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 )
@@ -151,6 +152,8 @@ func (s *Scanner) Scan() Token {
 		s.scanIdentRest()
 		if q := s.peek(0); (q == '"' || q == '\'') && isLiteralPrefix(s.src[tok.Off:s.off]) {
 			tok.Kind = s.scanQuoted(q, tok.Line)
+		} else if q == '"' && isRawPrefix(s.src[tok.Off:s.off]) {
+			tok.Kind = s.scanRaw(tok.Line)
 		} else {
 			tok.Kind = Ident
 		}
@@ -186,6 +189,52 @@ func isLiteralPrefix(p []byte) bool {
 		return true
 	}
 	return false
+}
+
+// isRawPrefix: the prefixes of a raw string literal, R"delim(...)delim",
+// which GNU C accepts too (its content is never a format logpack reads:
+// decodeLiteral refuses it).
+func isRawPrefix(p []byte) bool {
+	switch string(p) {
+	case "R", "LR", "uR", "UR", "u8R":
+		return true
+	}
+	return false
+}
+
+// scanRaw consumes a raw string literal from its opening quote: a
+// delimiter of up to 16 characters, '(', anything (newlines, quotes,
+// backslashes) up to ')', the delimiter and '"'.
+func (s *Scanner) scanRaw(line int) Kind {
+	start := s.off
+	s.off++ // opening quote
+	d := s.off
+	for s.off < len(s.src) && s.off-d <= 16 {
+		c := s.src[s.off]
+		if c == '(' {
+			break
+		}
+		if c == ' ' || c == ')' || c == '\\' || c == '\t' || c == '\v' || c == '\f' || c == '\n' {
+			s.off = start
+			return s.scanQuoted('"', line) // not a raw string after all
+		}
+		s.off++
+	}
+	if s.off >= len(s.src) || s.src[s.off] != '(' {
+		s.off = start
+		return s.scanQuoted('"', line)
+	}
+	end := append(append([]byte{')'}, s.src[d:s.off]...), '"')
+	s.off++
+	stop := len(s.src)
+	if k := bytes.Index(s.src[s.off:], end); k >= 0 {
+		stop = s.off + k + len(end)
+	} else {
+		s.error(line, "raw string literal not terminated")
+	}
+	s.line += bytes.Count(s.src[s.off:stop], []byte{'\n'})
+	s.off = stop
+	return String
 }
 
 func (s *Scanner) scanIdentRest() {

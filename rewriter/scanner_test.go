@@ -56,6 +56,9 @@ func TestScannerTokens(t *testing.T) {
 			{Punct, "||", 1}, {Punct, "!=", 1}, {Punct, "==", 1}}},
 		{"ab\\\ncd x", []tk{{Ident, "ab\\\ncd", 1}, {Ident, "x", 2}}},
 		{"#include <it's.h>\nx", []tk{{Directive, "#include <it's.h>", 1}, {Ident, "x", 2}}},
+		// GNU C's raw strings: quotes, backslashes, newlines and calls inside
+		{"R\"x(a)\" ; f(\"b\\n\"); )x\" y", []tk{{String, "R\"x(a)\" ; f(\"b\\n\"); )x\"", 1}, {Ident, "y", 1}}},
+		{"u8R\"(\n)\" LR\"--(\")--\" R x", []tk{{String, "u8R\"(\n)\"", 1}, {String, "LR\"--(\")--\"", 2}, {Ident, "R", 2}, {Ident, "x", 2}}},
 	}
 	for _, c := range cases {
 		got, errs := scanAll(c.src, "t.c")
