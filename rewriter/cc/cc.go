@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -200,6 +201,22 @@ func (w *wrapper) runQuiet(argv []string) (status int, stdout, stderr []byte) {
 	return status, o.Bytes(), e.Bytes()
 }
 
+// execCharset returns the execution character set the arguments ask for,
+// if it is not UTF-8.
+func execCharset(args []string) string {
+	cs := ""
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, "-fexec-charset="); ok {
+			cs = v
+		}
+	}
+	switch strings.ToUpper(strings.ReplaceAll(cs, "-", "")) {
+	case "", "UTF8":
+		return ""
+	}
+	return cs
+}
+
 // baseArgs is the invocation without what the wrapper sets itself:
 // inputs, -o, -c, -x and the dependency options.
 func (inv *Invocation) baseArgs() []string {
@@ -355,10 +372,15 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 		w.verbosef("%s: no log calls rewritten", src.Path)
 		return original("")
 	}
+	if cs := execCharset(base); cs != "" {
+		return original("-fexec-charset=" + cs + " (the log would hold its formats as UTF-8)")
+	}
 	if err := os.WriteFile(tmpName, rw.Out, 0o600); err != nil {
 		return original(fmt.Sprintf("writing the rewritten unit: %v", err))
 	}
-	cc := w.command(base...)
+	// The preprocessed unit is UTF-8 already: converting it again from
+	// the source's charset would change its strings.
+	cc := w.command(slices.DeleteFunc(slices.Clone(base), func(a string) bool { return strings.HasPrefix(a, "-finput-charset=") })...)
 	cc = append(cc, "-c", "-o", obj, "-x", "cpp-output", tmpName)
 	st, ccOut, ccErr := w.runQuiet(cc)
 	if w.interrupted(st) {

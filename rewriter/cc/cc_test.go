@@ -578,6 +578,37 @@ func TestLinkTimeOptimization(t *testing.T) {
 	}
 }
 
+// A source in another charset (-finput-charset) keeps its strings: the
+// rewritten unit, UTF-8 after preprocessing, is not converted again. A
+// unit with another execution charset (-fexec-charset) is compiled
+// unchanged, with a warning: the log would hold its formats as UTF-8.
+func TestCharsets(t *testing.T) {
+	needGCC(t)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	writeFiles(t, dir, map[string]string{"log.h": logH, "log.c": logC,
+		"latin1.c": "#include \"log.h\"\nint main(void) { puts(\"caf\xe9\"); pr_info(\"d\xe9j\xe0 %d\\n\", 1); return 0; }\n"})
+	opts := Options{Rewriter: criuRewriter(t)}
+	for _, flag := range []string{"-finput-charset=ISO-8859-1", "-fexec-charset=ISO-8859-1"} {
+		args := []string{"gcc", "-O2", flag, "-finput-charset=ISO-8859-1", "-o", "p", "latin1.c", "log.c"}
+		if r := plain(t, "", args...); r.status != 0 {
+			t.Fatalf("%s: plain: %+v", flag, r)
+		}
+		want := plain(t, "", "./p")
+		args[len(args)-3] = "lp"
+		r := wrap(t, opts, args...)
+		if r.status != 0 {
+			t.Fatalf("%s: %+v", flag, r)
+		}
+		if exec := strings.HasPrefix(flag, "-fexec"); exec != strings.Contains(r.stderr, "latin1.c: -fexec-charset=ISO-8859-1") {
+			t.Errorf("%s: stderr %q", flag, r.stderr)
+		}
+		if got := plain(t, "", "./lp"); got.stdout != want.stdout || got.stderr != want.stderr {
+			t.Errorf("%s: printed %q %q, want %q %q", flag, got.stdout, got.stderr, want.stdout, want.stderr)
+		}
+	}
+}
+
 // Parallel wrappers (make -j) building the runtime into one cache all get
 // the same complete object, and leave nothing else behind.
 func TestRuntimeCacheUnderParallelBuilds(t *testing.T) {
