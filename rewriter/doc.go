@@ -25,7 +25,9 @@
 // The original call runs when logging is off, and also when the log could
 // not take the record (the text fallback: nothing is lost). Arguments with
 // side effects are evaluated once into temporaries that both the record
-// and the fallback use; calls at levels 1..Config.TextLevel (errors and
+// and the fallback use, set as the arguments of one inlined call so that
+// the compiler evaluates them in its order for the original call; calls
+// at levels 1..Config.TextLevel (errors and
 // warnings) are recorded and printed as text both. The original call
 // always stays in the source, for -Wformat to check. The forms are
 // described at the top of emit.go. A level decided at run time is read
@@ -33,8 +35,9 @@
 // expression; levels in Config.TextLevels (CRIU's 0: user messages on
 // stdout) always take the original call. Arguments known now are folded
 // into the stored format (string literals for %s, integer literals such
-// as __LINE__, __func__), and strerror(errno) for a %s becomes %m: the
-// runtime records errno, the decoder prints glibc's text.
+// as __LINE__, __func__), and strerror(errno) for a %s becomes %m (where
+// no other argument has effects): the runtime records errno, the decoder
+// prints glibc's text.
 //
 // The sites go into a logpack_sites table (internal/sitetab: declarations
 // and an assembler section) at the top of the unit: after the runtime
