@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -24,6 +25,10 @@ import (
 var (
 	followHeaderGrace = 2 * time.Second
 	followSiteGrace   = 5 * time.Second
+	// followLook bounds the chunk bytes one look takes in: a large log
+	// that is there already (a test suite's) is read in parts of this
+	// much, one right after the other, not all into memory at once.
+	followLook int64 = 1 << 20
 )
 
 // A Follower decodes a log while it is being written, like tail -f.
@@ -102,7 +107,7 @@ func (f *Follower) Records(ctx context.Context) iter.Seq2[*Record, error] {
 				f.fl.d.hdr = h
 				hh := Header(*h)
 				f.hdr = &hh
-				more, err := f.fl.poll(func(r *Record, last bool) bool {
+				more, behind, err := f.fl.poll(func(r *Record, last bool) bool {
 					f.caughtUp = last
 					return yield(r, nil)
 				})
@@ -112,6 +117,15 @@ func (f *Follower) Records(ctx context.Context) iter.Seq2[*Record, error] {
 				}
 				if !more {
 					return
+				}
+				if behind {
+					// The next part of what the file holds, at once.
+					select {
+					case <-ctx.Done():
+						return
+					default:
+						continue
+					}
 				}
 			case errors.Is(err, io.ErrUnexpectedEOF):
 				// Not written yet: wait for the header.
@@ -211,18 +225,21 @@ func newFollower(f *os.File, h *logfile.Header, opts *Options) *follower {
 	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*[followChains]*liveChunk{}, streams: map[streamKey]uint32{}}
 }
 
-// poll reads what the log holds now and emits its new records, each with
-// last set when no other follows in this poll. It returns false when emit
-// does.
-func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
+// poll reads what the log holds now, up to followLook bytes of new
+// chunks, and emits its new records, each with last set when no other
+// follows in this poll. It returns more false when emit does, and behind
+// when the file holds more chunks than it took in: then the records from
+// where the first chunk left out starts wait for the next poll, which
+// reads that chunk, so that records still come out in time order.
+func (fl *follower) poll(emit func(r *Record, last bool) bool) (more, behind bool, err error) {
 	d := fl.d
 	st, err := fl.f.Stat()
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	end := st.Size()
 	if end < fl.size {
-		return false, fmt.Errorf("the file shrank from %d to %d bytes while followed: a log only grows", fl.size, end)
+		return false, false, fmt.Errorf("the file shrank from %d to %d bytes while followed: a log only grows", fl.size, end)
 	}
 	fl.size = end
 	if t := int64(d.hdr.Tail); t >= logfile.HeaderSize && t < end {
@@ -247,7 +264,7 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
 		}
 		ok, err := fl.tryChunk(off, end)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if ok {
 			delete(fl.pending, off)
@@ -256,14 +273,26 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
 			delete(fl.pending, off)
 		}
 	}
+	took := int64(0)
+	cutoff := uint64(math.MaxUint64) // records from here on wait for the next poll
 	for fl.next < end {
 		off := fl.next
+		if took >= followLook {
+			var hb [logfile.ChunkHeaderSize]byte
+			if _, err := fl.f.ReadAt(hb[:], off); err == nil {
+				if ch, err := logfile.ParseChunkHeader(hb[:]); err == nil {
+					behind, cutoff = true, ch.BaseTS
+					break
+				}
+			}
+		}
 		ok, err := fl.tryChunk(off, end)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if ok {
 			fl.next = off + int64(fl.open[len(fl.open)-1].c.hdr.Size)
+			took += int64(fl.open[len(fl.open)-1].c.hdr.Size)
 			continue
 		}
 		if off+logfile.ChunkHeaderSize > end {
@@ -279,7 +308,7 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
 	for _, lc := range fl.open {
 		more, err := fl.read(lc, now, &dirty)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if more {
 			keep = append(keep, lc)
@@ -319,7 +348,7 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
 	var prev *Record
 	k := 0
 	for _, lr := range fl.batch {
-		if d.site(lr.rec.Tag) == nil && now.Sub(lr.since) <= followSiteGrace {
+		if lr.rec.TS >= cutoff || d.site(lr.rec.Tag) == nil && now.Sub(lr.since) <= followSiteGrace {
 			lr.rec.Data = bytes.Clone(lr.rec.Data) // the arena is reused
 			fl.deferred = append(fl.deferred, lr)
 			continue
@@ -332,14 +361,14 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (bool, error) {
 		r.raw, r.TS = lr.rec.TS, d.clock.NSAt(lr.rec.TS, &fl.seg)-lr.proc.Session.originNS
 		r.PID, r.TID, r.Proc = lr.w.pid, lr.w.tid, lr.proc
 		if prev != nil && !fl.emit(prev, false, emit) {
-			return false, nil
+			return false, false, nil
 		}
 		prev, k = r, k^1
 	}
-	if prev != nil && !fl.emit(prev, true, emit) {
-		return false, nil
+	if prev != nil && !fl.emit(prev, !behind, emit) {
+		return false, false, nil
 	}
-	return true, nil
+	return true, behind, nil
 }
 
 // emit counts r and keeps its process's line prefix, then hands it on.

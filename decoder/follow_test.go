@@ -321,3 +321,51 @@ func TestFollowCaughtUpAndGarbage(t *testing.T) {
 		break
 	}
 }
+
+// A log that is large when followed is taken in parts (followLook bytes
+// of chunks at a time, lowered to 8 KiB here), one right after the
+// other: the records come out as Records yields them, in time order
+// across the parts, and CaughtUp only at the end.
+func TestFollowLargeLogInParts(t *testing.T) {
+	defer func(n int64) { followLook = n }(followLook)
+	followLook = 8 << 10
+	w := newLog(10)
+	ths := []*logfile.Thread{w.Thread(10, 10), w.Thread(10, 11), w.Thread(10, 12)}
+	start(ths[0], 1500, session, 1, logfile.ProcStarted, "/usr/sbin/criu", "criu", "dump")
+	for i := range 3000 {
+		ths[(i*7)%3].Log(siteMount, uint64(2000+i*10), 0, fmtdb.String("/proc/self/mountinfo"), fmtdb.Uint(uint64(i)))
+	}
+	log := w.Bytes(0)
+	if len(log) < 8*int(followLook) {
+		t.Fatalf("the log is %d bytes, not several parts", len(log))
+	}
+	path := filepath.Join(t.TempDir(), "big.lpk")
+	if err := os.WriteFile(path, log, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := decodeAll(t, log, FormatPlain, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	fl := Follow(path, nil)
+	fl.Poll = time.Hour // the parts follow one another at once: no waiting
+	var out bytes.Buffer
+	wr := NewWriter(&out, FormatPlain, nil)
+	caught := 0
+	for r, err := range fl.Records(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		wr.WriteRecord(r)
+		if fl.CaughtUp() {
+			caught++
+			cancel()
+		}
+	}
+	wr.Flush()
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("(-decode +follow):\n%s", diff)
+	}
+	if caught != 1 {
+		t.Errorf("caught up %d times, want once, at the end", caught)
+	}
+}
