@@ -40,3 +40,21 @@ func TestThreadSanitizerIsClean(t *testing.T) {
 		t.Errorf("no records in the log")
 	}
 }
+
+// A thread cancelled (pthread_cancel) inside a log call, where growing
+// the log waits at a cancellation point, does not leave the growth lock
+// held: the process goes on, and logs. (It hung in 3 runs of 3.)
+func TestCancelledThreads(t *testing.T) {
+	t.Parallel()
+	prog := buildProg(t, "cancel", "-pthread")
+	log := filepath.Join(t.TempDir(), "log")
+	cmd := command(prog, log, "30")
+	cmd.Env = testutil.WithoutLogpack()
+	out, err := cmd.Output()
+	if err != nil || !strings.HasPrefix(string(out), "ok ") {
+		t.Fatalf("%v: %q (killed after 60 s: a thread waits for a lock a cancelled one held)", err, out)
+	}
+	if seq := mustScan(t, log).logRecords("seq %d %d %d %d\n"); len(seq) == 0 {
+		t.Errorf("no records")
+	}
+}

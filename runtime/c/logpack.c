@@ -71,6 +71,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -607,15 +608,53 @@ static int lp_file_lock(int fd, short type)
 	return fcntl(fd, F_SETLK, &fl);
 }
 
-static void lp_lock_growth(void)
+/* The growth lock's holder cannot be cancelled (pthread_cancel): growing
+ * makes calls that are cancellation points (open, pwritev, nanosleep),
+ * and a thread cancelled there would hold the lock forever. Its
+ * cancelability before, restored at unlock; a log call that grew the log
+ * is a cancellation point afterwards (lp_grow), as the text call it
+ * replaces was. */
+static int lp_growth_cancel;
+
+static void lp_held_growth(void)
 {
-	while (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
-		sched_yield();
+	int old = PTHREAD_CANCEL_ENABLE;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	lp_growth_cancel = old;
 }
 
-static void lp_unlock_growth(void)
+/* Waits for the lock: yielding a while, then sleeping, so that a
+ * real-time thread waiting does not starve a lower-priority holder on the
+ * same CPU (sched_yield lets no lower priority run). */
+static void lp_lock_growth(void)
 {
+	for (unsigned n = 0; __atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE); n++) {
+		if (n < 64) {
+			sched_yield();
+		} else {
+			struct timespec pause = {0, 20000};
+			nanosleep(&pause, NULL);
+		}
+	}
+	lp_held_growth();
+}
+
+/* Takes the lock if free, without waiting: non-zero if taken. */
+static int lp_trylock_growth(void)
+{
+	if (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
+		return 0;
+	lp_held_growth();
+	return 1;
+}
+
+/* Returns the cancelability it restored. */
+static int lp_unlock_growth(void)
+{
+	int cancel = lp_growth_cancel;
 	__atomic_store_n(&lp.growing, 0, __ATOMIC_RELEASE);
+	pthread_setcancelstate(cancel, NULL);
+	return cancel;
 }
 
 /* A big log keeps only its last part in memory: far behind the tail, the
@@ -715,7 +754,7 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want, int ah
 	 * number may be the program's next file). */
 	if (!ahead)
 		lp_lock_growth();
-	else if (__atomic_exchange_n(&lp.growing, 1, __ATOMIC_ACQUIRE))
+	else if (!lp_trylock_growth())
 		return 0;
 	int ok = 0, transient = 0, locked = 0, fd = -1;
 	if (h != LP_LOAD(&lp.hdr) || M != LP_LOAD(&lp.maps))
@@ -786,7 +825,8 @@ out:
 		lp_file_lock(fd, F_UNLCK);
 	if (transient)
 		close(fd);
-	lp_unlock_growth();
+	if (lp_unlock_growth() == PTHREAD_CANCEL_ENABLE)
+		pthread_testcancel(); /* a cancel asked for meanwhile acts now */
 	return ok;
 }
 
