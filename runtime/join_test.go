@@ -2,8 +2,11 @@ package lpruntime_test
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/logpack/logpack/internal/testutil"
 )
 
 // A process exec'd with LOGPACK_FILE inherited joins its run's session
@@ -131,5 +134,34 @@ func TestAPI(t *testing.T) {
 	strs := l.logRecords("str %s\n")
 	if len(l.logRecords("seq %d %d %d %d\n")) != 6 || len(strs) != 1 || strs[0].Args[0] != "fresh" {
 		t.Errorf("opened again, the log lost old records or the new one: %d records", len(l.Records))
+	}
+}
+
+// A relative LOGPACK_FILE names the log of the directory the run started
+// in: a process that changes directory and then execs (or whose child
+// does) still writes into it. (The exec'd ones made a second log in the
+// new directory.)
+func TestRelativeLogAfterChdir(t *testing.T) {
+	t.Parallel()
+	prog := buildProg(t, "joinexec")
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := command(prog, "parent", "50")
+	cmd.Dir = dir
+	cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE=rel.lpk", "JOINEXEC_CD=sub")
+	if out, err := cmd.CombinedOutput(); err != nil || string(out) != "ok\n" {
+		t.Fatalf("%v: %q", err, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "sub", "rel.lpk")); err == nil {
+		t.Errorf("a second log in the new directory")
+	}
+	counts := map[int64]int{}
+	for _, r := range mustScan(t, filepath.Join(dir, "rel.lpk")).logRecords("seq %d %d %d %d\n") {
+		counts[r.Args[0].(int64)]++
+	}
+	if fmt.Sprint(counts) != "map[0:100 1:50 2:50]" {
+		t.Errorf("records per writer %v, want all in the one log", counts)
 	}
 }

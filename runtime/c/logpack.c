@@ -2589,6 +2589,18 @@ static void lp_open_env(const char *pattern)
 	char buf[24];
 	lp_utoa(buf, session, 16, 16);
 	setenv("LOGPACK_SESSION", buf, 1);
+	/* A relative name is the log of the directory the run started in:
+	 * a process that changes directory and execs passes on its full
+	 * name (%p left for the exec'd program to fill in). */
+	if (pattern[0] != '/') {
+		size_t n = strlen(pattern);
+		if (getcwd(path, sizeof path) && strlen(path) + 1 + n < sizeof path) {
+			size_t k = strlen(path);
+			path[k] = '/';
+			memcpy(path + k + 1, pattern, n + 1);
+			setenv("LOGPACK_FILE", path, 1);
+		}
+	}
 }
 
 /* At a normal exit: a last text mark (lines that went into the program's

@@ -3,7 +3,9 @@
  *   joinexec parent N  writer 0 logs N records; a fork child execs
  *                      "joinexec child N" (writer 1); writer 0 logs N more,
  *                      then the process execs "joinexec final N" (writer 2,
- *                      same pid) */
+ *                      same pid)
+ * With JOINEXEC_CD set, the parent changes to that directory after its
+ * first N records (a relative LOGPACK_FILE names the same log after it). */
 #include "testlog.h"
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -30,6 +32,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	logn(0, 0, n);
+	if (getenv("JOINEXEC_CD") && chdir(getenv("JOINEXEC_CD")) != 0)
+		return 6;
 	pid_t pid = fork();
 	if (pid == 0) {
 		execl("/proc/self/exe", argv[0], "child", argv[2], (char *)NULL);
