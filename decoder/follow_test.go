@@ -344,7 +344,7 @@ func TestFollowLargeLogInParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := decodeAll(t, log, FormatPlain, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // ended once caught up
 	defer cancel()
 	fl := Follow(path, nil)
 	fl.Poll = time.Hour // the parts follow one another at once: no waiting

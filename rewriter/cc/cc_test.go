@@ -541,6 +541,10 @@ func TestLinkTimeOptimization(t *testing.T) {
 		append(slices.Clone(lto), "-o", "prog3", "log.o", "-L.", "-lmain"),
 	} {
 		if c[0] == "gcc-ar" {
+			if _, err := exec.LookPath("gcc-ar"); err != nil {
+				t.Logf("no gcc-ar: no archive of LTO objects")
+				break
+			}
 			plain(t, "", c...)
 			continue
 		}
@@ -550,6 +554,9 @@ func TestLinkTimeOptimization(t *testing.T) {
 	}
 	textWant := "user message 1\nmain: one 1 0x1234\nError (main.c:15): main: two ?\n"
 	for _, prog := range []string{"prog1", "prog2", "prog3"} {
+		if _, err := os.Stat(prog); err != nil && prog == "prog3" {
+			continue // not built without gcc-ar
+		}
 		cmd := exec.Command("./" + prog)
 		log := filepath.Join(dir, prog+".lpk")
 		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
