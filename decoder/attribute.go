@@ -438,9 +438,14 @@ func (d *Decoder) alignClocks() {
 			if p == nil || done[p] {
 				continue
 			}
-			n := claims
-			if worst == nil || b*n[worst] > bad[worst]*n[p] || b*n[worst] == bad[worst]*n[p] && n[p] < n[worst] ||
-				b*n[worst] == bad[worst]*n[p] && n[p] == n[worst] && p.Offset > worst.Offset {
+			if worst == nil {
+				worst = p
+				continue
+			}
+			// the larger share of its claims out of order, then the
+			// fewer claims, then the later process record
+			if c := cmp.Or(cmp.Compare(b*claims[worst], bad[worst]*claims[p]), cmp.Compare(claims[worst], claims[p]),
+				cmp.Compare(p.Offset, worst.Offset)); c > 0 {
 				worst = p
 			}
 		}

@@ -278,12 +278,9 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (more, behind boo
 	for fl.next < end {
 		off := fl.next
 		if took >= followLook {
-			var hb [logfile.ChunkHeaderSize]byte
-			if _, err := fl.f.ReadAt(hb[:], off); err == nil {
-				if ch, err := logfile.ParseChunkHeader(hb[:]); err == nil {
-					behind, cutoff = true, ch.BaseTS
-					break
-				}
+			if ch, ok, _ := fl.chunkHeader(off, end); ok {
+				behind, cutoff = true, ch.BaseTS
+				break
 			}
 		}
 		ok, err := fl.tryChunk(off, end)
@@ -415,18 +412,25 @@ func (fl *follower) badHeader(off, end int64) string {
 	return strings.TrimPrefix(err.Error(), logfile.ErrBadChunk.Error()+": ")
 }
 
-// tryChunk opens the chunk at off if its header is valid.
-func (fl *follower) tryChunk(off, end int64) (bool, error) {
+// chunkHeader reads the chunk header at off; ok is false if there is no
+// valid one (yet).
+func (fl *follower) chunkHeader(off, end int64) (ch logfile.ChunkHeader, ok bool, err error) {
 	var hb [logfile.ChunkHeaderSize]byte
 	if end-off < logfile.ChunkHeaderSize {
-		return false, nil
+		return ch, false, nil
 	}
 	if _, err := fl.f.ReadAt(hb[:], off); err != nil && !errors.Is(err, io.EOF) {
-		return false, err
+		return ch, false, err
 	}
-	ch, err := logfile.ParseChunkHeader(hb[:])
-	if err != nil {
-		return false, nil
+	ch, err = logfile.ParseChunkHeader(hb[:])
+	return ch, err == nil, nil
+}
+
+// tryChunk opens the chunk at off if its header is valid.
+func (fl *follower) tryChunk(off, end int64) (bool, error) {
+	ch, ok, err := fl.chunkHeader(off, end)
+	if !ok || err != nil {
+		return false, err
 	}
 	d := fl.d
 	w := d.writerFor(ch.PID, ch.TID)

@@ -338,7 +338,7 @@ func (d *Decoder) MergeText(logs ...*TextLog) (*TextMerge, error) {
 }
 
 // sessionsNaming returns the sessions whose text marks name the text log
-// t: by its path (as samePath compares them, through norm), or if none,
+// t: by its path (normPath, through the cache norm), or if none,
 // by its file name; nil if none does.
 func (d *Decoder) sessionsNaming(t *TextLog, norm func(string) string) []*Session {
 	name, base := norm(t.Name), filepath.Base(t.Name)
@@ -359,22 +359,16 @@ func (d *Decoder) sessionsNaming(t *TextLog, norm func(string) string) []*Sessio
 	return nil
 }
 
-// pathNormalizer returns a function that makes a path absolute and clean
-// (relative ones against the working directory), once per path: two
-// paths are samePath exactly when their normal forms are equal.
+// pathNormalizer returns normPath with its answers kept: a text log's
+// name is compared with every session's marks.
 func pathNormalizer() func(string) string {
 	seen := map[string]string{}
 	return func(p string) string {
-		if n, ok := seen[p]; ok {
-			return n
+		n, ok := seen[p]
+		if !ok {
+			n = normPath(p)
+			seen[p] = n
 		}
-		n := filepath.Clean(p)
-		if !filepath.IsAbs(p) {
-			if a, err := filepath.Abs(p); err == nil {
-				n = a
-			}
-		}
-		seen[p] = n
 		return n
 	}
 }
@@ -408,20 +402,19 @@ func (d *Decoder) sessionOf(t *TextLog, named []*Session, matched func(*Session)
 }
 
 // samePath reports whether two paths name the same file as far as the
-// names tell (the program's working directory is not known).
-func samePath(a, b string) bool {
-	if a == b {
-		return true
-	}
-	if filepath.IsAbs(a) != filepath.IsAbs(b) {
-		if abs, err := filepath.Abs(a); err == nil {
-			a = abs
+// names tell (the program's working directory is not known; a relative
+// name is taken from the decoder's).
+func samePath(a, b string) bool { return a == b || normPath(a) == normPath(b) }
+
+// normPath is a path made absolute (against the working directory) and
+// clean.
+func normPath(p string) string {
+	if !filepath.IsAbs(p) {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
 		}
-		if abs, err := filepath.Abs(b); err == nil {
-			b = abs
-		}
 	}
-	return filepath.Clean(a) == filepath.Clean(b)
+	return filepath.Clean(p)
 }
 
 // place works out where the text-only lines of t go among the records of

@@ -61,35 +61,10 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 	// Temporaries hold the arguments when the call prints as text too, or
 	// may print as text after the runtime call evaluated side effects.
 	useTemps := wantText || !r.pureArgs(p)
-	ntemps := 0
-	for _, a := range p.fargs {
-		if sitetab.Recorded(a) {
-			ntemps++
-		}
-	}
-	for _, k := range p.passIdx {
-		if !r.simpleArg(p.args[k]) {
-			ntemps++
-		}
-	}
-	// (strerror(errno) reads errno, but has no effect)
-	inOrder := ntemps > 1 && !r.othersPure(p)
-	// The temporaries: declared, then set. Where an argument has side
-	// effects, they are set as the arguments of one call, so that the
-	// compiler evaluates them in the order it evaluates the original
-	// call's (gcc: the last first; a call that sets errno, or a variable
-	// that an increment changes, gives what the original printed).
+	// The temporaries, in the call's order.
+	type temp struct{ typ, name, val string }
+	var all []temp
 	var temps []string // per pf.Args entry: its temporary
-	var decls strings.Builder
-	var sets []string
-	set := func(typ, name, val string) {
-		if !inOrder {
-			decls.WriteString(typ + " " + name + " = " + val + "; ")
-			return
-		}
-		decls.WriteString(typ + " " + name + "; ")
-		sets = append(sets, "("+name+" = "+val+")")
-	}
 	// pass-through arguments are still evaluated once when recording
 	var pass strings.Builder
 	var passTemps map[int]string
@@ -105,7 +80,7 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 			// the type of the value passed (an array decays, a
 			// bit-field is its promoted type), without evaluating it
 			x := "(" + r.argText(a) + ")"
-			set("__typeof__(0 ? "+x+" : "+x+")", passTemps[k], x)
+			all = append(all, temp{"__typeof__(0 ? " + x + " : " + x + ")", passTemps[k], x})
 		default:
 			pass.WriteString("(void)(" + r.argText(a) + "), ")
 		}
@@ -118,11 +93,27 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 			}
 			temps[k] = "logpack_a" + strconv.Itoa(k)
 			t := argCType(p.pf, k)
-			set(t, temps[k], "("+t+")("+r.argText(p.callArgs[p.cIndex[k]])+")")
+			all = append(all, temp{t, temps[k], "(" + t + ")(" + r.argText(p.callArgs[p.cIndex[k]]) + ")"})
 		}
 	}
-	if len(sets) > 0 {
+	// Declared, then set. Where an argument has side effects (not
+	// strerror(errno), which only reads errno), they are set as the
+	// arguments of one call, so that the compiler evaluates them in the
+	// order it evaluates the original call's (gcc: the last first; a call
+	// that sets errno, or a variable that an increment changes, gives what
+	// the original printed).
+	var decls strings.Builder
+	if len(all) > 1 && !r.othersPure(p) {
+		sets := make([]string, len(all))
+		for i, t := range all {
+			decls.WriteString(t.typ + " " + t.name + "; ")
+			sets[i] = "(" + t.name + " = " + t.val + ")"
+		}
 		decls.WriteString("logpack_seq(0, " + strings.Join(sets, ", ") + "); ")
+	} else {
+		for _, t := range all {
+			decls.WriteString(t.typ + " " + t.name + " = " + t.val + "; ")
+		}
 	}
 	call := r.runtimeCall(p, &e, sym, level, temps)
 	text := r.textCall(p, temps, passTemps)

@@ -261,9 +261,6 @@ var notDeclName = map[string]bool{
 	"__asm": true, "_Alignas": true, "alignas": true, "typeof": true, "__typeof__": true, "__typeof": true,
 	"_Static_assert": true, "static_assert": true, "__extension__": true, "_Pragma": true,
 	"__typeof_unqual__": true, "typeof_unqual": true, "_Atomic": true,
-	// a function returning a function pointer: "void (*f(int))(int)"
-	"void": true, "char": true, "short": true, "int": true, "long": true, "float": true, "double": true,
-	"signed": true, "unsigned": true, "_Bool": true, "const": true, "volatile": true,
 }
 
 // declarator reports whether the identifier at i, followed by '(', may
@@ -296,7 +293,9 @@ func (r *rewriter) walk() {
 			}
 		case Ident:
 			name := r.text(t)
-			if r.punct(r.next(i)) == "(" && !notDeclName[name] && r.declarator(i) {
+			// (a type word before '(': "void (*f(int))(int)" returns a
+			// function pointer)
+			if r.punct(r.next(i)) == "(" && !notDeclName[name] && !typeWords[name] && r.declarator(i) {
 				r.declName = name
 			}
 			if f, ok := r.funcs[name]; ok && r.dead == 0 {
