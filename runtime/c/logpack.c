@@ -766,7 +766,7 @@ static int lp_grow(struct lp_maps *M, struct lp_header *h, uint64_t want, int ah
 	/* Another process growing the file holds the lock for a moment; one
 	 * that is stopped (a debugger, a freezer) must not stop us: past a
 	 * bound, the records are dropped instead. */
-	for (int i = 0; i < (ahead ? 1 : 200); i++) {
+	for (int i = 0; i < 200; i++) {
 		if (LP_LOAD_ACQ(&h->capacity) >= want) {
 			ok = lp_map_upto(M, fd, LP_LOAD_ACQ(&h->capacity));
 			goto out;
@@ -1006,14 +1006,13 @@ static void lp_read_exe(void)
 /* The command line as the constructor got it (glibc passes main's
  * arguments to ELF constructors), valid while it runs: reading them there
  * saves three system calls on /proc at start-up. */
-static int lp_ctor_argc;
 static char **lp_ctor_argv;
 
 static void lp_read_cmdline(void)
 {
 	ssize_t n = 0;
 	if (lp_ctor_argv) {
-		for (int i = 0; i < lp_ctor_argc && lp_ctor_argv[i] && (size_t)n < sizeof lp.cmdline; i++) {
+		for (int i = 0; lp_ctor_argv[i] && (size_t)n < sizeof lp.cmdline; i++) {
 			size_t len = strlen(lp_ctor_argv[i]) + 1;
 			if (len > sizeof lp.cmdline - (size_t)n)
 				len = sizeof lp.cmdline - (size_t)n;
@@ -2095,6 +2094,23 @@ static int lp_check_log(int fd)
 	return 0;
 }
 
+/* Writes path made absolute (against the working directory) into out:
+ * 0, or -1 if it cannot (no working directory, too long). */
+static int lp_absolute(const char *path, char *out, size_t cap)
+{
+	size_t k = 0, n = strlen(path);
+	if (path[0] != '/') {
+		if (!getcwd(out, cap))
+			return -1;
+		k = strlen(out);
+		out[k++] = '/';
+	}
+	if (k + n >= cap)
+		return -1;
+	memcpy(out + k, path, n + 1);
+	return 0;
+}
+
 /* Maps a valid log in fd and starts logging into it. made: the file's
  * stat when this process just made the log (its capacity is the header's
  * page, or more if a joiner grew it since: mapped when needed). */
@@ -2158,26 +2174,13 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 	LP_STORE(&lp.fd, lp_park_fd(fd));
 	LP_STORE(&lp.dev, st.st_dev);
 	LP_STORE(&lp.ino, st.st_ino);
-	lp.path[0] = 0;
-	if (path) {
-		if (path[0] != '/' && getcwd(lp.path, sizeof lp.path - 2)) {
-			size_t n = strlen(lp.path);
-			if (n + 1 + strlen(path) < sizeof lp.path) {
-				lp.path[n] = '/';
-				strcpy(lp.path + n + 1, path);
-			} else {
-				lp.path[0] = 0;
-			}
-		} else if (strlen(path) < sizeof lp.path) {
-			strcpy(lp.path, path);
-		}
-	}
+	if (!path || lp_absolute(path, lp.path, sizeof lp.path) != 0)
+		lp.path[0] = 0;
 	lp_unlock_growth();
 	if (h->ts_kind != (uint32_t)LP_LOAD(&lp.ts_tsc))
 		LP_STORE(&lp.ts_tsc, h->ts_kind == 1 && LP_HAVE_TSC); /* write in the log's own units */
 	LP_STORE(&lp.pair_ticks, LP_LOAD(&lp.ts_tsc) ? ((uint64_t)1 << 31) : 1000000000u);
 	LP_STORE(&lp.gap_ticks, LP_LOAD(&lp.ts_tsc) ? (uint64_t)LP_GAP_NS * 5 / 2 : LP_GAP_NS);
-	LP_STORE(&lp.hz_mono, 0);
 	LP_STORE(&lp.session, session);
 	LP_STORE(&lp.proc_flags, proc_flags);
 	if (proc_flags && !lp.cmdline_len)
@@ -2185,9 +2188,7 @@ static int lp_start(int fd, const char *path, uint64_t session, unsigned proc_fl
 	LP_STORE(&lp.text_dev, 0);
 	LP_STORE(&lp.text_ino, 0);
 	LP_STORE(&lp.text_size, 0);
-	LP_STORE(&lp.mark_next, 0);
-	LP_STORE(&lp.mark_wait, 0);
-	LP_STORE(&lp.marks_off, 0);
+	LP_STORE(&lp.marks_off, 0); /* hz_mono and the mark waits: lp_new_process */
 	uint32_t gen = LP_LOAD(&lp.gen) + 1;
 	LP_STORE_REL(&lp.gen, gen ? gen : 1);
 	LP_STORE_REL(&lp.hdr, h);
@@ -2216,10 +2217,8 @@ static int lp_make_log(int fd, int made, const char *path, struct stat *made_st)
 	int r = 1;
 	if (fstat(fd, &st) == 0 && st.st_size == 0 && (made || st.st_nlink > 0))
 		r = lp_setup_process() == 0 && lp_create_in(fd) == 0 ? 0 : -1;
-	if (r == 0 && made_st) {
+	if (r == 0 && made_st)
 		*made_st = st;
-		made_st->st_size = LP_HEADER_SIZE;
-	}
 	if (r < 0 && path) {
 		int err = errno;
 		struct stat named;
@@ -2308,15 +2307,20 @@ static int lp_open_path(const char *path, uint64_t session, unsigned proc_flags)
 			return -1;
 		}
 		int r = made ? 1 : lp_check_log(fd);
-		struct stat made_st = {0};
-		if (r == 1 && (r = lp_make_log(fd, made, made ? path : NULL, &made_st)) == 1) {
-			/* Another run is making it a log: join it next round. */
-			close(fd);
-			struct timespec pause = {0, 2000000};
-			nanosleep(&pause, NULL);
-			continue;
+		struct stat made_st, *made_here = NULL;
+		if (r == 1) {
+			r = lp_make_log(fd, made, made ? path : NULL, &made_st);
+			if (r == 1) {
+				/* Another run is making it a log: join it next round. */
+				close(fd);
+				struct timespec pause = {0, 2000000};
+				nanosleep(&pause, NULL);
+				continue;
+			}
+			if (r == 0)
+				made_here = &made_st;
 		}
-		if (r != 0 || lp_start(fd, path, session, proc_flags, made_st.st_ino ? &made_st : NULL) != 0) {
+		if (r != 0 || lp_start(fd, path, session, proc_flags, made_here) != 0) {
 			int err = errno;
 			close(fd);
 			errno = err;
@@ -2569,7 +2573,12 @@ static void lp_notice(const char *path, int err)
 
 static void lp_open_env(const char *pattern)
 {
-	char path[PATH_MAX];
+	/* A relative name is the log of the directory the run started in:
+	 * passed on made absolute, for a process that changes directory and
+	 * execs (%p left for the exec'd program to fill in). */
+	char abs[PATH_MAX], path[PATH_MAX];
+	if (pattern[0] != '/' && lp_absolute(pattern, abs, sizeof abs) == 0)
+		pattern = abs;
 	if (lp_expand_path(pattern, path, sizeof path) != 0) {
 		lp_why = "the name is too long";
 		lp_notice(pattern, ENAMETOOLONG);
@@ -2589,18 +2598,8 @@ static void lp_open_env(const char *pattern)
 	char buf[24];
 	lp_utoa(buf, session, 16, 16);
 	setenv("LOGPACK_SESSION", buf, 1);
-	/* A relative name is the log of the directory the run started in:
-	 * a process that changes directory and execs passes on its full
-	 * name (%p left for the exec'd program to fill in). */
-	if (pattern[0] != '/') {
-		size_t n = strlen(pattern);
-		if (getcwd(path, sizeof path) && strlen(path) + 1 + n < sizeof path) {
-			size_t k = strlen(path);
-			path[k] = '/';
-			memcpy(path + k + 1, pattern, n + 1);
-			setenv("LOGPACK_FILE", path, 1);
-		}
-	}
+	if (pattern == abs)
+		setenv("LOGPACK_FILE", abs, 1);
 }
 
 /* At a normal exit: a last text mark (lines that went into the program's
@@ -2649,7 +2648,7 @@ __attribute__((constructor)) static void lp_constructor(void)
 	int err = errno;
 	const char *path = lp_getenv("LOGPACK_FILE");
 #ifdef __GLIBC__
-	lp_ctor_argc = argc;
+	(void)argc; /* argv ends with a NULL */
 	lp_ctor_argv = argv;
 #endif
 	if (path && *path)
