@@ -11,13 +11,7 @@ type message struct {
 	f     *fmtdb.Format
 	err   error // why the site cannot be rendered
 	stars bool  // the format takes '*' widths or precisions
-	fixed int   // bound of the message size without '*' amounts
 }
-
-// maxMessage bounds one rendered message: the format's length plus its
-// padding (fmtdb.MaxPadding: widths and numeric precisions; a string's
-// precision only cuts it).
-const maxMessage = 64<<10 + fmtdb.MaxPadding
 
 // compile parses the site's format and checks that its argument list is
 // the one the log records carry: a site whose classes disagree with its
@@ -39,19 +33,14 @@ func compile(s *fmtdb.Site) message {
 			return message{err: fmt.Errorf("argument %d is %s in the format, %s in the descriptor", i, fmtdb.FormatArgSpec(a), fmtdb.FormatArgSpec(b))}
 		}
 	}
-	m := message{f: f, fixed: len(s.Format)}
+	m := message{f: f}
 	for i := range f.Specs {
-		sp := &f.Specs[i]
-		if sp.WidthArg >= 0 || sp.PrecArg >= 0 {
+		if f.Specs[i].WidthArg >= 0 || f.Specs[i].PrecArg >= 0 {
 			m.stars = true
 		}
-		m.fixed += sp.Width
-		if !sp.PrecisionCuts() {
-			m.fixed += max(sp.Prec, 0)
-		}
 	}
-	if m.fixed > maxMessage {
-		return message{err: fmt.Errorf("its widths and precisions add up to over %d bytes per message", maxMessage)}
+	if f.Padding(nil) > fmtdb.MaxPadding {
+		return message{err: fmt.Errorf("its widths and precisions add up to over %d bytes per message", fmtdb.MaxPadding)}
 	}
 	return m
 }
@@ -67,18 +56,8 @@ func (m *message) check(args []Arg) error {
 	if err := m.f.Check(args); err != nil {
 		return err
 	}
-	total := m.fixed
-	for i := range m.f.Specs {
-		sp := &m.f.Specs[i]
-		for _, k := range [2]int{sp.WidthArg, sp.PrecArg} {
-			if k >= 0 && k < len(args) && (k == sp.WidthArg || !sp.PrecisionCuts()) {
-				v := int64(int32(args[k].Bits))
-				total += int(max(v, -v))
-			}
-		}
-	}
-	if total > maxMessage {
-		return fmt.Errorf("widths and precisions add up to over %d bytes", maxMessage)
+	if m.f.Padding(args) > fmtdb.MaxPadding {
+		return fmt.Errorf("widths and precisions add up to over %d bytes", fmtdb.MaxPadding)
 	}
 	return nil
 }

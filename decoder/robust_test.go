@@ -275,9 +275,10 @@ func TestHostileFields(t *testing.T) {
 	_ = allocs
 }
 
-// A string's precision only cuts it: "%.*s" of a large buffer (its size
-// as the precision) and a constant "%.70000s" render as printf does, while
-// widths and numeric precisions still count against fmtdb.MaxPadding.
+// A string's precision only cuts it: "%.*s" of a large buffer (its size,
+// 2 MiB, as the precision: over fmtdb.MaxAmount, the bound of other '*'
+// amounts) and a constant "%.70000s" render as printf does, while widths
+// and numeric precisions still count against fmtdb.MaxPadding.
 func TestLargeStringPrecision(t *testing.T) {
 	parsed := func(file, format string) *fmtdb.Site {
 		f, err := fmtdb.Parse(format)
@@ -290,7 +291,7 @@ func TestLargeStringPrecision(t *testing.T) {
 	}
 	w := newLog(1)
 	th := w.Thread(1, 1)
-	th.Log(parsed("b.c", "buf: %.*s|\n"), 2000, 0, fmtdb.Int(1<<20), fmtdb.String("hello"))
+	th.Log(parsed("b.c", "buf: %.*s|\n"), 2000, 0, fmtdb.Int(2<<20), fmtdb.String("hello"))
 	th.Log(parsed("c.c", "cut: %.70000s|%.3s|\n"), 2100, 0, fmtdb.String("world"), fmtdb.String("abcdef"))
 	th.Log(parsed("z.c", "%.*d\n"), 2200, 0, fmtdb.Int(1<<20), fmtdb.Int(7))
 	out, skips := decodeAll(t, w.Bytes(0), FormatPlain, nil)

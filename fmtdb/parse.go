@@ -554,10 +554,10 @@ func (p *parser) bind(sp *Spec, widthPos, precPos int) error {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // MaxPadding bounds what one message's widths and (numeric) precisions
-// may add to it: the decoder renders no more, so that a hostile log
-// cannot turn a 3-byte record into megabytes of text ("%1000000d"), and
-// the rewriter leaves a call whose format asks for more as text. glibc
-// would print it; no real log line pads that much.
+// may add to it: the decoder renders no message that pads more, so that a
+// hostile log cannot turn a 3-byte record into megabytes of text
+// ("%1000000d"), and the rewriter leaves a call whose format asks for
+// more as text. glibc would print it; no real log line pads that much.
 const MaxPadding = 64 << 10
 
 // PrecisionCuts reports whether the directive's precision only shortens
@@ -568,15 +568,23 @@ func (s *Spec) PrecisionCuts() bool {
 	return k == kString || k == kErrno || k == kChar
 }
 
-// Padding returns what the format's constant widths and precisions may
-// add to a message at most.
-func (f *Format) Padding() int {
+// Padding returns what the format's widths and precisions may add to a
+// message at most: the constant ones, and with args (the values of a
+// call) its '*' amounts too.
+func (f *Format) Padding(args []Value) int {
 	n := 0
+	amount := func(k int) int {
+		if k < 0 || k >= len(args) {
+			return 0
+		}
+		v := int64(int32(args[k].Bits))
+		return int(max(v, -v))
+	}
 	for i := range f.Specs {
 		sp := &f.Specs[i]
-		n += sp.Width
-		if sp.Prec > 0 && !sp.PrecisionCuts() {
-			n += sp.Prec
+		n += sp.Width + amount(sp.WidthArg)
+		if !sp.PrecisionCuts() {
+			n += max(sp.Prec, 0) + amount(sp.PrecArg)
 		}
 	}
 	return n
@@ -610,7 +618,7 @@ func (f *Format) Recordable() error {
 			return bad("uses the locale's digits")
 		}
 	}
-	if n := f.Padding(); n > MaxPadding {
+	if n := f.Padding(nil); n > MaxPadding {
 		return fmt.Errorf("fmtdb: widths and precisions add up to %d bytes, over the %d a message may pad", n, MaxPadding)
 	}
 	return nil

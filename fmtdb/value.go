@@ -141,7 +141,8 @@ func (f *Format) Check(args []Value) error {
 	for i := range f.Specs {
 		s := &f.Specs[i]
 		for _, k := range [2]int{s.WidthArg, s.PrecArg} {
-			if k >= 0 {
+			if k >= 0 && (k == s.WidthArg || !s.PrecisionCuts()) {
+				// (a string's precision only cuts it: Append clamps it)
 				if v := int64(int32(args[k].Bits)); v > MaxAmount || v < -MaxAmount {
 					return fmt.Errorf("fmtdb: argument %d: width or precision %d is over the limit of %d", k, v, MaxAmount)
 				}
