@@ -318,40 +318,48 @@ func TestWriteRecordsStopsOnWriteError(t *testing.T) {
 
 // Parts of a session read in parallel span at least a chunk of each
 // thread writing at the same time (each part starts every such thread's
-// chunk from its start), and a session with so many threads writing at
-// once that its parts would exceed maxPartRecords is read sequentially.
+// chunk from its start: shorter parts read chunks several times): every
+// part but the last holds a chunk start of each thread. A session with so
+// many threads writing at once that its parts would exceed
+// maxPartRecords is read sequentially.
 func TestPartsSpanAChunkOfEachThread(t *testing.T) {
 	procs := runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
 	defer runtime.GOMAXPROCS(procs)
-	for _, tc := range []struct {
-		threads    int
-		sequential bool
-	}{{1, false}, {8, false}, {512, true}} {
+	for _, threads := range []int{1, 8, 512} {
 		w := logfile.NewWriter(logfile.Header{FirstPID: 4000, StartTS: 5_000_000, StartMonoNS: 5_000_000}, 64<<10)
 		var ths []*logfile.Thread
-		for i := range tc.threads {
+		for i := range threads {
 			ths = append(ths, w.Thread(4000, uint32(4000+i)))
 		}
 		start(ths[0], 5_000_100, session, 1, logfile.ProcStarted, "/usr/bin/x")
 		for i := range parallelMin + 1000 {
-			ths[i%tc.threads].Log(siteMount, uint64(5_001_000+i*100), 0, fmtdb.String("/some/path"), fmtdb.Uint(uint64(i)*4096))
+			ths[i%threads].Log(siteMount, uint64(5_001_000+i*100), 0, fmtdb.String("/some/path"), fmtdb.Uint(uint64(i)*4096))
 		}
 		d, err := newDecoder(w.Bytes(0))
 		if err != nil {
 			t.Fatal(err)
 		}
 		s := d.Sessions()[0]
-		chunks := 0
-		for _, st := range s.streams {
-			chunks += len(st.chunks)
-		}
-		perChunk := s.Records / chunks
 		size := d.parallel(NewWriter(io.Discard, FormatPlain, nil), s)
-		switch {
-		case tc.sequential && size != 0:
-			t.Errorf("%d threads: parts of %d records, want sequential", tc.threads, size)
-		case !tc.sequential && size != max(partRecords, tc.threads*perChunk):
-			t.Errorf("%d threads (%d records a chunk): parts of %d records, want %d", tc.threads, perChunk, size, max(partRecords, tc.threads*perChunk))
+		if threads == 512 {
+			if size != 0 {
+				t.Errorf("512 threads: parts of %d records, want sequential", size)
+			}
+			continue
+		}
+		if size == 0 {
+			t.Fatalf("%d threads: read sequentially", threads)
+		}
+		bounds := d.partBounds(s, size)
+		if len(bounds) < 2 {
+			t.Fatalf("%d threads: %d parts", threads, len(bounds)+1)
+		}
+		for i := 0; i+1 < len(bounds); i++ {
+			for _, st := range s.streams {
+				if !slices.ContainsFunc(st.chunks, func(c chunk) bool { return c.at.TS >= bounds[i] && c.at.TS < bounds[i+1] }) {
+					t.Fatalf("%d threads: part %d has no chunk start of thread %d", threads, i+1, st.tid)
+				}
+			}
 		}
 	}
 }

@@ -188,7 +188,7 @@ func (d *Decoder) writeParallel(w *Writer, filter *Filter, s *Session, size int)
 	return err
 }
 
-// partBounds cuts the session into parts of about partRecords records,
+// partBounds cuts the session into parts of about size records (parallel),
 // at chunk starts: part i holds the records from bounds[i-1] (in the
 // log's units, shift added) until bounds[i].
 func (d *Decoder) partBounds(s *Session, size int) []uint64 {
