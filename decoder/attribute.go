@@ -185,11 +185,11 @@ func (d *Decoder) indexesUsed(w *writer, i int, f func(idx uint64)) {
 
 // parentAmong picks p's parent among several processes of its ppid in
 // its session: the one that described the most of the site indexes p
-// uses (a forked child goes on with its parent's), else the one that
-// started last.
-func (d *Decoder) parentAmong(p *Process, cands []*Process) *Process {
+// uses in its threads (ws: those of its pid; a forked child goes on with
+// its parent's), else the one that started last.
+func (d *Decoder) parentAmong(p *Process, cands []*Process, ws []*writer) *Process {
 	score := make([]int, len(cands))
-	for _, w := range d.pidWriters[p.PID] {
+	for _, w := range ws {
 		for i := range w.chunks {
 			if w.chunks[i].proc != p {
 				continue
@@ -274,13 +274,11 @@ const clockSlack = 250_000_000 // ns
 // maxAligned bounds the processes alignClocks moves.
 const maxAligned = 4096
 
-// creator returns the process that created the log (the first of the
-// header's first pid), or nil.
+// creator returns the process that created the log (the first to start
+// of the header's first pid), or nil.
 func (d *Decoder) creator() *Process {
-	for _, p := range d.procs {
-		if p.PID == d.hdr.FirstPID {
-			return p
-		}
+	if ps := d.byPID[d.hdr.FirstPID]; len(ps) > 0 {
+		return ps[0] // (attribute sorted them by start)
 	}
 	return nil
 }
@@ -332,12 +330,6 @@ func (d *Decoder) alignClocks() {
 			whi = int64(d.hdr.StartTS) + since + clockSlack
 		}
 	}
-	for _, c := range cs {
-		if c.proc != nil && c.proc == creator && c.ts > whi {
-			whi = 1 << 62
-			break
-		}
-	}
 	// Runs of claims of one process, one after the other: what bounds a
 	// process's shift are the claims around its runs.
 	type run struct {
@@ -355,6 +347,12 @@ func (d *Decoder) alignClocks() {
 		}
 		r := &runs[len(runs)-1]
 		r.b, r.lo, r.hi = i, min(r.lo, c.ts), max(r.hi, c.ts)
+	}
+	for _, r := range runs {
+		if creator != nil && r.proc == creator && r.hi > whi {
+			whi = 1 << 62
+			break
+		}
 	}
 	pending := map[*Process]bool{}
 	for _, r := range runs {

@@ -218,8 +218,6 @@ type Decoder struct {
 	ordered []*Site           // distinct descriptors in file order
 	writers []*writer         // one per thread, by first chunk
 	byKey   map[uint64]*writer
-	// pidWriters holds the writers of each pid while orderSessions runs.
-	pidWriters map[uint32][]*writer
 
 	sessions      []*Session // in order of start (after the index pass)
 	sessionByID   map[uint64]*Session

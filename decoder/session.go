@@ -166,7 +166,7 @@ func (d *Decoder) newProcess(rec *logfile.Record, pid uint32) *Process {
 		d.byPID = map[uint32][]*Process{}
 	}
 	d.byPID[pid] = append(d.byPID[pid], p)
-	if p.Parent = d.parentOf(p, false); p.Parent != nil {
+	if p.Parent = d.parentOf(p, nil); p.Parent != nil {
 		p.Parent.children = append(p.Parent.children, p)
 	}
 	return p
@@ -271,12 +271,11 @@ func (d *Decoder) buildSessions() {
 // orderSessions numbers the sessions in order of start and fills in
 // their start times, processes' parents and totals.
 func (d *Decoder) orderSessions() {
-	// The threads of each pid, for parentAmong (called per process).
-	d.pidWriters = map[uint32][]*writer{}
+	// The threads of each pid: the evidence of parentAmong.
+	pidWriters := map[uint32][]*writer{}
 	for _, w := range d.writers {
-		d.pidWriters[w.pid] = append(d.pidWriters[w.pid], w)
+		pidWriters[w.pid] = append(pidWriters[w.pid], w)
 	}
-	defer func() { d.pidWriters = nil }()
 	for _, s := range d.sessions {
 		if s != d.orphanSession && len(s.Processes) > 0 {
 			s.raw = s.Processes[0].raw
@@ -304,7 +303,7 @@ func (d *Decoder) orderSessions() {
 				s.Process = p
 			}
 			p.Start = d.clock.NS(p.raw) - s.originNS
-			if p.Parent = d.parentOf(p, true); p.Parent != nil {
+			if p.Parent = d.parentOf(p, pidWriters); p.Parent != nil {
 				p.Parent.children = append(p.Parent.children, p)
 			}
 			s.Records += p.Records
@@ -332,9 +331,9 @@ func (d *Decoder) orderSessions() {
 // running when p started (started before it: the parent of a parent is
 // always earlier, so there are no cycles). Of several (processes of a
 // pid namespace have the pids of others), the one that started last,
-// or, if evidence, the one whose site indexes p goes on with (see
-// parentAmong).
-func (d *Decoder) parentOf(p *Process, evidence bool) *Process {
+// or, given the threads of each pid as evidence, the one whose site
+// indexes p goes on with (see parentAmong).
+func (d *Decoder) parentOf(p *Process, evidence map[uint32][]*writer) *Process {
 	if p.Offset < 0 {
 		return nil
 	}
@@ -348,8 +347,8 @@ func (d *Decoder) parentOf(p *Process, evidence bool) *Process {
 		return nil
 	}
 	slices.SortStableFunc(cands, func(a, b *Process) int { return cmp.Compare(a.raw, b.raw) })
-	if len(cands) > 1 && evidence {
-		return d.parentAmong(p, cands)
+	if len(cands) > 1 && evidence != nil {
+		return d.parentAmong(p, cands, evidence[p.PID])
 	}
 	return cands[len(cands)-1]
 }
