@@ -60,7 +60,7 @@ func (r *rewriter) emitCall(p *callPlan) bool {
 	wantText := p.textAlso || !p.constLevel && r.cfg.TextLevel > 0
 	// Temporaries hold the arguments when the call prints as text too, or
 	// may print as text after the runtime call evaluated side effects.
-	useTemps := wantText || !r.pureArgs(p)
+	useTemps := wantText || !r.pureArgs(p, false)
 	// The temporaries, in the call's order.
 	type temp struct{ typ, name, val string }
 	var all []temp
@@ -207,10 +207,27 @@ func (r *rewriter) leveledForm(cond, record string, withTemps bool) string {
 }
 
 // pureArgs reports whether evaluating the call's arguments has no side
-// effects, so that the original call may evaluate them again.
-func (r *rewriter) pureArgs(p *callPlan) bool {
+// effects, so that the original call may evaluate them again. With
+// errnoReads, strerror(errno) counts as pure (it only reads errno) and a
+// macro's synthesized arguments are looked at too (constants are pure).
+func (r *rewriter) pureArgs(p *callPlan, errnoReads bool) bool {
+	pure := func(a arg) bool {
+		switch {
+		case errnoReads && r.isErrnoText(a):
+			return true
+		case a.synth != "":
+			_, ok := r.constValue(a, p.name)
+			return ok
+		}
+		return r.pureExpr(a)
+	}
 	for _, a := range p.args {
-		if !r.pureExpr(a) {
+		if !pure(a) {
+			return false
+		}
+	}
+	for _, a := range p.callArgs {
+		if errnoReads && a.synth != "" && !pure(a) {
 			return false
 		}
 	}

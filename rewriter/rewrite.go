@@ -991,16 +991,8 @@ func (r *rewriter) declaredInFunc(name string, at int) bool {
 		if r.punct(p) == "*" {
 			return true
 		}
-		if p >= 0 && r.toks[p].Kind == Ident {
-			if w := r.text(r.toks[p]); typeWords[w] || r.typedefs[w] {
-				return true
-			}
-			if q := r.prev(p); q >= 0 && r.toks[q].Kind == Ident {
-				switch r.text(r.toks[q]) {
-				case "struct", "union", "enum":
-					return true
-				}
-			}
+		if r.isTypeWord(p) || r.isTag(r.prev(p)) {
+			return true
 		}
 	}
 	return false
@@ -1047,21 +1039,40 @@ var typeWords = map[string]bool{
 	"__volatile__": true, "_Complex": true, "__int128": true,
 }
 
+// isTypeWord: the token at k is a type keyword or a typedef name the unit
+// declared.
+func (r *rewriter) isTypeWord(k int) bool {
+	if k < 0 || k >= len(r.toks) || r.toks[k].Kind != Ident {
+		return false
+	}
+	w := r.text(r.toks[k])
+	return typeWords[w] || r.typedefs[w]
+}
+
+// isTag: the token at k is struct, union or enum.
+func (r *rewriter) isTag(k int) bool {
+	if k < 0 || k >= len(r.toks) || r.toks[k].Kind != Ident {
+		return false
+	}
+	switch r.text(r.toks[k]) {
+	case "struct", "union", "enum":
+		return true
+	}
+	return false
+}
+
 // isCast reports whether the parentheses from open to close hold a type:
 // keywords, '*', struct/union/enum tags, and typedef names the unit
 // declared.
 func (r *rewriter) isCast(open, close int) bool {
 	n := 0
 	for k := r.next(open); k < close; k = r.next(k) {
-		t := r.toks[k]
 		switch {
-		case r.punct(k) == "*":
-		case t.Kind == Ident && typeWords[r.text(t)]:
-		case t.Kind == Ident && (r.text(t) == "struct" || r.text(t) == "union" || r.text(t) == "enum"):
+		case r.punct(k) == "*", r.isTypeWord(k):
+		case r.isTag(k):
 			if k = r.next(k); k >= close || r.toks[k].Kind != Ident {
 				return false
 			}
-		case t.Kind == Ident && r.typedefs[r.text(t)]:
 		default:
 			return false
 		}

@@ -229,35 +229,13 @@ func (r *rewriter) foldConstants(p *callPlan) {
 }
 
 // othersPure reports whether the call's arguments other than
-// strerror(errno) have no side effects. Only then is strerror(errno)
-// recorded as errno, which the runtime reads after every argument: the
-// compiler evaluates a call's arguments in its own order (gcc: the last
-// first), so an argument that sets errno (a failing call) ran after
-// strerror(errno) read it in the original call, and the text must be the
-// string the call evaluated then.
-func (r *rewriter) othersPure(p *callPlan) bool {
-	pure := func(a arg) bool {
-		if r.isErrnoText(a) {
-			return true
-		}
-		if a.synth != "" {
-			_, ok := r.constValue(a, p.name)
-			return ok
-		}
-		return r.pureExpr(a)
-	}
-	for _, a := range p.args {
-		if !pure(a) {
-			return false
-		}
-	}
-	for _, a := range p.callArgs {
-		if a.synth != "" && !pure(a) {
-			return false
-		}
-	}
-	return true
-}
+// strerror(errno) have no side effects (pureArgs, reading errno allowed).
+// Only then is strerror(errno) recorded as errno, which the runtime reads
+// after every argument: the compiler evaluates a call's arguments in its
+// own order (gcc: the last first), so an argument that sets errno (a
+// failing call) ran after strerror(errno) read it in the original call,
+// and the text must be the string the call evaluated then.
+func (r *rewriter) othersPure(p *callPlan) bool { return r.pureArgs(p, true) }
 
 // constArg is the table entry of a constant argument of class c.
 func constArg(c fmtdb.Class, v constant) logfile.DescArg {

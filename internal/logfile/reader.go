@@ -135,7 +135,8 @@ func Start(off int64, ch *ChunkHeader) Cursor {
 // chunks); the next Reset makes a new one.
 func (r *Reader) Release() { r.win.buf = nil }
 
-// Buffered returns the size of r's read buffer: 0 after Release.
+// Buffered returns the size of r's read buffer: 0 after Release (for
+// the decoder's tests of what ended streams hold).
 func (r *Reader) Buffered() int { return len(r.win.buf) }
 
 // Reset makes r read records from at up to limit. end is the chunk's
