@@ -126,8 +126,8 @@ func (d *Decoder) continuer(w *writer, i int, latest map[*Process]int) *Process 
 // dropped record.
 func (d *Decoder) full(prev, c *chunk) bool {
 	const frame, reserve, logArgRoom = 19, 12, 64
-	free := prev.off + int64(prev.hdr.Size) - prev.used
-	need := int64(c.used-c.at.Off) + frame + reserve
+	free := int64(prev.size) - int64(prev.used)
+	need := c.off + int64(c.used) - c.at.Off + frame + reserve
 	if c.nrec > 0 {
 		need = int64(c.firstEnds) + frame + reserve
 		if s := d.site(c.firstTag); s != nil {
@@ -170,7 +170,7 @@ func (d *Decoder) describer(idx uint64) *Process {
 func (d *Decoder) indexesUsed(w *writer, i int, f func(idx uint64)) {
 	c := &w.chunks[i]
 	var rd logfile.Reader
-	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
+	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.size))
 	for n := 0; n < maxEvidence; {
 		rec := rd.Next()
 		if rec.Kind.Ends() {
@@ -227,7 +227,7 @@ func (d *Decoder) streamPairs() []logfile.Pair {
 				id = uint32(len(ids) + 1)
 				ids[k] = id
 			}
-			for j := c.pairLo; j < c.pairHi && j < len(d.pairs); j++ {
+			for j := int(c.pairLo); j < int(c.pairHi) && j < len(d.pairs); j++ {
 				d.pairs[j].Stream = id
 			}
 		}

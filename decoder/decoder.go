@@ -31,8 +31,8 @@
 // unknown site index or impossible arguments are reported as Skips (see
 // Decoder.Skipped and SkipSummary), everything else decodes. Records are
 // read through small windows and handed out one at a time: memory holds
-// the writers, descriptors and processes, and an index of about 0.2 KB
-// per chunk (64 KiB of records each), not the records.
+// the writers, descriptors and processes, and an index of 128 bytes per
+// chunk (up to 64 KiB of records each), not the records.
 package decoder
 
 import (
@@ -255,33 +255,36 @@ type chunk struct {
 	off   int64          // of the chunk header
 	at    logfile.Cursor // the first record
 	limit int64          // records end here (chunk end, data end, the first damage, or the next stretch)
-	hdr   logfile.ChunkHeader
-	last  uint64 // timestamp of its last record (where it starts if none)
-	seq   int    // its chunk's position among all chunks of the log
+	last  uint64         // timestamp of its last record (where it starts if none)
 	proc  *Process
-	// What the index pass counted in it.
-	nrec    int
-	dropped uint64
-	// The cut records in it: d.cuts[cutLo:cutHi]; its text marks:
-	// d.marks[markLo:markHi]; its calibration pairs (the chunk header's
-	// is its first stretch's): d.pairs[pairLo:pairHi].
-	cutLo, cutHi   int
-	markLo, markHi int
-	pairLo, pairHi int
-	// Where its records end (the chunk's zero length byte or damage),
-	// and its first log record: its tag and the bytes up to its end (for
-	// telling whose chunk the stretch continues; see attribute).
-	used      int64
-	firstTag  uint64
-	firstEnds int
-	// stream names its thread's process's calibration pairs for Follow
-	// (the index pass gives them their streams once it knows the
-	// processes: streamPairs).
-	stream uint32
 	// shift is added to its timestamps (in the log's units): a process
 	// that read CLOCK_MONOTONIC with another offset than the others, in a
 	// log of ts_kind 0 (see alignClocks).
 	shift uint64
+	// What the index pass counted in it.
+	dropped uint64
+	nrec    uint32
+	size    uint32 // its chunk's, from the header (the rest of the header is not needed after the index pass)
+	seq     int32  // its chunk's position among all chunks of the log
+	// stream names its thread's process's calibration pairs for Follow
+	// (the index pass gives them their streams once it knows the
+	// processes: streamPairs).
+	stream uint32
+	// The cut records in it: d.cuts[cutLo:cutHi]; its text marks:
+	// d.marks[markLo:markHi]; its calibration pairs (the chunk header's
+	// is its first stretch's): d.pairs[pairLo:pairHi]. (32 bits: a log
+	// has as many chunks as its index can hold, and each of these is
+	// bounded; see Decoder.bound and maxChunks.)
+	cutLo, cutHi   int32
+	markLo, markHi int32
+	pairLo, pairHi int32
+	// Where its records end (the chunk's zero length byte or damage),
+	// from the chunk's start, and its first log record: its tag and the
+	// bytes up to its end (for telling whose chunk the stretch continues;
+	// see attribute).
+	used      uint32
+	firstEnds uint32
+	firstTag  uint64
 }
 
 // writer is the record stream of one thread, or one chain of them (see
@@ -517,9 +520,14 @@ func (d *Decoder) scan() error {
 			continue
 		}
 		flushBad(off)
-		c := chunk{off: off, at: logfile.Start(off, &ch), limit: min(off+int64(ch.Size), d.end), hdr: ch, seq: nchunks}
+		if nchunks == maxChunks {
+			d.skip(Skip{Kind: SkipBadChunk, Detail: fmt.Sprintf("over %d chunks, more than a log the runtime writes holds; the rest is not read", maxChunks), Offset: off, Bytes: d.end - off})
+			off = d.end
+			break
+		}
+		c := chunk{off: off, at: logfile.Start(off, &ch), limit: min(off+int64(ch.Size), d.end), size: ch.Size, seq: int32(nchunks)}
 		nchunks++
-		if err := d.indexChunk(&rd, c, descs); err != nil {
+		if err := d.indexChunk(&rd, c, &ch, descs); err != nil {
 			return err
 		}
 		off += int64(ch.Size)
@@ -528,6 +536,12 @@ func (d *Decoder) scan() error {
 	d.buildSites(descs)
 	return nil
 }
+
+// maxChunks bounds the chunks indexed: as many as the runtime's largest
+// log (1 TiB) holds, and few enough that what counts them and the
+// records they index fits a chunk's 32-bit fields. (A variable for
+// tests.)
+var maxChunks = 1 << 28
 
 // maxChains bounds the chains of one thread, and so the memory a hostile
 // log can make the merge use.
@@ -598,21 +612,21 @@ type where struct {
 // processes are collected, damage is reported. It adds the chunk's
 // stretches (split at process records) to its thread's writer, each
 // ending where the chunk's good records end.
-func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descAt) error {
-	w := d.writerFor(c.hdr.PID, c.hdr.TID)
-	c.cutLo, c.markLo, c.pairLo = len(d.cuts), len(d.marks), len(d.pairs)
+func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, ch *logfile.ChunkHeader, descs map[uint32]descAt) error {
+	w := d.writerFor(ch.PID, ch.TID)
+	c.cutLo, c.markLo, c.pairLo = int32(len(d.cuts)), int32(len(d.marks)), int32(len(d.pairs))
 	add := func(c chunk) {
-		c.cutHi, c.markHi, c.pairHi = len(d.cuts), len(d.marks), len(d.pairs)
+		c.cutHi, c.markHi, c.pairHi = int32(len(d.cuts)), int32(len(d.marks)), int32(len(d.pairs))
 		w.chunks = append(w.chunks, c)
 	}
-	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
-	d.pairs = append(d.pairs, logfile.Pair{TS: c.hdr.BaseTS, Mono: c.hdr.MonoNS})
+	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.size))
+	d.pairs = append(d.pairs, logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS})
 	for {
 		// Log records only count here: the reader's fast path.
 		if tag, _, _, off, size, ok := rd.NextLog(); ok {
 			d.nrecords++
 			if c.nrec == 0 {
-				c.firstTag, c.firstEnds = tag, int(off-c.at.Off)+size
+				c.firstTag, c.firstEnds = tag, uint32(off-c.at.Off)+uint32(size)
 			}
 			c.nrec++
 			continue
@@ -622,7 +636,7 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 		case rec.Kind == logfile.KindLog:
 			d.nrecords++
 			if c.nrec == 0 {
-				c.firstTag, c.firstEnds = rec.Tag, int(rec.Offset-c.at.Off)+rec.Size
+				c.firstTag, c.firstEnds = rec.Tag, uint32(rec.Offset-c.at.Off)+uint32(rec.Size)
 			}
 			c.nrec++
 		case rec.Kind == logfile.KindIOError:
@@ -632,11 +646,11 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 				d.brokenChunk(rec, c.limit)
 				c.limit = rec.Offset
 			}
-			c.last, c.used = rec.TS, rec.Offset
+			c.last, c.used = rec.TS, uint32(rec.Offset-c.off)
 			add(c)
 			return nil
 		case rec.Kind == logfile.KindProcess:
-			p := d.newProcess(rec, c.hdr.PID)
+			p := d.newProcess(rec, ch.PID)
 			if p == nil {
 				continue
 			}
@@ -645,13 +659,13 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, descs map[uint32]descA
 			pairLo := c.pairLo
 			if before.Off > c.at.Off {
 				prev := c
-				prev.limit, prev.last, prev.used = before.Off, before.TS, before.Off
+				prev.limit, prev.last, prev.used = before.Off, before.TS, uint32(before.Off-c.off)
 				add(prev)
-				pairLo = len(d.pairs)
+				pairLo = int32(len(d.pairs))
 			}
-			c.at, c.proc, c.nrec, c.dropped, c.cutLo, c.markLo, c.pairLo = before, p, 0, 0, len(d.cuts), len(d.marks), pairLo
+			c.at, c.proc, c.nrec, c.dropped, c.cutLo, c.markLo, c.pairLo = before, p, 0, 0, int32(len(d.cuts)), int32(len(d.marks)), pairLo
 		default:
-			d.control(rec, &c, descs, len(w.chunks))
+			d.control(rec, &c, descs, where{w, len(w.chunks)})
 		}
 	}
 }
@@ -669,8 +683,8 @@ func (d *Decoder) brokenChunk(rec *logfile.Record, limit int64) {
 // control takes in a record other than a log or process record, for the
 // index pass and for Follow alike: descriptors, calibration pairs and
 // dropped counts (in c) are collected, damaged records reported. It
-// reports whether it added a descriptor.
-func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt, stretch int) bool {
+// reports whether it added a descriptor. in is the stretch c becomes.
+func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt, in where) bool {
 	switch rec.Kind {
 	case logfile.KindBad:
 		s := Skip{Kind: SkipBadRecord, Detail: rec.Err.Error(), Offset: rec.Offset, Bytes: int64(rec.Size)}
@@ -682,7 +696,7 @@ func (d *Decoder) control(rec *logfile.Record, c *chunk, descs map[uint32]descAt
 		}
 		d.skip(s)
 	case logfile.KindDescriptor:
-		d.indexDescriptor(rec.Index, rec.Data, rec.Offset, rec.Size, descs, where{d.writerFor(c.hdr.PID, c.hdr.TID), stretch})
+		d.indexDescriptor(rec.Index, rec.Data, rec.Offset, rec.Size, descs, in)
 		return true
 	case logfile.KindDropped:
 		c.dropped += rec.Dropped

@@ -288,8 +288,8 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (more, behind boo
 			return false, false, err
 		}
 		if ok {
-			fl.next = off + int64(fl.open[len(fl.open)-1].c.hdr.Size)
-			took += int64(fl.open[len(fl.open)-1].c.hdr.Size)
+			fl.next = off + int64(fl.open[len(fl.open)-1].c.size)
+			took += int64(fl.open[len(fl.open)-1].c.size)
 			continue
 		}
 		if off+logfile.ChunkHeaderSize > end {
@@ -384,7 +384,7 @@ func (fl *follower) emit(r *Record, last bool, emit func(*Record, bool) bool) bo
 func (fl *follower) inChunk(off int64) bool {
 	for _, w := range fl.d.writers {
 		for _, c := range w.chunks {
-			if off > c.off && off < c.off+int64(c.hdr.Size) {
+			if off > c.off && off < c.off+int64(c.size) {
 				return true
 			}
 		}
@@ -434,7 +434,7 @@ func (fl *follower) tryChunk(off, end int64) (bool, error) {
 	}
 	d := fl.d
 	w := d.writerFor(ch.PID, ch.TID)
-	c := chunk{off: off, at: logfile.Start(off, &ch), limit: off + int64(ch.Size), hdr: ch, proc: d.procAt(ch.PID, ch.BaseTS)}
+	c := chunk{off: off, at: logfile.Start(off, &ch), limit: off + int64(ch.Size), size: ch.Size, proc: d.procAt(ch.PID, ch.BaseTS)}
 	c.stream = fl.stream(w, c.proc)
 	w.chunks = append(w.chunks[:0], c) // only the latest matters here
 	lc := &liveChunk{c: c, w: w, at: c.at}
@@ -502,7 +502,7 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 			}
 			continue
 		case logfile.KindCut:
-			d.control(rec, &lc.c, fl.descs, -1)
+			d.control(rec, &lc.c, fl.descs, where{lc.w, -1})
 			// Attach it to its record if that is still to be emitted.
 			for i := len(fl.batch) - 1; i >= 0; i-- {
 				if lr := &fl.batch[i]; lr.w == lc.w && lr.rec.Offset == rec.Cut.Of {
@@ -512,7 +512,7 @@ func (fl *follower) read(lc *liveChunk, now time.Time, dirty *bool) (bool, error
 			}
 			continue
 		default:
-			if d.control(rec, &lc.c, fl.descs, -1) {
+			if d.control(rec, &lc.c, fl.descs, where{lc.w, -1}) {
 				*dirty = true
 			}
 			if lc.c.dropped > 0 {

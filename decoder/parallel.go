@@ -115,7 +115,10 @@ func (d *Decoder) writeParallel(w *Writer, filter *Filter, s *Session, size int)
 	}
 	workers := min(runtime.GOMAXPROCS(0), n)
 	ahead := workers + 1 // parts read but not written yet, at most
-	results := make([]chan part, n)
+	// Part i's result goes to results[i%ahead]: a worker takes a part
+	// only with a slot, which the writer gives back once it has the
+	// result, so part i+ahead is taken after part i is received.
+	results := make([]chan part, ahead)
 	for i := range results {
 		results[i] = make(chan part, 1)
 	}
@@ -156,13 +159,13 @@ func (d *Decoder) writeParallel(w *Writer, filter *Filter, s *Session, size int)
 				case buf = <-free:
 				default:
 				}
-				results[i] <- dw.readPart(w, filter, s, from, until, buf[:0], cl)
+				results[i%ahead] <- dw.readPart(w, filter, s, from, until, buf[:0], cl)
 			}
 		}()
 	}
 	var err error
 	for i := range n {
-		p := <-results[i]
+		p := <-results[i%ahead]
 		<-slots
 		if err == nil {
 			err = p.err
@@ -200,7 +203,7 @@ func (d *Decoder) partBounds(s *Session, size int) []uint64 {
 	for _, st := range s.streams {
 		for i := range st.chunks {
 			c := &st.chunks[i]
-			starts = append(starts, start{c.at.TS + c.shift, c.nrec})
+			starts = append(starts, start{c.at.TS + c.shift, int(c.nrec)})
 		}
 	}
 	slices.SortFunc(starts, func(a, b start) int { return cmp.Compare(a.ts, b.ts) })

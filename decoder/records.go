@@ -148,13 +148,13 @@ func (d *Decoder) nextSlow(w *writer) (tag uint64, data []byte, ts uint64, off i
 				return 0, nil, 0, 0, 0, false, nil
 			}
 			c := &w.chunks[w.ci]
-			w.rd.Reset(d.r, c.at, c.limit, c.off+int64(c.hdr.Size))
+			w.rd.Reset(d.r, c.at, c.limit, c.off+int64(c.size))
 			w.rec.Proc = c.proc
 			w.shift = c.shift
 			w.cuts = d.cuts[c.cutLo:c.cutHi]
 			w.nextCut = 0 // cutsOf clears the cuts of the record before
 			if w.split {
-				w.order = w.order&^(1<<32-1) | c.seq&(1<<32-1)
+				w.order = w.order&^(1<<32-1) | int(c.seq)
 			}
 			w.live = true
 		}

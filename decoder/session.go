@@ -132,8 +132,11 @@ var (
 	minPairs     = 1 << 20 // beyond the bound, clock records are ignored: the chunk headers' pairs remain
 )
 
-// bound returns at least min, one per 2^shift bytes of the log read.
-func (d *Decoder) bound(min int, shift uint) int { return max(min, int(d.end>>shift)) }
+// bound returns the larger of least and one per 2^shift bytes of the log
+// read, the latter at most maxChunks (chunks count them in 32 bits).
+func (d *Decoder) bound(least int, shift uint) int {
+	return max(least, int(min(d.end>>shift, int64(maxChunks))))
+}
 
 // newProcess starts the process a process record describes, in its
 // session (found or started by ID). It returns nil beyond the bound.
@@ -225,7 +228,7 @@ func (d *Decoder) buildSessions() {
 	for _, w := range d.writers {
 		for i := range w.chunks {
 			c := &w.chunks[i]
-			c.proc.Records += c.nrec
+			c.proc.Records += int(c.nrec)
 			c.proc.Dropped += c.dropped
 			for _, m := range d.marks[c.markLo:c.markHi] {
 				m.raw += c.shift

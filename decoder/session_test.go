@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -291,5 +292,40 @@ func TestClockRecordsBounded(t *testing.T) {
 	}
 	if got := sessionLines(t, d); len(got) != 1 || !strings.HasSuffix(got[0], "hello 1\n") {
 		t.Errorf("records %q", got)
+	}
+}
+
+// A log of more chunks than the runtime's largest log holds (lowered to
+// 3 here, from 2^28) is read up to there, and says where it stopped:
+// what counts chunks and their records stays within 32 bits.
+func TestChunksBounded(t *testing.T) {
+	defer func(m int) { maxChunks = m }(maxChunks)
+	maxChunks = 3
+	w := logfile.NewWriter(logfile.Header{FirstPID: 100, StartTS: 1000, StartMonoNS: 1000}, 4096)
+	th := w.Thread(100, 100)
+	start(th, 2000, session, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	for i := range 10000 {
+		th.Log(siteHello, uint64(3000+i), 0, fmtdb.Int(int64(i)))
+	}
+	log := w.Bytes(0)
+	if n := (len(log) - logfile.HeaderSize) / 4096; n < 5 {
+		t.Fatalf("the log has %d chunks, want at least 5", n)
+	}
+	d := open(t, log)
+	got := sessionLines(t, d)
+	if len(got) == 0 || len(got) >= 10000 || !strings.HasSuffix(got[0], "hello 0\n") {
+		t.Errorf("%d records decoded, want those of the first 3 chunks", len(got))
+	}
+	sk := d.Skipped()
+	if len(sk) != 1 || sk[0].Kind != SkipBadChunk || !strings.Contains(sk[0].Detail, "over 3 chunks") || sk[0].Offset+sk[0].Bytes != int64(len(log)) {
+		t.Errorf("skipped %+v, want the chunks from the fourth on", sk)
+	}
+}
+
+// The index keeps 128 bytes per chunk (the package documentation says
+// so): a 1.6 GB log of 64 KiB chunks, 3 MB.
+func TestIndexBytesPerChunk(t *testing.T) {
+	if n := unsafe.Sizeof(chunk{}); n > 128 {
+		t.Errorf("a chunk's index entry takes %d bytes, want at most 128", n)
 	}
 }
