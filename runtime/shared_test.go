@@ -3,9 +3,46 @@ package lpruntime_test
 import (
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
+
+// buildLibPart builds testdata/libpart.c as a shared library carrying the
+// runtime.
+func buildLibPart(t *testing.T, dir string) string {
+	t.Helper()
+	lib := filepath.Join(dir, "libpart.so")
+	args := append(append([]string{}, cflags...), "-fPIC", "-shared", "-I", runtimeDir(t), "-I", "testdata", "-o", lib, "testdata/libpart.c")
+	args = append(args, runtimeSources(t)...)
+	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
+		t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return lib
+}
+
+// A plain program that loads a logpack-built library, logs through it and
+// unloads it again and again (a plugin) keeps no descriptor of the log
+// per load, and the log holds every load's records.
+func TestLibraryLoadedAndUnloaded(t *testing.T) {
+	t.Parallel()
+	needGCC(t)
+	dir := t.TempDir()
+	lib := buildLibPart(t, dir)
+	prog := filepath.Join(dir, "dlloop")
+	if out, err := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", prog, "testdata/dlloop.c").CombinedOutput(); err != nil {
+		t.Fatalf("gcc dlloop.c: %v\n%s", err, out)
+	}
+	log := filepath.Join(dir, "log")
+	const loads = 50
+	if out := run(t, prog, log, lib, strconv.Itoa(loads)); out != "fds 0\n" {
+		t.Errorf("after %d loads: %q, want no descriptor more than before", loads, out)
+	}
+	l := mustScan(t, log)
+	if n := len(l.logRecords("str %s\n")); n != loads {
+		t.Errorf("%d records of the library's last call, want %d", n, loads)
+	}
+}
 
 // An executable and a shared library, each rewritten and each linked with
 // the runtime, write one consistent log: the dynamic linker gives both
@@ -14,13 +51,7 @@ func TestExecutableAndSharedLibrary(t *testing.T) {
 	t.Parallel()
 	needGCC(t)
 	dir := t.TempDir()
-	src := runtimeDir(t)
-	lib := filepath.Join(dir, "libpart.so")
-	args := append(append([]string{}, cflags...), "-fPIC", "-shared", "-I", src, "-I", "testdata", "-o", lib, "testdata/libpart.c")
-	args = append(args, runtimeSources(t)...)
-	if out, err := exec.Command("gcc", args...).CombinedOutput(); err != nil {
-		t.Fatalf("gcc %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	lib := buildLibPart(t, dir)
 	prog := buildProg(t, "withlib", lib, "-Wl,-rpath,"+dir)
 	log := filepath.Join(dir, "log")
 	if out := run(t, prog, log, "1000"); out != "ok 1\n" {

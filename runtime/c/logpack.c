@@ -78,6 +78,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -286,6 +287,9 @@ static const uint64_t lp_closed_epoch = UINT64_MAX;
 
 int logpack_recording;
 struct logpack_state_s logpack_state_ = {.fd = -1, .wipe = &lp_closed_epoch};
+/* This copy's own state, whatever the dynamic linker binds logpack_state_
+ * to (lp_destructor). */
+extern struct logpack_state_s lp_own_state __attribute__((alias("logpack_state_"), visibility("hidden")));
 __thread struct lp_thread logpack_thread_ __attribute__((tls_model("initial-exec")));
 
 #define lp logpack_state_
@@ -2602,11 +2606,34 @@ static void lp_open_env(const char *pattern)
 		setenv("LOGPACK_FILE", abs, 1);
 }
 
+/* Whether this copy of the runtime is in a shared library and holds the
+ * process's state: a logpack-built library that a plain program loads
+ * (with the executable's copy, or a library loaded before, the state is
+ * theirs). The linker's __ehdr_start is this object's ELF header (weak:
+ * a link with a script of its own may lack it); AT_PHDR, the
+ * executable's program headers. */
+extern const ElfW(Ehdr) __ehdr_start __attribute__((weak, visibility("hidden")));
+
+static int lp_library_owns_state(void)
+{
+	if (&lp_own_state != &logpack_state_ || !&__ehdr_start)
+		return 0;
+	const char *phdr = (const char *)&__ehdr_start + __ehdr_start.e_phoff;
+	return phdr != (const char *)getauxval(AT_PHDR);
+}
+
 /* At a normal exit: a last text mark (lines that went into the program's
  * text log after its last record, CRIU's parasite's or a child's, then go
  * after that record when decoded, not before the records logged just
  * before them without a pause), the thread's drops reported, and in the
- * process that created the log the flag that it was closed cleanly. */
+ * process that created the log the flag that it was closed cleanly.
+ *
+ * A library that holds the state also runs this when the program unloads
+ * it (dlclose): its descriptor of the log goes then, or a plugin loaded
+ * and unloaded again and again would keep one per load. At an exit the
+ * same is harmless: a thread still logging grows the log through a
+ * descriptor of its own (lp_grow_fd). The mappings stay (such a thread may
+ * be writing into them). */
 __attribute__((destructor)) static void lp_destructor(void)
 {
 	int err = errno;
@@ -2631,6 +2658,13 @@ __attribute__((destructor)) static void lp_destructor(void)
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->busy = 0;
 out:
+	if (LP_LOAD(&lp.fd) >= 0 && lp_library_owns_state() && lp_trylock_growth()) {
+		int fd = LP_LOAD(&lp.fd);
+		LP_STORE(&lp.fd, -1);
+		if (fd >= 0)
+			close(fd);
+		lp_unlock_growth();
+	}
 	errno = err;
 }
 
