@@ -42,8 +42,11 @@ import (
 	"io"
 	"maps"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/logpack/logpack/fmtdb"
@@ -484,10 +487,12 @@ func (d *Decoder) writerFor(pid, tid uint32) *writer {
 	return w
 }
 
-// scan is the index pass over the whole log.
+// scan is the index pass over the whole log. It reads chunk headers a
+// batch at a time; the leading log records of a batch's chunks (most
+// chunks hold nothing else) are walked on every CPU (walkAhead), and the
+// chunks are then indexed in file order from where that walk stopped.
 func (d *Decoder) scan() error {
 	var rd logfile.Reader
-	var hb [logfile.ChunkHeaderSize]byte
 	descs := map[uint32]descAt{}
 	badStart, badWhy := int64(-1), ""
 	flushBad := func(to int64) {
@@ -498,43 +503,153 @@ func (d *Decoder) scan() error {
 	}
 	off := int64(logfile.HeaderSize)
 	nchunks := 0
-	for off < d.end {
-		n := int(min(logfile.ChunkHeaderSize, d.end-off))
-		if k, err := d.r.ReadAt(hb[:n], off); k < n {
-			if errors.Is(err, io.EOF) { // the file shrank under us
-				break
+	var batch []headerAt
+	var hdrErr error
+scan:
+	for off < d.end && hdrErr == nil {
+		batch, off, hdrErr = d.readHeaders(batch[:0], off)
+		d.walkAhead(batch)
+		for i := range batch {
+			h := &batch[i]
+			if errors.Is(h.err, logfile.ErrUnused) {
+				flushBad(h.off)
+				continue
 			}
-			return err
-		}
-		ch, err := logfile.ParseChunkHeader(hb[:n])
-		if errors.Is(err, logfile.ErrUnused) {
-			flushBad(off)
-			off += logfile.Align
-			continue
-		}
-		if err != nil {
-			if badStart < 0 {
-				badStart, badWhy = off, strings.TrimPrefix(err.Error(), logfile.ErrBadChunk.Error()+": ")
+			if h.err != nil {
+				if badStart < 0 {
+					badStart, badWhy = h.off, strings.TrimPrefix(h.err.Error(), logfile.ErrBadChunk.Error()+": ")
+				}
+				continue
 			}
-			off += logfile.Align
-			continue
+			flushBad(h.off)
+			if nchunks == maxChunks {
+				d.skip(Skip{Kind: SkipBadChunk, Detail: fmt.Sprintf("over %d chunks, more than a log the runtime writes holds; the rest is not read", maxChunks), Offset: h.off, Bytes: d.end - h.off})
+				off, hdrErr = d.end, nil
+				break scan
+			}
+			c := chunk{off: h.off, at: logfile.Start(h.off, &h.ch), limit: min(h.off+int64(h.ch.Size), d.end), size: h.ch.Size, seq: int32(nchunks)}
+			nchunks++
+			if err := d.indexChunk(&rd, c, &h.ch, &h.ahead, descs); err != nil {
+				return err
+			}
 		}
-		flushBad(off)
-		if nchunks == maxChunks {
-			d.skip(Skip{Kind: SkipBadChunk, Detail: fmt.Sprintf("over %d chunks, more than a log the runtime writes holds; the rest is not read", maxChunks), Offset: off, Bytes: d.end - off})
-			off = d.end
-			break
-		}
-		c := chunk{off: off, at: logfile.Start(off, &ch), limit: min(off+int64(ch.Size), d.end), size: ch.Size, seq: int32(nchunks)}
-		nchunks++
-		if err := d.indexChunk(&rd, c, &ch, descs); err != nil {
-			return err
-		}
-		off += int64(ch.Size)
+	}
+	if hdrErr != nil && !errors.Is(hdrErr, io.EOF) { // EOF: the file shrank under us
+		return hdrErr
 	}
 	flushBad(min(off, d.end))
 	d.buildSites(descs)
 	return nil
+}
+
+// headerAt is what the index pass found where a chunk may start: a chunk
+// header (err nil), unused space (logfile.ErrUnused) or damage.
+type headerAt struct {
+	off   int64
+	ch    logfile.ChunkHeader
+	err   error
+	ahead walked // its leading log records, if walkAhead walked them
+}
+
+// walked is what walkAhead found in a chunk: its log records up to the
+// first record of another kind (or the end of its records), where that
+// one starts, and the first log record's tag and end (as indexChunk
+// counts them).
+type walked struct {
+	done      bool
+	n         uint32
+	firstTag  uint64
+	firstEnds uint32
+	at        logfile.Cursor
+}
+
+// scanBatch is how many chunk headers the index pass reads at a time; a
+// log smaller than scanAheadMin is indexed on one CPU. (Variables for
+// tests.)
+var (
+	scanBatch    = 64
+	scanAheadMin = int64(4 << 20)
+)
+
+// readHeaders appends to hs what lies at off and the chunk boundaries
+// after it, up to scanBatch chunk headers or the end of the data, and
+// returns where it stopped. An error reading (io.EOF: the file is shorter
+// than it was) stops it.
+func (d *Decoder) readHeaders(hs []headerAt, off int64) ([]headerAt, int64, error) {
+	var hb [logfile.ChunkHeaderSize]byte
+	for chunks := 0; off < d.end && chunks < scanBatch; {
+		n := int(min(logfile.ChunkHeaderSize, d.end-off))
+		if k, err := d.r.ReadAt(hb[:n], off); k < n {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return hs, off, err
+		}
+		ch, err := logfile.ParseChunkHeader(hb[:n])
+		hs = append(hs, headerAt{off: off, ch: ch, err: err})
+		if err != nil {
+			off += logfile.Align
+			continue
+		}
+		chunks++
+		off += int64(ch.Size)
+	}
+	return hs, off, nil
+}
+
+// walkAhead walks the leading log records of the chunks in hs, on every
+// CPU, when the log is large enough for it to pay.
+func (d *Decoder) walkAhead(hs []headerAt) {
+	workers := runtime.GOMAXPROCS(0)
+	if workers < 2 || d.end < scanAheadMin || len(hs) < 2 {
+		return
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(workers, len(hs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var rd logfile.Reader
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(hs) {
+					return
+				}
+				if h := &hs[i]; h.err == nil {
+					d.walkLogs(&rd, h)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// walkLogs walks the log records at the start of h's chunk, as far as the
+// first record of another kind.
+func (d *Decoder) walkLogs(rd *logfile.Reader, h *headerAt) {
+	at := logfile.Start(h.off, &h.ch)
+	rd.Reset(d.r, at, min(h.off+int64(h.ch.Size), d.end), h.off+int64(h.ch.Size))
+	w := &h.ahead
+	count := func(tag uint64, off int64, size int) {
+		if w.n == 0 {
+			w.firstTag, w.firstEnds = tag, uint32(off-at.Off)+uint32(size)
+		}
+		w.n++
+	}
+	for {
+		if tag, _, _, off, size, ok := rd.NextLog(); ok {
+			count(tag, off, size)
+			continue
+		}
+		cur := rd.Cursor()
+		if rec := rd.Next(); rec.Kind == logfile.KindLog {
+			count(rec.Tag, rec.Offset, rec.Size)
+			continue
+		}
+		w.at, w.done = cur, true
+		return
+	}
 }
 
 // maxChunks bounds the chunks indexed: as many as the runtime's largest
@@ -611,15 +726,23 @@ type where struct {
 // indexChunk walks the records of one chunk: descriptors, clocks and
 // processes are collected, damage is reported. It adds the chunk's
 // stretches (split at process records) to its thread's writer, each
-// ending where the chunk's good records end.
-func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, ch *logfile.ChunkHeader, descs map[uint32]descAt) error {
+// ending where the chunk's good records end. ahead: its leading log
+// records, if walkAhead walked them.
+func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, ch *logfile.ChunkHeader, ahead *walked, descs map[uint32]descAt) error {
 	w := d.writerFor(ch.PID, ch.TID)
 	c.cutLo, c.markLo, c.pairLo = int32(len(d.cuts)), int32(len(d.marks)), int32(len(d.pairs))
 	add := func(c chunk) {
 		c.cutHi, c.markHi, c.pairHi = int32(len(d.cuts)), int32(len(d.marks)), int32(len(d.pairs))
 		w.chunks = append(w.chunks, c)
 	}
-	rd.Reset(d.r, c.at, c.limit, c.off+int64(c.size))
+	at := c.at
+	if ahead.done {
+		// Its leading log records are counted: on from the first record
+		// of another kind.
+		d.nrecords += int(ahead.n)
+		c.nrec, c.firstTag, c.firstEnds, at = ahead.n, ahead.firstTag, ahead.firstEnds, ahead.at
+	}
+	rd.Reset(d.r, at, c.limit, c.off+int64(c.size))
 	d.pairs = append(d.pairs, logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS})
 	for {
 		// Log records only count here: the reader's fast path.

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/logpack/logpack/fmtdb"
 	"github.com/logpack/logpack/internal/logfile"
 )
@@ -466,5 +468,50 @@ func TestUnusedSpace(t *testing.T) {
 	out, skips := decodeAll(t, log, FormatPlain, nil)
 	if out != "hello 1\nhello 2\n" || len(skips) != 0 {
 		t.Errorf("out %q skips %v", out, skips)
+	}
+}
+
+// Walking chunks' leading log records on several CPUs ahead of the index
+// pass changes nothing it finds: on whole, cut and damaged logs, records,
+// skips and processes are those of the index pass on one CPU, whatever
+// the batch.
+func TestScanAheadFindsTheSame(t *testing.T) {
+	defer func(b int, m int64) { scanBatch, scanAheadMin = b, m }(scanBatch, scanAheadMin)
+	var logs [][]byte
+	for _, log := range [][]byte{featureLog(), writeMix(2000, 4096), writeMix(6000, 64<<10)} {
+		logs = append(logs, log)
+		for _, cut := range []int{len(log) / 3, len(log)/2 + 7, len(log) - 5} {
+			logs = append(logs, log[:cut])
+		}
+		for pos := logfile.HeaderSize + 3; pos < len(log); pos += len(log) / 4 {
+			bad := bytes.Clone(log)
+			bad[pos] ^= 0xff
+			logs = append(logs, bad)
+		}
+	}
+	type decoded struct {
+		Lines []line
+		Skips []Skip
+		Procs []string
+	}
+	decode := func(log []byte) decoded {
+		lines, skips, d := decodeLines(t, log)
+		var procs []string
+		if d != nil {
+			for _, p := range d.Processes() {
+				procs = append(procs, fmt.Sprintf("%d@%d:%d", p.PID, p.Offset, p.Records))
+			}
+		}
+		return decoded{lines, skips, procs}
+	}
+	for i, log := range logs {
+		scanAheadMin = math.MaxInt64
+		want := decode(log)
+		for _, batch := range []int{1, 2, 5, 64} {
+			scanBatch, scanAheadMin = batch, 0
+			if diff := cmp.Diff(want, decode(log), cmp.AllowUnexported(line{})); diff != "" {
+				t.Fatalf("log %d, batches of %d: walking ahead changed (-one CPU +ahead):\n%s", i, batch, diff)
+			}
+		}
 	}
 }
