@@ -3,6 +3,8 @@ package decoder
 import (
 	"bytes"
 	"io"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -150,4 +152,52 @@ func BenchmarkRecords(b *testing.B) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds()/1e6, "Mrec/s")
 	b.ReportMetric(float64(n*b.N)/(cpuTime()-cpu0).Seconds()/1e6, "Mrec/cpu-s")
 	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkFollowIdlePoll is one poll of decode --follow on a log that
+// has stopped growing, after it has read it all (TSC timestamps, 4
+// threads, 5,000 chunks): a look at the file and its open chunks, not a
+// new fit of the clock over every calibration pair it has seen.
+func BenchmarkFollowIdlePoll(b *testing.B) {
+	w := logfile.NewWriter(logfile.Header{FirstPID: 100, TSKind: logfile.TSTSC, StartTS: 1000, StartMonoNS: 5000}, 4096)
+	var threads []*logfile.Thread
+	for i := range 4 {
+		th := w.Thread(100, uint32(100+i))
+		th.Mono = func(ts uint64) uint64 { return 5000 + (ts-1000)/3 }
+		threads = append(threads, th)
+	}
+	start(threads[0], 1000, session, 1, logfile.ProcStarted, "/usr/sbin/criu")
+	for i := range 300_000 {
+		threads[i%4].Log(siteHello, uint64(2000+i*300), 0, fmtdb.Int(int64(i)))
+	}
+	log := w.Bytes(0)
+	name := filepath.Join(b.TempDir(), "log")
+	if err := os.WriteFile(name, log, 0o600); err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	h, _, err := readHeader(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fl := newFollower(f, h, nil)
+	n := 0
+	emit := func(*Record, bool) bool { n++; return true }
+	for behind := true; behind; {
+		if _, behind, err = fl.poll(emit); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if n != 300_000 {
+		b.Fatalf("%d records read, want 300000", n)
+	}
+	for b.Loop() {
+		if _, _, err := fl.poll(emit); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -193,6 +193,7 @@ type follower struct {
 	seg      int // the clock's knot segment of the last record
 	streams  map[streamKey]uint32
 	size     int64 // the file's size at the latest look
+	fitted   int   // calibration pairs the clock was fitted to (d.pairs; -1: none yet)
 }
 
 // followChains is how many of a thread's latest chunks stay open for
@@ -222,7 +223,7 @@ func newFollower(f *os.File, h *logfile.Header, opts *Options) *follower {
 	if opts != nil {
 		d.opts = *opts
 	}
-	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*[followChains]*liveChunk{}, streams: map[streamKey]uint32{}}
+	return &follower{d: d, f: f, descs: map[uint32]descAt{}, next: logfile.HeaderSize, pending: map[int64]time.Time{}, last: map[*writer]*[followChains]*liveChunk{}, streams: map[streamKey]uint32{}, fitted: -1}
 }
 
 // poll reads what the log holds now, up to followLook bytes of new
@@ -316,7 +317,13 @@ func (fl *follower) poll(emit func(r *Record, last bool) bool) (more, behind boo
 	if dirty {
 		d.buildSites(fl.descs)
 	}
-	d.clock = logfile.NewClock(d.hdr, d.pairs)
+	if len(d.pairs) != fl.fitted {
+		// Fitting the clock is most of what a poll of a large log costs
+		// (2% of a CPU idle on a 10 M-record log): only when there are
+		// new pairs.
+		d.clock = logfile.NewClock(d.hdr, d.pairs)
+		fl.fitted = len(d.pairs)
+	}
 	for _, s := range d.sessions {
 		if s != d.orphanSession {
 			s.Start = d.clock.NS(s.raw)
