@@ -504,11 +504,12 @@ func (d *Decoder) scan() error {
 	off := int64(logfile.HeaderSize)
 	nchunks := 0
 	var batch []headerAt
+	var walkers []logfile.Reader // walkAhead's, kept from batch to batch
 	var hdrErr error
 scan:
 	for off < d.end && hdrErr == nil {
 		batch, off, hdrErr = d.readHeaders(batch[:0], off)
-		d.walkAhead(batch)
+		walkers = d.walkAhead(batch, walkers)
 		for i := range batch {
 			h := &batch[i]
 			if errors.Is(h.err, logfile.ErrUnused) {
@@ -598,31 +599,35 @@ func (d *Decoder) readHeaders(hs []headerAt, off int64) ([]headerAt, int64, erro
 }
 
 // walkAhead walks the leading log records of the chunks in hs, on every
-// CPU, when the log is large enough for it to pay.
-func (d *Decoder) walkAhead(hs []headerAt) {
-	workers := runtime.GOMAXPROCS(0)
-	if workers < 2 || d.end < scanAheadMin || len(hs) < 2 {
-		return
+// CPU, when the log is large enough for it to pay, with the readers rds
+// (one per CPU; it returns them, made if missing).
+func (d *Decoder) walkAhead(hs []headerAt, rds []logfile.Reader) []logfile.Reader {
+	workers := min(runtime.GOMAXPROCS(0), len(hs))
+	if workers < 2 || d.end < scanAheadMin {
+		return rds
+	}
+	if len(rds) < workers {
+		rds = make([]logfile.Reader, workers)
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(workers, len(hs)) {
+	for k := range workers {
 		wg.Add(1)
-		go func() {
+		go func(rd *logfile.Reader) {
 			defer wg.Done()
-			var rd logfile.Reader
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(hs) {
 					return
 				}
 				if h := &hs[i]; h.err == nil {
-					d.walkLogs(&rd, h)
+					d.walkLogs(rd, h)
 				}
 			}
-		}()
+		}(&rds[k])
 	}
 	wg.Wait()
+	return rds
 }
 
 // walkLogs walks the log records at the start of h's chunk, as far as the
