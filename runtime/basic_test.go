@@ -196,6 +196,31 @@ func invariantTSC() (invariant, known bool) {
 	return false, false
 }
 
+// The log names the executable by the path it was started by when that
+// is absolute (a symbolic link stays the link), and by the kernel's link
+// to it when it was started by a relative path.
+func TestExecutablePath(t *testing.T) {
+	t.Parallel()
+	prog := buildProg(t, "basic")
+	dir := t.TempDir()
+	link := filepath.Join(dir, "linked")
+	if err := os.Symlink(prog, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ run, want string }{{link, link}, {"./linked", prog}} {
+		log := filepath.Join(t.TempDir(), "log")
+		cmd := command(c.run, "1")
+		cmd.Dir = dir
+		cmd.Env = append(testutil.WithoutLogpack(), "LOGPACK_FILE="+log)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v: %s", c.run, err, out)
+		}
+		if l := mustScan(t, log); l.Hdr.Exe != c.want {
+			t.Errorf("started as %s: the log names %q, want %q", c.run, l.Hdr.Exe, c.want)
+		}
+	}
+}
+
 // Where the TSC is not used, timestamps are CLOCK_MONOTONIC nanoseconds
 // (ts_kind 0) from the log's start; with it, TSC ticks (ts_kind 1) that
 // the chunk headers pair with CLOCK_MONOTONIC.
