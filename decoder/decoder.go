@@ -530,7 +530,7 @@ scan:
 			}
 			c := chunk{off: h.off, at: logfile.Start(h.off, &h.ch), limit: min(h.off+int64(h.ch.Size), d.end), size: h.ch.Size, seq: int32(nchunks)}
 			nchunks++
-			if err := d.indexChunk(&rd, c, &h.ch, &h.ahead, descs); err != nil {
+			if err := d.indexChunk(&rd, c, h, descs); err != nil {
 				return err
 			}
 		}
@@ -546,22 +546,43 @@ scan:
 // headerAt is what the index pass found where a chunk may start: a chunk
 // header (err nil), unused space (logfile.ErrUnused) or damage.
 type headerAt struct {
-	off   int64
-	ch    logfile.ChunkHeader
-	err   error
-	ahead walked // its leading log records, if walkAhead walked them
+	off    int64
+	ch     logfile.ChunkHeader
+	err    error
+	walked bool   // walkAhead read its leading log records:
+	ahead  logRun // these
 }
 
-// walked is what walkAhead found in a chunk: its log records up to the
-// first record of another kind (or the end of its records), where that
-// one starts, and the first log record's tag and end (as indexChunk
-// counts them).
-type walked struct {
-	done      bool
+// logRun is what readLogs counted: a run of log records, the first one's
+// tag and the bytes from the stretch's start to its end (for attribute),
+// and where the record of another kind that ended the run starts.
+type logRun struct {
 	n         uint32
 	firstTag  uint64
 	firstEnds uint32
 	at        logfile.Cursor
+}
+
+// readLogs reads log records from where rd stands into run (firstEnds
+// counted from origin) and returns the first record of another kind: the
+// index pass counts log records and looks at the others.
+func readLogs(rd *logfile.Reader, origin int64, run *logRun) *logfile.Record {
+	for {
+		// The reader's fast path first.
+		tag, _, _, off, size, ok := rd.NextLog()
+		if !ok {
+			run.at = rd.Cursor()
+			rec := rd.Next()
+			if rec.Kind != logfile.KindLog {
+				return rec
+			}
+			tag, off, size = rec.Tag, rec.Offset, rec.Size
+		}
+		if run.n == 0 {
+			run.firstTag, run.firstEnds = tag, uint32(off-origin)+uint32(size)
+		}
+		run.n++
+	}
 }
 
 // scanBatch is how many chunk headers the index pass reads at a time; a
@@ -630,31 +651,12 @@ func (d *Decoder) walkAhead(hs []headerAt, rds []logfile.Reader) []logfile.Reade
 	return rds
 }
 
-// walkLogs walks the log records at the start of h's chunk, as far as the
-// first record of another kind.
+// walkLogs reads the leading log records of h's chunk into h.ahead.
 func (d *Decoder) walkLogs(rd *logfile.Reader, h *headerAt) {
 	at := logfile.Start(h.off, &h.ch)
 	rd.Reset(d.r, at, min(h.off+int64(h.ch.Size), d.end), h.off+int64(h.ch.Size))
-	w := &h.ahead
-	count := func(tag uint64, off int64, size int) {
-		if w.n == 0 {
-			w.firstTag, w.firstEnds = tag, uint32(off-at.Off)+uint32(size)
-		}
-		w.n++
-	}
-	for {
-		if tag, _, _, off, size, ok := rd.NextLog(); ok {
-			count(tag, off, size)
-			continue
-		}
-		cur := rd.Cursor()
-		if rec := rd.Next(); rec.Kind == logfile.KindLog {
-			count(rec.Tag, rec.Offset, rec.Size)
-			continue
-		}
-		w.at, w.done = cur, true
-		return
-	}
+	readLogs(rd, at.Off, &h.ahead)
+	h.walked = true
 }
 
 // maxChunks bounds the chunks indexed: as many as the runtime's largest
@@ -731,42 +733,35 @@ type where struct {
 // indexChunk walks the records of one chunk: descriptors, clocks and
 // processes are collected, damage is reported. It adds the chunk's
 // stretches (split at process records) to its thread's writer, each
-// ending where the chunk's good records end. ahead: its leading log
-// records, if walkAhead walked them.
-func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, ch *logfile.ChunkHeader, ahead *walked, descs map[uint32]descAt) error {
-	w := d.writerFor(ch.PID, ch.TID)
+// ending where the chunk's good records end. h is where it was found:
+// its header, and its leading log records if walkAhead read them.
+func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, h *headerAt, descs map[uint32]descAt) error {
+	w := d.writerFor(h.ch.PID, h.ch.TID)
 	c.cutLo, c.markLo, c.pairLo = int32(len(d.cuts)), int32(len(d.marks)), int32(len(d.pairs))
 	add := func(c chunk) {
 		c.cutHi, c.markHi, c.pairHi = int32(len(d.cuts)), int32(len(d.marks)), int32(len(d.pairs))
 		w.chunks = append(w.chunks, c)
 	}
-	at := c.at
-	if ahead.done {
-		// Its leading log records are counted: on from the first record
-		// of another kind.
-		d.nrecords += int(ahead.n)
-		c.nrec, c.firstTag, c.firstEnds, at = ahead.n, ahead.firstTag, ahead.firstEnds, ahead.at
+	d.pairs = append(d.pairs, logfile.Pair{TS: h.ch.BaseTS, Mono: h.ch.MonoNS})
+	end := c.off + int64(c.size)
+	var run logRun
+	var rec *logfile.Record
+	if h.walked {
+		// On from the record of another kind the walk stopped at.
+		run = h.ahead
+		rd.Reset(d.r, run.at, c.limit, end)
+		rec = rd.Next()
+	} else {
+		rd.Reset(d.r, c.at, c.limit, end)
+		rec = readLogs(rd, c.at.Off, &run)
 	}
-	rd.Reset(d.r, at, c.limit, c.off+int64(c.size))
-	d.pairs = append(d.pairs, logfile.Pair{TS: ch.BaseTS, Mono: ch.MonoNS})
 	for {
-		// Log records only count here: the reader's fast path.
-		if tag, _, _, off, size, ok := rd.NextLog(); ok {
-			d.nrecords++
-			if c.nrec == 0 {
-				c.firstTag, c.firstEnds = tag, uint32(off-c.at.Off)+uint32(size)
-			}
-			c.nrec++
-			continue
+		d.nrecords += int(run.n)
+		if c.nrec == 0 {
+			c.firstTag, c.firstEnds = run.firstTag, run.firstEnds
 		}
-		rec := rd.Next()
+		c.nrec += run.n
 		switch {
-		case rec.Kind == logfile.KindLog:
-			d.nrecords++
-			if c.nrec == 0 {
-				c.firstTag, c.firstEnds = rec.Tag, uint32(rec.Offset-c.at.Off)+uint32(rec.Size)
-			}
-			c.nrec++
 		case rec.Kind == logfile.KindIOError:
 			return rec.Err
 		case rec.Kind.Ends():
@@ -778,9 +773,9 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, ch *logfile.ChunkHeade
 			add(c)
 			return nil
 		case rec.Kind == logfile.KindProcess:
-			p := d.newProcess(rec, ch.PID)
+			p := d.newProcess(rec, h.ch.PID)
 			if p == nil {
-				continue
+				break
 			}
 			// The stretch so far ends here; the process's starts.
 			before := logfile.Cursor{Off: rec.Offset, TS: rec.TS - rec.Process.TSDelta, Log: rd.Cursor().Log}
@@ -795,6 +790,8 @@ func (d *Decoder) indexChunk(rd *logfile.Reader, c chunk, ch *logfile.ChunkHeade
 		default:
 			d.control(rec, &c, descs, where{w, len(w.chunks)})
 		}
+		run = logRun{}
+		rec = readLogs(rd, c.at.Off, &run)
 	}
 }
 
