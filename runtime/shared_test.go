@@ -23,7 +23,9 @@ func buildLibPart(t *testing.T, dir string) string {
 
 // A plain program that loads a logpack-built library, logs through it and
 // unloads it again and again (a plugin) keeps no descriptor of the log
-// per load, and the log holds every load's records.
+// per load, and the log holds every load's records. A program that closed
+// the log's descriptor and has another file under its number keeps that
+// file.
 func TestLibraryLoadedAndUnloaded(t *testing.T) {
 	t.Parallel()
 	needGCC(t)
@@ -33,14 +35,16 @@ func TestLibraryLoadedAndUnloaded(t *testing.T) {
 	if out, err := exec.Command("gcc", "-O2", "-Wall", "-Wextra", "-Werror", "-o", prog, "testdata/dlloop.c").CombinedOutput(); err != nil {
 		t.Fatalf("gcc dlloop.c: %v\n%s", err, out)
 	}
-	log := filepath.Join(dir, "log")
 	const loads = 50
-	if out := run(t, prog, log, lib, strconv.Itoa(loads)); out != "fds 0\n" {
-		t.Errorf("after %d loads: %q, want no descriptor more than before", loads, out)
-	}
-	l := mustScan(t, log)
-	if n := len(l.logRecords("str %s\n")); n != loads {
-		t.Errorf("%d records of the library's last call, want %d", n, loads)
+	for _, mode := range []string{"keep", "reuse"} {
+		log := filepath.Join(dir, mode+".log")
+		if out := run(t, prog, log, lib, strconv.Itoa(loads), mode); out != "fds 0 lost 0\n" {
+			t.Errorf("%s: after %d loads: %q, want no descriptor more than before and none of the program's closed", mode, loads, out)
+		}
+		l := mustScan(t, log)
+		if n := len(l.logRecords("str %s\n")); n != loads {
+			t.Errorf("%s: %d records of the library's last call, want %d", mode, n, loads)
+		}
 	}
 }
 

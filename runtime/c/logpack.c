@@ -486,22 +486,32 @@ static inline int lp_takes_slot(unsigned k)
 
 /* ---- file space ---- */
 
-/* The descriptor to grow the file through: ours if the program left it
- * alone, else the file opened again by its path for the length of one
- * call (*transient says to close it), only if it is still the same file.
- * A program may close every descriptor it does not know (CRIU's restored
- * tasks do), and a descriptor reopened for good would take a number the
- * program is about to use. */
+/* The process's descriptor of the log, with its stat in *st, if the
+ * program left it alone; else -1, and forgotten. A program may close every
+ * descriptor it does not know (CRIU's restored tasks do) and have another
+ * file under its number now. */
+static int lp_own_fd(struct stat *st)
+{
+	int fd = LP_LOAD(&lp.fd);
+	if (fd >= 0 && fstat(fd, st) == 0 && st->st_dev == LP_LOAD(&lp.dev) && st->st_ino == LP_LOAD(&lp.ino))
+		return fd;
+	LP_STORE(&lp.fd, -1);
+	return -1;
+}
+
+/* The descriptor to grow the file through: ours (lp_own_fd), else the
+ * file opened again by its path for the length of one call (*transient
+ * says to close it), only if it is still the same file: a descriptor
+ * reopened for good would take a number the program is about to use. */
 static int lp_grow_fd(int *transient, uint64_t *size)
 {
 	struct stat st;
 	*transient = 0;
-	int own = LP_LOAD(&lp.fd);
-	if (own >= 0 && fstat(own, &st) == 0 && st.st_dev == LP_LOAD(&lp.dev) && st.st_ino == LP_LOAD(&lp.ino)) {
+	int own = lp_own_fd(&st);
+	if (own >= 0) {
 		*size = (uint64_t)st.st_size;
 		return own;
 	}
-	LP_STORE(&lp.fd, -1);
 	if (!lp.path[0])
 		return -1;
 	int fd = open(lp.path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
@@ -2536,6 +2546,17 @@ int logpack_flush(void)
 	return 0;
 }
 
+/* Closes the process's descriptor of the log, if it still is the log's
+ * (lp_own_fd). The growth lock held. */
+static void lp_close_fd(void)
+{
+	struct stat st;
+	int fd = lp_own_fd(&st);
+	LP_STORE(&lp.fd, -1);
+	if (fd >= 0)
+		close(fd);
+}
+
 void logpack_close(void)
 {
 	int err = errno;
@@ -2552,11 +2573,7 @@ void logpack_close(void)
 	uint32_t gen = LP_LOAD(&lp.gen) + 1;
 	LP_STORE_REL(&lp.gen, gen ? gen : 1);
 	lp_lock_growth();
-	uint64_t size;
-	int transient = 0, fd = lp_grow_fd(&transient, &size);
-	if (fd >= 0)
-		close(fd);
-	LP_STORE(&lp.fd, -1);
+	lp_close_fd();
 	lp_unlock_growth();
 out:
 	errno = err;
@@ -2674,10 +2691,7 @@ __attribute__((destructor)) static void lp_destructor(void)
 	t->busy = 0;
 out:
 	if (LP_LOAD(&lp.fd) >= 0 && lp_library_owns_state() && lp_trylock_growth()) {
-		int fd = LP_LOAD(&lp.fd);
-		LP_STORE(&lp.fd, -1);
-		if (fd >= 0)
-			close(fd);
+		lp_close_fd();
 		lp_unlock_growth();
 	}
 	errno = err;
