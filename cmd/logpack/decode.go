@@ -58,7 +58,7 @@ that cannot be read; usage errors exit 2.`,
 		// What the decoder keeps is mostly long-lived (the log's index,
 		// output buffers) and it allocates little per record: half the
 		// collector's default headroom (as much again as is live) takes
-		// a quarter off its peak memory on a large log, at no measurable
+		// a fifth off its peak memory on a large log, at no measurable
 		// cost in time.
 		debug.SetGCPercent(50)
 	}
