@@ -12,7 +12,8 @@
 # builds are kept there between runs), JOBS (make -j, default nproc),
 # TOLERANCE (fraction of lines two runs may differ in, default 0.03),
 # BENCH_ROUNDS (rounds of the dump/restore CPU comparison, default 10; 0
-# skips it).
+# skips it), BUILD_ROUNDS (rounds of from-clean builds both ways,
+# interleaved, to compare build time; default 0).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +25,7 @@ TOLERANCE=${TOLERANCE:-0.03}
 LOGCMP=${LOGCMP:-$here/bin/logcmp}
 CRIUBENCH=${CRIUBENCH:-$here/bin/criubench}
 BENCH_ROUNDS=${BENCH_ROUNDS:-10}
+BUILD_ROUNDS=${BUILD_ROUNDS:-0}
 
 [ "$(id -u)" = 0 ] || { echo "criu-check: CRIU dumps and restores need root" >&2; exit 2; }
 [ -x "$LOGPACK" ] || { echo "criu-check: $LOGPACK not built (make build)" >&2; exit 2; }
@@ -68,6 +70,36 @@ make -s -C "$WORK/logpack" -j"$JOBS" CC="$LOGPACK cc --preset criu -- gcc" >"$WO
 end=$(date +%s.%N)
 echo "$lpid" >"$WORK/logpack/.logpack-id"
 pass "both builds (plain $(printf %.1f "$(echo "$mid - $start" | bc)") s, logpack $(printf %.1f "$(echo "$end - $mid" | bc)") s; $how)"
+
+# ---- build time: from clean, both ways in turn; wall and CPU (user+sys
+# of make and everything it ran), medians ----
+if [ "$BUILD_ROUNDS" -gt 0 ]; then
+	build_times() { # tree, make arguments...: prints "wall cpu" seconds
+		local tree=$1 t
+		shift
+		make -s -C "$WORK/$tree" clean >/dev/null 2>&1 || true
+		t=$({ TIMEFORMAT='%R %U %S'; time make -s -C "$WORK/$tree" -j"$JOBS" "$@" >"$WORK/build-$tree.log" 2>&1; } 2>&1) ||
+			{ tail -20 "$WORK/build-$tree.log"; return 1; }
+		echo "$t" | awk '{printf "%.2f %.2f\n", $1, $2 + $3}'
+	}
+	median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+	: >"$WORK/build-times"
+	for r in $(seq "$BUILD_ROUNDS"); do
+		p=$(build_times plain) || { fail "plain build"; exit 1; }
+		l=$(build_times logpack CC="$LOGPACK cc --preset criu -- gcc") || { fail "logpack build"; exit 1; }
+		echo "$p $l" >>"$WORK/build-times"
+		echo "      build round $r: plain ${p% *} s wall, ${p#* } s CPU; logpack ${l% *} s wall, ${l#* } s CPU"
+	done
+	pw=$(awk '{print $1}' "$WORK/build-times" | median)
+	pc=$(awk '{print $2}' "$WORK/build-times" | median)
+	lw=$(awk '{print $3}' "$WORK/build-times" | median)
+	lc=$(awk '{print $4}' "$WORK/build-times" | median)
+	rw=$(awk '{print $3 / $1}' "$WORK/build-times" | median)
+	rc=$(awk '{print $4 / $2}' "$WORK/build-times" | median)
+	pass "$(printf 'build from clean, median of %d rounds: plain %.1f s wall, %.1f s CPU; logpack cc %.1f s, %.1f s; ratio per round %.2fx wall, %.2fx CPU' \
+		"$BUILD_ROUNDS" "$pw" "$pc" "$lw" "$lc" "$rw" "$rc")"
+fi
+
 PLAIN=$WORK/plain/criu/criu
 LP=$WORK/logpack/criu/criu
 nsites=$(objdump -h "$LP" | awk '$2 == "logpack_sites" {print $3}')
