@@ -347,14 +347,13 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 	if err != nil {
 		return original(fmt.Sprintf("reading the preprocessed unit: %v", err))
 	}
-	unitFile := tmpName // holds text
 	if keepComments && commentRisk(text) {
 		plainName := tmpName + ".nc.i"
 		defer os.Remove(plainName)
 		if st, _ := preprocess(plainName, false); st == 0 {
 			if plainText, err := os.ReadFile(plainName); err == nil && !sameTokens(text, plainText) {
 				w.verbosef("%s: keeping comments would change the unit; preprocessing without them", src.Path)
-				text, unitFile = plainText, plainName
+				text = plainText
 			}
 		}
 	}
@@ -368,35 +367,27 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 			fmt.Fprintln(w.opts.Stderr, d)
 		}
 	}
-	if cs := execCharset(base); cs != "" {
-		why := "-fexec-charset=" + cs + " (the log would hold its formats as UTF-8)"
-		if !rw.Changed {
-			why = ""
-		}
-		return original(why)
-	}
 	if !rw.Changed {
-		// Nothing to record: the unit compiles as it was preprocessed,
-		// the original compile without preprocessing the source again.
+		// Nothing to record: the original compile is the safest. (Its
+		// preprocessed text would save a few percent of the compile at
+		// most, but its object would differ: debug line columns count
+		// in expanded macros.)
 		w.verbosef("%s: no log calls rewritten", src.Path)
-	} else if err := os.WriteFile(tmpName, rw.Out, 0o600); err != nil {
+		return original("")
+	}
+	if cs := execCharset(base); cs != "" {
+		return original("-fexec-charset=" + cs + " (the log would hold its formats as UTF-8)")
+	}
+	if err := os.WriteFile(tmpName, rw.Out, 0o600); err != nil {
 		return original(fmt.Sprintf("writing the rewritten unit: %v", err))
-	} else {
-		unitFile = tmpName
 	}
 	// The preprocessed unit is UTF-8 already: converting it again from
 	// the source's charset would change its strings.
 	cc := w.command(slices.DeleteFunc(slices.Clone(base), func(a string) bool { return strings.HasPrefix(a, "-finput-charset=") })...)
-	cc = append(cc, "-c", "-o", obj, "-x", "cpp-output", unitFile)
+	cc = append(cc, "-c", "-o", obj, "-x", "cpp-output", tmpName)
 	st, ccOut, ccErr := w.runQuiet(cc)
 	if w.interrupted(st) {
 		return st, 0
-	}
-	if (st != 0 || len(ccErr) > 0 || len(ccOut) > 0) && !rw.Changed {
-		// The compiler may say more about a preprocessed unit than
-		// about its source (no macro locations): the source's compile
-		// speaks for itself.
-		return original("")
 	}
 	if st != 0 || len(ccErr) > 0 || len(ccOut) > 0 {
 		// What the compiler says is the original source's business:
@@ -409,9 +400,6 @@ func (w *wrapper) compileOneSites(inv *Invocation, src Input, obj string) (statu
 		}
 	} else {
 		w.opts.Stderr.Write(ppErr)
-	}
-	if !rw.Changed {
-		return 0, 0
 	}
 	w.recordSites(src, rw.Sites)
 	w.verbosef("%s: %d log calls rewritten", src.Path, len(rw.Sites))

@@ -408,51 +408,6 @@ func TestFallbackCompilesTheOriginal(t *testing.T) {
 	}
 }
 
-// A unit without log calls compiles from the wrapper's preprocessed text,
-// preprocessed once (the compiler runs twice, as for a rewritten unit) and
-// into the object the plain compile makes. When the compiler says
-// something about the preprocessed text, the source is compiled instead
-// and what the compiler says is exactly what it says about the source.
-func TestUnitWithoutLogCallsIsPreprocessedOnce(t *testing.T) {
-	needGCC(t)
-	dir := t.TempDir()
-	t.Chdir(dir)
-	writeFiles(t, dir, map[string]string{"log.h": logH,
-		"quiet.c": "#include <stdio.h>\n#define N 3\nint f(int x) { return x * N; }\nint main(void) { printf(\"%d\\n\", f(2)); return 0; }\n",
-		// Its warning points at another column when compiled from
-		// the preprocessed text: the empty body comes from a macro.
-		"macro.c": "#define NOTHING\nint g(int x) { if (x) NOTHING; return x; }\n",
-		"fakecc":  "#!/bin/sh\necho \"$*\" >> calls.log\nexec gcc \"$@\"\n"})
-	os.Chmod("fakecc", 0o755)
-	args := []string{"-O2", "-g", "-Wall", "-c", "quiet.c", "-o", "quiet.o"}
-	if r := plain(t, "", append([]string{"gcc"}, args...)...); r.status != 0 {
-		t.Fatal(r)
-	}
-	want := readFile(t, "quiet.o")
-	os.Remove("quiet.o")
-	if r := wrap(t, Options{Rewriter: criuRewriter(t)}, append([]string{"./fakecc"}, args...)...); r.status != 0 || r.stderr != "" {
-		t.Fatalf("wrapper: %+v", r)
-	}
-	calls := strings.Split(strings.TrimSpace(string(readFile(t, "calls.log"))), "\n")
-	if len(calls) != 2 || !strings.Contains(calls[0], "-E") || !strings.Contains(calls[1], "cpp-output") {
-		t.Errorf("compiler runs:\n%s\nwant a preprocessing run, then a compile of its output", strings.Join(calls, "\n"))
-	}
-	if !bytes.Equal(readFile(t, "quiet.o"), want) {
-		t.Error("object differs from the plain compile")
-	}
-
-	os.Remove("calls.log")
-	args = []string{"-Wextra", "-c", "macro.c", "-o", "macro.o"}
-	wantR := plain(t, "", append([]string{"gcc"}, args...)...)
-	got := wrap(t, Options{Rewriter: criuRewriter(t)}, append([]string{"./fakecc"}, args...)...)
-	if got != wantR {
-		t.Errorf("wrapper %+v\nplain   %+v", got, wantR)
-	}
-	if n := strings.Count(string(readFile(t, "calls.log")), "\n"); n != 3 {
-		t.Errorf("compiler ran %d times, want 3 (the source compiled after the preprocessed text warned)", n)
-	}
-}
-
 // A unit that is clean under -Werror -Wextra -Wimplicit-fallthrough stays
 // clean after the rewrite (comments survive preprocessing).
 func TestWerrorUnitStaysClean(t *testing.T) {
