@@ -82,6 +82,16 @@ func TestEmitBenchRuns(t *testing.T) {
 			t.Errorf("no %s line in\n%s", m, out)
 		}
 	}
+	// The page probe stores into every page it made: at least one fault
+	// a MiB.
+	out, err = exec.Command(prog, "-r", "1", "-d", t.TempDir(), "pages").CombinedOutput()
+	var faults float64
+	if _, after, ok := strings.Cut(string(out), " faults/MiB="); ok {
+		faults, _ = strconv.ParseFloat(strings.Fields(after)[0], 64)
+	}
+	if err != nil || !strings.HasPrefix(string(out), "pages ns/call=") || faults < 1 {
+		t.Errorf("pages: %v\n%s", err, out)
+	}
 }
 
 // BenchmarkEmit runs bench/emitbench.c once (-benchtime=1x): ns per call

@@ -9,7 +9,8 @@
 //   - a small log's size on disk against its record bytes;
 //   - sustained cost per call at 1 M records (on disk and on tmpfs) and
 //     at -big records (on disk) against the in-RAM floor and text, with
-//     the log's size against its record bytes (runtime/bench/emitbench.c);
+//     the log's size against its record bytes (runtime/bench/emitbench.c),
+//     and the kernel's work for a new page of a log on disk and on tmpfs;
 //   - the decoder: records per second of the whole `logpack decode`
 //     process on logs of 1 M, 10 M and -big records, its peak memory, and
 //     the same on one CPU.
@@ -260,6 +261,24 @@ func sustained() {
 		out("| %d | %s | %.1f | %.1f | %.1f | %.2f× | %s | %.3f |\n", r.n, r.where, lp["ns/call"], lp["sys"], fl["ns/call"], lp["ns/call"]/fl["ns/call"], text, lp["file_ratio"])
 	}
 	out("\n")
+	pageCost()
+}
+
+// pageCost reports the kernel's work for a new page of a log on disk and
+// on tmpfs (emitbench's pages mode), which the system time above is made
+// of, and whether tmpfs may use large folios here.
+func pageCost() {
+	disk := runEmit(1, *reps, *dir, false, "pages")
+	mem := runEmit(1, *reps, *tmpfs, false, "pages")
+	if disk == nil || mem == nil {
+		return
+	}
+	d, m := disk["pages"], mem["pages"]
+	out("The kernel's work for a new 4 KiB page of a log, made as the runtime makes it (zeros written 1 MiB at a time, mapped ahead on tmpfs, then stored to; a 64 MiB file, median of %d): on disk %.2f µs of system time a page, %.0f page faults a MiB; on tmpfs %.2f µs, %.0f faults a MiB.", *reps, d["sys"]/1e3, d["faults/MiB"], m["sys"]/1e3, m["faults/MiB"])
+	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled"); err == nil {
+		out(" Large folios for tmpfs (`/sys/kernel/mm/transparent_hugepage/shmem_enabled`): %s.", strings.TrimSpace(string(b)))
+	}
+	out("\n\n")
 }
 
 func decoder() {
