@@ -82,7 +82,9 @@ if [ "$BUILD_ROUNDS" -gt 0 ]; then
 			{ tail -20 "$WORK/build-$tree.log"; return 1; }
 		echo "$t" | awk '{printf "%.2f %.2f\n", $1, $2 + $3}'
 	}
-	median() { sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+	# The median over the rounds of an awk expression of a round's
+	# fields (plain wall, plain CPU, logpack wall, logpack CPU).
+	median() { awk "{print $1}" "$WORK/build-times" | sort -n | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 	: >"$WORK/build-times"
 	for r in $(seq "$BUILD_ROUNDS"); do
 		p=$(build_times plain) || { fail "plain build"; exit 1; }
@@ -90,14 +92,8 @@ if [ "$BUILD_ROUNDS" -gt 0 ]; then
 		echo "$p $l" >>"$WORK/build-times"
 		echo "      build round $r: plain ${p% *} s wall, ${p#* } s CPU; logpack ${l% *} s wall, ${l#* } s CPU"
 	done
-	pw=$(awk '{print $1}' "$WORK/build-times" | median)
-	pc=$(awk '{print $2}' "$WORK/build-times" | median)
-	lw=$(awk '{print $3}' "$WORK/build-times" | median)
-	lc=$(awk '{print $4}' "$WORK/build-times" | median)
-	rw=$(awk '{print $3 / $1}' "$WORK/build-times" | median)
-	rc=$(awk '{print $4 / $2}' "$WORK/build-times" | median)
 	pass "$(printf 'build from clean, median of %d rounds: plain %.1f s wall, %.1f s CPU; logpack cc %.1f s, %.1f s; ratio per round %.2fx wall, %.2fx CPU' \
-		"$BUILD_ROUNDS" "$pw" "$pc" "$lw" "$lc" "$rw" "$rc")"
+		"$BUILD_ROUNDS" "$(median '$1')" "$(median '$2')" "$(median '$3')" "$(median '$4')" "$(median '$3 / $1')" "$(median '$4 / $2')")"
 fi
 
 PLAIN=$WORK/plain/criu/criu

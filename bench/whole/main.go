@@ -10,7 +10,7 @@
 //   - sustained cost per call at 1 M records (on disk and on tmpfs) and
 //     at -big records (on disk) against the in-RAM floor and text, with
 //     the log's size against its record bytes (runtime/bench/emitbench.c),
-//     and the kernel's work for a new page of a log on disk and on tmpfs;
+//     and that system time per page of log, with the page faults;
 //   - the decoder: records per second of the whole `logpack decode`
 //     process on logs of 1 M, 10 M and -big records, its peak memory, and
 //     the same on one CPU.
@@ -242,6 +242,7 @@ func sustained() {
 		d     string
 	}
 	runs := []run{{1000000, "disk (" + *dir + ")", *dir}, {1000000, "tmpfs", *tmpfs}, {*bigN, "disk (" + *dir + ")", *dir}}
+	var perPage []string // system time and faults per 4 KiB page of log, by run
 	out("### Sustained cost per call\n\nMessage (a), each repetition a fresh process writing one crash-safe log, median of %d repetitions (runtime/bench/emitbench.c). The floor is the same record written into a warm RAM buffer with an `rdtsc` timestamp; text is CRIU's way (timestamp, `vsnprintf`, one `write`). System time: the calling thread's, from rusage (the kernel's work for the file: its pages and growth).\n\n", *reps)
 	out("| records | log on | logpack ns/call | of which system time | floor ns/call | logpack / floor | text ns/call | log size / record bytes |\n|---:|---|---:|---:|---:|---:|---:|---:|\n")
 	for i, r := range runs {
@@ -259,22 +260,15 @@ func sustained() {
 			text = fmt.Sprintf("%.0f", t["ns/call"])
 		}
 		out("| %d | %s | %.1f | %.1f | %.1f | %.2f× | %s | %.3f |\n", r.n, r.where, lp["ns/call"], lp["sys"], fl["ns/call"], lp["ns/call"]/fl["ns/call"], text, lp["file_ratio"])
+		if lp["bytes/record"] > 0 {
+			perPage = append(perPage, fmt.Sprintf("%d records on %s %.2f µs (%.0f faults per MiB)", r.n, r.where, lp["sys"]*4096/lp["bytes/record"]/1e3, lp["faults/MiB"]))
+		}
 	}
 	out("\n")
-	pageCost()
-}
-
-// pageCost reports the kernel's work for a new page of a log on disk and
-// on tmpfs (emitbench's pages mode), which the system time above is made
-// of, and whether tmpfs may use large folios here.
-func pageCost() {
-	disk := runEmit(1, *reps, *dir, false, "pages")
-	mem := runEmit(1, *reps, *tmpfs, false, "pages")
-	if disk == nil || mem == nil {
+	if len(perPage) == 0 {
 		return
 	}
-	d, m := disk["pages"], mem["pages"]
-	out("The kernel's work for a new 4 KiB page of a log, made as the runtime makes it (zeros written 1 MiB at a time, mapped ahead on tmpfs, then stored to; a 64 MiB file, median of %d): on disk %.2f µs of system time a page (page faults per MiB: %.0f), on tmpfs %.2f µs (%.0f).", *reps, d["sys"]/1e3, d["faults/MiB"], m["sys"]/1e3, m["faults/MiB"])
+	out("Per 4 KiB page of log (the system time above × the records a page holds; page faults of the calling thread per MiB of log): %s.", strings.Join(perPage, "; "))
 	if b, err := os.ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled"); err == nil {
 		// The setting in force is the bracketed word.
 		if _, after, ok := strings.Cut(string(b), "["); ok {

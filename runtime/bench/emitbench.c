@@ -10,10 +10,6 @@
  *            message to a file
  *   floor    a hand-written encoder of the same record into RAM with an
  *            rdtsc timestamp: the lower bound for any binary logger
- *   pages    not a call: what the kernel spends on a new page of a log
- *            file made the runtime's way (zeros written 1 MiB at a time,
- *            mapped ahead on tmpfs, then stored to), per 4 KiB page of a
- *            64 MiB file; -n does not apply, and faults/MiB is added
  *
  * on "Some message %s %s %c %li %d %lu\n". Each is repeated and the median
  * repetition reported, with bytes per record.
@@ -29,7 +25,8 @@
  * process, and the thread's system time (rusage), all in ns per call. For
  * the file modes, bytes/record counts the
  * log's size on disk after the run (st_blocks), file_ratio its size against
- * its record bytes.
+ * its record bytes; for logpack, faults/MiB counts the calling thread's
+ * page faults per MiB of log.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -41,8 +38,6 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
-#include <sys/uio.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -63,7 +58,7 @@ static double clock_of(clockid_t id)
  * prefault thread included): on a shared machine the thread's CPU time is
  * what a call costs when the logging thread is not preempted. */
 struct stamp {
-	double wall, thread, proc, sys;
+	double wall, thread, proc, sys, faults;
 };
 
 static struct stamp now(void)
@@ -74,7 +69,7 @@ static struct stamp now(void)
 	getrusage(RUSAGE_THREAD, &ru);
 	return (struct stamp){clock_of(CLOCK_MONOTONIC), clock_of(CLOCK_THREAD_CPUTIME_ID),
 			      clock_of(CLOCK_PROCESS_CPUTIME_ID),
-			      ru.ru_stime.tv_sec * 1e9 + ru.ru_stime.tv_usec * 1e3};
+			      ru.ru_stime.tv_sec * 1e9 + ru.ru_stime.tv_usec * 1e3, (double)(ru.ru_minflt + ru.ru_majflt)};
 }
 
 /* ---- CRIU-style text ---- */
@@ -281,57 +276,6 @@ static int rep_logpack(const char *dir, long calls, struct rep *out, void (*run)
 	return bad;
 }
 
-/* One repetition of the pages mode: a 64 MiB file grown as the runtime
- * grows a log (lp_write_zeros, lp_map_ahead), each page then stored to
- * as records fill it. Returns the pages, or -1. */
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ 22
-#endif
-static double pages_faults;
-
-static long rep_pages(const char *dir, struct stamp *t0, struct stamp *t1)
-{
-	enum { STEP = 1 << 20, SIZE = 64 << 20, PAGE = 4096 };
-	static unsigned char zeros[PAGE];
-	char path[4096];
-	snprintf(path, sizeof path, "%s/emitbench.%d.pages", dir, (int)getpid());
-	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0) {
-		perror(path);
-		return -1;
-	}
-	unlink(path);
-	struct statfs sf;
-	int memory = fstatfs(fd, &sf) == 0 && sf.f_type == 0x01021994; /* tmpfs */
-	unsigned char *m = mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-	if (m == MAP_FAILED) {
-		close(fd);
-		return -1;
-	}
-	struct rusage r0, r1;
-	getrusage(RUSAGE_THREAD, &r0);
-	*t0 = now();
-	for (size_t off = 0; off < SIZE; off += STEP) {
-		struct iovec iov[STEP / PAGE];
-		for (int i = 0; i < STEP / PAGE; i++)
-			iov[i] = (struct iovec){zeros, PAGE};
-		if (pwritev(fd, iov, STEP / PAGE, (off_t)off) != STEP) {
-			perror("pwritev");
-			return -1;
-		}
-		if (memory)
-			madvise(m + off, STEP, MADV_POPULATE_READ);
-		for (size_t i = 0; i < STEP; i += 64)
-			m[off + i] = 1;
-	}
-	*t1 = now();
-	getrusage(RUSAGE_THREAD, &r1);
-	pages_faults = (double)(r1.ru_minflt - r0.ru_minflt + r1.ru_majflt - r0.ru_majflt) / (SIZE >> 20);
-	munmap(m, SIZE);
-	close(fd);
-	return SIZE / PAGE;
-}
-
 static int cmp(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
@@ -378,7 +322,7 @@ int main(int argc, char **argv)
 
 	for (int m = 0; m < nmodes; m++) {
 		const char *mode = modes[m];
-		double t[64], tc[64], pc[64], sc[64];
+		double t[64], tc[64], pc[64], sc[64], fm[64] = {0};
 		double bytes = 0, ratio = 0;
 		long calls = strcmp(mode, "text") == 0 ? tn : n;
 		for (int r = 0; r < reps; r++) {
@@ -405,6 +349,7 @@ int main(int argc, char **argv)
 				t0 = out->t0;
 				t1 = out->t1;
 				bytes = out->bytes;
+				fm[r] = (t1.faults - t0.faults) / (bytes * calls / (1 << 20));
 				ratio = out->ratio;
 				munmap(out, sizeof *out);
 			} else if (strcmp(mode, "text") == 0) {
@@ -437,10 +382,6 @@ int main(int argc, char **argv)
 				t1 = now();
 				floor_bytes += (unsigned long long)(floor_pos - floor_buf);
 				bytes = (double)floor_bytes / calls;
-			} else if (strcmp(mode, "pages") == 0) {
-				if ((calls = rep_pages(dir, &t0, &t1)) < 0)
-					return 1;
-				bytes = 4096;
 			} else {
 				fprintf(stderr, "unknown mode %s\n", mode);
 				return 2;
@@ -453,9 +394,7 @@ int main(int argc, char **argv)
 		printf("%s ns/call=%.2f min=%.2f cpu=%.2f proccpu=%.2f sys=%.2f bytes/record=%.2f", mode,
 		       median(t, reps), minimum(t, reps), median(tc, reps), median(pc, reps), median(sc, reps), bytes);
 		if (ratio > 0)
-			printf(" file_ratio=%.3f", ratio);
-		if (strcmp(mode, "pages") == 0)
-			printf(" faults/MiB=%.0f", pages_faults);
+			printf(" file_ratio=%.3f faults/MiB=%.1f", ratio, median(fm, reps));
 		printf(" reps=");
 		for (int r = 0; r < reps; r++)
 			printf("%s%.2f", r ? "," : "", t[r]);
